@@ -1,0 +1,45 @@
+// `locus <sub-command>`: one binary for every part; each sub-command lives in its own module.
+import { UsageError } from './flags.js';
+
+interface Command { run(argv: string[]): Promise<number> }
+
+/** Sub-commands, each in `src/cli/<name>.ts` exporting `run`. */
+const commands: Record<string, { summary: string }> = {
+  extender: { summary: 'serve kube-scheduler filter/prioritize from the locality index' },
+  explain: { summary: 'show the score breakdown for a pod on a node (asks a running extender)' },
+  operator: { summary: 'reconcile Dataset objects into Secrets, ConfigMaps and PVCs' },
+  webhook: { summary: 'mutating admission webhook for pods that use Datasets (HTTPS)' },
+  certs: { summary: 'create a CA and serving certificate for the webhook' },
+  agent: { summary: 'per-node read-through block cache that publishes its NodeCache' },
+  sim: { summary: 'replay traces on a modelled cluster and compare placement policies' },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: locus <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\n'locus <command> --help' shows a command's flags.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`locus: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    const module = (await import(`./${name}.js`)) as Command;
+    return await module.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`locus ${name}: ${err.message}\n\n${err.usage}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+

@@ -1,0 +1,70 @@
+// Plain data shared by every part of Locus. Nothing here does I/O.
+
+/** A Dataset's identity: `<namespace>/<name>`. */
+export type DatasetKey = string;
+
+export const datasetKey = (namespace: string, name: string): DatasetKey => `${namespace}/${name}`;
+
+export type UseAs = 'mount' | 'configmap';
+
+/** One Dataset a pod reads, from its labels or its PVC volumes. */
+export interface DatasetRef {
+  namespace: string;
+  name: string;
+  useAs: UseAs[];
+  /** Where the reference came from: the label index `i` of `dataset.<i>.id`, or `pvc` for a volume. */
+  source: { kind: 'label'; index: number } | { kind: 'pvc'; volume: string };
+}
+
+/** Something wrong in what a user wrote, with the place and the fix. */
+export interface Problem {
+  /** The label, annotation or field at fault, e.g. `dataset.0.useas`. */
+  field: string;
+  message: string;
+}
+
+/** What the index knows of a Dataset: from the operator's catalogue in its status. */
+export interface DatasetCatalogue {
+  key: DatasetKey;
+  /** Total bytes; undefined when the size is not known yet (such datasets score neutral). */
+  totalBytes?: number;
+  /** Block size in bytes and block count of the catalogue; absent when only totals are known. */
+  blockSize?: number;
+  blockCount?: number;
+  /** Version of the key-ordered object listing that block indices refer to. */
+  catalogVersion?: string;
+}
+
+/** A node's place in the topology, from its `topology.kubernetes.io/{zone,region}` labels. */
+export interface NodeTopology {
+  name: string;
+  zone?: string;
+  region?: string;
+}
+
+/** What one node caches of one Dataset, as its `NodeCache` status carries it (block set decoded). */
+export interface DatasetInventory {
+  dataset: DatasetKey;
+  bytes: number;
+  blockSize?: number;
+  catalogVersion?: string;
+  /** Sorted, distinct block indices; absent when only a byte count is reported. */
+  blocks?: Uint32Array;
+}
+
+/** A full snapshot of one node's cache, as one write of its `NodeCache` status. */
+export interface InventorySnapshot {
+  node: string;
+  /** New on every agent restart or cache wipe. */
+  epoch: string;
+  /** Increases with every write within an epoch. */
+  seq: number;
+  capacityBytes?: number;
+  usedBytes?: number;
+  datasets: DatasetInventory[];
+}
+
+export type ApplyOutcome =
+  | { kind: 'applied'; reason: 'first' | 'newer-seq' | 'new-epoch' }
+  | { kind: 'stale'; reason: string }
+  | { kind: 'rejected'; reason: string };
