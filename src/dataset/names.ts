@@ -1,0 +1,26 @@
+// Names of what the operator creates for a Dataset and what pods use: the contract between the
+// operator, which creates these objects, and the webhook, which points pods at them.
+
+/** PVC, in the Dataset's namespace: named after the Dataset. */
+export const pvcName = (dataset: string): string => dataset;
+
+/** ConfigMap with endpoint, bucket, region, prefix (never credentials): named after the Dataset. */
+export const configMapName = (dataset: string): string => dataset;
+
+/** Secret with accessKeyID / secretAccessKey, for object-store Datasets. */
+export const credentialsSecretName = (dataset: string): string => `${dataset}-credentials`;
+
+/** PersistentVolume for HOST Datasets (cluster-scoped, so qualified by namespace). */
+export const hostPvName = (namespace: string, dataset: string): string => `locus-${namespace}-${dataset}`;
+
+/** Where the webhook mounts a Dataset's volume in every container. */
+export const mountPath = (dataset: string): string => `/mnt/datasets/${dataset}`;
+
+export const CONFIGMAP_KEYS = ['endpoint', 'bucket', 'region', 'prefix'] as const;
+export const SECRET_KEYS = ['accessKeyID', 'secretAccessKey'] as const;
+
+/** Finalizer the operator holds until it has removed what it created. */
+export const FINALIZER = 'locus.dev/cleanup';
+
+/** Label on every object the operator creates, naming its Dataset (used to find them for cleanup). */
+export const DATASET_LABEL = 'locus.dev/dataset';
