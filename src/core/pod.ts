@@ -1,0 +1,13 @@
+// The few parts of a Pod object the core reads; every field optional, as on the wire.
+
+export interface PodLike {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string> | null;
+    annotations?: Record<string, string> | null;
+  } | null;
+  spec?: {
+    volumes?: Array<{ name?: string; persistentVolumeClaim?: { claimName?: string } | null }> | null;
+  } | null;
+}

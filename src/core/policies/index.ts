@@ -1,0 +1,53 @@
+// The policy registry and the one scoring function that the extender and the simulator both call.
+import { datasetKey } from '../types.js';
+import { MAX_SCORE, scoringConfig, type Policy, type ScoreRequest } from './config.js';
+import { datasetAffinity } from './dataset-affinity.js';
+import { locality } from './locality.js';
+import { none } from './none.js';
+
+export const policies = { locality, 'dataset-affinity': datasetAffinity, none } satisfies Record<string, Policy>;
+export type PolicyName = keyof typeof policies;
+export const policyNames = Object.keys(policies) as PolicyName[];
+
+export function isPolicyName(name: string): name is PolicyName {
+  return Object.hasOwn(policies, name);
+}
+
+export interface SizedDataset {
+  key: string;
+  totalBytes: number;
+}
+
+/** The pod's Datasets whose size is known; the others cannot weigh in and score nothing. */
+export function sizedDatasets(req: ScoreRequest): SizedDataset[] {
+  const out: SizedDataset[] = [];
+  for (const ref of req.datasets) {
+    const key = datasetKey(ref.namespace, ref.name);
+    const total = req.index.dataset(key)?.totalBytes;
+    if (total !== undefined && total > 0) out.push({ key, totalBytes: total });
+  }
+  return out;
+}
+
+/** Integer 0..10 from a credited share: 10 only when everything counts as local. */
+export function toScore(credited: number, total: number): number {
+  if (!(total > 0)) return 0;
+  return Math.max(0, Math.min(MAX_SCORE, Math.floor((MAX_SCORE * credited) / total + 1e-9)));
+}
+
+/** Scores `req.nodes` in order. Pods with no sized Datasets get all zeros, never an error. */
+export function scoreNodes(policy: PolicyName, req: ScoreRequest): number[] {
+  const p = policies[policy];
+  const sized = sizedDatasets(req);
+  const scores = new Array<number>(req.nodes.length).fill(0);
+  if (sized.length === 0 || p === none) return scores;
+  const cfg = scoringConfig(req.config);
+  let total = 0;
+  for (const d of sized) total += d.totalBytes;
+  for (let i = 0; i < req.nodes.length; i++) {
+    let credited = 0;
+    for (const d of sized) credited += p.credit(req.index.locality(req.nodes[i], d.key, req.now), d.totalBytes, cfg);
+    scores[i] = toScore(credited, total);
+  }
+  return scores;
+}
