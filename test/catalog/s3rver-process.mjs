@@ -2,6 +2,7 @@
 // with DES, which Node 20's OpenSSL 3 only offers with --openssl-legacy-provider.
 // argv: <directory> <bucket>...; prints {"port": N} once listening; stops on SIGTERM or stdin EOF.
 import { createRequire } from 'node:module';
+import process from 'node:process';
 
 const S3rver = createRequire(import.meta.url)('s3rver');
 const [directory, ...buckets] = process.argv.slice(2);
