@@ -1,0 +1,147 @@
+// The extender's Koa app, built apart from `listen` so tests drive it in-process and over loopback.
+// Routes: POST <prefix>/filter and <prefix>/prioritize (kube-scheduler), explain, health, metrics.
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { Logger } from 'pino';
+import type { PodLike } from '../core/index.js';
+import type { ExtenderMetrics } from '../metrics/extender.js';
+import { HttpError, readJson } from './body.js';
+import type { Decision, Decisions } from './decisions.js';
+import { readExtenderArgs, readPod, WireError, field } from './wire.js';
+
+/** The verbs the scheduler config names (`filterVerb`, `prioritizeVerb`). */
+export const FILTER_VERB = 'filter';
+export const PRIORITIZE_VERB = 'prioritize';
+export const EXPLAIN_PATH = '/v1/explain';
+
+export interface AppOptions {
+  decisions: Decisions;
+  metrics: ExtenderMetrics;
+  logger: Logger;
+  /** URL prefix of the scheduler verbs, e.g. `/scheduler` (the scheduler's `urlPrefix` path). */
+  prefix: string;
+  /** Largest request body accepted, bytes. */
+  bodyLimit: number;
+  ready: () => boolean;
+  /** Node names known to the index, for explain without `node`. */
+  nodeNames: () => string[];
+  /** Finds a pod by namespace and name for `GET /v1/explain` (recently scheduled pods, then the API). */
+  findPod: (namespace: string, name: string) => Promise<PodLike | undefined>;
+  /** Called with each pod the scheduler asks about, so explain can find it later. */
+  seenPod?: (pod: PodLike) => void;
+}
+
+export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
+  const { decisions, metrics, logger } = opts;
+  const app = new Koa();
+  const router = new Router();
+  const prefix = normalisePrefix(opts.prefix);
+
+  // The one place errors become HTTP answers; bodies keep the wire's `Error` key.
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      const verb = (ctx.state.verb as string | undefined) ?? 'other';
+      if (err instanceof HttpError || err instanceof WireError) {
+        const status = err instanceof HttpError ? err.status : 400;
+        ctx.status = status;
+        ctx.body = { Error: err.message };
+        if (status === 413) ctx.set('Connection', 'close');
+        metrics.requests.inc({ verb, outcome: status === 413 ? 'too-large' : status === 404 ? 'not-found' : 'bad-request' });
+        logger.warn({ verb, status, err: err.message }, 'request refused');
+      } else {
+        ctx.status = 500;
+        ctx.body = { Error: `internal error: ${(err as Error).message}` };
+        metrics.requests.inc({ verb, outcome: 'error' });
+        logger.warn({ verb, err }, 'request failed');
+      }
+    }
+  });
+
+  const schedulerVerb = (verb: string, decide: (body: unknown) => Decision<unknown>) => async (ctx: Koa.Context) => {
+    ctx.state.verb = verb;
+    const body = await readJson(ctx.req, opts.bodyLimit);
+    const end = metrics.requestDuration.startTimer({ verb });
+    const decision = decide(body);
+    ctx.body = JSON.stringify(decision.answer);
+    ctx.type = 'application/json';
+    end();
+    metrics.requests.inc({ verb, outcome: decision.outcome });
+    if (decision.outcome === 'failed-open') logger.warn({ verb, ...decision.detail() }, 'core failed; answered neutral');
+    else if (logger.isLevelEnabled('debug')) logger.debug({ verb, outcome: decision.outcome, ...decision.detail() }, 'decision');
+  };
+
+  const args = (body: unknown) => {
+    const a = readExtenderArgs(body);
+    opts.seenPod?.(a.pod);
+    return a;
+  };
+  router.post(`${prefix}/${FILTER_VERB}`, schedulerVerb(FILTER_VERB, (b) => decisions.filter(args(b))));
+  router.post(`${prefix}/${PRIORITIZE_VERB}`, schedulerVerb(PRIORITIZE_VERB, (b) => decisions.prioritize(args(b))));
+
+  router.get(EXPLAIN_PATH, async (ctx) => {
+    ctx.state.verb = 'explain';
+    const ref = ctx.query.pod;
+    if (typeof ref !== 'string' || !/^[^/]+\/[^/]+$/.test(ref)) {
+      throw new HttpError(400, 'query parameter "pod" must be <namespace>/<name>, e.g. ?pod=default/trainer-0');
+    }
+    const [namespace, name] = ref.split('/');
+    const pod = await opts.findPod(namespace, name);
+    if (!pod) {
+      throw new HttpError(404, `pod ${ref} is unknown: it was not scheduled through this extender recently and cannot be read from the API; POST ${EXPLAIN_PATH} with {"pod": <the pod object>} instead`);
+    }
+    explainInto(ctx, pod, nodesParam(ctx.query.node));
+  });
+  router.post(EXPLAIN_PATH, async (ctx) => {
+    ctx.state.verb = 'explain';
+    const body = await readJson(ctx.req, opts.bodyLimit);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new HttpError(400, 'the body must be a JSON object {"pod": <Pod>, "nodes": ["node-a", …]} (nodes optional)');
+    }
+    const b = body as Record<string, unknown>;
+    const pod = readPod(field(b, 'pod'), 'pod');
+    const nodes = field(b, 'nodes') ?? field(b, 'node');
+    if (nodes !== undefined && !(typeof nodes === 'string' || (Array.isArray(nodes) && nodes.every((n) => typeof n === 'string')))) {
+      throw new HttpError(400, 'field "nodes" must be a node name or an array of node names');
+    }
+    explainInto(ctx, pod, nodes === undefined ? [] : ([] as string[]).concat(nodes as string | string[]));
+  });
+
+  const explainInto = (ctx: Koa.Context, pod: PodLike, nodes: string[]) => {
+    const end = metrics.requestDuration.startTimer({ verb: 'explain' });
+    const answer = decisions.explain(pod, nodes.length > 0 ? nodes : opts.nodeNames());
+    answer.nodes.sort((a, b) => b.score - a.score || a.node.localeCompare(b.node));
+    ctx.body = answer;
+    end();
+    metrics.requests.inc({ verb: 'explain', outcome: 'ok' });
+  };
+
+  router.get('/healthz', (ctx) => {
+    ctx.body = 'ok';
+  });
+  router.get('/readyz', (ctx) => {
+    const ready = opts.ready();
+    ctx.status = ready ? 200 : 503;
+    ctx.body = ready ? 'ready' : 'not ready: the Node, Dataset and NodeCache sources have not synced yet';
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return { app, router };
+}
+
+function nodesParam(value: string | string[] | undefined): string[] {
+  if (value === undefined) return [];
+  return ([] as string[]).concat(value).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+}
+
+/** `/scheduler`, `scheduler/` and `/scheduler/` all mean `/scheduler`; `/` means no prefix. */
+export function normalisePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  return trimmed === '' ? '' : `/${trimmed}`;
+}

@@ -1,0 +1,134 @@
+// The extender's answers: ExtenderArgs in, the core's filter / scores / explanation out, serialised
+// on the scheduler's wire. No policy here: the core decides; this adapts and fails open.
+import {
+  explain, filterNodes, requestForPod, scoreNodes,
+  type Explanation, type FilterRequest, type LocalityIndex, type PodLike, type PolicyName, type Problem, type ScoringConfig,
+} from '../core/index.js';
+import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from './wire.js';
+
+export interface DecisionOptions {
+  index: LocalityIndex;
+  policy: PolicyName;
+  scoring?: Partial<ScoringConfig>;
+  now: () => number;
+  /** False until the inventory sources have synced: answers are then neutral. */
+  ready: () => boolean;
+}
+
+/** `ok`: the core decided; `neutral`: nothing to decide on (no known Dataset, not synced); `failed-open`: the core threw. */
+export type Outcome = 'ok' | 'neutral' | 'failed-open';
+
+export interface Decision<T> {
+  answer: T;
+  outcome: Outcome;
+  /** What was decided and why, for the debug log line (built only when it is logged). */
+  detail: () => Record<string, unknown>;
+}
+
+export class Decisions {
+  constructor(private readonly opts: DecisionOptions) {}
+
+  get policy(): PolicyName {
+    return this.opts.policy;
+  }
+
+  /** The core's request for a pod, or undefined when the index has nothing to say about it. */
+  private request(pod: PodLike, nodes: readonly string[]): (FilterRequest & { problems: Problem[] }) | undefined {
+    if (!this.opts.ready()) return undefined;
+    const req = requestForPod(pod, nodes, this.opts.index, this.opts.now(), this.opts.scoring);
+    // Datasets the index does not know cannot be located: they neither filter nor score.
+    req.datasets = req.datasets.filter((ref) => this.opts.index.dataset(`${ref.namespace}/${ref.name}`) !== undefined);
+    return req.datasets.length > 0 ? req : undefined;
+  }
+
+  filter(args: ExtenderArgs): Decision<ExtenderFilterResult> {
+    let passed: readonly string[] = args.nodeNames;
+    let failed: Record<string, string> = {};
+    let outcome: Outcome = 'neutral';
+    let problems: Problem[] = [];
+    let error: string | undefined;
+    try {
+      const req = this.request(args.pod, args.nodeNames);
+      if (req) {
+        const result = filterNodes(req);
+        ({ passed, failed } = result);
+        problems = [...req.problems, ...result.problems];
+        outcome = 'ok';
+      }
+    } catch (err) {
+      error = (err as Error).stack ?? String(err);
+      outcome = 'failed-open';
+      passed = args.nodeNames;
+      failed = {};
+    }
+    const answer: ExtenderFilterResult = {
+      Nodes: null,
+      NodeNames: null,
+      FailedNodes: failed,
+      FailedAndUnresolvableNodes: {},
+      Error: '',
+    };
+    if (args.nodeItems) answer.Nodes = { metadata: {}, items: keep(args.nodeItems, args.nodeNames, passed) };
+    else answer.NodeNames = passed as string[];
+    return { answer, outcome, detail: () => ({ nodes: args.nodeNames.length, passed: passed.length, failed, problems, error }) };
+  }
+
+  prioritize(args: ExtenderArgs): Decision<HostPriority[]> {
+    let scores: number[] | undefined;
+    let outcome: Outcome = 'neutral';
+    let problems: Problem[] = [];
+    let error: string | undefined;
+    try {
+      const req = this.request(args.pod, args.nodeNames);
+      if (req) {
+        scores = scoreNodes(this.opts.policy, req);
+        problems = req.problems;
+        outcome = 'ok';
+      }
+    } catch (err) {
+      error = (err as Error).stack ?? String(err);
+      outcome = 'failed-open';
+      scores = undefined;
+    }
+    const names = args.nodeNames;
+    const answer = new Array<HostPriority>(names.length);
+    for (let i = 0; i < names.length; i++) answer[i] = { Host: names[i], Score: scores ? scores[i] : 0 };
+    return { answer, outcome, detail: () => ({ nodes: names.length, policy: this.opts.policy, top: summarise(answer), problems, error }) };
+  }
+
+  /** The score breakdown of a pod on each of `nodes`, with the pod's Datasets and any problems. */
+  explain(pod: PodLike, nodes: readonly string[]): ExplainAnswer {
+    const req = requestForPod(pod, nodes, this.opts.index, this.opts.now(), this.opts.scoring);
+    return {
+      pod: `${pod.metadata?.namespace || 'default'}/${pod.metadata?.name ?? ''}`,
+      policy: this.opts.policy,
+      ready: this.opts.ready(),
+      datasets: req.datasets.map((d) => `${d.namespace}/${d.name}`),
+      problems: req.problems,
+      nodes: nodes.map((node) => explain(this.opts.policy, req, node)),
+    };
+  }
+}
+
+export interface ExplainAnswer {
+  pod: string;
+  policy: PolicyName;
+  ready: boolean;
+  datasets: string[];
+  problems: Problem[];
+  nodes: Explanation[];
+}
+
+/** The Node objects whose names passed, in the scheduler's order. */
+function keep(items: unknown[], names: readonly string[], passed: readonly string[]): unknown[] {
+  if (passed.length === names.length) return items;
+  const ok = new Set(passed);
+  const out: unknown[] = [];
+  for (let i = 0; i < items.length; i++) if (ok.has(names[i])) out.push(items[i]);
+  return out;
+}
+
+/** The best few scores, enough for a log line at 5,000 nodes. */
+function summarise(list: HostPriority[]): HostPriority[] {
+  return list.length <= 5 ? list : [...list].sort((a, b) => b.Score - a.Score).slice(0, 5);
+}

@@ -1,0 +1,164 @@
+// The extender as a reusable unit: the index, its feed from a source, the Koa app and (optionally) a
+// listening HTTP server. The CLI, the simulator's equivalence test and the e2e suite all start it here.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LRUCache } from 'lru-cache';
+import pino, { type Logger } from 'pino';
+import { LocalityIndex, type PodLike, type PolicyName, type ScoringConfig } from '../core/index.js';
+import { InventoryFeed } from '../inventory/feed.js';
+import type { InventorySource } from '../inventory/source.js';
+import { createExtenderMetrics, type ExtenderMetrics } from '../metrics/extender.js';
+import { buildApp } from './app.js';
+import { Decisions } from './decisions.js';
+import type Koa from 'koa';
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 8888,
+  prefix: '/scheduler',
+  policy: 'locality' as PolicyName,
+  /** Longer than the agents' 10-minute rewrite of an unchanged NodeCache. */
+  ttlMs: 15 * 60_000,
+  /** Full-Node requests at 5,000 nodes are ~25 MB. */
+  bodyLimit: 64 * 1024 * 1024,
+  expireEveryMs: 5_000,
+};
+
+export interface ExtenderOptions {
+  source: InventorySource;
+  prefix?: string;
+  policy?: PolicyName;
+  ttlMs?: number;
+  bodyLimit?: number;
+  scoring?: Partial<ScoringConfig>;
+  logger?: Logger;
+  /** Clock (tests); default Date.now. */
+  now?: () => number;
+  /** How often inventories past their TTL are looked for (metrics and logs), ms. */
+  expireEveryMs?: number;
+  /** Reads a pod that explain has not seen in a scheduler request (e.g. from the API server). */
+  readPod?: (namespace: string, name: string) => Promise<PodLike | undefined>;
+  /** Record process metrics too (the CLI does; tests and in-process replicas do not). */
+  defaultMetrics?: boolean;
+}
+
+export interface Extender {
+  app: Koa;
+  index: LocalityIndex;
+  feed: InventoryFeed;
+  metrics: ExtenderMetrics;
+  decisions: Decisions;
+  logger: Logger;
+  /** The scheduler verbs' path prefix, normalised. */
+  prefix: string;
+  ready(): boolean;
+  /** Starts the source; resolves once it has synced. Rejects when the first load fails. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Builds an extender without listening: drive `app.callback()` in-process or hand it to a server. */
+export function createExtender(opts: ExtenderOptions): Extender {
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  const now = opts.now ?? Date.now;
+  const index = new LocalityIndex({ ttlMs: opts.ttlMs ?? DEFAULTS.ttlMs });
+  const metrics = createExtenderMetrics(() => index.stats(now()), { defaultMetrics: opts.defaultMetrics });
+  const feed = new InventoryFeed(index, now, {
+    inventory(node, outcome) {
+      metrics.inventories.inc({ outcome: outcome.kind });
+      if (outcome.kind === 'rejected') logger.warn({ node, reason: outcome.reason }, 'NodeCache rejected');
+      else logger.debug({ node, outcome }, 'NodeCache');
+    },
+    invalid(kind, message) {
+      metrics.invalidObjects.inc({ kind });
+      logger.warn({ kind }, message);
+    },
+  });
+  const ready = () => opts.source.synced();
+  const decisions = new Decisions({ index, policy: opts.policy ?? DEFAULTS.policy, scoring: opts.scoring, now, ready });
+  const recent = new LRUCache<string, PodLike>({ max: 10_000 });
+  const prefix = opts.prefix ?? DEFAULTS.prefix;
+  const { app } = buildApp({
+    decisions,
+    metrics,
+    logger,
+    prefix,
+    bodyLimit: opts.bodyLimit ?? DEFAULTS.bodyLimit,
+    ready,
+    nodeNames: () => feed.nodeNames(),
+    seenPod: (pod) => {
+      if (pod.metadata?.name) recent.set(`${pod.metadata.namespace || 'default'}/${pod.metadata.name}`, pod);
+    },
+    findPod: async (namespace, name) => recent.get(`${namespace}/${name}`) ?? (await opts.readPod?.(namespace, name)),
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    app, index, feed, metrics, decisions, logger, prefix, ready,
+    async start() {
+      timer = setInterval(() => {
+        const expired = index.expire(now());
+        if (expired.length === 0) return;
+        metrics.ttlExpiries.inc(expired.length);
+        logger.info({ nodes: expired.slice(0, 20), count: expired.length }, 'node inventories passed their TTL; they count as empty');
+      }, opts.expireEveryMs ?? DEFAULTS.expireEveryMs);
+      timer.unref();
+      await opts.source.start(feed, {
+        restarted(resource, err) {
+          metrics.informerRestarts.inc({ resource });
+          logger.warn({ resource, err: err.message }, 'watch ended with an error; restarting the informer');
+        },
+      });
+      logger.info(index.stats(now()), 'inventory synced');
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      await opts.source.close();
+    },
+  };
+}
+
+export interface RunningExtender extends Extender {
+  server: Server;
+  /** `http://host:port`, e.g. for `urlPrefix: <url>/scheduler`. */
+  url: string;
+  /** Resolves once the source has synced (startExtender does not wait for it). */
+  synced: Promise<void>;
+}
+
+/**
+ * Listens on `host:port` (port 0 picks a free one) and starts the source. Requests are answered
+ * (neutrally) before the sources sync; /readyz tells when they have.
+ */
+export async function startExtender(opts: ExtenderOptions & { host?: string; port?: number }): Promise<RunningExtender> {
+  const ext = createExtender(opts);
+  const server = createServer(ext.app.callback());
+  // A slow client must not hold a connection: the scheduler's own timeout is seconds.
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 10_000;
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? DEFAULTS.port, opts.host ?? DEFAULTS.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const synced = ext.start();
+  synced.catch((err: Error) => ext.logger.error({ err: err.message }, 'inventory sources failed to start'));
+  return {
+    ...ext,
+    server,
+    url: `http://${host}:${address.port}`,
+    synced,
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await ext.close();
+    },
+  };
+}

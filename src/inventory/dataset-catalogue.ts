@@ -1,0 +1,46 @@
+// What the index needs of a Dataset object: its key and the catalogue the operator records in
+// `status.catalog` (size, block size and count, version), or else the size hint in `spec.cache`.
+// The rest of the Dataset is the operator's business, so a Dataset with a bad spec still counts.
+import { z } from 'zod';
+import { datasetKey, type DatasetCatalogue } from '../core/types.js';
+import { CacheSpec, CatalogStatus } from '../dataset/schema.js';
+import { describeIssues } from './nodecache.js';
+
+const metadataSchema = z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).default('default') });
+
+export class DatasetObjectError extends Error {}
+
+interface DatasetLike {
+  metadata?: unknown;
+  spec?: { cache?: unknown } | null;
+  status?: { catalog?: unknown } | null;
+}
+
+/**
+ * The catalogue of a Dataset object, and a problem when its catalogue or size hint is malformed (the
+ * Dataset then counts as known but unsized). Throws DatasetObjectError without a usable name.
+ */
+export function datasetCatalogue(obj: DatasetLike): { catalogue: DatasetCatalogue; problem?: string } {
+  const meta = metadataSchema.safeParse(obj?.metadata);
+  if (!meta.success) throw new DatasetObjectError(`Dataset: ${describeIssues(meta.error)}`);
+  const catalogue: DatasetCatalogue = { key: datasetKey(meta.data.namespace, meta.data.name) };
+  const where = `Dataset ${catalogue.key}`;
+  if (obj.status?.catalog !== undefined && obj.status.catalog !== null) {
+    const c = CatalogStatus.safeParse(obj.status.catalog);
+    if (!c.success) return { catalogue, problem: `${where}: status.catalog: ${describeIssues(c.error)}` };
+    Object.assign(catalogue, { totalBytes: c.data.totalBytes, blockSize: c.data.blockSize, blockCount: c.data.blockCount, catalogVersion: c.data.version });
+    return { catalogue };
+  }
+  if (obj.spec?.cache !== undefined && obj.spec.cache !== null) {
+    const cache = CacheSpec.safeParse(obj.spec.cache);
+    if (!cache.success) return { catalogue, problem: `${where}: spec.cache: ${describeIssues(cache.error)}` };
+    if (cache.data.sizeHintBytes !== undefined) catalogue.totalBytes = cache.data.sizeHintBytes;
+  }
+  return { catalogue };
+}
+
+/** The `ns/name` key of a Dataset object (for deletions, which need no status). */
+export function datasetObjectKey(obj: { metadata?: { name?: string; namespace?: string } | null }): string | undefined {
+  const name = obj.metadata?.name;
+  return name ? datasetKey(obj.metadata?.namespace || 'default', name) : undefined;
+}

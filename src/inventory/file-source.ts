@@ -1,0 +1,121 @@
+// Node, Dataset and NodeCache objects from YAML or JSON files (one object, a `List`, or several YAML
+// documents each), reloaded when a file changes: the extender runs standalone and tests drive it.
+import { readFile, stat } from 'node:fs/promises';
+import { unwatchFile, watchFile } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import type { ChangeType, InventoryFeed, ObjectKind } from './feed.js';
+import type { InventorySource } from './source.js';
+
+export interface FileSourceOptions {
+  nodes?: string[];
+  datasets?: string[];
+  caches?: string[];
+  /** How often files are checked for changes, ms (default 1000). */
+  pollMs?: number;
+  /** Told when a file cannot be read or parsed (its previous objects stay in force). */
+  onError?: (file: string, err: Error) => void;
+  /** Told after a file was (re)loaded, with the number of objects in it. */
+  onLoad?: (file: string, objects: number) => void;
+}
+
+export class FileSourceError extends Error {}
+
+interface Watched {
+  kind: ObjectKind;
+  file: string;
+  /** Objects last loaded from the file, by identity key, as their JSON text. */
+  objects: Map<string, string>;
+  loading: Promise<void>;
+}
+
+export class FileSource implements InventorySource {
+  private readonly files: Watched[] = [];
+  private feed?: InventoryFeed;
+  private isSynced = false;
+
+  constructor(private readonly opts: FileSourceOptions) {
+    // Nodes first, then Datasets, then NodeCaches: the order a cluster's informers sync in.
+    for (const [kind, list] of [['Node', opts.nodes], ['Dataset', opts.datasets], ['NodeCache', opts.caches]] as const) {
+      for (const file of list ?? []) this.files.push({ kind, file, objects: new Map(), loading: Promise.resolve() });
+    }
+  }
+
+  async start(feed: InventoryFeed): Promise<void> {
+    this.feed = feed;
+    for (const w of this.files) {
+      // The first load must succeed: a standalone extender with a broken file should not start.
+      await this.load(w, true);
+    }
+    for (const w of this.files) {
+      watchFile(w.file, { interval: this.opts.pollMs ?? 1000 }, () => {
+        w.loading = w.loading.then(() => this.load(w, false));
+      });
+    }
+    this.isSynced = true;
+  }
+
+  synced(): boolean {
+    return this.isSynced;
+  }
+
+  /** Waits for reloads already triggered by file changes (tests). */
+  async settled(): Promise<void> {
+    await Promise.all(this.files.map((w) => w.loading));
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.files) unwatchFile(w.file);
+    await this.settled();
+  }
+
+  private async load(w: Watched, first: boolean): Promise<void> {
+    let objects: Map<string, { obj: unknown; text: string }>;
+    try {
+      await stat(w.file);
+      objects = parseObjects(w.kind, w.file, await readFile(w.file, 'utf8'));
+    } catch (err) {
+      const error = err instanceof FileSourceError ? err : new FileSourceError(`${w.file}: ${(err as Error).message}`);
+      if (first) throw error;
+      this.opts.onError?.(w.file, error);
+      return;
+    }
+    const feed = this.feed!;
+    const apply = (type: ChangeType, obj: unknown) => feed.apply(w.kind, type, obj);
+    for (const [key, text] of w.objects) {
+      if (!objects.has(key)) apply('delete', JSON.parse(text));
+    }
+    for (const [key, { obj, text }] of objects) {
+      if (w.objects.get(key) !== text) apply('upsert', obj);
+    }
+    w.objects = new Map([...objects].map(([k, v]) => [k, v.text]));
+    this.opts.onLoad?.(w.file, objects.size);
+  }
+}
+
+/** The objects of one kind in a file's text, keyed by namespace/name; throws naming the file and document. */
+export function parseObjects(kind: ObjectKind, file: string, text: string): Map<string, { obj: unknown; text: string }> {
+  const out = new Map<string, { obj: unknown; text: string }>();
+  const docs = parseAllDocuments(text);
+  docs.forEach((doc, d) => {
+    if (doc.errors.length > 0) throw new FileSourceError(`${file}: document ${d + 1} is not valid YAML or JSON: ${doc.errors[0].message}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) return;
+    const list = isList(value) ? value.items : [value];
+    list.forEach((obj, i) => {
+      const where = `${file}: document ${d + 1}${isList(value) ? ` item ${i}` : ''}`;
+      if (typeof obj !== 'object' || obj === null) throw new FileSourceError(`${where}: expected a ${kind} object`);
+      const o = obj as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
+      if (o.kind !== undefined && o.kind !== kind) throw new FileSourceError(`${where}: kind is "${String(o.kind)}", but this file was given as ${kind} objects`);
+      const name = o.metadata?.name;
+      if (typeof name !== 'string' || name === '') throw new FileSourceError(`${where}: metadata.name must be a non-empty string`);
+      const key = `${typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : 'default'}/${name}`;
+      if (out.has(key)) throw new FileSourceError(`${where}: ${kind} ${name} appears twice; keep one`);
+      out.set(key, { obj, text: JSON.stringify(obj) });
+    });
+  });
+  return out;
+}
+
+function isList(v: unknown): v is { items: unknown[] } {
+  return typeof v === 'object' && v !== null && Array.isArray((v as { items?: unknown }).items);
+}

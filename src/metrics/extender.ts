@@ -1,0 +1,79 @@
+// Prometheus metrics of the extender, on a registry of its own.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IndexStats } from '../core/locality-index.js';
+
+export interface ExtenderMetrics {
+  registry: Registry;
+  /** Handler time per verb (filter, prioritize, explain), seconds. */
+  requestDuration: Histogram<'verb'>;
+  /** Requests per verb and outcome: ok, failed-open (answered neutral after an internal error), bad-request, too-large. */
+  requests: Counter<'verb' | 'outcome'>;
+  /** NodeCache writes by outcome: applied, stale, rejected. */
+  inventories: Counter<'outcome'>;
+  /** Nodes whose inventory passed its TTL (then counting as holding nothing). */
+  ttlExpiries: Counter;
+  /** Informer watches restarted after an error, per resource. */
+  informerRestarts: Counter<'resource'>;
+  /** Objects that could not be used (bad Dataset or Node), per kind. */
+  invalidObjects: Counter<'kind'>;
+}
+
+/** Builds the metrics; `stats` is read at scrape time for the index-size gauges. */
+export function createExtenderMetrics(stats: () => IndexStats, opts: { defaultMetrics?: boolean } = {}): ExtenderMetrics {
+  const registry = new Registry();
+  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'locus_extender_' });
+  new Gauge({
+    name: 'locus_extender_index',
+    help: 'Size of the locality index: nodes, datasets, inventories, live_inventories, blocks and bytes (live inventories only).',
+    labelNames: ['quantity'] as const,
+    registers: [registry],
+    collect() {
+      const s = stats();
+      this.set({ quantity: 'nodes' }, s.nodes);
+      this.set({ quantity: 'datasets' }, s.datasets);
+      this.set({ quantity: 'inventories' }, s.inventories);
+      this.set({ quantity: 'live_inventories' }, s.liveInventories);
+      this.set({ quantity: 'blocks' }, s.blocks);
+      this.set({ quantity: 'bytes' }, s.bytes);
+    },
+  });
+  return {
+    registry,
+    requestDuration: new Histogram({
+      name: 'locus_extender_request_duration_seconds',
+      help: 'Time to answer a request, per verb.',
+      labelNames: ['verb'] as const,
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    requests: new Counter({
+      name: 'locus_extender_requests_total',
+      help: 'Requests per verb and outcome (ok, failed-open, bad-request, too-large, not-found).',
+      labelNames: ['verb', 'outcome'] as const,
+      registers: [registry],
+    }),
+    inventories: new Counter({
+      name: 'locus_extender_inventories_total',
+      help: 'NodeCache writes seen, by outcome: applied, stale (seq not newer within an epoch), rejected (malformed).',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    ttlExpiries: new Counter({
+      name: 'locus_extender_node_ttl_expiries_total',
+      help: 'Node inventories that passed their TTL without a newer write and now count as empty.',
+      registers: [registry],
+    }),
+    informerRestarts: new Counter({
+      name: 'locus_extender_informer_restarts_total',
+      help: 'Informer watches restarted after ending with an error, per resource.',
+      labelNames: ['resource'] as const,
+      registers: [registry],
+    }),
+    invalidObjects: new Counter({
+      name: 'locus_extender_invalid_objects_total',
+      help: 'Node or Dataset objects that could not be used, per kind.',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+  };
+}
