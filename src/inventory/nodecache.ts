@@ -16,8 +16,8 @@ const count = z.number().int().nonnegative();
 const objectName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a lower-case RFC 1123 name, e.g. "my-dataset"');
 
 export const nodeCacheDatasetSchema = z.object({
-  namespace: objectName,
-  name: objectName,
+  namespace: objectName.max(253),
+  name: objectName.max(253),
   /** Bytes per block of the catalogue the block set was encoded against. */
   blockSize: z.number().int().positive().optional(),
   /** The Dataset's `status.catalog.version` the block indices refer to. */
@@ -36,6 +36,8 @@ export const nodeCacheStatusSchema = z.object({
   capacityBytes: count.optional(),
   usedBytes: count.optional(),
   updatedAt: z.iso.datetime({ offset: true }).optional(),
+  /** Entries in `datasets`, for `kubectl get nodecaches`. */
+  datasetCount: count.optional(),
   datasets: z.array(nodeCacheDatasetSchema).default([]),
 });
 
@@ -134,7 +136,7 @@ export function snapshotToNodeCacheStatus(snapshot: InventorySnapshot, opts: ToS
     }
     return entry;
   });
-  const status: NodeCacheStatus = { epoch: snapshot.epoch, seq: snapshot.seq, datasets };
+  const status: NodeCacheStatus = { epoch: snapshot.epoch, seq: snapshot.seq, datasetCount: datasets.length, datasets };
   if (snapshot.capacityBytes !== undefined) status.capacityBytes = snapshot.capacityBytes;
   if (snapshot.usedBytes !== undefined) status.usedBytes = snapshot.usedBytes;
   if (opts.updatedAt) status.updatedAt = opts.updatedAt.toISOString();

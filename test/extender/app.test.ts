@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { capture, captureBody, fixtureExtender, post, withAnnotations } from './harness.js';
+import { capture, captureBody, fixtureExtender, post, withAnnotations, type Wire } from './harness.js';
 import type { RunningExtender } from '../../src/extender/server.js';
 import { createExtender } from '../../src/extender/server.js';
 import { FileSource } from '../../src/inventory/file-source.js';
@@ -78,7 +78,7 @@ describe('extender app against the captured kube-scheduler payloads', () => {
     it('prefers the exact key over a case-insensitive one', async () => {
       const req = capture('prioritize-nodecachecapable-true.json');
       const res = await post(`${base}/prioritize`, { nodeNames: ['node-c'], Pod: req.Pod, NodeNames: req.NodeNames });
-      expect(res.json.map((h: any) => h.Host)).to.deep.equal(req.NodeNames);
+      expect(res.json.map((h: Wire) => h.Host)).to.deep.equal(req.NodeNames);
     });
 
     it('treats absent Nodes and NodeNames as no candidates', async () => {
@@ -106,7 +106,7 @@ describe('extender app against the captured kube-scheduler payloads', () => {
     it('keeps all nodes and scores 0 for a pod whose Dataset is unknown', async () => {
       const req = labelled({ 'dataset.0.id': 'no-such-dataset' });
       expect((await post(`${base}/filter`, req)).json.NodeNames).to.deep.equal(req.NodeNames);
-      expect((await post(`${base}/prioritize`, req)).json.every((h: any) => h.Score === 0)).to.equal(true);
+      expect((await post(`${base}/prioritize`, req)).json.every((h: Wire) => h.Score === 0)).to.equal(true);
     });
 
     it('never answers a pod\'s own mistakes with Error text, which would leave the pod unschedulable', async () => {
@@ -202,17 +202,17 @@ describe('extender app against the captured kube-scheduler payloads', () => {
       const body = await res.json();
       expect(body.pod).to.equal('default/capture-basic');
       expect(body.datasets).to.deep.equal(['default/my-dataset']);
-      expect(body.nodes.map((n: any) => [n.node, n.score])).to.deep.equal([['node-b', 9], ['node-a', 4], ['node-c', 1]]);
+      expect(body.nodes.map((n: Wire) => [n.node, n.score])).to.deep.equal([['node-b', 9], ['node-a', 4], ['node-c', 1]]);
       expect(body.nodes[0].datasets[0]).to.include({ dataset: 'default/my-dataset', onNode: 96468992, totalBytes: 104857600 });
     });
 
     it('explains for the nodes asked, by GET and by POST with a pod object', async () => {
       await post(`${base}/filter`, captureBody('filter-nodecachecapable-true.json'));
       const get = await (await fetch(`${ext.url}/v1/explain?pod=default/capture-basic&node=node-a`)).json();
-      expect(get.nodes.map((n: any) => n.node)).to.deep.equal(['node-a']);
+      expect(get.nodes.map((n: Wire) => n.node)).to.deep.equal(['node-a']);
       const pod = capture('filter-nodecachecapable-true.json').Pod;
       const res = await post(`${ext.url}/v1/explain`, { pod, nodes: ['node-a', 'node-b'] });
-      expect(res.json.nodes.map((n: any) => n.score)).to.deep.equal([9, 4]);
+      expect(res.json.nodes.map((n: Wire) => n.score)).to.deep.equal([9, 4]);
     });
 
     it('answers 404 naming the POST form for an unknown pod, 400 for a bad reference', async () => {
@@ -252,13 +252,13 @@ describe('extender before its sources have synced', () => {
     const { createServer } = await import('node:http');
     const server = createServer(ext.app.callback()).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
-    const url = `http://127.0.0.1:${(server.address() as any).port}`;
+    const url = `http://127.0.0.1:${(server.address() as Wire).port}`;
     try {
       expect((await fetch(`${url}/readyz`)).status).to.equal(503);
       const req = withAnnotations(capture('filter-nodecachecapable-true.json'), REQUIRED);
       expect((await post(`${url}/scheduler/filter`, req)).json.NodeNames).to.deep.equal(req.NodeNames);
       const scores = (await post(`${url}/scheduler/prioritize`, captureBody('prioritize-nodecachecapable-true.json'))).json;
-      expect(scores.map((h: any) => h.Score)).to.deep.equal([0, 0]);
+      expect(scores.map((h: Wire) => h.Score)).to.deep.equal([0, 0]);
     } finally {
       server.close();
       await ext.close();

@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { FileSource } from '../../src/inventory/file-source.js';
 import { startExtender, type ExtenderOptions, type RunningExtender } from '../../src/extender/server.js';
 
+/** Parsed JSON off the wire, examined by assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Wire = any;
+
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 export const inventoryFiles = {
@@ -13,7 +17,7 @@ export const inventoryFiles = {
 };
 
 /** A captured request or answer from test/fixtures/kube-scheduler, parsed. */
-export function capture(name: string): any {
+export function capture(name: string): Wire {
   return JSON.parse(readFileSync(here(`../fixtures/kube-scheduler/${name}`), 'utf8'));
 }
 
@@ -36,7 +40,7 @@ export async function post(url: string, body: string | object, headers: Record<s
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
-  let json: any;
+  let json: Wire;
   try {
     json = JSON.parse(text);
   } catch {
@@ -46,7 +50,7 @@ export async function post(url: string, body: string | object, headers: Record<s
 }
 
 /** The captured pod with extra annotations (e.g. a locality requirement). */
-export function withAnnotations(args: any, annotations: Record<string, string>): any {
+export function withAnnotations(args: Wire, annotations: Record<string, string>): Wire {
   const copy = structuredClone(args);
   copy.Pod.metadata.annotations = { ...copy.Pod.metadata.annotations, ...annotations };
   return copy;
