@@ -1,0 +1,147 @@
+// The node cache agent, assembled: block store, Dataset catalogues, read path, the S3 and operations
+// servers, and (given a cluster) the NodeCache publisher. The CLI and the tests start it the same way.
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { agentMetrics, type AgentMetrics } from '../metrics/agent.js';
+import { BlockStore } from './block-store.js';
+import { Catalogues, type DatasetSource } from './catalogues.js';
+import { holdings, type DatasetHoldings } from './inventory.js';
+import { opsApp } from './ops-server.js';
+import { Publisher, type PublisherOptions } from './publisher.js';
+import { ReadThrough } from './read-through.js';
+import { s3App } from './s3-api.js';
+import { Upstream, type UpstreamOptions } from './upstream.js';
+
+export interface Listen {
+  host: string;
+  port: number;
+}
+
+export interface AgentConfig {
+  s3: Listen;
+  ops: Listen;
+  cacheDir: string;
+  capacityBytes: number;
+  /** Block size of objects outside every Dataset, and of Datasets without an operator catalogue. */
+  blockSize: number;
+  upstream: UpstreamOptions;
+  /** How long a Dataset listing without an operator version is trusted (file-configured Datasets). */
+  relistMs: number;
+  /** Datasets known at start (from a file); a cluster source calls setDatasets later. */
+  datasets?: DatasetSource[];
+  /** Publishes the node's NodeCache when set. */
+  publish?: Omit<PublisherOptions, 'epoch' | 'snapshot' | 'metrics' | 'log' | 'now' | 'random'>;
+  log: Logger;
+  metrics?: AgentMetrics;
+}
+
+export interface Agent {
+  s3Url: string;
+  opsUrl: string;
+  /** New on every start: the NodeCache epoch. */
+  epoch: string;
+  store: BlockStore;
+  catalogues: Catalogues;
+  metrics: AgentMetrics;
+  publisher?: Publisher;
+  setDatasets(sources: DatasetSource[]): void;
+  /** What the node holds, per Dataset, as the NodeCache reports it. */
+  holdings(): DatasetHoldings[];
+  close(): Promise<void>;
+}
+
+export async function startAgent(cfg: AgentConfig): Promise<Agent> {
+  const log = cfg.log;
+  const metrics = cfg.metrics ?? agentMetrics();
+  const store = await BlockStore.open({ dir: cfg.cacheDir, capacityBytes: cfg.capacityBytes, metrics, log });
+  const upstream = new Upstream(cfg.upstream);
+  const catalogues = new Catalogues({
+    list: async (bucket, prefix) => {
+      const listing = await upstream.listAll(bucket, prefix);
+      for (const o of listing) store.invalidate(bucket, o.key, o.etag);
+      return listing;
+    },
+    defaultBlockSize: cfg.blockSize,
+    relistMs: cfg.relistMs,
+    retryMs: 10_000,
+    now: Date.now,
+    log,
+  });
+  const readThrough = new ReadThrough({ store, upstream, catalogues, metrics, blockSize: cfg.blockSize });
+  const epoch = randomUUID();
+  const current = () => holdings(catalogues.layouts(), (id) => store.has(id));
+
+  const setDatasets = (sources: DatasetSource[]) => {
+    catalogues.setSources(sources);
+    // Report what is held as soon as possible: (re)load the layouts of Datasets already in use and of
+    // those with blocks on disk (after a restart), and pick up new catalogue versions.
+    const wanted = new Set(catalogues.layouts().keys());
+    for (const [, spec] of store.blocks()) if (spec.dataset) wanted.add(spec.dataset);
+    for (const key of wanted) {
+      const source = catalogues.source(key);
+      if (source) catalogues.layout(source).catch((err: unknown) => log.warn({ err, dataset: key }, 'could not list Dataset'));
+    }
+  };
+  setDatasets(cfg.datasets ?? []);
+
+  let publisher: Publisher | undefined;
+  if (cfg.publish) {
+    const p = new Publisher({
+      ...cfg.publish,
+      epoch,
+      snapshot: () => ({ datasets: current(), capacityBytes: store.capacityBytes, usedBytes: store.usedBytes }),
+      metrics,
+      log,
+      now: Date.now,
+      random: Math.random,
+    });
+    store.onChange(() => p.changed());
+    catalogues.onChange(() => p.changed());
+    p.start();
+    publisher = p;
+  }
+
+  const s3 = await listen(s3App({ readThrough, upstream, metrics, log }).callback(), cfg.s3);
+  const ops = await listen(opsApp(metrics.registry, () => true).callback(), cfg.ops);
+  log.info({ s3: url(s3), ops: url(ops), epoch, cacheDir: cfg.cacheDir, capacityBytes: cfg.capacityBytes }, 'agent listening');
+
+  return {
+    s3Url: url(s3),
+    opsUrl: url(ops),
+    epoch,
+    store,
+    catalogues,
+    metrics,
+    ...(publisher ? { publisher } : {}),
+    setDatasets,
+    holdings: current,
+    async close() {
+      await publisher?.stop();
+      await Promise.all([close(s3), close(ops)]);
+      await store.settle();
+      upstream.destroy();
+    },
+  };
+}
+
+function listen(handler: Parameters<typeof createServer>[1], at: Listen): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler);
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => resolve(server));
+  });
+}
+
+function url(server: Server): string {
+  const a = server.address() as AddressInfo;
+  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

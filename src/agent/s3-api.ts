@@ -1,0 +1,176 @@
+// The agent's S3 front end (path-style): GetObject (with Range) through the block cache, HeadObject,
+// HeadBucket and ListObjectsV2 passed through to the remote. The agent is a read-only cache, so
+// every write (PUT, POST, DELETE) is refused with 403 AccessDenied, the answer a client gets from a
+// bucket it may read but not write; mounters surface it as "permission denied".
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { AgentMetrics } from '../metrics/agent.js';
+import type { ReadThrough } from './read-through.js';
+import { errorXml, listObjectsV2Xml } from './s3-xml.js';
+import { ObjectChangedError, type Upstream } from './upstream.js';
+
+/** An S3 error answer: HTTP status, S3 error code and message. */
+export class S3Error extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface S3ApiOptions {
+  readThrough: ReadThrough;
+  upstream: Upstream;
+  metrics: AgentMetrics;
+  log: Logger;
+}
+
+/** Query parameters naming sub-resources the agent does not serve (ACLs, tagging, uploads…). */
+const UNSUPPORTED_QUERY = ['acl', 'tagging', 'uploads', 'uploadId', 'versioning', 'versions', 'policy', 'cors', 'lifecycle', 'partNumber', 'versionId', 'torrent', 'attributes'];
+
+export function s3App(opts: S3ApiOptions): Koa {
+  const app = new Koa();
+  app.use(async (ctx, next) => {
+    const requestId = randomBytes(8).toString('hex').toUpperCase();
+    ctx.set('x-amz-request-id', requestId);
+    ctx.state.operation = 'Unknown';
+    try {
+      await next();
+    } catch (err) {
+      const e = toS3Error(err);
+      if (e.status >= 500) opts.log.warn({ err, path: ctx.path }, 'S3 request failed');
+      ctx.status = e.status;
+      if (ctx.method !== 'HEAD') {
+        ctx.type = 'application/xml';
+        ctx.body = errorXml(e.code, e.message, ctx.path, requestId);
+      }
+    } finally {
+      opts.metrics.requests.inc({ operation: ctx.state.operation as string, code: String(ctx.status) });
+    }
+  });
+  app.use(async (ctx) => {
+    const { bucket, key } = splitPath(ctx.path);
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.state.operation = 'Write';
+      throw new S3Error(403, 'AccessDenied', `the Locus node cache agent is read-only: ${ctx.method} is refused; write to the object store itself`);
+    }
+    const unsupported = UNSUPPORTED_QUERY.find((q) => q in ctx.query);
+    if (unsupported || bucket === undefined) {
+      throw new S3Error(501, 'NotImplemented', `the agent serves GetObject, HeadObject, HeadBucket and ListObjectsV2 only${unsupported ? ` (not ?${unsupported})` : ''}`);
+    }
+    if (key === undefined) {
+      if (ctx.method === 'HEAD') {
+        ctx.state.operation = 'HeadBucket';
+        await opts.upstream.headBucket(bucket);
+        ctx.status = 200;
+        return;
+      }
+      if (ctx.query['list-type'] !== '2') throw new S3Error(501, 'NotImplemented', 'list with ListObjectsV2 (list-type=2)');
+      ctx.state.operation = 'ListObjectsV2';
+      await listObjects(ctx, opts, bucket);
+      return;
+    }
+    ctx.state.operation = ctx.method === 'HEAD' ? 'HeadObject' : 'GetObject';
+    await getObject(ctx, opts, bucket, key);
+  });
+  return app;
+}
+
+async function listObjects(ctx: Koa.Context, opts: S3ApiOptions, bucket: string): Promise<void> {
+  const q = (name: string) => (typeof ctx.query[name] === 'string' ? (ctx.query[name] as string) : undefined);
+  const maxKeys = q('max-keys');
+  const out = await opts.upstream.list({
+    Bucket: bucket,
+    Prefix: q('prefix'),
+    Delimiter: q('delimiter'),
+    ContinuationToken: q('continuation-token'),
+    StartAfter: q('start-after'),
+    FetchOwner: q('fetch-owner') === 'true',
+    ...(maxKeys !== undefined ? { MaxKeys: Number(maxKeys) } : {}),
+    ...(q('encoding-type') === 'url' ? { EncodingType: 'url' as const } : {}),
+  });
+  if (out.EncodingType !== 'url') for (const o of out.Contents ?? []) if (o.Key && o.ETag) opts.readThrough.observe(bucket, o.Key, o.ETag);
+  ctx.type = 'application/xml';
+  ctx.body = listObjectsV2Xml(out);
+}
+
+async function getObject(ctx: Koa.Context, opts: S3ApiOptions, bucket: string, key: string): Promise<void> {
+  const view = await opts.readThrough.resolve(bucket, key);
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('ETag', view.etag);
+  if (view.lastModified) ctx.set('Last-Modified', view.lastModified.toUTCString());
+  ctx.type = view.contentType ?? 'application/octet-stream';
+  const ifMatch = ctx.get('If-Match');
+  if (ifMatch && !etagListHas(ifMatch, view.etag)) throw new S3Error(412, 'PreconditionFailed', `If-Match ${ifMatch} does not match ETag ${view.etag}`);
+  const ifNoneMatch = ctx.get('If-None-Match');
+  if (ifNoneMatch && etagListHas(ifNoneMatch, view.etag)) {
+    ctx.status = 304;
+    return;
+  }
+  if (ctx.method === 'HEAD') {
+    ctx.status = 200;
+    ctx.set('Content-Length', String(view.size));
+    return;
+  }
+  const range = parseRange(ctx.get('Range'), view.size);
+  const [start, end] = range ?? [0, view.size - 1];
+  const length = end - start + 1;
+  const body = await opts.readThrough.read(length > 0 ? view.segments(start, end) : []);
+  ctx.status = range ? 206 : 200;
+  if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${view.size}`);
+  ctx.body = Readable.from(body, { objectMode: false });
+  ctx.length = length;
+}
+
+/** `bytes=a-b`, `bytes=a-`, `bytes=-n` against an object of `size` bytes; undefined means the whole object. */
+export function parseRange(header: string, size: number): [number, number] | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined; // S3 ignores a range it cannot parse
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+    if (Number(m[2]) === 0) throw invalidRange(header, size);
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  }
+  if (start >= size) throw invalidRange(header, size);
+  return [start, end];
+}
+
+const invalidRange = (header: string, size: number) =>
+  new S3Error(416, 'InvalidRange', `the requested range ${header} is not satisfiable for an object of ${size} bytes`);
+
+function etagListHas(list: string, etag: string): boolean {
+  return list.split(',').some((t) => {
+    const v = t.trim();
+    return v === '*' || v === etag || `"${v}"` === etag;
+  });
+}
+
+/** `/bucket/some/key` → bucket and key, each URL-decoded; `/` has neither. */
+export function splitPath(path: string): { bucket?: string; key?: string } {
+  const rest = path.replace(/^\//, '');
+  if (rest === '') return {};
+  const slash = rest.indexOf('/');
+  if (slash < 0) return { bucket: decodeURIComponent(rest) };
+  const key = rest.slice(slash + 1);
+  return { bucket: decodeURIComponent(rest.slice(0, slash)), ...(key !== '' ? { key: decodeURIComponent(key) } : {}) };
+}
+
+/** Any failure as the S3 error a client expects: the remote's own answer where there is one. */
+function toS3Error(err: unknown): S3Error {
+  if (err instanceof S3Error) return err;
+  if (err instanceof ObjectChangedError) return new S3Error(503, 'SlowDown', `${err.message} while it was being read; retry the request`);
+  const sdk = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = sdk.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 300) {
+    const code = status === 404 && (sdk.name === 'NotFound' || sdk.name === 'NoSuchKey') ? 'NoSuchKey' : (sdk.name ?? 'InternalError');
+    return new S3Error(status, code, sdk.message || `the object store answered ${status}`);
+  }
+  return new S3Error(503, 'ServiceUnavailable', `the object store could not be reached: ${sdk.message ?? String(err)}`);
+}

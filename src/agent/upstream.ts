@@ -1,0 +1,98 @@
+// The remote object store the agent reads through: the few S3 calls it makes, over the AWS SDK.
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+  type HeadObjectCommandOutput,
+  type ListObjectsV2CommandInput,
+  type ListObjectsV2CommandOutput,
+} from '@aws-sdk/client-s3';
+import type { BlockSpec, ListedObject } from './layout.js';
+
+export interface UpstreamOptions {
+  endpoint: string;
+  region: string;
+  /** Absent: the SDK's default chain (environment, web identity, instance metadata). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Parallel part fetches for one block made of many small objects. */
+  partConcurrency?: number;
+}
+
+/** The object changed under a block: its ETag is no longer the one the block was laid out with. */
+export class ObjectChangedError extends Error {
+  constructor(readonly bucket: string, readonly key: string, readonly etag: string) {
+    super(`s3://${bucket}/${key} changed (ETag now ${etag})`);
+  }
+}
+
+export class Upstream {
+  readonly client: S3Client;
+  private readonly partConcurrency: number;
+
+  constructor(opts: UpstreamOptions) {
+    this.client = new S3Client({
+      endpoint: opts.endpoint,
+      region: opts.region,
+      forcePathStyle: true,
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    });
+    this.partConcurrency = opts.partConcurrency ?? 8;
+  }
+
+  /** The bytes of a block: each part read with a ranged GET, each checked against its ETag. */
+  async loadBlock(spec: BlockSpec): Promise<Buffer> {
+    const out = Buffer.allocUnsafe(spec.length);
+    const starts: number[] = [];
+    spec.parts.reduce((at, p) => (starts.push(at), at + p.length), 0);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < spec.parts.length; i = next++) {
+        const p = spec.parts[i];
+        const res = await this.client.send(new GetObjectCommand({
+          Bucket: spec.bucket, Key: p.key, Range: `bytes=${p.offset}-${p.offset + p.length - 1}`,
+        }));
+        if (res.ETag !== undefined && res.ETag !== p.etag) {
+          await res.Body?.transformToByteArray().catch(() => undefined);
+          throw new ObjectChangedError(spec.bucket, p.key, res.ETag);
+        }
+        const bytes = await res.Body!.transformToByteArray();
+        if (bytes.length !== p.length) throw new ObjectChangedError(spec.bucket, p.key, res.ETag ?? '');
+        out.set(bytes, starts[i]);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.partConcurrency, spec.parts.length) }, worker));
+    return out;
+  }
+
+  head(bucket: string, key: string): Promise<HeadObjectCommandOutput> {
+    return this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  async headBucket(bucket: string): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+  }
+
+  list(input: ListObjectsV2CommandInput): Promise<ListObjectsV2CommandOutput> {
+    return this.client.send(new ListObjectsV2Command(input));
+  }
+
+  /** Every object under `prefix`, in the store's key order. */
+  async listAll(bucket: string, prefix: string): Promise<ListedObject[]> {
+    const out: ListedObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.list({ Bucket: bucket, Prefix: prefix, ContinuationToken: token });
+      for (const o of page.Contents ?? []) {
+        out.push({ key: o.Key!, size: o.Size ?? 0, etag: o.ETag ?? '', ...(o.LastModified ? { lastModified: o.LastModified } : {}) });
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}

@@ -1,0 +1,69 @@
+// Starts agents against a test remote, and S3 clients against the agents.
+import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { pino } from 'pino';
+import { startAgent, type Agent, type AgentConfig } from '../../src/agent/agent.js';
+import { S3RVER_KEYS, type Remote } from './remote.js';
+
+export const MiB = 1024 * 1024;
+export const silent = pino({ level: 'silent' });
+
+export function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'locus-agent-'));
+}
+
+export function agentFor(remote: Remote, cacheDir: string, overrides: Partial<AgentConfig> = {}): Promise<Agent> {
+  return startAgent({
+    s3: { host: '127.0.0.1', port: 0 },
+    ops: { host: '127.0.0.1', port: 0 },
+    cacheDir,
+    capacityBytes: 1024 * MiB,
+    blockSize: MiB,
+    upstream: {
+      endpoint: remote.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey },
+    },
+    relistMs: 60_000,
+    log: silent,
+    ...overrides,
+  });
+}
+
+export function clientFor(endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey },
+    maxAttempts: 1,
+  });
+}
+
+/** GetObject through `client`; `range` is [start, end] inclusive. */
+export async function getBytes(client: S3Client, bucket: string, key: string, range?: [number, number]): Promise<Buffer> {
+  const res = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(range ? { Range: `bytes=${range[0]}-${range[1]}` } : {}) }));
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+/** Total size of the files in a directory (what the cache really occupies). */
+export async function dirBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await readdir(dir)) n += (await stat(join(dir, f))).size;
+  return n;
+}
+
+/** Deterministic pseudo-random bytes (a seeded xorshift), so failures reproduce. */
+export function bytes(length: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  let x = seed | 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
