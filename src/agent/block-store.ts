@@ -93,6 +93,8 @@ export class BlockStore {
       const buf = Buffer.allocUnsafe(length);
       const { bytesRead } = await fh.read(buf, 0, length, entry.dataOffset + from);
       if (bytesRead !== length) throw new Error(`block ${id} is short: read ${bytesRead} of ${length} bytes at ${from}`);
+      const now = new Date();
+      await fh.utimes(now, now); // the modification time records use, so LRU order survives a restart
       return buf;
     } finally {
       await fh.close();
@@ -208,7 +210,7 @@ export class BlockStore {
     for (const l of this.listeners) l();
   }
 
-  /** Loads every complete block file, oldest first so LRU order survives a restart; deletes the rest. */
+  /** Loads every complete block file, least recently used first (by modification time); deletes the rest. */
   private async rebuild(): Promise<void> {
     const found: { id: string; entry: Entry; mtime: number }[] = [];
     let dropped = 0;
