@@ -199,7 +199,7 @@ describe('extender app against the captured kube-scheduler payloads', () => {
       await post(`${base}/filter`, captureBody('filter-nodecachecapable-true.json'));
       const res = await fetch(`${ext.url}/v1/explain?pod=default/capture-basic`);
       expect(res.status).to.equal(200);
-      const body = await res.json();
+      const body: Wire = await res.json();
       expect(body.pod).to.equal('default/capture-basic');
       expect(body.datasets).to.deep.equal(['default/my-dataset']);
       expect(body.nodes.map((n: Wire) => [n.node, n.score])).to.deep.equal([['node-b', 9], ['node-a', 4], ['node-c', 1]]);
@@ -208,7 +208,7 @@ describe('extender app against the captured kube-scheduler payloads', () => {
 
     it('explains for the nodes asked, by GET and by POST with a pod object', async () => {
       await post(`${base}/filter`, captureBody('filter-nodecachecapable-true.json'));
-      const get = await (await fetch(`${ext.url}/v1/explain?pod=default/capture-basic&node=node-a`)).json();
+      const get: Wire = await (await fetch(`${ext.url}/v1/explain?pod=default/capture-basic&node=node-a`)).json();
       expect(get.nodes.map((n: Wire) => n.node)).to.deep.equal(['node-a']);
       const pod = capture('filter-nodecachecapable-true.json').Pod;
       const res = await post(`${ext.url}/v1/explain`, { pod, nodes: ['node-a', 'node-b'] });
@@ -218,7 +218,7 @@ describe('extender app against the captured kube-scheduler payloads', () => {
     it('answers 404 naming the POST form for an unknown pod, 400 for a bad reference', async () => {
       const missing = await fetch(`${ext.url}/v1/explain?pod=default/nobody`);
       expect(missing.status).to.equal(404);
-      expect((await missing.json()).Error).to.contain('POST /v1/explain');
+      expect(((await missing.json()) as Wire).Error).to.contain('POST /v1/explain');
       expect((await fetch(`${ext.url}/v1/explain?pod=nobody`)).status).to.equal(400);
       expect((await post(`${ext.url}/v1/explain`, { pod: {}, nodes: [1] })).status).to.equal(400);
     });

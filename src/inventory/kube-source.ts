@@ -1,0 +1,50 @@
+// Node, Dataset and NodeCache objects from the API server, through informers that restart after a
+// failed watch. Read-only: list and watch on the three resources.
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { BackoffOptions } from '../kube/backoff.js';
+import type { KubeClient } from '../kube/client.js';
+import { Informer } from '../kube/informer.js';
+import { DATASETS, NODE_CACHES, NODES, type ResourceType } from '../kube/resources.js';
+import type { InventoryFeed, ObjectKind } from './feed.js';
+import type { InventorySource, SourceEvents } from './source.js';
+
+export interface KubeSourceOptions {
+  /** Restart backoff of the informers (default 0.5 s doubling to 30 s). */
+  backoff?: BackoffOptions;
+}
+
+const WATCHED: Array<[ObjectKind, ResourceType]> = [['Node', NODES], ['Dataset', DATASETS], ['NodeCache', NODE_CACHES]];
+
+export class KubeSource implements InventorySource {
+  private informers: Informer[] = [];
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly client: KubeClient,
+    private readonly opts: KubeSourceOptions = {},
+  ) {}
+
+  async start(feed: InventoryFeed, events: SourceEvents = {}): Promise<void> {
+    this.informers = WATCHED.map(([kind, resource]) => {
+      const informer = new Informer(this.kc, this.client, {
+        resource,
+        backoff: this.opts.backoff,
+        onRestart: (err) => events.restarted?.(resource.plural, err instanceof Error ? err : new Error(String(err))),
+      });
+      informer.on('add', (obj) => feed.apply(kind, 'upsert', obj));
+      informer.on('update', (obj) => feed.apply(kind, 'upsert', obj));
+      informer.on('delete', (obj) => feed.apply(kind, 'delete', obj));
+      return informer;
+    });
+    for (const informer of this.informers) informer.start();
+    await Promise.all(this.informers.map((i) => i.waitForSync()));
+  }
+
+  synced(): boolean {
+    return this.informers.length > 0 && this.informers.every((i) => i.hasSynced());
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.informers.map((i) => i.stop()));
+  }
+}
