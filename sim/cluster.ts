@@ -1,0 +1,101 @@
+// The modelled cluster: nodes with slots and a block cache, zones, and the bandwidths reads share.
+// A spec is a preset name or a YAML/JSON file; every field is documented in the README.
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const ClusterSpec = z.object({
+  name: z.string().default('custom'),
+  nodes: z.number().int().positive(),
+  /** Task slots per node: cores for Spark executors' tasks, GPUs for training workers. */
+  slotsPerNode: z.number().int().positive(),
+  /** Nodes are spread round-robin over this many zones (`zone-0`, …) of one region. */
+  zones: z.number().int().positive().default(1),
+  cacheGiBPerNode: z.number().nonnegative(),
+  eviction: z.enum(['lru', 'fifo']).default('lru'),
+  blockMiB: z.number().positive().default(128),
+  /** Read bandwidth of a node's local cache, GB/s, shared by the node's concurrent readers. */
+  localReadGBps: z.number().positive(),
+  /** Per-node network interface, Gb/s. */
+  nicGbps: z.number().positive(),
+  /** Aggregate object-store bandwidth, Gb/s, shared by every concurrent remote reader. */
+  objectStoreGbps: z.number().positive(),
+  /** Most one reader gets from the object store (one stream of GETs), Gb/s. */
+  objectStoreStreamGbps: z.number().positive(),
+  /** Seconds between an agent's inventory writes; default as the agents: nodes/80, within 2..60. */
+  inventoryWriteSeconds: z.number().positive().optional(),
+  /** An unchanged inventory is rewritten this often (s), and expires after inventoryTtlSeconds. */
+  inventoryRefreshSeconds: z.number().positive().default(600),
+  inventoryTtlSeconds: z.number().positive().default(1800),
+  /** kube-scheduler's `weight` for the extender: total = least-allocated (0..100) + weight × 10 × score. */
+  extenderWeight: z.number().nonnegative().default(5),
+  /** Delay scheduling: wait up to this long (s) for a slot on a node with score >= delayMinScore. */
+  delaySeconds: z.number().nonnegative().default(5),
+  delayMinScore: z.number().int().min(1).max(10).default(5),
+}).strict();
+export type ClusterSpec = z.infer<typeof ClusterSpec>;
+
+export const PRESETS: Record<string, ClusterSpec> = {
+  spark: ClusterSpec.parse({
+    name: 'spark', nodes: 100, slotsPerNode: 16, zones: 3, cacheGiBPerNode: 200,
+    localReadGBps: 2, nicGbps: 10, objectStoreGbps: 100, objectStoreStreamGbps: 1,
+  }),
+  gpu: ClusterSpec.parse({
+    name: 'gpu', nodes: 32, slotsPerNode: 8, zones: 2, cacheGiBPerNode: 1024,
+    localReadGBps: 4, nicGbps: 25, objectStoreGbps: 40, objectStoreStreamGbps: 2,
+  }),
+};
+
+/** Resolves a preset name or a spec file (YAML or JSON); errors name the field and the fix. */
+export function loadCluster(nameOrFile: string): ClusterSpec {
+  const preset = PRESETS[nameOrFile];
+  if (preset) return preset;
+  let text: string;
+  try {
+    text = readFileSync(nameOrFile, 'utf8');
+  } catch {
+    throw new Error(`--cluster "${nameOrFile}" is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a readable file`);
+  }
+  return parseCluster(parseYaml(text), nameOrFile);
+}
+
+export function parseCluster(raw: unknown, source: string): ClusterSpec {
+  const parsed = ClusterSpec.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Error(`${source}: ${issue.path.join('.') || '(top level)'}: ${issue.message}; fields: ${Object.keys(ClusterSpec.shape).join(', ')}`);
+}
+
+/** What the engine uses: the spec in bytes and seconds, with node names and zones spelled out. */
+export interface Cluster {
+  spec: ClusterSpec;
+  names: string[];
+  zoneOf: string[];
+  region: string;
+  blockSize: number;
+  cacheBlocks: number;
+  localBytesPerSecond: number;
+  nicBytesPerSecond: number;
+  storeBytesPerSecond: number;
+  streamBytesPerSecond: number;
+  writeSeconds: number;
+}
+
+export function buildCluster(spec: ClusterSpec): Cluster {
+  const width = String(spec.nodes - 1).length;
+  const names = Array.from({ length: spec.nodes }, (_, i) => `node-${String(i).padStart(width, '0')}`);
+  const blockSize = Math.round(spec.blockMiB * 2 ** 20);
+  return {
+    spec,
+    names,
+    zoneOf: names.map((_, i) => `zone-${i % spec.zones}`),
+    region: 'region-0',
+    blockSize,
+    cacheBlocks: Math.floor((spec.cacheGiBPerNode * 2 ** 30) / blockSize),
+    localBytesPerSecond: spec.localReadGBps * 1e9,
+    nicBytesPerSecond: (spec.nicGbps * 1e9) / 8,
+    storeBytesPerSecond: (spec.objectStoreGbps * 1e9) / 8,
+    streamBytesPerSecond: (spec.objectStoreStreamGbps * 1e9) / 8,
+    writeSeconds: spec.inventoryWriteSeconds ?? Math.min(60, Math.max(2, spec.nodes / 80)),
+  };
+}

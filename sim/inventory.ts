@@ -1,0 +1,106 @@
+// The agents of the modelled cluster: each node's cache is published as an InventorySnapshot (what
+// its NodeCache status carries) at the agents' write interval, and applied to a core LocalityIndex,
+// so placement sees caches as stale as a live extender would. Unchanged inventories are rewritten
+// every refresh period, as agents do, so they never pass the index's TTL.
+import { LocalityIndex } from '../src/core/locality-index.js';
+import { datasetKey, type DatasetInventory, type InventorySnapshot } from '../src/core/types.js';
+import type { Cluster } from './cluster.js';
+import type { NodeCacheModel } from './node-cache.js';
+import type { Workload } from './workloads/types.js';
+
+/** Namespace of the simulated Datasets (their keys are `sim/<name>`). */
+export const SIM_NAMESPACE = 'sim';
+export const CATALOG_VERSION = 'sim-1';
+
+/** Told of every snapshot written, with the simulated time in ms (the equivalence test forwards them). */
+export type SnapshotSink = (snapshot: InventorySnapshot, atMs: number) => void;
+
+export class InventoryPublisher {
+  readonly index: LocalityIndex;
+  /** Bumped whenever an applied snapshot changed what some node holds: scores may differ after it. */
+  generation = 0;
+  /** Snapshots written so far. */
+  writes = 0;
+  readonly keys: string[];
+  private readonly seq: Int32Array;
+  private readonly lastWrite: Float64Array;
+  /** Per node, the last written entry of each dataset it holds (rebuilt only when that dataset changed). */
+  private readonly entries: Array<Map<number, DatasetInventory>>;
+  private nextRefresh: number;
+
+  constructor(
+    private readonly cluster: Cluster,
+    workload: Workload,
+    private readonly caches: NodeCacheModel[],
+    private readonly sink?: SnapshotSink,
+  ) {
+    this.index = new LocalityIndex({ ttlMs: cluster.spec.inventoryTtlSeconds * 1000 });
+    this.keys = workload.datasets.map((d) => datasetKey(SIM_NAMESPACE, d.name));
+    workload.datasets.forEach((d, i) => this.index.upsertDataset({
+      key: this.keys[i], totalBytes: d.bytes, blockSize: cluster.blockSize,
+      blockCount: Math.max(1, Math.ceil(d.bytes / cluster.blockSize)), catalogVersion: CATALOG_VERSION,
+    }));
+    cluster.names.forEach((name, i) => this.index.upsertNode({ name, zone: cluster.zoneOf[i], region: cluster.region }));
+    this.seq = new Int32Array(cluster.names.length);
+    this.lastWrite = new Float64Array(cluster.names.length).fill(-Infinity);
+    this.entries = cluster.names.map(() => new Map());
+    this.nextRefresh = Infinity;
+  }
+
+  /** Writes every node whose cache changed since its last write (one tick of the agents' interval). */
+  writeChanged(now: number): void {
+    let changed = false;
+    for (let n = 0; n < this.caches.length; n++) {
+      if (this.caches[n].changed.size === 0) continue;
+      this.write(n, now);
+      changed = true;
+    }
+    if (changed) this.generation++;
+  }
+
+  /** Rewrites, at their due times up to `now`, inventories left unchanged for a refresh period. */
+  refresh(now: number): void {
+    if (now < this.nextRefresh) return;
+    const period = this.cluster.spec.inventoryRefreshSeconds;
+    let next = Infinity;
+    for (let n = 0; n < this.caches.length; n++) {
+      const last = this.lastWrite[n];
+      if (last === -Infinity) continue;
+      if (last + period <= now) this.write(n, last + Math.floor((now - last) / period) * period);
+      next = Math.min(next, this.lastWrite[n] + period);
+    }
+    this.nextRefresh = next;
+  }
+
+  /** True when some node has changes not yet written. */
+  pending(): boolean {
+    return this.caches.some((c) => c.changed.size > 0);
+  }
+
+  /** The snapshot node `n` would write now (its NodeCache status, block sets not yet encoded). */
+  snapshot(n: number): InventorySnapshot {
+    const cache = this.caches[n];
+    const entries = this.entries[n];
+    for (const d of cache.changed) {
+      const held = cache.held(d);
+      if (!held) entries.delete(d);
+      else entries.set(d, { dataset: this.keys[d], bytes: held.bytes, blockSize: this.cluster.blockSize, catalogVersion: CATALOG_VERSION, blocks: Uint32Array.from(held.blocks).sort() });
+    }
+    cache.changed.clear();
+    return {
+      node: this.cluster.names[n], epoch: `${this.cluster.names[n]}-sim`, seq: ++this.seq[n],
+      capacityBytes: cache.capacityBytes, usedBytes: cache.usedBytes, datasets: [...entries.values()],
+    };
+  }
+
+  private write(n: number, at: number): void {
+    const snap = this.snapshot(n);
+    const atMs = Math.floor(at * 1000);
+    const outcome = this.index.applyInventory(snap, atMs);
+    if (outcome.kind !== 'applied') throw new Error(`simulator bug: snapshot of ${snap.node} was ${outcome.kind}: ${outcome.reason}`);
+    this.lastWrite[n] = at;
+    this.writes++;
+    this.nextRefresh = Math.min(this.nextRefresh, at + this.cluster.spec.inventoryRefreshSeconds);
+    this.sink?.(snap, atMs);
+  }
+}

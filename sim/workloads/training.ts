@@ -1,0 +1,79 @@
+// Deep-learning training jobs: each GPU worker is a one-slot task that reads its shard of the job's
+// dataset once per epoch, shards rotating between epochs, with reading overlapped with computing.
+// The traces give no dataset sizes and no speeds; the tables below are the stated assumptions.
+import { blockCount, type SimDataset, type SimJob, type StageSpec } from './types.js';
+
+export interface DatasetModel {
+  /** Approximate size of the public dataset, bytes. */
+  bytes: number;
+  /** Training samples per epoch. */
+  samples: number;
+}
+
+/** Public datasets the Gavel and Pollux jobs read; sizes of the usual distribution archives. */
+export const TRAINING_DATASETS: Record<string, DatasetModel> = {
+  cifar10: { bytes: 170.5e6, samples: 50_000 },
+  imagenet: { bytes: 147.9e9, samples: 1_281_167 },
+  multi30k: { bytes: 20e6, samples: 29_000 },
+  wikitext2: { bytes: 13e6, samples: 59_675 },
+  'movielens-20m': { bytes: 198.7e6, samples: 138_493 },
+  monet2photo: { bytes: 300e6, samples: 6_287 },
+  squad: { bytes: 35.2e6, samples: 88_641 },
+  voxforge: { bytes: 11e9, samples: 90_000 },
+  'movielens-1m': { bytes: 24e6, samples: 5_000_000 },
+  'pascal-voc': { bytes: 2.9e9, samples: 16_551 },
+};
+
+export interface TrainingJobSpec {
+  id: string;
+  arrival: number;
+  gpus: number;
+  /** A key of TRAINING_DATASETS, or undefined for a job that reads no dataset. */
+  dataset?: string;
+  /** Total single-GPU compute, seconds. */
+  computeSeconds: number;
+  epochs: number;
+}
+
+/** Epochs simulated at most per job; longer jobs keep their compute time, spread over fewer passes. */
+export const MAX_PASSES = 100;
+
+/** Builds the datasets (in first-use order) and jobs of a training workload. */
+export function trainingJobs(specs: TrainingJobSpec[], blockSize: number): { datasets: SimDataset[]; jobs: SimJob[] } {
+  const datasets: SimDataset[] = [];
+  const indexOf = new Map<string, number>();
+  const jobs = specs.map((s): SimJob => {
+    const passes = Math.max(1, Math.min(MAX_PASSES, Math.round(s.epochs)));
+    let dataset = -1;
+    let readBlocks = 0;
+    if (s.dataset !== undefined) {
+      const model = TRAINING_DATASETS[s.dataset];
+      if (!model) throw new Error(`job ${s.id}: unknown training dataset "${s.dataset}"`);
+      if (!indexOf.has(s.dataset)) {
+        indexOf.set(s.dataset, datasets.length);
+        datasets.push({ name: s.dataset, bytes: model.bytes });
+      }
+      dataset = indexOf.get(s.dataset)!;
+      readBlocks = blockCount(model.bytes, blockSize);
+    }
+    const stage: StageSpec = {
+      name: 'train',
+      tasks: s.gpus,
+      dataset,
+      readBlocks,
+      passes,
+      rotate: true,
+      computeSeconds: s.computeSeconds / s.gpus / passes,
+      overlapIO: true,
+      after: [],
+    };
+    return { id: s.id, arrival: s.arrival, stages: [stage] };
+  });
+  jobs.sort((a, b) => a.arrival - b.arrival);
+  return { datasets, jobs };
+}
+
+export const TRAINING_NOTES = [
+  'dataset sizes: approximate sizes of the public datasets (the traces carry none)',
+  'compute: assumed per-model samples/s on one GPU, linear scaling over GPUs; one pod per GPU; epochs capped at ' + MAX_PASSES,
+];

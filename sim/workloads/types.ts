@@ -1,0 +1,64 @@
+// What every trace loader produces: datasets with sizes, and jobs made of stages of one-slot tasks.
+
+/** A Dataset the workload reads; its blocks are fixed-size slices of `bytes` (the last one shorter). */
+export interface SimDataset {
+  name: string;
+  bytes: number;
+}
+
+/**
+ * A set of identical tasks (pods of one slot: a Spark task, a training worker on one GPU).
+ * Task i reads its share of `readBlocks` blocks of the dataset (the first ones, in order) once per
+ * pass; with `rotate`, the shares move by one task each pass, so every worker sees the whole input
+ * over several epochs (as a data loader that reshuffles across workers does).
+ */
+export interface StageSpec {
+  name: string;
+  tasks: number;
+  /** Index into Workload.datasets, or -1 for a stage that reads no dataset (a reduce stage). */
+  dataset: number;
+  readBlocks: number;
+  passes: number;
+  rotate: boolean;
+  /** Compute time of one task for one pass, in seconds. */
+  computeSeconds: number;
+  /** Reading overlaps computing (a training input pipeline) instead of preceding it (a map task). */
+  overlapIO: boolean;
+  /** Indices of stages (of the same job) that must finish before this one starts. */
+  after: number[];
+}
+
+export interface SimJob {
+  id: string;
+  /** Submission time, seconds from the start of the trace. */
+  arrival: number;
+  stages: StageSpec[];
+}
+
+export interface Workload {
+  /** What was loaded, e.g. `swim:FB-2010…tsv`. */
+  source: string;
+  kind: 'spark' | 'training' | 'synthetic';
+  datasets: SimDataset[];
+  /** Sorted by arrival. */
+  jobs: SimJob[];
+  /** Modelling choices the trace forced (sizes assumed, scaling applied), shown in the report. */
+  notes: string[];
+}
+
+/** Block range [from, to) that task `task` reads on pass `pass` of a stage (never empty). */
+export function taskBlocks(stage: StageSpec, task: number, pass: number): [number, number] {
+  const shard = stage.rotate ? (task + pass) % stage.tasks : task;
+  const from = Math.floor((shard * stage.readBlocks) / stage.tasks);
+  const to = Math.floor(((shard + 1) * stage.readBlocks) / stage.tasks);
+  return to > from ? [from, to] : [Math.min(from, stage.readBlocks - 1), Math.min(from, stage.readBlocks - 1) + 1];
+}
+
+export function blockCount(bytes: number, blockSize: number): number {
+  return Math.max(1, Math.ceil(bytes / blockSize));
+}
+
+/** Size of block `b` of a dataset of `bytes` bytes. */
+export function blockBytes(bytes: number, blockSize: number, b: number): number {
+  return Math.min(blockSize, bytes - b * blockSize);
+}
