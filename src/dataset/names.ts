@@ -10,8 +10,14 @@ export const configMapName = (dataset: string): string => dataset;
 /** Secret with accessKeyID / secretAccessKey, for object-store Datasets. */
 export const credentialsSecretName = (dataset: string): string => `${dataset}-credentials`;
 
-/** PersistentVolume for HOST Datasets (cluster-scoped, so qualified by namespace). */
-export const hostPvName = (namespace: string, dataset: string): string => `locus-${namespace}-${dataset}`;
+/**
+ * PersistentVolume for NFS and HOST Datasets: cluster-scoped, so qualified by namespace; names past
+ * the 253-character limit fall back to the Dataset's uid.
+ */
+export const pvName = (namespace: string, dataset: string, uid: string): string => {
+  const name = `locus-${namespace}-${dataset}`;
+  return name.length <= 253 ? name : `locus-${uid}`;
+};
 
 /** Where the webhook mounts a Dataset's volume in every container. */
 export const mountPath = (dataset: string): string => `/mnt/datasets/${dataset}`;
@@ -22,5 +28,8 @@ export const SECRET_KEYS = ['accessKeyID', 'secretAccessKey'] as const;
 /** Finalizer the operator holds until it has removed what it created. */
 export const FINALIZER = 'locus.dev/cleanup';
 
-/** Label on every object the operator creates, naming its Dataset (used to find them for cleanup). */
-export const DATASET_LABEL = 'locus.dev/dataset';
+/** Label on every object the operator creates: the owning Dataset's uid (label values cannot hold `ns/name`). */
+export const OWNER_UID_LABEL = 'locus.dev/dataset-uid';
+
+/** Annotation on every object the operator creates: `<namespace>/<name>` of its Dataset. */
+export const DATASET_ANNOTATION = 'locus.dev/dataset';

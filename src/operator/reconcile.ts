@@ -1,0 +1,463 @@
+// The operator's decisions, level-based and pure: from a Dataset and what was observed of the
+// cluster (its objects, Secrets, PVC events, catalogue lookups, pods), the writes to make, the
+// status to record and when to look again. The controller does the I/O around it.
+import type { CatalogSummary } from '../catalog/listing.js';
+import { credentialsSecretName, FINALIZER, OWNER_UID_LABEL } from '../dataset/names.js';
+import {
+  DEFAULT_BLOCK_SIZE, parseDataset, type CatalogStatus, type Condition, type Dataset, type DatasetStatus, type Phase,
+} from '../dataset/schema.js';
+import type { KubeObject } from '../kube/object.js';
+import { mergeConditions, notOk, ok, type ConditionInput } from './conditions.js';
+import type { OperatorConfig } from './config.js';
+import { resolveCredentials, type Credentials } from './credentials.js';
+import {
+  desiredConfigMap, desiredPv, desiredPvc, desiredSecret, localStorage, type ObjectStoreLocation, type Owner, type Storage,
+} from './desired.js';
+
+export type RemoteLookup = { ok: true; location: string; bucket: string; prefix: string } | { ok: false; message: string };
+export type Listing = { ok: true; summary: CatalogSummary } | { ok: false; message: string };
+
+/** What the controller saw this round. `null`: looked up, absent; `undefined`: not looked up. */
+export interface Observed {
+  /** RFC 3339. */
+  now: string;
+  userSecret?: KubeObject | null;
+  ownedSecret?: KubeObject | null;
+  configMap?: KubeObject | null;
+  pvc?: KubeObject | null;
+  pv?: KubeObject | null;
+  /** Events about the PVC (looked up when it is Pending). */
+  pvcEvents?: KubeObject[];
+  /** The catalog entry's location, when it was looked up this round. */
+  remote?: RemoteLookup;
+  /** The bucket listing, when it was refreshed this round. */
+  listing?: Listing;
+  /** Names of the pods that use the Dataset. */
+  pods: string[];
+}
+
+export interface ObjectId {
+  kind: string;
+  namespace?: string;
+  name: string;
+  uid?: string;
+}
+
+export type Action =
+  | { kind: 'addFinalizer' }
+  | { kind: 'removeFinalizer' }
+  | { kind: 'create'; object: KubeObject }
+  /** `object` carries the resourceVersion it was based on (409 when someone wrote in between). */
+  | { kind: 'update'; object: KubeObject }
+  | { kind: 'delete'; target: ObjectId }
+  /** Remove raw keys from spec.local / spec.remote: they are now in the owned Secret. */
+  | { kind: 'stripSpecKeys'; field: 'local' | 'remote' };
+
+export interface ReconcileResult {
+  actions: Action[];
+  /** The status to record; undefined leaves it as it is. */
+  status?: DatasetStatus;
+  /** 'backoff': something transient is wrong, look again with the key's backoff; afterMs: look again then. */
+  requeue?: 'backoff' | { afterMs: number };
+}
+
+const isDeleting = (o: KubeObject | null | undefined): boolean => Boolean(o?.metadata.deletionTimestamp);
+const ownedBy = (o: KubeObject, uid: string): boolean => (o.metadata.ownerReferences ?? []).some((r) => r.uid === uid);
+const pvOwnedBy = (o: KubeObject, uid: string): boolean => o.metadata.labels?.[OWNER_UID_LABEL] === uid;
+
+/** The Dataset's spec section that holds object-store settings, and its field path. */
+function storeSpec(ds: Dataset): { spec: NonNullable<Dataset['spec']['local'] | Dataset['spec']['remote']>; field: 'local' | 'remote' } | undefined {
+  if (ds.spec.remote) return { spec: ds.spec.remote, field: 'remote' };
+  const local = ds.spec.local;
+  if (local && localStorage(local).kind === 'object-store') return { spec: local, field: 'local' };
+  return undefined;
+}
+
+/** Credentials of an object-store Dataset (undefined for NFS, HOST and unstaged archives). */
+export function credentialsOf(ds: Dataset, observed: Pick<Observed, 'userSecret' | 'ownedSecret'>): Credentials | undefined {
+  const store = storeSpec(ds);
+  if (!store) return undefined;
+  return resolveCredentials({
+    namespace: ds.metadata.namespace ?? '',
+    name: ds.metadata.name,
+    spec: store.spec,
+    field: `spec.${store.field}`,
+    userSecret: observed.userSecret,
+    ownedSecret: observed.ownedSecret,
+  });
+}
+
+/** The catalog address for spec.remote, or why there is none. */
+export function catalogAddress(ds: Dataset, config: OperatorConfig): { uri: string; table: string } | { error: string } | undefined {
+  const remote = ds.spec.remote;
+  if (!remote) return undefined;
+  const uri = remote.catalogURI ?? config.hiveMetastore;
+  if (!uri) return { error: 'spec.remote.catalogURI is not set and the operator has no --hive-metastore: set one of them to thrift://<host>:<port>' };
+  return { uri, table: remote.table };
+}
+
+/**
+ * Where the Dataset's data is: from spec.local, or for spec.remote from this round's catalog lookup
+ * (else the one recorded in status). An error message when it cannot be known.
+ */
+export function storageOf(ds: Dataset, remote: RemoteLookup | undefined): { storage: Storage } | { error: string; reason: string; permanent: boolean } {
+  if (ds.spec.local) return { storage: localStorage(ds.spec.local) };
+  const spec = ds.spec.remote!;
+  if (!spec.endpoint) {
+    return { reason: 'EndpointMissing', permanent: true, error: 'spec.remote.endpoint is not set: the catalog gives the bucket and prefix, not the object store\'s address; set it, e.g. http://minio.storage:9000' };
+  }
+  let place: { bucket: string; prefix: string } | undefined;
+  if (remote?.ok) place = remote;
+  else if (remote && !remote.ok) return { reason: 'LookupFailed', permanent: false, error: remote.message };
+  else if (ds.status?.resolved) place = ds.status.resolved;
+  if (!place) return { reason: 'NotLookedUp', permanent: false, error: `table ${spec.table} has not been looked up yet` };
+  const location: ObjectStoreLocation = { endpoint: spec.endpoint, region: spec.region ?? '', bucket: place.bucket, prefix: place.prefix };
+  return { storage: { kind: 'object-store', location, readonly: spec.readonly === 'true' } };
+}
+
+/** Whether the catalogue should be (re)listed now: never listed, spec changed, last listing failed, or interval passed. */
+export function catalogDue(ds: Dataset, nowMs: number, intervalMs: number): boolean {
+  const st = ds.status;
+  if (!st?.catalog) return true;
+  if (st.observedGeneration !== ds.metadata.generation) return true;
+  if (st.conditions?.find((c) => c.type === 'CatalogListed')?.status !== 'True') return true;
+  return nowMs - Date.parse(st.catalog.refreshedAt) >= intervalMs;
+}
+
+export const blockSizeOf = (ds: Dataset): number => ds.spec.cache?.blockSize ?? DEFAULT_BLOCK_SIZE;
+
+export function reconcile(raw: KubeObject, observed: Observed, config: OperatorConfig): ReconcileResult {
+  if (raw.metadata.deletionTimestamp) return finalize(raw, observed);
+  const actions: Action[] = [];
+  if (!(raw.metadata.finalizers ?? []).includes(FINALIZER)) actions.push({ kind: 'addFinalizer' });
+
+  const parsed = parseDataset(raw);
+  const previous = (raw.status ?? undefined) as DatasetStatus | undefined;
+  if (!parsed.ok) {
+    const message = parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+    return {
+      actions,
+      status: buildStatus(raw, previous, observed, [notOk('Ready', 'InvalidSpec', `the spec is invalid: ${message}`)], 'Failed', {}),
+    };
+  }
+  return new Round(parsed.dataset, raw, previous, observed, config, actions).run();
+}
+
+/** Deletion: remove what the operator created, then let the Dataset go. */
+function finalize(raw: KubeObject, observed: Observed): ReconcileResult {
+  if (!(raw.metadata.finalizers ?? []).includes(FINALIZER)) return { actions: [] };
+  const uid = raw.metadata.uid ?? '';
+  const actions: Action[] = [];
+  for (const o of [observed.ownedSecret, observed.configMap, observed.pvc]) {
+    if (o && !isDeleting(o) && ownedBy(o, uid)) actions.push({ kind: 'delete', target: idOf(o) });
+  }
+  if (observed.pv && !isDeleting(observed.pv) && pvOwnedBy(observed.pv, uid)) actions.push({ kind: 'delete', target: idOf(observed.pv) });
+  // Objects still terminating (a PVC in use keeps its protection finalizer) finish on their own.
+  actions.push({ kind: 'removeFinalizer' });
+  return { actions };
+}
+
+function idOf(o: KubeObject): ObjectId {
+  return { kind: o.kind ?? '', namespace: o.metadata.namespace, name: o.metadata.name ?? '', uid: o.metadata.uid };
+}
+
+/** One reconcile of a valid Dataset. */
+class Round {
+  private readonly conditions: ConditionInput[] = [];
+  private permanent = false;
+  private transient = false;
+  private readonly owner: Owner;
+
+  constructor(
+    private readonly ds: Dataset,
+    private readonly raw: KubeObject,
+    private readonly previous: DatasetStatus | undefined,
+    private readonly observed: Observed,
+    private readonly config: OperatorConfig,
+    private readonly actions: Action[],
+  ) {
+    this.owner = { namespace: ds.metadata.namespace ?? '', name: ds.metadata.name, uid: ds.metadata.uid ?? '' };
+  }
+
+  run(): ReconcileResult {
+    const { ds, observed } = this;
+    const where = storageOf(ds, observed.remote);
+    if (ds.spec.remote) this.catalogResolvedCondition(where);
+
+    const creds = credentialsOf(ds, observed);
+    if (creds) this.credentials(creds);
+
+    let volumeReady = false;
+    let catalog: CatalogStatus | undefined;
+    let resolved: DatasetStatus['resolved'];
+    if ('storage' in where) {
+      const storage = where.storage;
+      this.ensure(observed.configMap, desiredConfigMap(this.owner, storage));
+      if (storage.kind === 'object-store') {
+        resolved = { bucket: storage.location.bucket, prefix: storage.location.prefix, endpoint: storage.location.endpoint };
+        catalog = this.catalog(resolved, creds);
+      }
+      if (!creds || creds.ok) volumeReady = this.volume(storage);
+      else this.conditions.push(notOk('VolumeBound', 'WaitingForCredentials', `no PVC until the credentials are resolved: ${creds.message}`));
+    } else {
+      this.conditions.push(notOk('VolumeBound', 'WaitingForCatalog', `no PVC until the catalog entry is resolved: ${where.error}`));
+      if (where.permanent) this.permanent = true;
+      else this.transient = true;
+    }
+
+    // The catalogue serves placement, not access: a failed listing shows, but the Dataset is usable.
+    const failing = this.conditions.find((c) => c.status !== 'True' && c.type !== 'RawKeysInSpec' && c.type !== 'CatalogListed');
+    const ready = volumeReady && failing === undefined;
+    const readyCondition = ready
+      ? ok('Ready', 'Ready', this.readyMessage(catalog))
+      : notOk('Ready', failing?.reason ?? 'NotReady', failing?.message ?? 'waiting for the volume');
+    const phase: Phase = ready ? 'Ready' : this.permanent ? 'Failed' : 'Pending';
+    const status = buildStatus(this.raw, this.previous, observed, [readyCondition, ...this.conditions], phase, { catalog, resolved }, this.config.podNameLimit);
+    return { actions: this.actions, status, requeue: this.requeue(catalog) };
+  }
+
+  private readyMessage(catalog: CatalogStatus | undefined): string {
+    const base = `PVC ${this.ds.metadata.name} is bound`;
+    return catalog ? `${base}; ${catalog.objectCount} objects, ${catalog.totalBytes} bytes catalogued` : base;
+  }
+
+  private requeue(catalog: CatalogStatus | undefined): ReconcileResult['requeue'] {
+    if (this.transient) return 'backoff';
+    if (this.permanent || !catalog) return undefined;
+    const age = Date.parse(this.observed.now) - Date.parse(catalog.refreshedAt);
+    return { afterMs: Math.max(0, this.config.catalogIntervalMs - age) };
+  }
+
+  private catalogResolvedCondition(where: ReturnType<typeof storageOf>): void {
+    const table = this.ds.spec.remote!.table;
+    if ('storage' in where && where.storage.kind === 'object-store') {
+      const loc = where.storage.location;
+      this.conditions.push(ok('CatalogResolved', 'Resolved', `table ${table} is at s3://${loc.bucket}/${loc.prefix}`));
+    } else if ('error' in where) {
+      this.conditions.push(notOk('CatalogResolved', where.reason, where.error));
+    }
+  }
+
+  private credentials(creds: Credentials): void {
+    const { ds, observed } = this;
+    const field = ds.spec.remote ? 'spec.remote' : 'spec.local';
+    const ownedName = credentialsSecretName(ds.metadata.name);
+    if (!creds.ok) {
+      this.conditions.push(notOk('CredentialsResolved', creds.reason, creds.message));
+      if (creds.permanent) this.permanent = true;
+      else this.transient = true;
+    } else if (creds.source === 'secret' && creds.secretName === ownedName) {
+      // The user's own Secret already has the name pods use: nothing to copy.
+      this.conditions.push(ok('CredentialsResolved', 'FromSecret', `keys from Secret ${creds.secretName}`));
+    } else {
+      const source = creds.source === 'secret' ? `secret/${creds.secretName}` : 'spec';
+      const desired = desiredSecret(this.owner, creds.keys, source);
+      const written = this.ensure(observed.ownedSecret, desired);
+      const from = creds.source === 'secret' ? `Secret ${creds.secretName}` : creds.source === 'spec' ? field : `${field} (moved earlier)`;
+      this.conditions.push(ok('CredentialsResolved', creds.source === 'secret' ? 'FromSecret' : 'MovedFromSpec', `keys from ${from}, in Secret ${ownedName}`));
+      if (creds.rawKeysInSpec && written) this.actions.push({ kind: 'stripSpecKeys', field: ds.spec.remote ? 'remote' : 'local' });
+    }
+    if (creds.rawKeysInSpec || (creds.ok && creds.source === 'moved')) {
+      const ns = ds.metadata.namespace;
+      const message = creds.ok && creds.source === 'secret'
+        ? `${field}.accessKeyID/secretAccessKey are ignored because secret-name is set; the operator removes them from the spec`
+        : `${field}.accessKeyID/secretAccessKey were readable by anyone who can read Datasets in ${ns}; the operator moved them into Secret ${ownedName} and removes them from the spec: rotate the keys, put them in a Secret and set secret-name`;
+      this.conditions.push(ok('RawKeysInSpec', 'MovedToSecret', message));
+    }
+  }
+
+  /**
+   * Creates or updates one namespaced object; true when it already holds what is desired.
+   * An object of that name the Dataset does not own is left alone, with a condition.
+   */
+  private ensure(current: KubeObject | null | undefined, desired: KubeObject): boolean {
+    if (current === undefined) return false;
+    if (current === null) {
+      this.actions.push({ kind: 'create', object: desired });
+      return false;
+    }
+    if (!ownedBy(current, this.owner.uid)) {
+      this.conflict(desired);
+      return false;
+    }
+    if (isDeleting(current)) return false;
+    const updated = mergeInto(current, desired);
+    if (updated === undefined) return true;
+    this.actions.push({ kind: 'update', object: updated });
+    return false;
+  }
+
+  private conflict(desired: KubeObject): void {
+    const { kind } = desired;
+    const name = desired.metadata.name;
+    this.permanent = true;
+    this.conditions.push(notOk('Ready', 'NameTaken',
+      `${kind} ${name} exists in namespace ${this.owner.namespace} and is not owned by Dataset ${this.owner.name}: delete or rename it so the operator can create its own`));
+  }
+
+  private catalog(resolved: NonNullable<DatasetStatus['resolved']>, creds: Credentials | undefined): CatalogStatus | undefined {
+    const { observed, previous } = this;
+    const listing = observed.listing;
+    const moved = previous?.resolved && (previous.resolved.bucket !== resolved.bucket || previous.resolved.prefix !== resolved.prefix || previous.resolved.endpoint !== resolved.endpoint);
+    const kept = moved ? undefined : previous?.catalog;
+    if (listing?.ok) {
+      const s = listing.summary;
+      const catalog = { ...s, refreshedAt: observed.now };
+      this.conditions.push(ok('CatalogListed', 'Listed',
+        `${s.objectCount} objects, ${s.totalBytes} bytes: ${s.blockCount} blocks of ${s.blockSize} bytes (version ${s.version})`));
+      return catalog;
+    }
+    if (listing && !listing.ok) {
+      this.transient = true;
+      this.conditions.push(notOk('CatalogListed', 'ListFailed', kept ? `${listing.message} (keeping the catalogue of ${kept.refreshedAt})` : listing.message));
+      return kept;
+    }
+    const before = previous?.conditions?.find((c) => c.type === 'CatalogListed');
+    if (before && kept) this.conditions.push({ type: 'CatalogListed', status: before.status, reason: before.reason, message: before.message });
+    else if (creds && !creds.ok) this.conditions.push(notOk('CatalogListed', 'WaitingForCredentials', 'the bucket is listed once the credentials are resolved'));
+    else this.conditions.push({ type: 'CatalogListed', status: 'Unknown', reason: 'NotListed', message: 'the bucket has not been listed yet' });
+    return kept;
+  }
+
+  /** PV (NFS, HOST) and PVC; true when the PVC is bound. */
+  private volume(storage: Storage): boolean {
+    const { observed, owner, config } = this;
+    const pvc = desiredPvc(owner, storage, config);
+    if (!pvc) {
+      this.permanent = true;
+      this.conditions.push(notOk('VolumeBound', 'ArchiveNotStaged',
+        'ARCHIVE Datasets get a volume only from the bucket they are unpacked into: unpack the archive into a bucket and set spec.local.endpoint, bucket and secret-name'));
+      return false;
+    }
+    const pv = desiredPv(owner, storage, config);
+    if (pv && observed.pv !== undefined) {
+      if (observed.pv === null) this.actions.push({ kind: 'create', object: pv });
+      else if (!pvOwnedBy(observed.pv, owner.uid)) this.conflict(pv);
+      else if (!isDeleting(observed.pv) && !sameSpec(observed.pv, pv, ['storageClassName', 'csi', 'hostPath', 'accessModes'])) this.replaceOutdated(observed.pv);
+    }
+    const current = observed.pvc;
+    if (current === undefined) return false;
+    if (current === null) {
+      this.actions.push({ kind: 'create', object: pvc });
+      this.conditions.push(notOk('VolumeBound', 'Creating', `creating PVC ${pvc.metadata.name}`));
+      this.transient = true;
+      return false;
+    }
+    if (!ownedBy(current, owner.uid)) {
+      this.conflict(pvc);
+      return false;
+    }
+    const name = current.metadata.name;
+    if (isDeleting(current)) {
+      this.transient = true;
+      this.conditions.push(notOk('VolumeBound', 'Deleting', `PVC ${name} is being deleted (pods still use it); the operator recreates it once it is gone`));
+      return false;
+    }
+    if (!sameSpec(current, pvc, ['storageClassName', 'accessModes', 'volumeName']) || !sameAnnotations(current, pvc)) {
+      this.replaceOutdated(current);
+      return false;
+    }
+    const phase = (current.status as { phase?: string } | undefined)?.phase ?? 'Pending';
+    if (phase === 'Bound') {
+      const volume = (current.spec as { volumeName?: string }).volumeName;
+      this.conditions.push(ok('VolumeBound', 'Bound', `PVC ${name} is bound${volume ? ` to ${volume}` : ''}`));
+      return true;
+    }
+    this.transient = true;
+    if (phase === 'Lost') {
+      this.conditions.push(notOk('VolumeBound', 'Lost', `PVC ${name} lost its volume: delete the PVC and the operator recreates it`));
+    } else {
+      this.conditions.push(notOk('VolumeBound', 'Pending', `PVC ${name} is Pending: ${pendingCause(observed.pvcEvents ?? [], pvc)}`));
+    }
+    return false;
+  }
+
+  /** A PVC or PV made for an earlier spec: replaced when no pod uses the Dataset, else reported. */
+  private replaceOutdated(current: KubeObject): void {
+    const { kind } = current;
+    const name = current.metadata.name;
+    const pods = this.observed.pods;
+    if (pods.length === 0) {
+      this.actions.push({ kind: 'delete', target: idOf(current) });
+      this.conditions.push(notOk('VolumeBound', 'Replacing', `${kind} ${name} was made for an earlier spec; replacing it`));
+      this.transient = true;
+    } else {
+      this.conditions.push(notOk('VolumeBound', 'VolumeOutdated',
+        `${kind} ${name} was made for an earlier spec and ${pods.length} pod(s) use it (${pods.slice(0, 3).join(', ')}): delete them and the operator replaces it`));
+      this.transient = true;
+    }
+  }
+}
+
+/** The cause of a Pending PVC: its latest Warning event (else latest event), or what to check. */
+function pendingCause(events: readonly KubeObject[], pvc: KubeObject): string {
+  const time = (e: KubeObject) => String(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp ?? '');
+  const sorted = [...events].sort((a, b) => time(b).localeCompare(time(a)));
+  const e = sorted.find((x) => x.type === 'Warning') ?? sorted[0];
+  if (e) return `${String(e.reason)}: ${String(e.message)}`;
+  const sc = (pvc.spec as { storageClassName?: string }).storageClassName;
+  return sc
+    ? `no events yet; check that StorageClass ${sc} exists and its provisioner is running`
+    : 'no events yet; check that its PersistentVolume exists and is Available';
+}
+
+/** Compares the fields the desired spec sets (a dynamically provisioned PVC gets its volumeName from the binder). */
+function sameSpec(current: KubeObject, desired: KubeObject, fields: string[]): boolean {
+  const a = (current.spec ?? {}) as Record<string, unknown>;
+  const b = (desired.spec ?? {}) as Record<string, unknown>;
+  return fields.every((f) => !(f in b) || stableJson(a[f] ?? null) === stableJson(b[f]));
+}
+
+function sameAnnotations(current: KubeObject, desired: KubeObject): boolean {
+  const have = current.metadata.annotations ?? {};
+  return Object.entries(desired.metadata.annotations ?? {}).every(([k, v]) => have[k] === v);
+}
+
+/** The current object with the desired labels, annotations, owner and content; undefined when nothing differs. */
+function mergeInto(current: KubeObject, desired: KubeObject): KubeObject | undefined {
+  const meta = current.metadata;
+  const labels = { ...meta.labels, ...desired.metadata.labels };
+  const annotations = { ...meta.annotations, ...desired.metadata.annotations };
+  const content: Record<string, unknown> = {};
+  for (const key of ['data', 'type'] as const) if (desired[key] !== undefined) content[key] = desired[key];
+  const same = stableJson(labels) === stableJson(meta.labels ?? {})
+    && stableJson(annotations) === stableJson(meta.annotations ?? {})
+    && Object.entries(content).every(([k, v]) => stableJson(current[k] ?? null) === stableJson(v));
+  if (same) return undefined;
+  return { ...current, ...content, metadata: { ...meta, labels, annotations } };
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+function buildStatus(
+  raw: KubeObject,
+  previous: DatasetStatus | undefined,
+  observed: Observed,
+  conditions: ConditionInput[],
+  phase: Phase,
+  extra: { catalog?: CatalogStatus; resolved?: DatasetStatus['resolved'] },
+  podNameLimit = 20,
+): DatasetStatus {
+  const generation = raw.metadata.generation;
+  const status: DatasetStatus = {
+    phase,
+    conditions: mergeConditions(previous?.conditions as Condition[] | undefined, dedupe(conditions), observed.now, generation),
+    usage: { pods: observed.pods.length, podNames: [...observed.pods].sort().slice(0, podNameLimit) },
+  };
+  if (generation !== undefined) status.observedGeneration = generation;
+  if (extra.resolved) status.resolved = extra.resolved;
+  if (extra.catalog) status.catalog = extra.catalog;
+  return status;
+}
+
+/** One condition per type: the first said wins (Ready comes first and carries the first failure). */
+function dedupe(conditions: ConditionInput[]): ConditionInput[] {
+  const seen = new Set<string>();
+  return conditions.filter((c) => (seen.has(c.type) ? false : (seen.add(c.type), true)));
+}
