@@ -1,0 +1,181 @@
+// KubeClient: the few API calls Locus makes, on plain JSON objects, with typed errors.
+// Parts take a KubeClient, so tests hand them one pointed at the in-memory API server.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { NotFoundError } from './errors.js';
+import { eventFor, type EventInput } from './events.js';
+import type { KubeList, KubeObject, ObjectRef } from './object.js';
+import { apiVersionOf, EVENTS, type ResourceType, resourcePath } from './resources.js';
+import { Transport } from './transport.js';
+
+export interface ListOptions {
+  /** Omit for all namespaces (or for cluster-scoped types). */
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  /** Delete only if the object still has this uid / resourceVersion (409 otherwise). */
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface ApplyOptions {
+  /** Defaults to the client's fieldManager. */
+  fieldManager?: string;
+  /** Take ownership of fields another manager owns. */
+  force?: boolean;
+}
+
+export interface KubeClient {
+  /** The object, or undefined when it does not exist. */
+  get<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef): Promise<T | undefined>;
+  /** Items carry apiVersion and kind (the API server omits them on core lists). */
+  list<T extends KubeObject = KubeObject>(res: ResourceType, opts?: ListOptions): Promise<KubeList<T>>;
+  /** Throws AlreadyExistsError when the name is taken. */
+  create<T extends KubeObject>(res: ResourceType, obj: T): Promise<T>;
+  /** Throws ConflictError when obj.metadata.resourceVersion is stale. Status is ignored for types with a status subresource. */
+  replace<T extends KubeObject>(res: ResourceType, obj: T): Promise<T>;
+  /** Writes only `status`; ConflictError on a stale resourceVersion. */
+  replaceStatus<T extends KubeObject>(res: ResourceType, obj: T): Promise<T>;
+  /** RFC 7386 merge patch; `null` deletes a field. A patch naming metadata.resourceVersion is conditional. */
+  mergePatch<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T>;
+  mergePatchStatus<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T>;
+  /** Server-side apply of the fields in obj (creates the object if absent). */
+  apply<T extends KubeObject>(res: ResourceType, obj: T, opts?: ApplyOptions): Promise<T>;
+  /** Deleting an absent object is not an error. With finalizers the object stays, marked for deletion. */
+  delete(res: ResourceType, ref: ObjectRef, opts?: DeleteOptions): Promise<void>;
+  /** Records a core/v1 Event about an object (cluster-scoped objects' events go to `default`). */
+  createEvent(input: EventInput): Promise<void>;
+}
+
+export interface KubeClientOptions {
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+  /** Sent with every write, recorded in managedFields (default 'locus'). */
+  fieldManager?: string;
+  userAgent?: string;
+  /** Clock for event timestamps (tests). */
+  now?: () => Date;
+}
+
+export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): KubeClient {
+  const transport = new Transport(kc, opts.timeoutMs ?? 30_000, opts.userAgent ?? 'locus');
+  return new RestKubeClient(transport, opts.fieldManager ?? 'locus', opts.now ?? (() => new Date()));
+}
+
+class RestKubeClient implements KubeClient {
+  constructor(
+    private readonly transport: Transport,
+    private readonly fieldManager: string,
+    private readonly now: () => Date,
+  ) {}
+
+  async get<T extends KubeObject>(res: ResourceType, ref: ObjectRef): Promise<T | undefined> {
+    try {
+      return await this.transport.request<T>({ method: 'GET', path: resourcePath(res, named(res, ref)) });
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async list<T extends KubeObject>(res: ResourceType, opts: ListOptions = {}): Promise<KubeList<T>> {
+    const list = await this.transport.request<KubeList<T>>({
+      method: 'GET',
+      path: resourcePath(res, { namespace: opts.namespace }),
+      query: { labelSelector: opts.labelSelector, fieldSelector: opts.fieldSelector },
+    });
+    const apiVersion = apiVersionOf(res);
+    list.items = (list.items ?? []).map((item) => ({ ...item, apiVersion: item.apiVersion ?? apiVersion, kind: item.kind ?? res.kind }));
+    return list;
+  }
+
+  create<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
+    const namespace = obj.metadata.namespace;
+    if (res.namespaced && !namespace) throw new Error(`${res.kind} ${describe(obj)}: metadata.namespace is required`);
+    return this.transport.request<T>({
+      method: 'POST',
+      path: resourcePath(res, { namespace }),
+      query: { fieldManager: this.fieldManager },
+      body: typed(res, obj),
+    });
+  }
+
+  replace<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
+    return this.put(res, obj);
+  }
+
+  replaceStatus<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
+    return this.put(res, obj, 'status');
+  }
+
+  mergePatch<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
+    return this.patch<T>(res, ref, patch, 'application/merge-patch+json');
+  }
+
+  mergePatchStatus<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
+    return this.patch<T>(res, ref, patch, 'application/merge-patch+json', 'status');
+  }
+
+  apply<T extends KubeObject>(res: ResourceType, obj: T, opts: ApplyOptions = {}): Promise<T> {
+    return this.transport.request<T>({
+      method: 'PATCH',
+      path: resourcePath(res, named(res, obj.metadata)),
+      query: { fieldManager: opts.fieldManager ?? this.fieldManager, force: opts.force ? 'true' : undefined },
+      // JSON is YAML, so the apply content type takes a JSON body.
+      body: typed(res, obj),
+      contentType: 'application/apply-patch+yaml',
+    });
+  }
+
+  async delete(res: ResourceType, ref: ObjectRef, opts: DeleteOptions = {}): Promise<void> {
+    const body = opts.propagationPolicy || opts.preconditions
+      ? { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: opts.propagationPolicy, preconditions: opts.preconditions }
+      : undefined;
+    try {
+      await this.transport.request({ method: 'DELETE', path: resourcePath(res, named(res, ref)), body });
+    } catch (err) {
+      if (err instanceof NotFoundError) return;
+      throw err;
+    }
+  }
+
+  async createEvent(input: EventInput): Promise<void> {
+    const event = eventFor(input, this.now());
+    await this.transport.request({ method: 'POST', path: resourcePath(EVENTS, { namespace: event.metadata.namespace }), body: event });
+  }
+
+  private put<T extends KubeObject>(res: ResourceType, obj: T, subresource?: string): Promise<T> {
+    return this.transport.request<T>({
+      method: 'PUT',
+      path: resourcePath(res, named(res, obj.metadata), subresource),
+      query: { fieldManager: this.fieldManager },
+      body: typed(res, obj),
+    });
+  }
+
+  private patch<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object, contentType: string, subresource?: string): Promise<T> {
+    return this.transport.request<T>({
+      method: 'PATCH',
+      path: resourcePath(res, named(res, ref), subresource),
+      query: { fieldManager: this.fieldManager },
+      body: patch,
+      contentType,
+    });
+  }
+}
+
+/** The API server requires apiVersion/kind in bodies; callers may omit them. */
+function typed<T extends KubeObject>(res: ResourceType, obj: T): T {
+  return { ...obj, apiVersion: obj.apiVersion ?? apiVersionOf(res), kind: obj.kind ?? res.kind };
+}
+
+function named(res: ResourceType, ref: ObjectRef): ObjectRef {
+  if (!ref.name) throw new Error(`${res.kind}: metadata.name is required`);
+  return ref;
+}
+
+function describe(obj: KubeObject): string {
+  return `"${obj.metadata.name ?? obj.metadata.generateName ?? '?'}"`;
+}
