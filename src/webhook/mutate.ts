@@ -1,0 +1,213 @@
+// The webhook's decision for one pod, as plain data: which Datasets it reads, the JSON Patch that
+// wires them in (volumes, mounts, env, scheduler), warnings, or a denial. No I/O: the Datasets the
+// pod names are looked up beforehand and passed in.
+import { datasetRefsFromPod } from '../core/dataset-refs.js';
+import type { Problem } from '../core/types.js';
+import { CONFIGMAP_KEYS, SECRET_KEYS, configMapName, credentialsSecretName, mountPath as datasetMountPath, pvcName } from '../dataset/names.js';
+import type { Pod, PodContainer } from './pod.js';
+
+/** What the webhook needs to know of a Dataset that exists in the pod's namespace. */
+export interface FoundDataset {
+  name: string;
+  /** Whether the operator keeps a `<name>-credentials` Secret for it (object-store types). */
+  credentials: boolean;
+  /** Mount read-only (`spec.local.readonly`). */
+  readOnly: boolean;
+}
+
+export interface MutateOptions {
+  /** Scheduler for pods that use Datasets and name the default one; undefined leaves it alone. */
+  schedulerName?: string;
+  /** Admit pods with malformed labels or missing Datasets, with a warning per problem. */
+  allowMissing: boolean;
+}
+
+export interface PatchOp {
+  op: 'add' | 'replace';
+  path: string;
+  value: unknown;
+}
+
+export interface Mutation {
+  patch: PatchOp[];
+  warnings: string[];
+  /** Set when the pod must be rejected: every problem, each naming its label and the fix. */
+  denial?: string;
+  /** The Datasets the pod uses, sorted (what the annotation lists). */
+  datasets: string[];
+  /** Per Dataset, what this patch did to the pod (for the audit Events); empty when nothing changed. */
+  changes: Array<{ dataset: string; actions: string[] }>;
+}
+
+/** Lists the Datasets a pod uses, for people and audits (`kubectl get pod -o yaml`). */
+export const DATASETS_ANNOTATION = 'locus.dev/datasets';
+const DEFAULT_SCHEDULER = 'default-scheduler';
+
+/** Names to look up before calling `mutatePod`: every Dataset label plus every PVC claim. */
+export function namesToLookUp(pod: Pod, namespace: string): string[] {
+  const names = new Set(datasetRefsFromPod(pod, { namespace }).refs.map((r) => r.name));
+  for (const v of pod.spec?.volumes ?? []) {
+    if (v.persistentVolumeClaim?.claimName) names.add(v.persistentVolumeClaim.claimName);
+  }
+  return [...names];
+}
+
+/**
+ * Decides what to do with `pod`, created in `namespace`, given the Datasets of that namespace among
+ * `namesToLookUp(pod)` (`found`, by name). Applying the patch and calling this again yields no patch.
+ */
+export function mutatePod(
+  pod: Pod,
+  namespace: string,
+  found: ReadonlyMap<string, FoundDataset>,
+  opts: MutateOptions,
+): Mutation {
+  const { refs, problems } = datasetRefsFromPod(pod, {
+    namespace,
+    isDataset: (ns, name) => ns === namespace && found.has(name),
+  });
+  const all: Problem[] = [...problems];
+  const used: Array<{ ds: FoundDataset; mount: boolean; env: boolean }> = [];
+  for (const ref of refs) {
+    const ds = found.get(ref.name);
+    if (ref.source.kind === 'pvc') {
+      // The pod mounts the Dataset's PVC itself: route it, but leave its volumes as written.
+      if (ds) used.push({ ds, mount: false, env: false });
+      continue;
+    }
+    const field = `dataset.${ref.source.index}.id`;
+    if (!ds) {
+      all.push({
+        field,
+        message: `label "${field}" names Dataset "${ref.name}", which does not exist in namespace "${namespace}"; create it there (kubectl get datasets -n ${namespace}) or correct the label`,
+      });
+      continue;
+    }
+    const env = ref.useAs.includes('configmap');
+    if (env && /^[0-9]/.test(ds.name)) {
+      all.push({
+        field: `dataset.${ref.source.index}.useas`,
+        message: `Dataset "${ds.name}" starts with a digit, so "${ds.name}_endpoint" is no valid environment variable name; use "dataset.${ref.source.index}.useas: mount"`,
+      });
+      continue;
+    }
+    used.push({ ds, mount: ref.useAs.includes('mount'), env });
+  }
+
+  const datasets = [...new Set(used.map((u) => u.ds.name))].sort();
+  const warnings: string[] = [];
+  if (all.length > 0) {
+    const text = all.map((p) => `${p.field}: ${p.message}`);
+    if (!opts.allowMissing) {
+      return { patch: [], warnings: [], denial: text.join('; '), datasets, changes: [] };
+    }
+    warnings.push(...text.map((t) => `admitted without it: ${t}`));
+  }
+
+  const patch: PatchOp[] = [];
+  const actions = new Map<string, string[]>(datasets.map((d) => [d, []]));
+  const volumes = new ArrayAppender('/spec/volumes', pod.spec?.volumes);
+  const containers = [
+    ...(pod.spec?.initContainers ?? []).map((c, i) => ({ c, path: `/spec/initContainers/${i}` })),
+    ...(pod.spec?.containers ?? []).map((c, i) => ({ c, path: `/spec/containers/${i}` })),
+  ].map(({ c, path }) => ({
+    c,
+    mounts: new ArrayAppender(`${path}/volumeMounts`, c.volumeMounts),
+    env: new ArrayAppender(`${path}/env`, c.env),
+  }));
+
+  for (const { ds, mount, env } of used) {
+    const did = actions.get(ds.name)!;
+    if (mount) {
+      const claimName = pvcName(ds.name);
+      const existing = (pod.spec?.volumes ?? []).find((v) => v.name === ds.name);
+      if (!existing) {
+        volumes.push({ name: ds.name, persistentVolumeClaim: { claimName } });
+        did.push(`added volume "${ds.name}" from PVC "${claimName}"`);
+      } else if (existing.persistentVolumeClaim?.claimName !== claimName) {
+        warnings.push(`volume "${ds.name}" is not PVC "${claimName}" of the Dataset; it is mounted as the pod defines it`);
+      }
+      const mountPath = datasetMountPath(ds.name);
+      const into = containers.filter(({ c }) => {
+        const mounts = c.volumeMounts ?? [];
+        if (mounts.some((m) => m.name === ds.name)) return false;
+        const taken = mounts.find((m) => m.mountPath === mountPath);
+        if (taken) warnings.push(`container ${c.name} mounts volume "${taken.name}" at ${mountPath}; Dataset "${ds.name}" is not mounted there`);
+        return !taken;
+      });
+      for (const { mounts } of into) {
+        mounts.push(ds.readOnly ? { name: ds.name, mountPath, readOnly: true } : { name: ds.name, mountPath });
+      }
+      if (into.length > 0) did.push(`mounted at ${mountPath} in ${containerList(into.map(({ c }) => c))}`);
+    }
+    if (env) {
+      const vars = envFor(ds);
+      let added = 0;
+      for (const { c, env: appender } of containers) {
+        const have = new Set((c.env ?? []).map((e) => e.name));
+        for (const v of vars) if (!have.has(v.name)) { appender.push(v); added++; }
+      }
+      if (added > 0) {
+        did.push(`env ${ds.name}_* from ConfigMap "${configMapName(ds.name)}"${ds.credentials ? ` and Secret "${credentialsSecretName(ds.name)}"` : ''}`);
+      }
+    }
+  }
+  patch.push(...volumes.ops());
+  for (const { mounts, env } of containers) patch.push(...mounts.ops(), ...env.ops());
+
+  if (datasets.length > 0) {
+    const value = datasets.join(',');
+    const annotations = pod.metadata?.annotations;
+    if (!annotations) {
+      patch.push({ op: 'add', path: '/metadata/annotations', value: { [DATASETS_ANNOTATION]: value } });
+    } else if (annotations[DATASETS_ANNOTATION] !== value) {
+      patch.push({ op: 'add', path: `/metadata/annotations/${pointerEscape(DATASETS_ANNOTATION)}`, value });
+    }
+    const current = pod.spec?.schedulerName;
+    if (opts.schedulerName && (!current || current === DEFAULT_SCHEDULER)) {
+      patch.push({ op: current === undefined ? 'add' : 'replace', path: '/spec/schedulerName', value: opts.schedulerName });
+      for (const did of actions.values()) did.push(`schedulerName set to ${opts.schedulerName}`);
+    }
+  }
+
+  const changes = [...actions].filter(([, a]) => a.length > 0).map(([dataset, a]) => ({ dataset, actions: a }));
+  return { patch, warnings, datasets, changes };
+}
+
+/** The env a `configmap` use adds: ConfigMap keys by reference, credentials only by Secret reference. */
+function envFor(ds: FoundDataset) {
+  const vars: Array<{ name: string; valueFrom: object }> = CONFIGMAP_KEYS.map((key) => ({
+    name: `${ds.name}_${key}`,
+    // Optional: the operator leaves out keys a Dataset has no value for (e.g. region, prefix).
+    valueFrom: { configMapKeyRef: { name: configMapName(ds.name), key, optional: true } },
+  }));
+  if (ds.credentials) {
+    for (const key of SECRET_KEYS) {
+      vars.push({ name: `${ds.name}_${key}`, valueFrom: { secretKeyRef: { name: credentialsSecretName(ds.name), key } } });
+    }
+  }
+  return vars;
+}
+
+function containerList(cs: PodContainer[]): string {
+  return cs.length === 1 ? `container ${cs[0].name}` : `containers ${cs.map((c) => c.name).join(', ')}`;
+}
+
+/** RFC 6901: `~` and `/` inside a JSON Pointer segment. */
+const pointerEscape = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** Appends items to an array that may not exist yet: one `add` of the whole array, or `add …/-` each. */
+class ArrayAppender {
+  private readonly items: unknown[] = [];
+  constructor(private readonly path: string, private readonly existing: readonly unknown[] | null | undefined) {}
+
+  push(item: unknown): void {
+    this.items.push(item);
+  }
+
+  ops(): PatchOp[] {
+    if (this.items.length === 0) return [];
+    if (!this.existing) return [{ op: 'add', path: this.path, value: this.items }];
+    return this.items.map((value) => ({ op: 'add', path: `${this.path}/-`, value }));
+  }
+}

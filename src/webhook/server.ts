@@ -1,0 +1,69 @@
+// The webhook's HTTPS server: the Koa app behind node:https, on the certificate files it keeps
+// reloading. This is what `locus webhook` runs and what tests start on 127.0.0.1.
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { webhookMetrics, type WebhookMetrics } from '../metrics/webhook.js';
+import { buildApp, MUTATE_PATH, type AppOptions } from './app.js';
+import { CertReloader } from './cert-reloader.js';
+
+export interface WebhookServerOptions extends Omit<AppOptions, 'metrics'> {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  certFile: string;
+  keyFile: string;
+  /** How often the certificate files are checked for a new pair. */
+  reloadIntervalMs: number;
+  /** Warn when the certificate expires within this many days. */
+  expiryWarnDays: number;
+  processMetrics?: boolean;
+}
+
+export interface RunningWebhook {
+  /** `https://host:port/mutate-pods`, the MutatingWebhookConfiguration's `clientConfig.url`. */
+  url: string;
+  port: number;
+  server: Server;
+  metrics: WebhookMetrics;
+  reloader: CertReloader;
+  close(): Promise<void>;
+}
+
+export async function startWebhook(opts: WebhookServerOptions): Promise<RunningWebhook> {
+  const reloader = await CertReloader.load({
+    certFile: opts.certFile,
+    keyFile: opts.keyFile,
+    intervalMs: opts.reloadIntervalMs,
+    warnDays: opts.expiryWarnDays,
+    log: opts.log,
+    // Called from polls only, which start after `metrics` exists.
+    onReload: (outcome) => metrics.certReloads.inc({ outcome }),
+  });
+  const metrics = webhookMetrics(() => {
+    const expires = reloader.notAfter;
+    return expires && Math.floor((expires.getTime() - Date.now()) / 1000);
+  }, opts.processMetrics);
+  const app = buildApp({ ...opts, metrics });
+  const server = createServer({ ...reloader.pem, minVersion: 'TLSv1.2' }, app.callback());
+  // The API server reuses connections: keep idle ones past the 5 s default to save TLS handshakes.
+  server.keepAliveTimeout = 30_000;
+  server.listen(opts.port, opts.host);
+  await once(server, 'listening');
+  reloader.watch(server);
+  const { port } = server.address() as AddressInfo;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  return {
+    url: `https://${host}:${port}${MUTATE_PATH}`,
+    port,
+    server,
+    metrics,
+    reloader,
+    async close() {
+      reloader.stop();
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}

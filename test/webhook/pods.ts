@@ -1,0 +1,34 @@
+// Pods and Datasets for the webhook tests, and applying a patch the way the API server does.
+import jsonpatch from 'fast-json-patch';
+import type { FoundDataset } from '../../src/webhook/mutate.js';
+import type { Pod } from '../../src/webhook/pod.js';
+
+export const NS = 'ml';
+
+export function dataset(name: string, extra: Partial<FoundDataset> = {}): FoundDataset {
+  return { name, credentials: true, readOnly: false, ...extra };
+}
+
+export const found = (...ds: FoundDataset[]): Map<string, FoundDataset> => new Map(ds.map((d) => [d.name, d]));
+
+/** A pod as an AdmissionReview carries it: one container, the service-account volume, default scheduler. */
+export function pod(labels: Record<string, string>, spec: Record<string, unknown> = {}): Pod {
+  return {
+    metadata: { name: 'trainer', namespace: NS, labels },
+    spec: {
+      volumes: [{ name: 'default-token-x', secret: { secretName: 'default-token-x' } }],
+      containers: [{
+        name: 'main',
+        image: 'busybox',
+        volumeMounts: [{ name: 'default-token-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+      }],
+      schedulerName: 'default-scheduler',
+      ...spec,
+    },
+  };
+}
+
+/** Applies a JSON Patch to a copy, validating every operation (as the API server would reject a bad one). */
+export function applied<T>(doc: T, patch: readonly object[]): T {
+  return jsonpatch.applyPatch(jsonpatch.deepClone(doc), patch as jsonpatch.Operation[], true).newDocument;
+}
