@@ -25,7 +25,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/core/**/*.ts', 'test/lint/fixtures/core/**/*.ts'],
+    files: ['src/core/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', coreForbidden],
       'no-restricted-globals': ['error',

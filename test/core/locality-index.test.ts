@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { LocalityIndex } from '../../src/core/locality-index.js';
+import type { InventorySnapshot } from '../../src/core/types.js';
+import { buildIndex } from './index-builder.js';
+
+const snap = (seq: number, bytes: number, epoch = 'e1'): InventorySnapshot => ({
+  node: 'n1', epoch, seq, datasets: [{ dataset: 'ml/a', bytes }],
+});
+
+describe('core/locality-index', () => {
+  it('applies a first snapshot, then newer seqs; older or equal seqs are stale', () => {
+    const index = new LocalityIndex({ ttlMs: 1000 });
+    expect(index.applyInventory(snap(5, 100), 0)).to.deep.equal({ kind: 'applied', reason: 'first' });
+    expect(index.applyInventory(snap(5, 999), 0).kind).to.equal('stale');
+    expect(index.applyInventory(snap(4, 999), 0).kind).to.equal('stale');
+    expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(100);
+    expect(index.applyInventory(snap(6, 200), 0)).to.deep.equal({ kind: 'applied', reason: 'newer-seq' });
+    expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(200);
+  });
+
+  it('a new epoch replaces the inventory at once, whatever its seq', () => {
+    const index = new LocalityIndex({ ttlMs: 1000 });
+    index.applyInventory({ node: 'n1', epoch: 'e1', seq: 50, datasets: [{ dataset: 'ml/a', bytes: 100 }, { dataset: 'ml/b', bytes: 7 }] }, 0);
+    expect(index.applyInventory(snap(0, 10, 'e2'), 1)).to.deep.equal({ kind: 'applied', reason: 'new-epoch' });
+    expect(index.cachedBytes('n1', 'ml/a', 1)).to.equal(10);
+    expect(index.cachedBytes('n1', 'ml/b', 1)).to.equal(0);
+  });
+
+  const rejected: Array<[string, InventorySnapshot]> = [
+    ['empty epoch', { node: 'n1', epoch: '', seq: 1, datasets: [] }],
+    ['negative seq', { node: 'n1', epoch: 'e', seq: -1, datasets: [] }],
+    ['fractional seq', { node: 'n1', epoch: 'e', seq: 1.5, datasets: [] }],
+    ['negative bytes', { node: 'n1', epoch: 'e', seq: 1, datasets: [{ dataset: 'ml/a', bytes: -1 }] }],
+    ['duplicate dataset', { node: 'n1', epoch: 'e', seq: 1, datasets: [{ dataset: 'ml/a', bytes: 1 }, { dataset: 'ml/a', bytes: 2 }] }],
+    ['unsorted blocks', { node: 'n1', epoch: 'e', seq: 1, datasets: [{ dataset: 'ml/a', bytes: 1, blocks: Uint32Array.from([2, 1]) }] }],
+  ];
+  for (const [name, s] of rejected) {
+    it(`rejects a snapshot with ${name}, naming why, and keeps what it had`, () => {
+      const index = new LocalityIndex({ ttlMs: 1000 });
+      index.applyInventory({ node: 'n1', epoch: 'e0', seq: 1, datasets: [{ dataset: 'ml/a', bytes: 5 }] }, 0);
+      const outcome = index.applyInventory(s, 0);
+      expect(outcome.kind).to.equal('rejected');
+      expect((outcome as { reason: string }).reason).to.be.a('string').with.length.greaterThan(0);
+      expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(5);
+    });
+  }
+
+  it('a node past its TTL holds nothing, and expire() reports it once', () => {
+    const index = new LocalityIndex({ ttlMs: 1000 });
+    index.applyInventory(snap(1, 100), 0);
+    expect(index.cachedBytes('n1', 'ml/a', 1000)).to.equal(100);
+    expect(index.isLive('n1', 1001)).to.equal(false);
+    expect(index.cachedBytes('n1', 'ml/a', 1001)).to.equal(0);
+    expect(index.expire(1001)).to.deep.equal(['n1']);
+    expect(index.expire(2000)).to.deep.equal([]);
+    index.applyInventory(snap(2, 100), 2000);
+    expect(index.cachedBytes('n1', 'ml/a', 2000)).to.equal(100);
+  });
+
+  it('removing a node or its NodeCache removes what it held', () => {
+    const index = buildIndex({ nodes: { n1: { zone: 'z' }, n2: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 100 } }, caches: { n1: { 'ml/a': 40 }, n2: { 'ml/a': 30 } } });
+    expect(index.locality('n2', 'ml/a', 0).inZone).to.equal(40);
+    index.removeInventory('n1');
+    expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(0);
+    expect(index.locality('n2', 'ml/a', 0).inZone).to.equal(30);
+    index.removeNode('n2');
+    expect(index.cachedBytes('n2', 'ml/a', 0)).to.equal(0);
+    expect(index.stats(0).nodes).to.equal(1);
+  });
+
+  it('zone and region bytes are the union of the members\' blocks, last block at its real size', () => {
+    const index = buildIndex({
+      datasets: { 'ml/a': { totalBytes: 950, blockSize: 100, blockCount: 10 } },
+      nodes: { a: { zone: 'z1', region: 'r' }, b: { zone: 'z1', region: 'r' }, c: { zone: 'z2', region: 'r' } },
+      caches: { a: { 'ml/a': [0, 1, 2] }, b: { 'ml/a': [2, 3, 9] }, c: { 'ml/a': [4, 5, 6, 7, 8] } },
+    });
+    // a: 3 blocks; zone z1 holds 0,1,2,3,9 = 4×100 + 50; the region holds all 10 blocks = 950.
+    expect(index.locality('a', 'ml/a', 0)).to.deep.equal({ onNode: 300, inZone: 450, inRegion: 950 });
+    expect(index.locality('c', 'ml/a', 0)).to.deep.equal({ onNode: 500, inZone: 500, inRegion: 950 });
+  });
+
+  it('zone bytes fall back to the largest byte count when block sets were encoded against another catalogue', () => {
+    const index = buildIndex({
+      datasets: { 'ml/a': { totalBytes: 1000, blockSize: 100, blockCount: 10, version: 'v2' } },
+      nodes: { a: { zone: 'z' }, b: { zone: 'z' } },
+      caches: { a: { 'ml/a': 300 }, b: { 'ml/a': 600 } },
+    });
+    expect(index.locality('a', 'ml/a', 0).inZone).to.equal(600);
+  });
+
+  it('zone bytes forget a member once it passes its TTL', () => {
+    const index = buildIndex({ ttlMs: 100, nodes: { a: { zone: 'z' }, b: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 1000 } }, caches: { b: { 'ml/a': 600 } } });
+    expect(index.locality('a', 'ml/a', 50).inZone).to.equal(600);
+    expect(index.locality('a', 'ml/a', 101).inZone).to.equal(0);
+    expect(index.locality('a', 'ml/a', 50).inZone).to.equal(600);
+  });
+
+  it('within one epoch, any order of snapshots leaves the highest seq in force (property)', () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.nat(1000), { minLength: 1, maxLength: 30 }), fc.nat(), (seqs, salt) => {
+      const index = new LocalityIndex({ ttlMs: 1e9 });
+      for (const s of seqs) index.applyInventory(snap(s, s * 10 + (salt % 7)), 0);
+      const top = Math.max(...seqs);
+      expect(index.position('n1')!.seq).to.equal(top);
+      expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(top * 10 + (salt % 7));
+    }));
+  });
+
+  it('a duplicate or older seq never changes the index (property)', () => {
+    fc.assert(fc.property(fc.nat(1000), fc.nat(1000), fc.nat(10_000), (seq, back, bytes) => {
+      const index = new LocalityIndex({ ttlMs: 1e9 });
+      index.applyInventory(snap(seq, 42), 0);
+      const older = Math.max(0, seq - back);
+      expect(index.applyInventory(snap(older, bytes), 5).kind).to.equal('stale');
+      expect(index.cachedBytes('n1', 'ml/a', 5)).to.equal(42);
+      expect(index.position('n1')!.appliedAt).to.equal(0);
+    }));
+  });
+
+  it('stats count live inventories only', () => {
+    const index = buildIndex({ ttlMs: 10, datasets: { 'ml/a': { totalBytes: 100, blockSize: 10, blockCount: 10 } }, caches: { a: { 'ml/a': [1, 2] }, b: { 'ml/a': 5 } } });
+    expect(index.stats(0)).to.deep.equal({ nodes: 2, datasets: 1, inventories: 2, liveInventories: 2, blocks: 2, bytes: 25 });
+    expect(index.stats(11)).to.include({ inventories: 2, liveInventories: 0, bytes: 0 });
+  });
+});
