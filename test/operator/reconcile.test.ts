@@ -32,8 +32,8 @@ const userSecret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { n
 const nothing: Observed = { now: T0, userSecret: null, ownedSecret: null, configMap: null, pvc: null, pv: null, pods: [] };
 
 /** The objects an action list creates or updates, by kind. */
-const writes = (r: ReconcileResult, verb: 'create' | 'update') =>
-  Object.fromEntries(r.actions.filter((a): a is Extract<Action, { object: KubeObject }> => a.kind === verb).map((a) => [a.object.kind, a.object]));
+const writes = (r: ReconcileResult, verb: 'create' | 'update'): Record<string, KubeObject> =>
+  Object.fromEntries(r.actions.filter((a): a is Extract<Action, { object: KubeObject }> => a.kind === verb).map((a) => [a.object.kind ?? '', a.object]));
 const cond = (r: ReconcileResult, type: string): Condition | undefined => r.status?.conditions?.find((c) => c.type === type);
 
 /** What a first round created, as the API server would hand it back (uid, resourceVersion, owned). */
