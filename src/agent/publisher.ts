@@ -100,7 +100,7 @@ export class Publisher {
       try {
         await this.write(status);
         this.opts.metrics.reportSeconds.observe({ outcome: 'ok' }, seconds(t0));
-        this.lastWriteAt = now;
+        this.lastWriteAt = this.opts.now(); // from the end of a write, so writes start at least an interval apart
         this.lastWritten = content;
         this.failures = 0;
         for (const w of this.waiters.splice(0)) w();
