@@ -2,6 +2,7 @@
 import jsonpatch from 'fast-json-patch';
 import type { FoundDataset } from '../../src/webhook/mutate.js';
 import type { Pod } from '../../src/webhook/pod.js';
+import type { DatasetLookup } from '../../src/webhook/review.js';
 
 export const NS = 'ml';
 
@@ -31,4 +32,16 @@ export function pod(labels: Record<string, string>, spec: Record<string, unknown
 /** Applies a JSON Patch to a copy, validating every operation (as the API server would reject a bad one). */
 export function applied<T>(doc: T, patch: readonly object[]): T {
   return jsonpatch.applyPatch(jsonpatch.deepClone(doc), patch as jsonpatch.Operation[], true).newDocument;
+}
+
+/** A DatasetLookup over `namespace/name` keys that records what it was asked. */
+export function mapLookup(datasets: Record<string, FoundDataset>): DatasetLookup & { asked: string[] } {
+  const asked: string[] = [];
+  return {
+    asked,
+    async find(namespace, name) {
+      asked.push(`${namespace}/${name}`);
+      return datasets[`${namespace}/${name}`];
+    },
+  };
 }
