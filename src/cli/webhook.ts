@@ -1,10 +1,5 @@
 // `locus webhook`: the mutating admission webhook for pods that use Datasets, over HTTPS.
 import { pino } from 'pino';
-import { kubeAuditRecorder } from '../webhook/audit.js';
-import { kubeDatasetLookup } from '../webhook/kube-lookup.js';
-import { startWebhook } from '../webhook/server.js';
-import { createKubeClient } from '../kube/client.js';
-import { loadKubeConfig } from '../kube/config.js';
 import { numberFlag, parseFlags, UsageError } from './flags.js';
 
 const USAGE = `usage: locus webhook [flags]
@@ -54,6 +49,10 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('--scheduler-name must not be empty; use --keep-scheduler-name to leave pods\' scheduler alone', USAGE);
   }
 
+  // Loaded after the flags are read, so --help and usage errors answer at once.
+  const [{ createKubeClient }, { loadKubeConfig }, { kubeAuditRecorder }, { kubeDatasetLookup }, { startWebhook }] = await Promise.all([
+    import('../kube/client.js'), import('../kube/config.js'), import('../webhook/audit.js'), import('../webhook/kube-lookup.js'), import('../webhook/server.js'),
+  ]);
   const log = pino({ name: 'locus-webhook', level: f['log-level'] });
   const { kc, source } = loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context });
   const kube = createKubeClient(kc, { timeoutMs: 5_000, userAgent: 'locus-webhook', fieldManager: 'locus-webhook' });
