@@ -32,9 +32,10 @@ export async function datasetsFromFile(path: string): Promise<DatasetSource[]> {
 
 /**
  * The DatasetSource of a Dataset object the agent fronts: an object-store Dataset whose endpoint is
- * the agent's upstream (or names none). Undefined for any other Dataset.
+ * one of `endpoints` (the agent's upstream, or the agent's own Service address for Datasets read
+ * through it), or names none. Undefined for any other Dataset.
  */
-export function datasetSource(obj: unknown, upstream: string): DatasetSource | undefined {
+export function datasetSource(obj: unknown, endpoints: readonly string[]): DatasetSource | undefined {
   const r = parseDataset(obj);
   if (!r.ok) return undefined;
   const { metadata, spec, status } = r.dataset;
@@ -42,7 +43,7 @@ export function datasetSource(obj: unknown, upstream: string): DatasetSource | u
   const bucket = status?.resolved?.bucket ?? spec.local?.bucket;
   if (!bucket) return undefined;
   const endpoint = status?.resolved?.endpoint ?? spec.local?.endpoint ?? spec.remote?.endpoint;
-  if (endpoint && !sameOrigin(endpoint, upstream)) return undefined;
+  if (endpoint && !endpoints.some((e) => sameOrigin(endpoint, e))) return undefined;
   const source: DatasetSource = {
     namespace: metadata.namespace ?? 'default',
     name: metadata.name,
@@ -66,12 +67,12 @@ function sameOrigin(a: string, b: string): boolean {
 export class ClusterDatasets {
   private readonly informer: Informer;
 
-  constructor(kc: KubeConfig, client: KubeClient, upstream: string, onChange: (sources: DatasetSource[]) => void, log: Logger) {
+  constructor(kc: KubeConfig, client: KubeClient, endpoints: readonly string[], onChange: (sources: DatasetSource[]) => void, log: Logger) {
     this.informer = new Informer(kc, client, {
       resource: DATASETS,
       onRestart: (err) => log.warn({ err }, 'Dataset watch failed; restarting'),
     });
-    const update = () => onChange(this.informer.list().flatMap((o) => datasetSource(o, upstream) ?? []));
+    const update = () => onChange(this.informer.list().flatMap((o) => datasetSource(o, endpoints) ?? []));
     this.informer.on('add', update).on('update', update).on('delete', update);
   }
 

@@ -26,6 +26,9 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
   --block-size <size>           block size for objects outside a catalogued Dataset (default 16Mi)
   --datasets <cluster|file>     Datasets to report on: watched in the cluster (default), or a YAML file
                                 "datasets: [{namespace, name, bucket, prefix, blockSize}]"
+  --advertise-url <url>         the agents' Service address; Datasets whose endpoint is this URL (or
+                                --upstream) are read through the agent (default
+                                http://locus-agent.locus-system.svc:9300)
   --relist-interval <seconds>   how long a file Dataset's listing is trusted (default 60)
   --node <name>                 node name, for the NodeCache (default $NODE_NAME)
   --no-publish                  do not write a NodeCache (standalone cache)
@@ -60,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
     capacity: { type: 'string', default: '10Gi' },
     'block-size': { type: 'string', default: String(DEFAULT_BLOCK_SIZE) },
     datasets: { type: 'string', default: 'cluster' },
+    'advertise-url': { type: 'string', default: 'http://locus-agent.locus-system.svc:9300' },
     'relist-interval': { type: 'string' },
     node: { type: 'string' },
     'no-publish': { type: 'boolean', default: false },
@@ -120,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
   });
 
   const watcher = f.datasets === 'cluster' && cluster && client
-    ? new ClusterDatasets(cluster.kc, client, f.upstream, (sources) => agent.setDatasets(sources), log)
+    ? new ClusterDatasets(cluster.kc, client, [f.upstream, f['advertise-url']], (sources) => agent.setDatasets(sources), log)
     : undefined;
   await watcher?.start();
 

@@ -75,7 +75,7 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
       publish: { client: kube, node: NODE, interval: () => 100 },
       log: silent,
     });
-    watcher = new ClusterDatasets(api.kubeconfig(), kube, remote.endpoint, (s) => agent.setDatasets(s), silent);
+    watcher = new ClusterDatasets(api.kubeconfig(), kube, [remote.endpoint], (s) => agent.setDatasets(s), silent);
     await watcher.start();
   };
   const stopAgent = async () => {
