@@ -1,0 +1,51 @@
+// `locus webhook` as a process: flags, kubeconfig, certificate files, the captured review, an Event, SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { expect } from 'chai';
+import { eventually } from '../support/eventually.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { admit, certDir } from '../webhook/tls.js';
+
+describe('locus webhook (process)', function () {
+  this.timeout(30_000);
+  let api: FakeApiServer;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    api = await FakeApiServer.start();
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await api.close();
+  });
+
+  it('serves the captured review with the Datasets and Events of the API server, and stops on SIGTERM', async () => {
+    const review = JSON.parse(readFileSync('test/fixtures/admission/pod-create-dataset-labels.json', 'utf8'));
+    api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'datasets-demo', name: 'my-dataset' }, spec: { local: { type: 'S3', bucket: 'my-dataset' } } });
+    const certs = await certDir();
+    child = spawn(process.execPath, [
+      '--import', 'tsx', 'src/cli/locus.ts', 'webhook', '--host', '127.0.0.1', '--port', '0',
+      '--cert', certs.certFile, '--key', certs.keyFile, '--kubeconfig', api.writeKubeconfig(),
+    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout! });
+    const url = await new Promise<string>((resolve, reject) => {
+      lines.on('line', (line) => {
+        const entry = JSON.parse(line) as { msg: string; url?: string };
+        if (entry.msg === 'webhook listening') resolve(entry.url!);
+      });
+      child!.on('exit', (code) => reject(new Error(`locus webhook exited with ${code}`)));
+    });
+
+    const answer = (await admit(url, certs.ca.cert, review)).json() as { response: { allowed: boolean; patch: string } };
+    expect(answer.response.allowed).to.equal(true);
+    const patch = JSON.parse(Buffer.from(answer.response.patch, 'base64').toString()) as Array<{ path: string; value: unknown }>;
+    expect(patch).to.deep.include({ op: 'replace', path: '/spec/schedulerName', value: 'locus-scheduler' });
+    await eventually(() => expect(api.objects('events', 'datasets-demo')).to.have.length(1));
+
+    const exited = new Promise<number | null>((resolve) => child!.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+    child = undefined;
+  });
+});
