@@ -104,3 +104,22 @@ export class InventoryPublisher {
     this.sink?.(snap, atMs);
   }
 }
+
+/** The Node and Dataset objects of the modelled cluster, as an extender's sources would list them. */
+export function clusterObjects(cluster: Cluster, workload: Workload): { nodes: object[]; datasets: object[] } {
+  const nodes = cluster.names.map((name, i) => ({
+    apiVersion: 'v1', kind: 'Node',
+    metadata: { name, labels: { 'topology.kubernetes.io/zone': cluster.zoneOf[i], 'topology.kubernetes.io/region': cluster.region } },
+  }));
+  const datasets = workload.datasets.map((d) => ({
+    apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset',
+    metadata: { name: d.name, namespace: SIM_NAMESPACE },
+    status: {
+      catalog: {
+        objectCount: 1, totalBytes: d.bytes, blockSize: cluster.blockSize,
+        blockCount: Math.max(1, Math.ceil(d.bytes / cluster.blockSize)), version: CATALOG_VERSION, refreshedAt: '1970-01-01T00:00:00Z',
+      },
+    },
+  }));
+  return { nodes, datasets };
+}
