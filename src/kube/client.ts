@@ -91,7 +91,7 @@ class RestKubeClient implements KubeClient {
     return list;
   }
 
-  create<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
+  async create<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
     const namespace = obj.metadata.namespace;
     if (res.namespaced && !namespace) throw new Error(`${res.kind} ${describe(obj)}: metadata.namespace is required`);
     return this.transport.request<T>({
@@ -102,23 +102,23 @@ class RestKubeClient implements KubeClient {
     });
   }
 
-  replace<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
+  async replace<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
     return this.put(res, obj);
   }
 
-  replaceStatus<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
+  async replaceStatus<T extends KubeObject>(res: ResourceType, obj: T): Promise<T> {
     return this.put(res, obj, 'status');
   }
 
-  mergePatch<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
+  async mergePatch<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
     return this.patch<T>(res, ref, patch, 'application/merge-patch+json');
   }
 
-  mergePatchStatus<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
+  async mergePatchStatus<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
     return this.patch<T>(res, ref, patch, 'application/merge-patch+json', 'status');
   }
 
-  apply<T extends KubeObject>(res: ResourceType, obj: T, opts: ApplyOptions = {}): Promise<T> {
+  async apply<T extends KubeObject>(res: ResourceType, obj: T, opts: ApplyOptions = {}): Promise<T> {
     return this.transport.request<T>({
       method: 'PATCH',
       path: resourcePath(res, named(res, obj.metadata)),
@@ -146,7 +146,7 @@ class RestKubeClient implements KubeClient {
     await this.transport.request({ method: 'POST', path: resourcePath(EVENTS, { namespace: event.metadata.namespace }), body: event });
   }
 
-  private put<T extends KubeObject>(res: ResourceType, obj: T, subresource?: string): Promise<T> {
+  private async put<T extends KubeObject>(res: ResourceType, obj: T, subresource?: string): Promise<T> {
     return this.transport.request<T>({
       method: 'PUT',
       path: resourcePath(res, named(res, obj.metadata), subresource),
@@ -155,7 +155,7 @@ class RestKubeClient implements KubeClient {
     });
   }
 
-  private patch<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object, contentType: string, subresource?: string): Promise<T> {
+  private async patch<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object, contentType: string, subresource?: string): Promise<T> {
     return this.transport.request<T>({
       method: 'PATCH',
       path: resourcePath(res, named(res, ref), subresource),

@@ -174,7 +174,7 @@ export class FakeApiServer {
   }
 
   /** Seeds an object (by apiVersion/kind) as given, status included: creates or overwrites, emitting the watch event. */
-  put<T extends KubeObject>(obj: T): T {
+  put<T extends KubeObject = KubeObject>(obj: KubeObject): T {
     return this.store.put(obj) as T;
   }
 
