@@ -10,6 +10,7 @@ import type { KubeObject } from '../kube/object.js';
 import { mergeConditions, notOk, ok, type ConditionInput } from './conditions.js';
 import type { OperatorConfig } from './config.js';
 import { resolveCredentials, type Credentials } from './credentials.js';
+import { stableJson } from './stable-json.js';
 import {
   desiredConfigMap, desiredPv, desiredPvc, desiredSecret, localStorage, type ObjectStoreLocation, type Owner, type Storage,
 } from './desired.js';
@@ -100,9 +101,11 @@ export function catalogAddress(ds: Dataset, config: OperatorConfig): { uri: stri
  * Where the Dataset's data is: from spec.local, or for spec.remote from this round's catalog lookup
  * (else the one recorded in status). An error message when it cannot be known.
  */
-export function storageOf(ds: Dataset, remote: RemoteLookup | undefined): { storage: Storage } | { error: string; reason: string; permanent: boolean } {
+export function storageOf(ds: Dataset, remote: RemoteLookup | undefined, config: OperatorConfig): { storage: Storage } | { error: string; reason: string; permanent: boolean } {
   if (ds.spec.local) return { storage: localStorage(ds.spec.local) };
   const spec = ds.spec.remote!;
+  const address = catalogAddress(ds, config);
+  if (address && 'error' in address) return { reason: 'NoCatalog', permanent: true, error: address.error };
   if (!spec.endpoint) {
     return { reason: 'EndpointMissing', permanent: true, error: 'spec.remote.endpoint is not set: the catalog gives the bucket and prefix, not the object store\'s address; set it, e.g. http://minio.storage:9000' };
   }
@@ -181,7 +184,7 @@ class Round {
 
   run(): ReconcileResult {
     const { ds, observed } = this;
-    const where = storageOf(ds, observed.remote);
+    const where = storageOf(ds, observed.remote, this.config);
     if (ds.spec.remote) this.catalogResolvedCondition(where);
 
     const creds = credentialsOf(ds, observed);
@@ -427,13 +430,6 @@ function mergeInto(current: KubeObject, desired: KubeObject): KubeObject | undef
   return { ...current, ...content, metadata: { ...meta, labels, annotations } };
 }
 
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 function buildStatus(
   raw: KubeObject,

@@ -1,0 +1,314 @@
+// The operator's I/O loop: informers feed a work queue of Dataset keys; each key is reconciled by
+// reading what exists, looking up the catalogue when due, asking `reconcile` what to do, and
+// writing it. Every write is conditional on what was read, so a conflict means "look again".
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { TableLocator } from '../catalog/hive.js';
+import { summarise, type CatalogObject } from '../catalog/listing.js';
+import type { S3Credentials, S3Location } from '../catalog/s3.js';
+import { datasetKey } from '../core/types.js';
+import { configMapName, credentialsSecretName, FINALIZER, OWNER_UID_LABEL, pvcName, pvName } from '../dataset/names.js';
+import { KIND, parseDataset } from '../dataset/schema.js';
+import type { KubeClient } from '../kube/client.js';
+import { AlreadyExistsError, ConflictError } from '../kube/errors.js';
+import { Informer } from '../kube/informer.js';
+import type { KubeObject } from '../kube/object.js';
+import {
+  CONFIG_MAPS, DATASETS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType,
+} from '../kube/resources.js';
+import type { BackoffOptions } from '../kube/backoff.js';
+import type { OperatorMetrics } from '../metrics/operator.js';
+import type { OperatorConfig } from './config.js';
+import { WorkQueue } from './queue.js';
+import {
+  blockSizeOf, catalogAddress, catalogDue, credentialsOf, reconcile, storageOf, type Action, type Observed, type ReconcileResult,
+} from './reconcile.js';
+import { stableJson } from './stable-json.js';
+import { stripKeysPatch } from './strip-keys.js';
+import { UsageIndex, type PodObject } from './usage.js';
+
+export interface ControllerOptions {
+  kc: KubeConfig;
+  client: KubeClient;
+  config: OperatorConfig;
+  /** Watch one namespace only; default all. */
+  namespace?: string;
+  locator: TableLocator;
+  /** Lists a bucket prefix (the S3 lister in production). */
+  listObjects: (loc: S3Location, creds: S3Credentials) => Promise<CatalogObject[]>;
+  metrics: OperatorMetrics;
+  logger: Logger;
+  workers?: number;
+  backoff?: BackoffOptions;
+  now?: () => Date;
+}
+
+const BY_KIND: Record<string, ResourceType> = {
+  Secret: SECRETS,
+  ConfigMap: CONFIG_MAPS,
+  PersistentVolumeClaim: PERSISTENT_VOLUME_CLAIMS,
+  PersistentVolume: PERSISTENT_VOLUMES,
+};
+
+const COMPONENT = 'locus-operator';
+
+export class DatasetController {
+  readonly queue: WorkQueue;
+  readonly usage: UsageIndex;
+  private readonly informers: { datasets: Informer; pvcs: Informer; configMaps: Informer; pods: Informer<PodObject & KubeObject> };
+  private readonly now: () => Date;
+  private workers: Promise<void>[] = [];
+  private synced = false;
+
+  constructor(private readonly opts: ControllerOptions) {
+    this.now = opts.now ?? (() => new Date());
+    this.queue = new WorkQueue({ backoff: opts.backoff });
+    const { kc, client, namespace } = opts;
+    const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string) =>
+      new Informer<T>(kc, client, {
+        resource,
+        namespace,
+        labelSelector,
+        onRestart: (err) => {
+          opts.metrics.informerRestarts.inc({ resource: resource.plural });
+          opts.logger.warn({ resource: resource.plural, err: (err as Error)?.message }, 'watch restarted');
+        },
+      });
+    this.informers = {
+      datasets: informer(DATASETS),
+      pvcs: informer(PERSISTENT_VOLUME_CLAIMS, OWNER_UID_LABEL),
+      configMaps: informer(CONFIG_MAPS, OWNER_UID_LABEL),
+      pods: informer<PodObject & KubeObject>(PODS),
+    };
+    this.usage = new UsageIndex((ns, name) => this.informers.datasets.get({ namespace: ns, name }) !== undefined);
+    this.wire();
+  }
+
+  /** Starts the informers, waits until they have listed, then starts the workers. */
+  async start(): Promise<void> {
+    const all = Object.values(this.informers);
+    all.forEach((i) => i.start());
+    await Promise.all(all.map((i) => i.waitForSync()));
+    this.synced = true;
+    this.workers = Array.from({ length: this.opts.workers ?? 2 }, () => this.work());
+  }
+
+  ready(): boolean {
+    return this.synced;
+  }
+
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await Promise.all(Object.values(this.informers).map((i) => i.stop()));
+    await Promise.all(this.workers);
+  }
+
+  private wire(): void {
+    const { datasets, pvcs, configMaps, pods } = this.informers;
+    const enqueue = (o: KubeObject) => this.queue.add(datasetKey(o.metadata.namespace ?? '', o.metadata.name ?? ''));
+    datasets.on('add', (ds) => {
+      enqueue(ds);
+      // Pods created before their Dataset reference it by PVC only once it exists.
+      for (const pod of pods.list(ds.metadata.namespace)) this.podChanged(pod);
+    });
+    datasets.on('update', (ds, old) => {
+      // Status writes (ours) change neither generation nor metadata we act on.
+      if (old && old.metadata.generation === ds.metadata.generation && sameMeta(old, ds)) return;
+      enqueue(ds);
+    });
+    datasets.on('delete', (ds) => {
+      for (const pod of pods.list(ds.metadata.namespace)) this.podChanged(pod);
+    });
+    const owned = (o: KubeObject) => {
+      const ref = o.metadata.ownerReferences?.find((r) => r.kind === KIND);
+      if (ref) this.queue.add(datasetKey(o.metadata.namespace ?? '', ref.name));
+    };
+    for (const inf of [pvcs, configMaps]) {
+      inf.on('add', owned).on('update', owned).on('delete', owned);
+    }
+    pods.on('add', (p) => this.podChanged(p)).on('update', (p) => this.podChanged(p));
+    pods.on('delete', (p) => {
+      for (const key of this.usage.deletePod(p)) this.queue.add(key);
+    });
+  }
+
+  private podChanged(pod: PodObject): void {
+    for (const key of this.usage.setPod(pod)) this.queue.add(key);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      const end = this.opts.metrics.reconcileDuration.startTimer();
+      try {
+        const outcome = await this.reconcileKey(key);
+        this.opts.metrics.reconciles.inc({ result: outcome });
+      } catch (err) {
+        const conflict = err instanceof ConflictError || err instanceof AlreadyExistsError;
+        this.opts.metrics.reconciles.inc({ result: conflict ? 'conflict' : 'error' });
+        const delay = this.queue.addRateLimited(key);
+        const log = conflict ? this.opts.logger.debug.bind(this.opts.logger) : this.opts.logger.warn.bind(this.opts.logger);
+        log({ dataset: key, err: (err as Error).message, retryInMs: delay }, conflict ? 'write conflict, looking again' : 'reconcile failed');
+      } finally {
+        end();
+        this.queue.done(key);
+      }
+    }
+  }
+
+  /** One reconcile of one key; returns the metrics outcome. */
+  async reconcileKey(key: string): Promise<'ok' | 'requeue'> {
+    const [namespace, name] = key.split('/');
+    const { client } = this.opts;
+    const raw = await client.get<KubeObject>(DATASETS, { namespace, name });
+    if (!raw) {
+      this.queue.forget(key);
+      return 'ok';
+    }
+    const observed = await this.observe(raw);
+    const result = reconcile(raw, observed, this.opts.config);
+    const acted = await this.execute(raw, result);
+    return this.schedule(key, result, acted);
+  }
+
+  private async observe(raw: KubeObject): Promise<Observed> {
+    const { client, config } = this.opts;
+    const namespace = raw.metadata.namespace ?? '';
+    const name = raw.metadata.name ?? '';
+    const now = this.now();
+    const get = async (res: ResourceType, n: string) => (await client.get<KubeObject>(res, { namespace, name: n })) ?? null;
+    const observed: Observed = {
+      now: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+      pods: this.usage.pods(datasetKey(namespace, name)),
+      ownedSecret: await get(SECRETS, credentialsSecretName(name)),
+      configMap: await get(CONFIG_MAPS, configMapName(name)),
+      pvc: await get(PERSISTENT_VOLUME_CLAIMS, pvcName(name)),
+      pv: await get(PERSISTENT_VOLUMES, pvName(namespace, name, raw.metadata.uid ?? '')),
+    };
+    const parsed = parseDataset(raw);
+    if (raw.metadata.deletionTimestamp || !parsed.ok) return observed;
+    const ds = parsed.dataset;
+
+    const store = ds.spec.local ?? ds.spec.remote!;
+    const secretName = store['secret-name'];
+    const secretNamespace = store['secret-namespace'];
+    // Only ever the Dataset's own namespace: a Secret elsewhere is refused, not read.
+    if (secretName && (!secretNamespace || secretNamespace === namespace)) observed.userSecret = await get(SECRETS, secretName);
+
+    const phase = (observed.pvc?.status as { phase?: string } | undefined)?.phase;
+    if (observed.pvc && phase !== 'Bound') {
+      const events = await client.list<KubeObject>(EVENTS, {
+        namespace,
+        fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${pvcName(name)}`,
+      });
+      observed.pvcEvents = events.items.filter((e) => (e.involvedObject as { uid?: string } | undefined)?.uid === observed.pvc?.metadata.uid);
+    }
+
+    const due = catalogDue(ds, now.getTime(), config.catalogIntervalMs);
+    const address = catalogAddress(ds, config);
+    if (address && !('error' in address) && (due || !ds.status?.resolved)) {
+      try {
+        const loc = await this.opts.locator.locate(address.uri, address.table);
+        observed.remote = { ok: true, ...loc };
+        this.opts.metrics.catalogRefreshes.inc({ kind: 'hive', result: 'ok' });
+      } catch (err) {
+        observed.remote = { ok: false, message: (err as Error).message };
+        this.opts.metrics.catalogRefreshes.inc({ kind: 'hive', result: 'failed' });
+      }
+    }
+
+    const where = storageOf(ds, observed.remote, config);
+    const creds = credentialsOf(ds, observed);
+    if (due && 'storage' in where && where.storage.kind === 'object-store' && creds?.ok) {
+      const { endpoint, region, bucket, prefix } = where.storage.location;
+      try {
+        const objects = await this.opts.listObjects({ endpoint, region, bucket, prefix }, creds.keys);
+        observed.listing = { ok: true, summary: summarise(objects, blockSizeOf(ds)) };
+        this.opts.metrics.catalogRefreshes.inc({ kind: 's3', result: 'ok' });
+      } catch (err) {
+        observed.listing = { ok: false, message: (err as Error).message };
+        this.opts.metrics.catalogRefreshes.inc({ kind: 's3', result: 'failed' });
+      }
+    }
+    return observed;
+  }
+
+  /** Performs the actions in order (stopping at the first failure), then records the status. True when it wrote anything. */
+  private async execute(raw: KubeObject, result: ReconcileResult): Promise<boolean> {
+    const { client, logger } = this.opts;
+    const ref = { namespace: raw.metadata.namespace, name: raw.metadata.name };
+    let current = raw;
+    for (const action of result.actions) {
+      logger.debug({ dataset: `${ref.namespace}/${ref.name}`, action: describe(action) }, 'reconcile action');
+      current = await this.perform(current, action);
+    }
+    let wrote = result.actions.length > 0;
+    if (result.status && current.metadata.deletionTimestamp === undefined && stableJson(current.status) !== stableJson(result.status)) {
+      await client.replaceStatus(DATASETS, { ...current, status: result.status });
+      wrote = true;
+    }
+    return wrote;
+  }
+
+  private async perform(current: KubeObject, action: Action): Promise<KubeObject> {
+    const { client } = this.opts;
+    const ref = { namespace: current.metadata.namespace, name: current.metadata.name };
+    const finalizers = current.metadata.finalizers ?? [];
+    switch (action.kind) {
+      case 'addFinalizer':
+        return client.mergePatch(DATASETS, ref, { metadata: { resourceVersion: current.metadata.resourceVersion, finalizers: [...finalizers, FINALIZER] } });
+      case 'removeFinalizer':
+        return client.mergePatch(DATASETS, ref, {
+          metadata: { resourceVersion: current.metadata.resourceVersion, finalizers: finalizers.filter((f) => f !== FINALIZER) },
+        });
+      case 'create':
+        await client.create(BY_KIND[action.object.kind ?? ''], action.object);
+        return current;
+      case 'update':
+        await client.replace(BY_KIND[action.object.kind ?? ''], action.object);
+        return current;
+      case 'delete':
+        await client.delete(BY_KIND[action.target.kind], action.target, { preconditions: action.target.uid ? { uid: action.target.uid } : undefined });
+        return current;
+      case 'stripSpecKeys': {
+        const patched = await client.mergePatch(DATASETS, ref, stripKeysPatch(current, action.field));
+        await client.createEvent({
+          regarding: patched,
+          type: 'Warning',
+          reason: 'RawKeysMoved',
+          message: `spec.${action.field}.accessKeyID/secretAccessKey moved into Secret ${credentialsSecretName(ref.name ?? '')}; rotate them and use secret-name`,
+          component: COMPONENT,
+        });
+        return patched;
+      }
+    }
+  }
+
+  /** The result decides when to look again; any write means "look again soon" to see its effect. */
+  private schedule(key: string, result: ReconcileResult, wrote: boolean): 'ok' | 'requeue' {
+    if (result.requeue === 'backoff' || wrote) {
+      this.queue.addRateLimited(key);
+      return 'requeue';
+    }
+    this.queue.forget(key);
+    if (result.requeue) this.queue.addAfter(key, result.requeue.afterMs);
+    return 'ok';
+  }
+}
+
+function describe(a: Action): string {
+  switch (a.kind) {
+    case 'create':
+    case 'update':
+      return `${a.kind} ${a.object.kind} ${a.object.metadata.name}`;
+    case 'delete':
+      return `delete ${a.target.kind} ${a.target.name}`;
+    default:
+      return a.kind;
+  }
+}
+
+function sameMeta(a: KubeObject, b: KubeObject): boolean {
+  return stableJson(a.metadata.finalizers) === stableJson(b.metadata.finalizers) && a.metadata.deletionTimestamp === b.metadata.deletionTimestamp;
+}

@@ -1,0 +1,121 @@
+// The operator as a unit: the controller, its metrics, and a small HTTP app for /metrics, /healthz
+// and /readyz. The CLI, the operator tests and the e2e suite all start it here.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Router } from '@koa/router';
+import type { KubeConfig } from '@kubernetes/client-node';
+import Koa from 'koa';
+import pino, { type Logger } from 'pino';
+import { HiveMetastoreLocator, type TableLocator } from '../catalog/hive.js';
+import type { CatalogObject } from '../catalog/listing.js';
+import { listObjects, type S3Credentials, type S3Location } from '../catalog/s3.js';
+import type { KubeClient } from '../kube/client.js';
+import type { BackoffOptions } from '../kube/backoff.js';
+import { createOperatorMetrics, type OperatorMetrics } from '../metrics/operator.js';
+import type { OperatorConfig } from './config.js';
+import { DatasetController } from './controller.js';
+
+export interface OperatorOptions {
+  kc: KubeConfig;
+  client: KubeClient;
+  config: OperatorConfig;
+  namespace?: string;
+  logger?: Logger;
+  locator?: TableLocator;
+  listObjects?: (loc: S3Location, creds: S3Credentials) => Promise<CatalogObject[]>;
+  backoff?: BackoffOptions;
+  workers?: number;
+  /** Record process metrics too (the CLI does; tests do not). */
+  defaultMetrics?: boolean;
+}
+
+export interface Operator {
+  controller: DatasetController;
+  metrics: OperatorMetrics;
+  app: Koa;
+  logger: Logger;
+  /** Starts the informers and workers; resolves once the informers have synced. */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createOperator(opts: OperatorOptions): Operator {
+  const logger = opts.logger ?? pino({ level: 'silent' });
+  // The gauges are read at scrape time, once the controller exists.
+  const metrics = createOperatorMetrics({
+    podsPerDataset: () => controller.usage.counts(),
+    queueDepth: () => controller.queue.length,
+  }, { defaultMetrics: opts.defaultMetrics });
+  const controller = new DatasetController({
+    kc: opts.kc,
+    client: opts.client,
+    config: opts.config,
+    namespace: opts.namespace,
+    locator: opts.locator ?? new HiveMetastoreLocator(),
+    listObjects: opts.listObjects ?? ((loc, creds) => listObjects(loc, creds)),
+    metrics,
+    logger,
+    backoff: opts.backoff,
+    workers: opts.workers,
+  });
+  const app = buildApp(metrics, () => controller.ready(), logger);
+  return {
+    controller, metrics, app, logger,
+    start: () => controller.start(),
+    close: () => controller.stop(),
+  };
+}
+
+function buildApp(metrics: OperatorMetrics, ready: () => boolean, logger: Logger): Koa {
+  const app = new Koa();
+  const router = new Router();
+  app.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (err) {
+      ctx.status = 500;
+      ctx.body = `internal error: ${(err as Error).message}\n`;
+      logger.warn({ path: ctx.path, err }, 'request failed');
+    }
+  });
+  router.get('/healthz', (ctx) => {
+    ctx.body = 'ok\n';
+  });
+  router.get('/readyz', (ctx) => {
+    ctx.status = ready() ? 200 : 503;
+    ctx.body = ready() ? 'ok\n' : 'informers not synced\n';
+  });
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+  app.use(router.routes()).use(router.allowedMethods());
+  return app;
+}
+
+export interface RunningOperator extends Operator {
+  server: Server;
+  url: string;
+}
+
+/** Listens on host:port (port 0 picks a free one), then starts the controller. */
+export async function startOperator(opts: OperatorOptions & { host?: string; port?: number }): Promise<RunningOperator> {
+  const op = createOperator(opts);
+  const server = createServer(op.app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, opts.host ?? '0.0.0.0', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  await op.start();
+  return {
+    ...op,
+    server,
+    url: `http://${host}:${port}`,
+    async close() {
+      await op.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
