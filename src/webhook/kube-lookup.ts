@@ -1,8 +1,8 @@
 // Datasets as the API server has them: one GET per name, only ever in the pod's own namespace.
 import type { Dataset } from '../dataset/schema.js';
-import { isObjectStore } from '../dataset/schema.js';
 import type { KubeClient } from '../kube/client.js';
 import { DATASETS } from '../kube/resources.js';
+import { desiredConfigMap, localStorage, type Storage } from '../operator/desired.js';
 import type { FoundDataset } from './mutate.js';
 import type { DatasetLookup } from './review.js';
 
@@ -16,13 +16,22 @@ export function kubeDatasetLookup(kube: Pick<KubeClient, 'get'>): DatasetLookup 
   };
 }
 
-/** What the mutation needs of a Dataset; a remote (catalog) Dataset resolves to an object store. */
+/**
+ * What the mutation needs of a Dataset, derived from what the operator creates for it (the same
+ * pure functions), so the env the webhook references are the ConfigMap keys the operator writes.
+ */
 export function foundDataset(ds: Dataset): FoundDataset {
-  const local = ds.spec?.local;
-  const source = local ?? ds.spec?.remote;
+  const name = ds.metadata.name;
+  const storage: Storage = ds.spec?.local
+    ? localStorage(ds.spec.local)
+    // A catalog entry resolves to a bucket and prefix: an object store.
+    : { kind: 'object-store', location: { endpoint: '', region: '', bucket: '', prefix: '' }, readonly: ds.spec?.remote?.readonly === 'true' };
+  const configMap = desiredConfigMap({ namespace: ds.metadata.namespace ?? '', name, uid: '' }, storage);
   return {
-    name: ds.metadata.name,
-    credentials: local ? isObjectStore(local) : source !== undefined,
-    readOnly: source?.readonly === 'true',
+    name,
+    credentials: storage.kind === 'object-store',
+    readOnly: 'readonly' in storage && storage.readonly,
+    volume: storage.kind !== 'archive',
+    configKeys: Object.keys((configMap.data ?? {}) as Record<string, string>),
   };
 }

@@ -3,7 +3,7 @@
 // pod names are looked up beforehand and passed in.
 import { datasetRefsFromPod } from '../core/dataset-refs.js';
 import type { Problem } from '../core/types.js';
-import { CONFIGMAP_KEYS, SECRET_KEYS, configMapName, credentialsSecretName, mountPath as datasetMountPath, pvcName } from '../dataset/names.js';
+import { SECRET_KEYS, configMapName, credentialsSecretName, mountPath as datasetMountPath, pvcName } from '../dataset/names.js';
 import type { Pod, PodContainer } from './pod.js';
 
 /** What the webhook needs to know of a Dataset that exists in the pod's namespace. */
@@ -13,6 +13,10 @@ export interface FoundDataset {
   credentials: boolean;
   /** Mount read-only (`spec.local.readonly`). */
   readOnly: boolean;
+  /** Whether the operator gives it a PVC (an ARCHIVE with no bucket to stage into has none). */
+  volume: boolean;
+  /** Keys of its ConfigMap, which depend on the type (endpoint/bucket/… for object stores, server/share for NFS). */
+  configKeys: readonly string[];
 }
 
 export interface MutateOptions {
@@ -84,6 +88,14 @@ export function mutatePod(
       continue;
     }
     const env = ref.useAs.includes('configmap');
+    const mount = ref.useAs.includes('mount');
+    if (mount && !ds.volume) {
+      all.push({
+        field: `dataset.${ref.source.index}.useas`,
+        message: `Dataset "${ds.name}" has no volume to mount (an ARCHIVE without a bucket to stage into); use "dataset.${ref.source.index}.useas: configmap", or give the Dataset a bucket`,
+      });
+      continue;
+    }
     if (env && /^[0-9]/.test(ds.name)) {
       all.push({
         field: `dataset.${ref.source.index}.useas`,
@@ -91,7 +103,7 @@ export function mutatePod(
       });
       continue;
     }
-    used.push({ ds, mount: ref.useAs.includes('mount'), env });
+    used.push({ ds, mount, env });
   }
 
   const datasets = [...new Set(used.map((u) => u.ds.name))].sort();
@@ -120,23 +132,26 @@ export function mutatePod(
     const did = actions.get(ds.name)!;
     if (mount) {
       const claimName = pvcName(ds.name);
-      const existing = (pod.spec?.volumes ?? []).find((v) => v.name === ds.name);
+      const podVolumes = pod.spec?.volumes ?? [];
+      // A volume named after the Dataset, else one the pod already has on its PVC, is reused.
+      const existing = podVolumes.find((v) => v.name === ds.name) ?? podVolumes.find((v) => v.persistentVolumeClaim?.claimName === claimName);
+      const volume = existing?.name ?? ds.name;
       if (!existing) {
-        volumes.push({ name: ds.name, persistentVolumeClaim: { claimName } });
-        did.push(`added volume "${ds.name}" from PVC "${claimName}"`);
+        volumes.push({ name: volume, persistentVolumeClaim: { claimName } });
+        did.push(`added volume "${volume}" from PVC "${claimName}"`);
       } else if (existing.persistentVolumeClaim?.claimName !== claimName) {
-        warnings.push(`volume "${ds.name}" is not PVC "${claimName}" of the Dataset; it is mounted as the pod defines it`);
+        warnings.push(`volume "${volume}" is not PVC "${claimName}" of the Dataset; it is mounted as the pod defines it`);
       }
       const mountPath = datasetMountPath(ds.name);
       const into = containers.filter(({ c }) => {
         const mounts = c.volumeMounts ?? [];
-        if (mounts.some((m) => m.name === ds.name)) return false;
+        if (mounts.some((m) => m.name === volume)) return false;
         const taken = mounts.find((m) => m.mountPath === mountPath);
         if (taken) warnings.push(`container ${c.name} mounts volume "${taken.name}" at ${mountPath}; Dataset "${ds.name}" is not mounted there`);
         return !taken;
       });
       for (const { mounts } of into) {
-        mounts.push(ds.readOnly ? { name: ds.name, mountPath, readOnly: true } : { name: ds.name, mountPath });
+        mounts.push(ds.readOnly ? { name: volume, mountPath, readOnly: true } : { name: volume, mountPath });
       }
       if (into.length > 0) did.push(`mounted at ${mountPath} in ${containerList(into.map(({ c }) => c))}`);
     }
@@ -176,7 +191,7 @@ export function mutatePod(
 
 /** The env a `configmap` use adds: ConfigMap keys by reference, credentials only by Secret reference. */
 function envFor(ds: FoundDataset) {
-  const vars: Array<{ name: string; valueFrom: object }> = CONFIGMAP_KEYS.map((key) => ({
+  const vars: Array<{ name: string; valueFrom: object }> = ds.configKeys.map((key) => ({
     name: `${ds.name}_${key}`,
     // Optional: the operator leaves out keys a Dataset has no value for (e.g. region, prefix).
     valueFrom: { configMapKeyRef: { name: configMapName(ds.name), key, optional: true } },

@@ -27,6 +27,7 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
       api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace, name }, spec: { local } });
     ds(NS, 'imagenet', { type: 'S3', bucket: 'imagenet', endpoint: 'http://minio:9000', readonly: 'true' });
     ds(NS, 'share', { type: 'NFS', server: 'nfs.local', share: '/exports/share' });
+    ds(NS, 'weights', { type: 'ARCHIVE', url: 'https://example.com/w.tar.gz', format: 'application/x-tar' });
     ds('other', 'secret-data', { type: 'S3', bucket: 'secret-data' });
   });
   afterEach(async () => {
@@ -47,8 +48,13 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
 
   it('reads Datasets of the pod\'s namespace: credentials for object stores, read-only flag', async () => {
     const lookup = kubeDatasetLookup(createKubeClient(api.kubeconfig()));
-    expect(await lookup.find(NS, 'imagenet')).to.deep.equal({ name: 'imagenet', credentials: true, readOnly: true });
-    expect(await lookup.find(NS, 'share')).to.deep.equal({ name: 'share', credentials: false, readOnly: false });
+    expect(await lookup.find(NS, 'imagenet')).to.deep.equal({
+      name: 'imagenet', credentials: true, readOnly: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'],
+    });
+    expect(await lookup.find(NS, 'share')).to.deep.equal({ name: 'share', credentials: false, readOnly: false, volume: true, configKeys: ['server', 'share'] });
+    expect(await lookup.find(NS, 'weights')).to.deep.include({ credentials: false, volume: false, configKeys: ['url', 'format', 'extract'] });
+    api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'books' }, spec: { remote: { type: 'CatalogEntry', table: 'default/books' } } });
+    expect(await lookup.find(NS, 'books')).to.deep.include({ credentials: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
     expect(await lookup.find(NS, 'secret-data')).to.equal(undefined);
   });
 

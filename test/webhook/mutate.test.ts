@@ -65,6 +65,19 @@ describe('webhook mutatePod', () => {
         },
       },
       {
+        name: 'a volume of another name on the Dataset\'s PVC is reused and mounted where missing',
+        pod: pod({ 'dataset.0.id': 'imagenet' }, {
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }],
+          containers: [{ name: 'a', volumeMounts: [{ name: 'data', mountPath: '/data' }] }, { name: 'b' }],
+        }),
+        found: found(dataset('imagenet')),
+        check: (out) => {
+          expect(out.spec?.volumes).to.deep.equal([{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }]);
+          expect(containers(out)[0].volumeMounts).to.deep.equal([{ name: 'data', mountPath: '/data' }]);
+          expect(containers(out)[1].volumeMounts).to.deep.equal([{ name: 'data', mountPath: '/mnt/datasets/imagenet' }]);
+        },
+      },
+      {
         name: 'a same-named volume that is not the Dataset\'s PVC is kept, with a warning',
         pod: pod({ 'dataset.0.id': 'imagenet' }, { volumes: [{ name: 'imagenet', emptyDir: {} }] }),
         found: found(dataset('imagenet')),
@@ -107,11 +120,11 @@ describe('webhook mutatePod', () => {
         },
       },
       {
-        name: 'configmap of a Dataset without credentials (NFS): no Secret reference',
+        name: 'configmap of a Dataset without credentials (NFS): its own keys, no Secret reference',
         pod: pod({ 'dataset.0.id': 'share', 'dataset.0.useas': 'configmap' }),
-        found: found(dataset('share', { credentials: false })),
+        found: found(dataset('share', { credentials: false, configKeys: ['server', 'share'] })),
         check: (out) => {
-          expect(containers(out)[0].env!.map((e) => e.name)).to.deep.equal(['share_endpoint', 'share_bucket', 'share_region', 'share_prefix']);
+          expect(containers(out)[0].env!.map((e) => e.name)).to.deep.equal(['share_server', 'share_share']);
           expect(JSON.stringify(out)).not.to.contain('secretKeyRef');
         },
       },
@@ -267,6 +280,13 @@ describe('webhook mutatePod', () => {
         text: /must name a Dataset/,
       },
       {
+        name: 'mount of a Dataset that has no volume (ARCHIVE without a staging bucket)',
+        labels: { 'dataset.0.id': 'weights', 'dataset.0.useas': 'mount.configmap' },
+        found: found(dataset('weights', { volume: false })),
+        field: 'dataset.0.useas',
+        text: /has no volume to mount .*; use "dataset.0.useas: configmap"/,
+      },
+      {
         name: 'configmap of a Dataset whose name starts with a digit (no valid env name)',
         labels: { 'dataset.0.id': '1k-images', 'dataset.0.useas': 'configmap' },
         found: found(dataset('1k-images')),
@@ -351,7 +371,10 @@ describe('webhook mutatePod', () => {
       },
     }));
     const foundArb = fc.subarray(['alpha', 'beta', 'gamma', 'delta', '9lives']).chain((names) =>
-      fc.tuple(...names.map((n) => fc.record({ name: fc.constant(n), credentials: fc.boolean(), readOnly: fc.boolean() }))));
+      fc.tuple(...names.map((n) => fc.record({
+        name: fc.constant(n), credentials: fc.boolean(), readOnly: fc.boolean(), volume: fc.boolean(),
+        configKeys: fc.constantFrom(['endpoint', 'bucket', 'region', 'prefix'], ['server', 'share'], ['url', 'format', 'extract']),
+      }))));
 
     it('applying the webhook to its own output yields an empty patch (property)', () => {
       fc.assert(fc.property(podArb, foundArb, fc.boolean(), fc.boolean(), (p, ds, allowMissing, routes) => {
