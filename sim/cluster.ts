@@ -26,7 +26,7 @@ export const ClusterSpec = z.object({
   inventoryWriteSeconds: z.number().positive().optional(),
   /** An unchanged inventory is rewritten this often (s), and expires after inventoryTtlSeconds. */
   inventoryRefreshSeconds: z.number().positive().default(600),
-  inventoryTtlSeconds: z.number().positive().default(1800),
+  inventoryTtlSeconds: z.number().positive().default(900),
   /** kube-scheduler's `weight` for the extender: total = least-allocated (0..100) + weight × 10 × score. */
   extenderWeight: z.number().nonnegative().default(5),
   /** Delay scheduling: wait up to this long (s) for a slot on a node with score >= delayMinScore. */
