@@ -67,6 +67,16 @@ describe('extender app against the captured kube-scheduler payloads', () => {
     }
   });
 
+  it('scores every node 0 with the none policy', async () => {
+    const none = await fixtureExtender({ policy: 'none' });
+    try {
+      const res = await post(`${none.url}/scheduler/prioritize`, captureBody('prioritize-nodecachecapable-true.json'));
+      expect(res.json).to.deep.equal([{ Host: 'node-a', Score: 0 }, { Host: 'node-b', Score: 0 }]);
+    } finally {
+      await none.close();
+    }
+  });
+
   describe('wire tolerance', () => {
     it('accepts envelope and object keys in any casing, as Go\'s decoder does', async () => {
       const req = capture('prioritize-nodecachecapable-true.json');
