@@ -2,8 +2,14 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
+  override readonly name = 'UsageError';
   constructor(message: string, readonly usage: string) {
     super(message);
+  }
+
+  /** By name, not instanceof: a loader may give a dynamically imported command its own module copy. */
+  static is(err: unknown): err is UsageError {
+    return err instanceof Error && err.name === 'UsageError' && typeof (err as UsageError).usage === 'string';
   }
 }
 

@@ -35,7 +35,7 @@ export async function main(argv: string[]): Promise<number> {
     const module = (await import(`./${name}.js`)) as Command;
     return await module.run(rest);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (UsageError.is(err)) {
       process.stderr.write(`locus ${name}: ${err.message}\n\n${err.usage}\n`);
       return 2;
     }
