@@ -66,50 +66,11 @@ export function mutatePod(
   found: ReadonlyMap<string, FoundDataset>,
   opts: MutateOptions,
 ): Mutation {
-  const { refs, problems } = datasetRefsFromPod(pod, {
-    namespace,
-    isDataset: (ns, name) => ns === namespace && found.has(name),
-  });
-  const all: Problem[] = [...problems];
-  const used: Array<{ ds: FoundDataset; mount: boolean; env: boolean }> = [];
-  for (const ref of refs) {
-    const ds = found.get(ref.name);
-    if (ref.source.kind === 'pvc') {
-      // The pod mounts the Dataset's PVC itself: route it, but leave its volumes as written.
-      if (ds) used.push({ ds, mount: false, env: false });
-      continue;
-    }
-    const field = `dataset.${ref.source.index}.id`;
-    if (!ds) {
-      all.push({
-        field,
-        message: `label "${field}" names Dataset "${ref.name}", which does not exist in namespace "${namespace}"; create it there (kubectl get datasets -n ${namespace}) or correct the label`,
-      });
-      continue;
-    }
-    const env = ref.useAs.includes('configmap');
-    const mount = ref.useAs.includes('mount');
-    if (mount && !ds.volume) {
-      all.push({
-        field: `dataset.${ref.source.index}.useas`,
-        message: `Dataset "${ds.name}" has no volume to mount (an ARCHIVE without a bucket to stage into); use "dataset.${ref.source.index}.useas: configmap", or give the Dataset a bucket`,
-      });
-      continue;
-    }
-    if (env && /^[0-9]/.test(ds.name)) {
-      all.push({
-        field: `dataset.${ref.source.index}.useas`,
-        message: `Dataset "${ds.name}" starts with a digit, so "${ds.name}_endpoint" is no valid environment variable name; use "dataset.${ref.source.index}.useas: mount"`,
-      });
-      continue;
-    }
-    used.push({ ds, mount, env });
-  }
-
+  const { used, problems } = resolve(pod, namespace, found);
   const datasets = [...new Set(used.map((u) => u.ds.name))].sort();
   const warnings: string[] = [];
-  if (all.length > 0) {
-    const text = all.map((p) => `${p.field}: ${p.message}`);
+  if (problems.length > 0) {
+    const text = problems.map((p) => `${p.field}: ${p.message}`);
     if (!opts.allowMissing) {
       return { patch: [], warnings: [], denial: text.join('; '), datasets, changes: [] };
     }
@@ -189,11 +150,62 @@ export function mutatePod(
   return { patch, warnings, datasets, changes };
 }
 
+interface Use {
+  ds: FoundDataset;
+  mount: boolean;
+  env: boolean;
+}
+
+/** The pod's references, checked against the Datasets found: what to wire in, and what is wrong. */
+function resolve(pod: Pod, namespace: string, found: ReadonlyMap<string, FoundDataset>): { used: Use[]; problems: Problem[] } {
+  const { refs, problems } = datasetRefsFromPod(pod, {
+    namespace,
+    isDataset: (ns, name) => ns === namespace && found.has(name),
+  });
+  const all: Problem[] = [...problems];
+  const used: Use[] = [];
+  for (const ref of refs) {
+    const ds = found.get(ref.name);
+    if (ref.source.kind === 'pvc') {
+      // The pod mounts the Dataset's PVC itself: route it, but leave its volumes as written.
+      if (ds) used.push({ ds, mount: false, env: false });
+      continue;
+    }
+    const field = `dataset.${ref.source.index}.id`;
+    if (!ds) {
+      all.push({
+        field,
+        message: `label "${field}" names Dataset "${ref.name}", which does not exist in namespace "${namespace}"; create it there (kubectl get datasets -n ${namespace}) or correct the label`,
+      });
+      continue;
+    }
+    const env = ref.useAs.includes('configmap');
+    const mount = ref.useAs.includes('mount');
+    if (mount && !ds.volume) {
+      all.push({
+        field: `dataset.${ref.source.index}.useas`,
+        message: `Dataset "${ds.name}" has no volume to mount (an ARCHIVE without a bucket to stage into); use "dataset.${ref.source.index}.useas: configmap", or give the Dataset a bucket`,
+      });
+      continue;
+    }
+    if (env && /^[0-9]/.test(ds.name)) {
+      all.push({
+        field: `dataset.${ref.source.index}.useas`,
+        message: `Dataset "${ds.name}" starts with a digit, so "${ds.name}_endpoint" is no valid environment variable name; use "dataset.${ref.source.index}.useas: mount"`,
+      });
+      continue;
+    }
+    used.push({ ds, mount, env });
+  }
+
+  return { used, problems: all };
+}
+
 /** The env a `configmap` use adds: ConfigMap keys by reference, credentials only by Secret reference. */
 function envFor(ds: FoundDataset) {
   const vars: Array<{ name: string; valueFrom: object }> = ds.configKeys.map((key) => ({
     name: `${ds.name}_${key}`,
-    // Optional: the operator leaves out keys a Dataset has no value for (e.g. region, prefix).
+    // Optional: a ConfigMap the operator has not written yet must not keep the container from starting.
     valueFrom: { configMapKeyRef: { name: configMapName(ds.name), key, optional: true } },
   }));
   if (ds.credentials) {
