@@ -43,6 +43,15 @@ const objectStore = {
   secretAccessKey: z.string().optional(),
 };
 
+/** Fields each type needs, as the CRD's anyOf branches require them. */
+export const REQUIRED_BY_TYPE: Record<DatasetType, readonly string[]> = {
+  COS: ['endpoint', 'bucket'],
+  S3: ['endpoint', 'bucket'],
+  NFS: ['server', 'share'],
+  HOST: ['path'],
+  ARCHIVE: ['url'],
+};
+
 export const LocalSpec = z.object({
   type: z.enum(DATASET_TYPES),
   ...objectStore,
@@ -56,6 +65,12 @@ export const LocalSpec = z.object({
   url: str(PATTERNS.url, 'must be an http(s) URL of the archive').optional(),
   format: z.string().optional(),
   extract: flag.optional(),
+}).superRefine((local, ctx) => {
+  for (const field of REQUIRED_BY_TYPE[local.type]) {
+    if (local[field as keyof typeof local] === undefined) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `is required for type ${local.type}` });
+    }
+  }
 });
 export type LocalSpec = z.infer<typeof LocalSpec>;
 
@@ -79,6 +94,7 @@ export type CacheSpec = z.infer<typeof CacheSpec>;
 export const DatasetSpec = z
   .object({ local: LocalSpec.optional(), remote: RemoteSpec.optional(), cache: CacheSpec.optional() })
   .refine((s) => (s.local === undefined) !== (s.remote === undefined), {
+    path: ['local'],
     message: 'set exactly one of spec.local (a bucket, NFS share, host path or archive) or spec.remote (a catalog entry)',
   });
 export type DatasetSpec = z.infer<typeof DatasetSpec>;

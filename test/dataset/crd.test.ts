@@ -1,0 +1,104 @@
+import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse, parseAllDocuments } from 'yaml';
+import { DATASET_TYPES, HOST_PATH_TYPES, parseDataset, PATTERNS } from '../../src/dataset/schema.js';
+import { validate, type Schema } from './openapi.js';
+
+const crd = parse(readFileSync('crds/dataset.yaml', 'utf8'));
+const version = crd.spec.versions[0];
+const root: Schema = version.schema.openAPIV3Schema;
+const local = root.properties!.spec.properties!.local;
+const remote = root.properties!.spec.properties!.remote;
+
+const manifest = (spec: object) => ({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'd', namespace: 'ml' }, spec });
+const check = (spec: object) => validate(root, manifest(spec), '');
+
+/** Every schema node with where it is. */
+function walk(s: Schema, path: string, visit: (s: Schema, path: string, inValueValidation: boolean) => void, inVV = false): void {
+  visit(s, path, inVV);
+  for (const [k, sub] of Object.entries(s.properties ?? {})) walk(sub, `${path}.${k}`, visit, inVV);
+  if (s.items) walk(s.items, `${path}[]`, visit, inVV);
+  for (const key of ['anyOf', 'allOf'] as const) (s[key] ?? []).forEach((sub, i) => walk(sub, `${path}.${key}[${i}]`, visit, true));
+}
+
+describe('Dataset CRD (crds/dataset.yaml)', () => {
+  it('declares locus.dev/v1alpha1 datasets, namespaced, short name ds, with status subresource and printer columns', () => {
+    expect(crd.apiVersion).to.equal('apiextensions.k8s.io/v1');
+    expect(crd.metadata.name).to.equal('datasets.locus.dev');
+    expect(crd.spec).to.deep.include({ group: 'locus.dev', scope: 'Namespaced' });
+    expect(crd.spec.names).to.deep.include({ kind: 'Dataset', plural: 'datasets', shortNames: ['ds'] });
+    expect(version).to.deep.include({ name: 'v1alpha1', served: true, storage: true, subresources: { status: {} } });
+    const columns = version.additionalPrinterColumns.map((c: { name: string }) => c.name);
+    expect(columns).to.include.members(['Type', 'Status', 'Age']);
+  });
+
+  it('is a structural schema Kubernetes 1.20 accepts: typed nodes, value-only anyOf/allOf, no CEL', () => {
+    walk(root, 'openAPIV3Schema', (s, path, inVV) => {
+      if (inVV) {
+        for (const forbidden of ['type', 'description', 'default', 'additionalProperties', 'nullable']) expect(s, `${path} (inside anyOf/allOf)`).to.not.have.property(forbidden);
+      } else {
+        expect(s.type, `${path} has a type`).to.be.a('string');
+      }
+      expect(s, path).to.not.have.property('x-kubernetes-validations');
+      expect(s, path).to.not.have.property('oneOf');
+    });
+  });
+
+  it('mirrors the zod schema: types, host path types and patterns', () => {
+    expect(local.properties!.type.enum).to.deep.equal([...DATASET_TYPES]);
+    expect(local.properties!.hostPathType.enum).to.deep.equal([...HOST_PATH_TYPES]);
+    expect(local.properties!.endpoint.pattern).to.equal(PATTERNS.endpoint);
+    expect(remote.properties!.endpoint.pattern).to.equal(PATTERNS.endpoint);
+    expect(local.properties!.bucket.pattern).to.equal(PATTERNS.bucket);
+    expect(local.properties!.url.pattern).to.equal(PATTERNS.url);
+    expect(local.properties!.share.pattern).to.equal(PATTERNS.absolutePath);
+    expect(local.properties!['secret-name'].pattern).to.equal(PATTERNS.objectName);
+    expect(remote.properties!.table.pattern).to.equal(PATTERNS.table);
+    expect(remote.properties!.catalogURI.pattern).to.equal(PATTERNS.catalogURI);
+  });
+
+  for (const [what, spec, field] of [
+    ['an unknown type', { local: { type: 'FTP', endpoint: 'http://s3:9000', bucket: 'data' } }, '.spec.local.type: Unsupported value: "FTP"'],
+    ['an S3 Dataset without a bucket', { local: { type: 'S3', endpoint: 'http://s3:9000' } }, '.spec.local.bucket: Required value'],
+    ['a COS Dataset without an endpoint', { local: { type: 'COS', bucket: 'data' } }, '.spec.local.endpoint: Required value'],
+    ['a malformed endpoint', { local: { type: 'S3', endpoint: 's3:9000', bucket: 'data' } }, '.spec.local.endpoint: Invalid value: "s3:9000"'],
+    ['an upper-case bucket', { local: { type: 'S3', endpoint: 'http://s3:9000', bucket: 'Data' } }, '.spec.local.bucket: Invalid value: "Data"'],
+    ['an NFS Dataset without its share', { local: { type: 'NFS', server: 'nfs' } }, '.spec.local.share: Required value'],
+    ['a HOST Dataset without its path', { local: { type: 'HOST' } }, '.spec.local.path: Required value'],
+    ['an ARCHIVE without its url', { local: { type: 'ARCHIVE' } }, '.spec.local.url: Required value'],
+    ['readonly as a boolean', { local: { type: 'S3', endpoint: 'http://s3:9000', bucket: 'data', readonly: true } }, '.spec.local.readonly: Invalid value: "boolean"'],
+    ['a table without its database', { remote: { type: 'CatalogEntry', table: 'books' } }, '.spec.remote.table: Invalid value: "books"'],
+    ['neither local nor remote', { cache: { blockSize: 1 << 24 } }, '.spec.local: Required value'],
+    ['a block size under 1 MiB', { local: { type: 'HOST', path: '/d' }, cache: { blockSize: 1000 } }, '.spec.cache.blockSize: Invalid value: 1000'],
+  ] as const) {
+    it(`rejects ${what}, naming the field (and zod agrees)`, () => {
+      const errors = check(spec).errors;
+      expect(errors.some((e) => e.startsWith(field)), errors.join('\n')).to.equal(true);
+      const parsed = parseDataset(manifest(spec));
+      expect(parsed.ok, 'zod rejects it too').to.equal(false);
+      if (!parsed.ok) expect(parsed.problems.map((p) => `.${p.field}`).some((f) => field.startsWith(f + ':'))).to.equal(true);
+    });
+  }
+});
+
+describe('examples/datashim', () => {
+  const files = readdirSync('examples/datashim').filter((f) => f.endsWith('.yaml'));
+  const datasets = files.flatMap((f) => parseAllDocuments(readFileSync(`examples/datashim/${f}`, 'utf8'))
+    .map((d) => d.toJS() as { kind: string; spec: object })
+    .filter((o) => o.kind === 'Dataset')
+    .map((o) => [f, o] as const));
+
+  it('has an example of every Datashim type and of a catalog entry', () => {
+    const kinds = datasets.map(([, o]) => (o.spec as { local?: { type: string } }).local?.type ?? 'CatalogEntry');
+    expect(new Set(kinds)).to.deep.equal(new Set(['COS', 'S3', 'NFS', 'HOST', 'ARCHIVE', 'CatalogEntry']));
+  });
+
+  for (const [file, o] of datasets) {
+    it(`${file}: valid for the CRD with nothing pruned, and for the zod schema`, () => {
+      const r = validate(root, o, '');
+      expect(r.errors, r.errors.join('\n')).to.deep.equal([]);
+      expect(r.pruned).to.deep.equal([]);
+      expect(parseDataset(o).ok).to.equal(true);
+    });
+  }
+});
