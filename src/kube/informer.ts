@@ -38,6 +38,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private failedThisRun = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> = Promise.resolve();
   private syncWaiters: (() => void)[] = [];
 
   constructor(kc: KubeConfig, client: KubeClient, private readonly opts: InformerOptions) {
@@ -65,13 +66,17 @@ export class Informer<T extends KubeObject = KubeObject> {
     if (this.running) return;
     this.running = true;
     this.attempt = 0;
-    void this.run();
+    this.launch();
   }
 
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
     this.timer = undefined;
+    await this.lw.stop();
+    // ListWatch checks for stop only before it lists: a run caught mid-list would still open a
+    // watch afterwards, so wait for it and stop again.
+    await this.inflight;
     await this.lw.stop();
   }
 
@@ -92,6 +97,10 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   list(namespace?: string): T[] {
     return this.lw.list(namespace) as unknown as T[];
+  }
+
+  private launch(): void {
+    this.inflight = this.run();
   }
 
   private async run(): Promise<void> {
@@ -121,11 +130,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.attempt++;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      if (this.running) void this.run();
+      if (this.running) this.launch();
     }, delay);
   }
 
   private deliver(event: InformerEvent, obj: T): void {
+    if (!this.running) return;
     const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
     const old = this.last.get(key);
     if (event === 'delete') this.last.delete(key);

@@ -133,6 +133,14 @@ describe('test support: the fake API server', () => {
       expect((await call('POST', CM, { metadata: { name: 'c' } })).code).to.equal(201);
     });
 
+    it('refuses objects in a missing namespace when asked to', async () => {
+      await api.close();
+      api = await FakeApiServer.start({ requireNamespaces: true });
+      expect((await call('POST', CM, { metadata: { name: 'c' } })).body).to.include({ code: 404, message: 'namespaces "ns" not found' });
+      await call('POST', '/api/v1/namespaces', { metadata: { name: 'ns' } });
+      expect((await call('POST', CM, { metadata: { name: 'c' } })).code).to.equal(201);
+    });
+
     it('checks the bearer token when one is configured', async () => {
       await api.close();
       api = await FakeApiServer.start({ token: 's3cret' });
@@ -295,6 +303,23 @@ describe('test support: the fake API server', () => {
       expect(api.objects('configmaps').map((c) => c.metadata.name)).to.deep.equal(['b', 'c']);
       await call('DELETE', '/api/v1/namespaces/ns');
       expect(api.objects('configmaps').map((c) => c.metadata.name)).to.deep.equal(['c']);
+    });
+
+    it('collects an object written with owners that do not exist, unless the owner kind is not served', async () => {
+      const a = await call('POST', DS, dataset('a'));
+      const live = { apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', name: 'a', uid: a.body.metadata!.uid };
+      const dangling = { ...live, name: 'gone', uid: 'no-such-uid' };
+      const unserved = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'rs-uid' };
+      await call('POST', CM, { metadata: { name: 'orphan', ownerReferences: [dangling] } });
+      await call('POST', CM, { metadata: { name: 'half', ownerReferences: [live, dangling] } });
+      await call('POST', CM, { metadata: { name: 'unserved', ownerReferences: [unserved] } });
+      await eventually(() => expect(api.objects('configmaps').map((c) => [c.metadata.name, c.metadata.ownerReferences?.map((r) => r.name)])).to.deep.equal([
+        ['half', ['a']], ['unserved', ['rs']],
+      ]));
+      api.setGarbageCollection(false);
+      await call('POST', CM, { metadata: { name: 'kept', ownerReferences: [dangling] } });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(api.object('configmaps', 'kept', 'ns')).to.not.equal(undefined);
     });
 
     it('honours delete preconditions', async () => {

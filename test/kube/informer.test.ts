@@ -183,6 +183,21 @@ describe('kube/informer against the fake API server', () => {
     expect(errors).to.deep.equal(['add bad: boom']);
   });
 
+  it('stopped in the middle of its list, opens no watch and delivers nothing', async () => {
+    api.put(nodeCache('node-a'));
+    api.failNext(1, { delayMs: 150, verb: 'list' });
+    const inf = start();
+    const seen = recorder(inf);
+    inf.start();
+    await eventually(() => expect(api.requests.filter((r) => r.verb === 'list')).to.have.length(1));
+    await inf.stop();
+    // Longer than the list takes, so a watch opened after it would show.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(api.openWatchCount()).to.equal(0);
+    expect(seen).to.deep.equal([]);
+    expect(inf.hasSynced()).to.equal(false);
+  });
+
   it('stops: no events, no restarts, no open watch', async () => {
     const inf = start();
     const seen = recorder(inf);

@@ -37,7 +37,9 @@
  * - garbage collection (on by default, setGarbageCollection(false) to mimic a cluster without
  *   controller-manager): when an object goes, dependents (ownerReferences by uid) with no other
  *   live owner are deleted, cascading and honouring their finalizers; deleting a namespace deletes
- *   its contents.
+ *   its contents. An object created or updated through the API with owners that do not exist (no
+ *   object with that uid) is deleted a moment later (setImmediate), or loses the dangling references
+ *   if another owner lives; owners of unregistered kinds count as present. put() seeds are not checked.
  * - watch (?watch=true|1): newline-delimited {type, object}; ADDED/MODIFIED/DELETED; from
  *   `resourceVersion` replays only newer events; unset or "0" starts with ADDED for the current
  *   state; a resourceVersion older than the kept history (compact(), or historyLimit) → one ERROR
@@ -48,10 +50,10 @@
  *   fieldSelector: `=`/`==`/`!=` on metadata.name, metadata.namespace and the fields the real
  *   server indexes for core types (e.g. pods spec.nodeName, status.phase); others → 400.
  * - optional bearer token check (401).
- * Not modelled: namespaces need not exist before objects are created in them; no admission,
+ * Not modelled: namespaces need not exist unless requireNamespaces is set; no admission,
  * no schema validation, no managedFields, no pagination (limit is ignored; all items returned).
  *
- * Test hooks: closeWatches(), failNext(n, {code, reason?, message?, verb?, resource?}), compact(),
+ * Test hooks: closeWatches(), failNext(n, {code?, delayMs?, reason?, message?, verb?, resource?}), compact(),
  * bookmark(), objects(plural, ns?), object(plural, name, ns?), put(obj), delete(plural, name, ns?),
  * setGarbageCollection(on), goOffline()/goOnline() (same port, state kept), requests (log),
  * openWatchCount(), resourceVersion().
@@ -75,6 +77,8 @@ export interface FakeApiServerOptions {
   resources?: ResourceType[];
   /** Simulate the garbage collector and namespace controller (default true). */
   garbageCollection?: boolean;
+  /** Refuse (404) objects in a namespace that does not exist (default false: any namespace works). */
+  requireNamespaces?: boolean;
   /** Watch events kept for resuming watches (default 10,000); older resourceVersions get 410. */
   historyLimit?: number;
   /** When set, requests must carry `Authorization: Bearer <token>`. */
@@ -98,6 +102,7 @@ export class FakeApiServer {
   private constructor(private readonly opts: FakeApiServerOptions) {
     this.store = new Store([...ALL_RESOURCES, ...(opts.resources ?? [])], opts.historyLimit ?? 10_000, opts.now ?? (() => new Date()));
     this.store.gc = opts.garbageCollection ?? true;
+    this.store.requireNamespaces = opts.requireNamespaces ?? false;
     this.router = new Router(this.store, { token: opts.token, bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 0 });
   }
 
@@ -187,7 +192,10 @@ export class FakeApiServer {
     this.store.gc = on;
   }
 
-  /** Makes the next `times` matching resource requests fail with `code` (as a Status). */
+  /**
+   * Makes the next `times` matching resource requests fail with `code` (as a Status), after
+   * `delayMs` if given; with only `delayMs` they are slow but served.
+   */
   failNext(times: number, injection: Injection): void {
     this.router.inject(times, injection);
   }

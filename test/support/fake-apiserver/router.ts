@@ -11,7 +11,10 @@ import type { DeleteOptions, Store } from './store.js';
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
 export interface Injection {
-  code: number;
+  /** Answer with this error code; without one the request is only delayed. */
+  code?: number;
+  /** Hold the request this long first (before failing or serving it). */
+  delayMs?: number;
   reason?: string;
   message?: string;
   /** Only requests with this verb (default any resource request). */
@@ -74,7 +77,7 @@ export class Router {
       const verb = verbOf(record.method, target, url.searchParams);
       record.verb = verb;
       record.resource = target.res.plural;
-      this.injected(verb, target.res);
+      await this.injected(verb, target.res);
       const body = await readBody(req);
       await this.dispatch(verb, target, url.searchParams, record, body, req, res);
     } catch (err) {
@@ -201,11 +204,12 @@ export class Router {
     return new StatusError(404, 'NotFound', `${what} "${t.name}" not found`, { name: t.name, group: t.res.group || undefined, kind: t.res.plural });
   }
 
-  private injected(verb: Verb, res: ResourceType): void {
+  private async injected(verb: Verb, res: ResourceType): Promise<void> {
     const hit = this.injections.find((i) => i.remaining > 0 && (!i.verb || i.verb === verb) && (!i.resource || i.resource === res.plural));
     if (!hit) return;
     hit.remaining--;
-    throw new StatusError(hit.code, hit.reason ?? 'InternalError', hit.message ?? `injected failure (${hit.code})`);
+    if (hit.delayMs) await new Promise((resolve) => setTimeout(resolve, hit.delayMs));
+    if (hit.code !== undefined) throw new StatusError(hit.code, hit.reason ?? 'InternalError', hit.message ?? `injected failure (${hit.code})`);
   }
 
   private discovery(path: string): unknown {

@@ -46,6 +46,8 @@ export class Store {
   private compactedRv = 0;
   private readonly watchers = new Set<Watcher>();
   gc = true;
+  /** Refuse objects in namespaces that do not exist, as the real server does. */
+  requireNamespaces = false;
 
   constructor(
     resources: readonly ResourceType[],
@@ -109,6 +111,9 @@ export class Store {
       meta.name = meta.generateName + randomUUID().replace(/-/g, '').slice(0, 5);
     }
     this.checkName(res, meta.name);
+    if (meta.namespace && this.requireNamespaces && !this.findNamespace(meta.namespace)) {
+      throw new StatusError(404, 'NotFound', `namespaces "${meta.namespace}" not found`, { name: meta.namespace, kind: 'namespaces' });
+    }
     if (this.bucket(res).has(keyOf(meta.namespace, meta.name))) {
       throw new StatusError(409, 'AlreadyExists', `${qualified(res)} "${meta.name}" already exists`, this.details(res, meta.name));
     }
@@ -128,6 +133,7 @@ export class Store {
     meta.resourceVersion = String(++this.rv);
     this.bucket(res).set(keyOf(meta.namespace, meta.name), obj);
     this.commit(res, 'ADDED', obj);
+    this.checkOwnersSoon(res, obj);
     return jsonClone(obj);
   }
 
@@ -283,6 +289,7 @@ export class Store {
     next.metadata.resourceVersion = String(++this.rv);
     this.bucket(res).set(keyOf(next.metadata.namespace, next.metadata.name!), next);
     this.commit(res, 'MODIFIED', next, current);
+    this.checkOwnersSoon(res, next);
     if (next.metadata.deletionTimestamp && !next.metadata.finalizers?.length) this.remove(res, next);
     return jsonClone(next);
   }
@@ -314,6 +321,35 @@ export class Store {
         this.delete(res, current.metadata.namespace, current.metadata.name!);
       }
     }
+  }
+
+  /**
+   * The garbage collector also deletes an object written with owners that do not exist (owner
+   * references are by uid), a moment after the write. Owners of kinds the server does not serve
+   * cannot be checked and count as present.
+   */
+  private checkOwnersSoon(res: ResourceType, obj: KubeObject): void {
+    if (!this.gc || !obj.metadata.ownerReferences?.length) return;
+    const { namespace, name, uid } = obj.metadata;
+    setImmediate(() => {
+      const current = this.bucket(res).get(keyOf(namespace, name!));
+      if (!this.gc || !current || current.metadata.uid !== uid) return;
+      const refs = current.metadata.ownerReferences ?? [];
+      const absent = refs.filter((r) => this.resolveKind(r.apiVersion, r.kind) && !this.findByUid(r.uid));
+      if (absent.length === 0) return;
+      if (absent.length === refs.length) {
+        this.delete(res, namespace, name!);
+        return;
+      }
+      const next = jsonClone(current);
+      next.metadata.ownerReferences = refs.filter((r) => !absent.includes(r));
+      this.commitUpdate(res, current, next);
+    });
+  }
+
+  private findNamespace(name: string): boolean {
+    const namespaces = this.allResources().find((r) => r.group === '' && r.plural === 'namespaces');
+    return namespaces !== undefined && this.bucket(namespaces).has(keyOf(undefined, name));
   }
 
   private orphanDependents(uid: string): void {
