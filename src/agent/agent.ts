@@ -27,6 +27,8 @@ export interface AgentConfig {
   /** Block size of objects outside every Dataset, and of Datasets without an operator catalogue. */
   blockSize: number;
   upstream: UpstreamOptions;
+  /** Blocks fetched ahead of a sequential reader (default 2). */
+  readAhead?: number;
   /** How long a Dataset listing without an operator version is trusted (file-configured Datasets). */
   relistMs: number;
   /** Datasets known at start (from a file); a cluster source calls setDatasets later. */
@@ -69,7 +71,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     now: Date.now,
     log,
   });
-  const readThrough = new ReadThrough({ store, upstream, catalogues, metrics, blockSize: cfg.blockSize });
+  const readThrough = new ReadThrough({ store, upstream, catalogues, metrics, blockSize: cfg.blockSize, readAhead: cfg.readAhead ?? 2 });
   const epoch = randomUUID();
   const current = () => holdings(catalogues.layouts(), (id) => store.has(id));
 

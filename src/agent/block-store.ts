@@ -7,7 +7,7 @@
 // block is written, and waits for the evicted files to be gone, so the disk never holds more than
 // the capacity.
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
@@ -80,25 +80,52 @@ export class BlockStore {
 
   /** `length` bytes at `from` of a cached block, or undefined when it is not on disk. */
   async read(id: string, from: number, length: number): Promise<Buffer | undefined> {
+    const chunks = await this.stream(id, from, length, length);
+    if (!chunks) return undefined;
+    const out: Buffer[] = [];
+    for await (const c of chunks) out.push(c);
+    return out.length === 1 ? out[0] : Buffer.concat(out);
+  }
+
+  /**
+   * `length` bytes at `from` of a cached block in chunks of at most `chunkBytes`, or undefined when
+   * it is not on disk. The file is opened before this returns, so a later eviction cannot cut it short.
+   */
+  async stream(id: string, from: number, length: number, chunkBytes = 1024 * 1024): Promise<AsyncIterable<Buffer> | undefined> {
     const entry = this.lru.get(id);
     if (!entry) return undefined;
-    let fh;
+    let fh: FileHandle;
     try {
       fh = await open(this.path(id), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // evicted meanwhile
       throw err;
     }
-    try {
-      const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await fh.read(buf, 0, length, entry.dataOffset + from);
-      if (bytesRead !== length) throw new Error(`block ${id} is short: read ${bytesRead} of ${length} bytes at ${from}`);
-      const now = new Date();
-      await fh.utimes(now, now); // the modification time records use, so LRU order survives a restart
-      return buf;
-    } finally {
-      await fh.close();
-    }
+    const now = new Date();
+    await fh.utimes(now, now).catch(() => undefined); // the modification time records use, so LRU order survives a restart
+    const chunks = (async function* () {
+      try {
+        for (let at = 0; at < length; at += chunkBytes) {
+          const n = Math.min(chunkBytes, length - at);
+          const buf = Buffer.allocUnsafe(n);
+          const { bytesRead } = await fh.read(buf, 0, n, entry.dataOffset + from + at);
+          if (bytesRead !== n) throw new Error(`block ${id} is short: read ${bytesRead} of ${n} bytes at ${from + at}`);
+          yield buf;
+        }
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+    })();
+    // A reader that leaves before the first chunk never enters the generator: close the file then too.
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => chunks.next(),
+        return: async () => {
+          await fh.close().catch(() => undefined);
+          return chunks.return(undefined);
+        },
+      }),
+    };
   }
 
   /**

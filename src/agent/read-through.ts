@@ -25,6 +25,8 @@ export interface ReadThroughOptions {
   metrics: AgentMetrics;
   /** Block size for objects outside every Dataset. */
   blockSize: number;
+  /** Blocks fetched ahead of a sequential reader. */
+  readAhead: number;
 }
 
 export class ReadThrough {
@@ -57,31 +59,33 @@ export class ReadThrough {
   }
 
   /**
-   * The bytes of the segments in order. The first segment is read before this returns, so a failure
-   * there (the remote is down, the object changed) is reported before any byte is sent.
+   * The bytes of the segments in order. The first segment is opened before this returns, so a
+   * failure there (the remote is down, the object changed) is reported before any byte is sent.
+   * While a segment is sent, the blocks of the next `readAhead` segments are fetched if missing.
    */
   async read(segments: Segment[]): Promise<AsyncIterable<Buffer>> {
     if (segments.length === 0) return (async function* () {})();
     const first = await this.segment(segments[0]);
-    const next = (i: number) => {
-      const p = this.segment(segments[i]);
-      p.catch(() => undefined); // a reader that went away leaves its read-ahead to finish quietly
-      return p;
-    };
+    const segment = (s: Segment) => this.segment(s);
+    const prefetch = (s: Segment) => this.prefetch(s);
+    const ahead = this.opts.readAhead;
     return (async function* () {
-      let ahead = segments.length > 1 ? next(1) : undefined;
-      yield first;
-      for (let i = 1; i < segments.length; i++) {
-        const current = ahead!;
-        ahead = i + 1 < segments.length ? next(i + 1) : undefined;
-        yield await current;
+      for (let i = 0; i < segments.length; i++) {
+        for (let j = i + 1; j <= i + ahead && j < segments.length; j++) prefetch(segments[j]);
+        yield* i === 0 ? first : await segment(segments[i]);
       }
     })();
   }
 
-  private async segment(seg: Segment): Promise<Buffer> {
+  /** Starts fetching a missing block without waiting; a failure surfaces when the block is read. */
+  private prefetch(seg: Segment): void {
+    const { store, upstream } = this.opts;
+    if (!store.has(blockId(seg.spec))) store.fetch(seg.spec, (spec) => upstream.loadBlock(spec)).catch(() => undefined);
+  }
+
+  private async segment(seg: Segment): Promise<AsyncIterable<Buffer> | Buffer[]> {
     const { store, upstream, metrics } = this.opts;
-    const cached = await store.read(blockId(seg.spec), seg.from, seg.length);
+    const cached = await store.stream(blockId(seg.spec), seg.from, seg.length);
     if (cached) {
       metrics.hits.inc();
       metrics.bytesServed.inc({ source: 'cache' }, seg.length);
@@ -91,7 +95,7 @@ export class ReadThrough {
     try {
       const block = await store.fetch(seg.spec, (spec) => upstream.loadBlock(spec));
       metrics.bytesServed.inc({ source: 'remote' }, seg.length);
-      return block.subarray(seg.from, seg.from + seg.length);
+      return [block.subarray(seg.from, seg.from + seg.length)];
     } catch (err) {
       if (err instanceof ObjectChangedError) {
         store.invalidate(err.bucket, err.key, err.etag);

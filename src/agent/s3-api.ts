@@ -30,6 +30,11 @@ const UNSUPPORTED_QUERY = ['acl', 'tagging', 'uploads', 'uploadId', 'versioning'
 
 export function s3App(opts: S3ApiOptions): Koa {
   const app = new Koa();
+  // Errors after the headers went out: a client that hung up early is no news; anything else is.
+  app.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ERR_STREAM_PREMATURE_CLOSE' || err.code === 'ECONNRESET' || err.code === 'EPIPE') return;
+    opts.log.warn({ err }, 'S3 response failed after it started');
+  });
   app.use(async (ctx, next) => {
     const requestId = randomBytes(8).toString('hex').toUpperCase();
     ctx.set('x-amz-request-id', requestId);

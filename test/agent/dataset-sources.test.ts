@@ -19,7 +19,12 @@ describe('agent Dataset sources', () => {
       namespace: 'ml', name: 'imagenet', bucket: 'images', prefix: 'train/', catalog: { version: 'abc', blockSize: 4 },
     });
     expect(datasetSource(dataset({ type: 'COS', endpoint: `${AGENT}/`, bucket: 'images' }), [UPSTREAM, AGENT])?.prefix).to.equal('');
-    expect(datasetSource(dataset({ type: 'S3', bucket: 'images' }), [UPSTREAM])?.bucket).to.equal('images');
+    const fromCatalog = {
+      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'ml', name: 'books' },
+      spec: { remote: { type: 'CatalogEntry', table: 'default/books', endpoint: UPSTREAM } },
+      status: { resolved: { bucket: 'warehouse', prefix: 'books/' } },
+    };
+    expect(datasetSource(fromCatalog, [UPSTREAM])).to.deep.equal({ namespace: 'ml', name: 'books', bucket: 'warehouse', prefix: 'books/' });
   });
 
   it('ignores Datasets elsewhere, of other types or without a bucket', () => {

@@ -1,0 +1,132 @@
+// `npm run bench:agent`: one 1 GiB object read with the AWS SDK directly from s3rver (the baseline),
+// then through the agent with an empty cache (cold) and again (warm), all on 127.0.0.1 in one run.
+// s3rver and the agent each run in their own process, as they would in a cluster. Prints JSON lines.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomFillSync } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.BENCH_AGENT_BYTES ?? 1024 * MiB);
+const BUCKET = 'bench';
+const KEY = 'data/object-1gib.bin';
+const KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+const children: ChildProcess[] = [];
+
+/** Starts a process and resolves with the first stdout line that `pick` accepts. */
+async function startProcess(args: string[], pick: (line: string) => string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+    lines.on('line', (line) => {
+      const found = pick(line);
+      if (found) resolve(found);
+    });
+  });
+}
+
+/** Writes the object straight into s3rver's directory (an upload would dominate the run), with its MD5. */
+async function writeObject(dir: string): Promise<void> {
+  const parts = KEY.split('/');
+  const file = parts.pop()!;
+  const base = join(dir, BUCKET, ...parts);
+  await mkdir(base, { recursive: true });
+  const path = join(base, `${file}._S3rver_object`);
+  const fh = await open(path, 'w');
+  const md5 = createHash('md5');
+  const chunk = Buffer.allocUnsafe(64 * MiB);
+  for (let at = 0; at < SIZE; at += chunk.length) {
+    const part = chunk.subarray(0, Math.min(chunk.length, SIZE - at));
+    randomFillSync(part);
+    md5.update(part);
+    await fh.write(part);
+  }
+  await fh.close();
+  await writeFile(`${path}.md5`, md5.digest('hex'));
+}
+
+/** Reads the whole object with one GetObject, returning bytes/s and a digest of what arrived. */
+async function read(client: S3Client): Promise<{ seconds: number; md5: string }> {
+  const t0 = process.hrtime.bigint();
+  const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
+  const md5 = createHash('md5');
+  let n = 0;
+  for await (const chunk of res.Body as AsyncIterable<Buffer>) {
+    md5.update(chunk);
+    n += chunk.length;
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (n !== SIZE) throw new Error(`read ${n} bytes, expected ${SIZE}`);
+  return { seconds, md5: md5.digest('hex') };
+}
+
+function client(endpoint: string): S3Client {
+  return new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: KEYS, maxAttempts: 1 });
+}
+
+async function main(): Promise<void> {
+  const s3Dir = await mkdtemp(join(tmpdir(), 'locus-bench-s3-'));
+  const cacheDir = await mkdtemp(join(tmpdir(), 'locus-bench-cache-'));
+  const datasets = join(cacheDir, '..', `${cacheDir.split('/').pop()}-datasets.yaml`);
+  try {
+    await mkdir(join(s3Dir, BUCKET), { recursive: true });
+    await writeObject(s3Dir);
+    const s3rverScript = join(root, 'test/catalog/s3rver-process.mjs');
+    const s3Port = await startProcess(['--openssl-legacy-provider', s3rverScript, s3Dir, BUCKET], (l) => String(JSON.parse(l).port));
+    const direct = `http://127.0.0.1:${s3Port}`;
+    await writeFile(datasets, `datasets:\n  - {namespace: bench, name: one-gib, bucket: ${BUCKET}, prefix: data/}\n`);
+    const agentUrl = await startProcess(
+      ['--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${direct}`, '--host=127.0.0.1', '--port=0', '--ops-port=0',
+        `--cache-dir=${cacheDir}`, '--capacity=2Gi', `--datasets=${datasets}`, '--no-publish', '--log-level=info'],
+      (l) => (l.includes('agent listening') ? (JSON.parse(l) as { s3: string }).s3 : undefined),
+      { ...process.env, AWS_ACCESS_KEY_ID: KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey },
+    );
+
+    const viaDirect = client(direct);
+    const viaAgent = client(agentUrl);
+    await read(viaDirect); // s3rver's first read of a file it did not write computes nothing more, but warms the page cache
+    const mibps = (s: number) => Math.round((SIZE / MiB / s) * 10) / 10;
+    const base = { bench: 'agent', objectBytes: SIZE, blockBytes: 16 * MiB };
+    const d = await read(viaDirect);
+    process.stdout.write(JSON.stringify({ ...base, case: 'direct', seconds: d.seconds, MiBps: mibps(d.seconds) }) + '\n');
+    const cold = await read(viaAgent);
+    process.stdout.write(JSON.stringify({ ...base, case: 'agent-cold', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: Math.round((d.seconds / cold.seconds) * 100) / 100 }) + '\n');
+    const warm = await read(viaAgent);
+    process.stdout.write(JSON.stringify({ ...base, case: 'agent-warm', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: Math.round((d.seconds / warm.seconds) * 100) / 100 }) + '\n');
+    if (cold.md5 !== d.md5 || warm.md5 !== d.md5) throw new Error(`bytes differ: direct ${d.md5}, cold ${cold.md5}, warm ${warm.md5}`);
+    process.stdout.write(JSON.stringify({
+      ...base, case: 'summary', identicalBytes: true,
+      warmOverDirect: Math.round((d.seconds / warm.seconds) * 100) / 100,
+      warmOverCold: Math.round((cold.seconds / warm.seconds) * 100) / 100,
+      coldOverDirect: Math.round((d.seconds / cold.seconds) * 100) / 100,
+    }) + '\n');
+    viaDirect.destroy();
+    viaAgent.destroy();
+  } finally {
+    for (const c of children) {
+      c.removeAllListeners('exit');
+      if (c.exitCode === null) {
+        const exited = once(c, 'exit');
+        c.kill('SIGTERM');
+        await exited;
+      }
+    }
+    await rm(s3Dir, { recursive: true, force: true });
+    await rm(cacheDir, { recursive: true, force: true });
+    await rm(datasets, { force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench:agent failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});
