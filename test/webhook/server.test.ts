@@ -45,6 +45,7 @@ describe('webhook over HTTPS', () => {
 
   it('answers the captured AdmissionReview with a patch that does what the captured one did, and more', async () => {
     await start();
+    expect(new URL(webhook.url).pathname).to.equal(JSON.parse(readFileSync('test/fixtures/http-requests.json', 'utf8'))['admission/pod-create-dataset-labels.json'].path);
     const reply = await admit(webhook.url, certs.ca.cert, REVIEW);
     expect(reply.status).to.equal(200);
     const answer = reply.json() as typeof CAPTURED;

@@ -1,5 +1,5 @@
 // Real certificates and real HTTPS calls for the webhook tests, all on 127.0.0.1.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,12 +53,17 @@ export function call(url: string, ca: string, opts: { method?: string; body?: st
   });
 }
 
-/** POST an AdmissionReview with the headers kube-apiserver sends (test/fixtures/http-requests.json). */
-export function admit(url: string, ca: string, review: unknown, timeout = '10s'): Promise<Reply> {
-  const body = JSON.stringify(review);
-  return call(`${url}?timeout=${timeout}`, ca, {
-    method: 'POST',
-    body,
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json, */*', 'Accept-Encoding': 'gzip', 'User-Agent': 'kube-apiserver-admission' },
-  });
+/** How kube-apiserver called the capture server (test/fixtures/http-requests.json). */
+const CAPTURED = (JSON.parse(readFileSync('test/fixtures/http-requests.json', 'utf8')) as Record<string, {
+  method: string; path: string; query: string; headers: Record<string, string>; client: string;
+}>)['admission/pod-create-dataset-labels.json'];
+
+/**
+ * POSTs an AdmissionReview as kube-apiserver did: its method, query, client identification and headers
+ * (Host and Content-Length are the connection's own). `url` is the webhook's `…/mutate-pods`.
+ */
+export function admit(url: string, ca: string, review: unknown, timeout?: string): Promise<Reply> {
+  const { Host: _host, 'Content-Length': _length, ...headers } = CAPTURED.headers;
+  const query = timeout === undefined ? CAPTURED.query : `timeout=${timeout}`;
+  return call(`${url}?${query}`, ca, { method: CAPTURED.method, body: JSON.stringify(review), headers: { ...headers, 'User-Agent': CAPTURED.client } });
 }
