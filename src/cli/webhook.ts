@@ -17,6 +17,7 @@ Serves POST /mutate-pods (AdmissionReview admission.k8s.io/v1) over HTTPS, plus 
   --allow-missing               admit pods with malformed dataset labels or missing Datasets, with a warning, instead of denying them
   --no-events                   do not record an Event per Dataset on mutated pods
   --body-limit <bytes>          largest AdmissionReview accepted (default 4194304)
+  --shutdown-delay <seconds>    keep serving this long after SIGTERM, while the Service stops routing here (default 5)
   --kubeconfig <file>           kubeconfig (default: KUBECONFIG, the pod's service account, ~/.kube/config)
   --context <name>              kubeconfig context
   --log-level <level>           pino level (default info)`;
@@ -34,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     'allow-missing': { type: 'boolean', default: false },
     'no-events': { type: 'boolean', default: false },
     'body-limit': { type: 'string' },
+    'shutdown-delay': { type: 'string' },
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'log-level': { type: 'string', default: 'info' },
@@ -44,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const reloadSeconds = numberFlag(f['reload-interval'], 'reload-interval', USAGE, 10);
+  const shutdownDelay = numberFlag(f['shutdown-delay'], 'shutdown-delay', USAGE, 5);
   if (reloadSeconds <= 0) throw new UsageError('--reload-interval must be more than 0 seconds', USAGE);
   if (!f['keep-scheduler-name'] && !f['scheduler-name']) {
     throw new UsageError('--scheduler-name must not be empty; use --keep-scheduler-name to leave pods\' scheduler alone', USAGE);
@@ -83,7 +86,9 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
-  log.info({ signal }, 'shutting down');
+  // With failurePolicy Fail, closing before the endpoint is gone from the Service would fail pod creations.
+  log.info({ signal, delaySeconds: shutdownDelay }, 'shutting down');
+  await new Promise((resolve) => setTimeout(resolve, shutdownDelay * 1000));
   await webhook.close();
   return 0;
 }

@@ -7,6 +7,8 @@ import { webhookMetrics, type WebhookMetrics } from '../metrics/webhook.js';
 import { buildApp, MUTATE_PATH, type AppOptions } from './app.js';
 import { CertReloader } from './cert-reloader.js';
 
+const CLOSE_GRACE_MS = 2_000;
+
 export interface WebhookServerOptions extends Omit<AppOptions, 'metrics'> {
   host: string;
   /** 0 picks a free port. */
@@ -61,9 +63,13 @@ export async function startWebhook(opts: WebhookServerOptions): Promise<RunningW
     reloader,
     async close() {
       reloader.stop();
-      server.closeAllConnections();
+      const closed = once(server, 'close');
       server.close();
-      await once(server, 'close');
+      server.closeIdleConnections();
+      // Reviews in flight get a moment to finish (they are bounded by the API server's timeout anyway).
+      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+      await closed;
+      clearTimeout(force);
     },
   };
 }

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { admit, certDir } from '../webhook/tls.js';
+import { admit, call, certDir } from '../webhook/tls.js';
 
 describe('locus webhook (process)', function () {
   this.timeout(30_000);
@@ -20,13 +20,13 @@ describe('locus webhook (process)', function () {
     await api.close();
   });
 
-  it('serves the captured review with the Datasets and Events of the API server, and stops on SIGTERM', async () => {
+  it('serves the captured review with the Datasets and Events of the API server, and stops after the shutdown delay on SIGTERM', async () => {
     const review = JSON.parse(readFileSync('test/fixtures/admission/pod-create-dataset-labels.json', 'utf8'));
     api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'datasets-demo', name: 'my-dataset' }, spec: { local: { type: 'S3', bucket: 'my-dataset' } } });
     const certs = await certDir();
     child = spawn(process.execPath, [
       '--import', 'tsx', 'src/cli/locus.ts', 'webhook', '--host', '127.0.0.1', '--port', '0',
-      '--cert', certs.certFile, '--key', certs.keyFile, '--kubeconfig', api.writeKubeconfig(),
+      '--cert', certs.certFile, '--key', certs.keyFile, '--kubeconfig', api.writeKubeconfig(), '--shutdown-delay', '1',
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout! });
     const url = await new Promise<string>((resolve, reject) => {
@@ -45,6 +45,8 @@ describe('locus webhook (process)', function () {
 
     const exited = new Promise<number | null>((resolve) => child!.on('exit', resolve));
     child.kill('SIGTERM');
+    // Still serving during --shutdown-delay, while a Service would stop routing to it.
+    expect((await call(url.replace('/mutate-pods', '/healthz'), certs.ca.cert)).body).to.equal('ok');
     expect(await exited).to.equal(0);
     child = undefined;
   });
