@@ -1,6 +1,9 @@
 // `npm run bench:agent`: one 1 GiB object read with the AWS SDK directly from s3rver (the baseline),
 // then through the agent with an empty cache (cold) and again (warm), all on 127.0.0.1 in one run.
-// s3rver and the agent each run in their own process, as they would in a cluster. Prints JSON lines.
+// s3rver and the agent each run in their own process, as they would in a cluster. Direct and warm
+// reads are repeated (REPEAT, default 3) and the median is reported; the cold read happens once.
+// Timed reads only count bytes; afterwards one more read through the agent is checked against the
+// object's MD5 (the warm read serves exactly the blocks the cold read stored). Prints JSON lines.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
@@ -16,6 +19,7 @@ const SIZE = Number(process.env.BENCH_AGENT_BYTES ?? 1024 * MiB);
 const BUCKET = 'bench';
 const KEY = 'data/object-1gib.bin';
 const KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+const REPEAT = Number(process.env.BENCH_AGENT_REPEAT ?? 3);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const children: ChildProcess[] = [];
@@ -35,7 +39,7 @@ async function startProcess(args: string[], pick: (line: string) => string | und
 }
 
 /** Writes the object straight into s3rver's directory (an upload would dominate the run), with its MD5. */
-async function writeObject(dir: string): Promise<void> {
+async function writeObject(dir: string): Promise<string> {
   const parts = KEY.split('/');
   const file = parts.pop()!;
   const base = join(dir, BUCKET, ...parts);
@@ -51,22 +55,31 @@ async function writeObject(dir: string): Promise<void> {
     await fh.write(part);
   }
   await fh.close();
-  await writeFile(`${path}.md5`, md5.digest('hex'));
+  const digest = md5.digest('hex');
+  await writeFile(`${path}.md5`, digest);
+  return digest;
 }
 
-/** Reads the whole object with one GetObject, returning bytes/s and a digest of what arrived. */
-async function read(client: S3Client): Promise<{ seconds: number; md5: string }> {
+/** Reads the whole object with one GetObject; returns the seconds it took (and its MD5 when asked). */
+async function read(client: S3Client, digest = false): Promise<{ seconds: number; md5?: string }> {
   const t0 = process.hrtime.bigint();
   const res = await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: KEY }));
-  const md5 = createHash('md5');
+  const md5 = digest ? createHash('md5') : undefined;
   let n = 0;
   for await (const chunk of res.Body as AsyncIterable<Buffer>) {
-    md5.update(chunk);
+    md5?.update(chunk);
     n += chunk.length;
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   if (n !== SIZE) throw new Error(`read ${n} bytes, expected ${SIZE}`);
-  return { seconds, md5: md5.digest('hex') };
+  return { seconds, ...(md5 ? { md5: md5.digest('hex') } : {}) };
+}
+
+async function median(client: S3Client): Promise<{ seconds: number; runs: number[] }> {
+  const runs: number[] = [];
+  for (let i = 0; i < REPEAT; i++) runs.push((await read(client)).seconds);
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { seconds: sorted[Math.floor(sorted.length / 2)], runs };
 }
 
 function client(endpoint: string): S3Client {
@@ -79,7 +92,7 @@ async function main(): Promise<void> {
   const datasets = join(cacheDir, '..', `${cacheDir.split('/').pop()}-datasets.yaml`);
   try {
     await mkdir(join(s3Dir, BUCKET), { recursive: true });
-    await writeObject(s3Dir);
+    const objectMd5 = await writeObject(s3Dir);
     const s3rverScript = join(root, 'test/catalog/s3rver-process.mjs');
     const s3Port = await startProcess(['--openssl-legacy-provider', s3rverScript, s3Dir, BUCKET], (l) => String(JSON.parse(l).port));
     const direct = `http://127.0.0.1:${s3Port}`;
@@ -93,22 +106,24 @@ async function main(): Promise<void> {
 
     const viaDirect = client(direct);
     const viaAgent = client(agentUrl);
-    await read(viaDirect); // s3rver's first read of a file it did not write computes nothing more, but warms the page cache
     const mibps = (s: number) => Math.round((SIZE / MiB / s) * 10) / 10;
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const base = { bench: 'agent', objectBytes: SIZE, blockBytes: 16 * MiB };
-    const d = await read(viaDirect);
-    process.stdout.write(JSON.stringify({ ...base, case: 'direct', seconds: d.seconds, MiBps: mibps(d.seconds) }) + '\n');
+    const line = (o: object) => process.stdout.write(JSON.stringify({ ...base, ...o }) + '\n');
+
+    await read(viaDirect); // puts the object in the page cache, as for every later read
+    const d = await median(viaDirect);
+    line({ case: 'direct', seconds: d.seconds, MiBps: mibps(d.seconds), runs: d.runs });
     const cold = await read(viaAgent);
-    process.stdout.write(JSON.stringify({ ...base, case: 'agent-cold', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: Math.round((d.seconds / cold.seconds) * 100) / 100 }) + '\n');
-    const warm = await read(viaAgent);
-    process.stdout.write(JSON.stringify({ ...base, case: 'agent-warm', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: Math.round((d.seconds / warm.seconds) * 100) / 100 }) + '\n');
-    if (cold.md5 !== d.md5 || warm.md5 !== d.md5) throw new Error(`bytes differ: direct ${d.md5}, cold ${cold.md5}, warm ${warm.md5}`);
-    process.stdout.write(JSON.stringify({
-      ...base, case: 'summary', identicalBytes: true,
-      warmOverDirect: Math.round((d.seconds / warm.seconds) * 100) / 100,
-      warmOverCold: Math.round((cold.seconds / warm.seconds) * 100) / 100,
-      coldOverDirect: Math.round((d.seconds / cold.seconds) * 100) / 100,
-    }) + '\n');
+    line({ case: 'agent-cold', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: ratio(d.seconds, cold.seconds) });
+    const warm = await median(viaAgent);
+    line({ case: 'agent-warm', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: ratio(d.seconds, warm.seconds), runs: warm.runs });
+    const check = await read(viaAgent, true);
+    if (check.md5 !== objectMd5) throw new Error(`bytes through the agent differ: MD5 ${check.md5}, object ${objectMd5}`);
+    line({
+      case: 'summary', identicalBytes: true,
+      warmOverDirect: ratio(d.seconds, warm.seconds), warmOverCold: ratio(cold.seconds, warm.seconds), coldOverDirect: ratio(d.seconds, cold.seconds),
+    });
     viaDirect.destroy();
     viaAgent.destroy();
   } finally {

@@ -54,12 +54,17 @@ export class Upstream {
           Bucket: spec.bucket, Key: p.key, Range: `bytes=${p.offset}-${p.offset + p.length - 1}`,
         }));
         if (res.ETag !== undefined && res.ETag !== p.etag) {
-          await res.Body?.transformToByteArray().catch(() => undefined);
+          res.Body?.transformToWebStream().cancel().catch(() => undefined);
           throw new ObjectChangedError(spec.bucket, p.key, res.ETag);
         }
-        const bytes = await res.Body!.transformToByteArray();
-        if (bytes.length !== p.length) throw new ObjectChangedError(spec.bucket, p.key, res.ETag ?? '');
-        out.set(bytes, starts[i]);
+        // Copy the body straight into place: no whole-part buffer in between.
+        let at = starts[i];
+        for await (const chunk of res.Body as AsyncIterable<Uint8Array>) {
+          if (at + chunk.length > starts[i] + p.length) throw new ObjectChangedError(spec.bucket, p.key, res.ETag ?? '');
+          out.set(chunk, at);
+          at += chunk.length;
+        }
+        if (at !== starts[i] + p.length) throw new ObjectChangedError(spec.bucket, p.key, res.ETag ?? '');
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.partConcurrency, spec.parts.length) }, worker));

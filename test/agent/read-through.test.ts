@@ -129,6 +129,22 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
     expect((await agent.metrics.evictions.get()).values[0].value).to.be.greaterThan(0);
   });
 
+  it('answers 503 SlowDown when a Dataset object changed under its catalogue, then serves the new bytes', async () => {
+    const key = 'train/part-004';
+    await getBytes(client, BUCKET, 'train/part-000', [0, 9]); // lays the Dataset out
+    const version = agent.catalogues.layouts().get('ml/train')!.version;
+    const replacement = bytes(OBJECTS[key].length, 77);
+    await remote.direct.put(BUCKET, key, replacement);
+    try {
+      const err = await getBytes(client, BUCKET, key, [0, 99]).then(() => undefined, (e: { name: string; $metadata: { httpStatusCode: number } }) => e);
+      expect([err?.name, err?.$metadata.httpStatusCode]).to.deep.equal(['SlowDown', 503]);
+      expect((await getBytes(client, BUCKET, key, [0, 99])).equals(replacement.subarray(0, 100))).to.equal(true);
+      expect(agent.catalogues.layouts().get('ml/train')!.version).to.not.equal(version);
+    } finally {
+      await remote.direct.put(BUCKET, key, OBJECTS[key]);
+    }
+  });
+
   it('drops blocks of an object whose ETag changed', async () => {
     const key = 'loose/blob.bin';
     await getBytes(client, BUCKET, key, [0, 99]);
