@@ -29,18 +29,20 @@ export const PATTERNS = {
   objectName: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$',
 } as const;
 
+/** An optional field that may also arrive as null (the CRD marks optional strings nullable): null reads as absent. */
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema.optional());
 const flag = z.enum(['true', 'false']);
 const str = (pattern: string, hint: string) => z.string().regex(new RegExp(pattern), hint);
 
 /** Object-store fields common to `spec.local` (COS/S3/ARCHIVE) and `spec.remote`. */
 const objectStore = {
-  endpoint: str(PATTERNS.endpoint, 'must be a URL such as http://minio.storage:9000').optional(),
-  region: z.string().optional(),
-  readonly: flag.optional(),
-  'secret-name': str(PATTERNS.objectName, 'must be the name of a Secret in the Dataset\'s namespace').optional(),
-  'secret-namespace': z.string().optional(),
-  accessKeyID: z.string().optional(),
-  secretAccessKey: z.string().optional(),
+  endpoint: opt(str(PATTERNS.endpoint, 'must be a URL such as http://minio.storage:9000')),
+  region: opt(z.string()),
+  readonly: opt(flag),
+  'secret-name': opt(str(PATTERNS.objectName, 'must be the name of a Secret in the Dataset\'s namespace')),
+  'secret-namespace': opt(z.string()),
+  accessKeyID: opt(z.string()),
+  secretAccessKey: opt(z.string()),
 };
 
 /** Fields each type needs, as the CRD's anyOf branches require them. */
@@ -55,16 +57,16 @@ export const REQUIRED_BY_TYPE: Record<DatasetType, readonly string[]> = {
 export const LocalSpec = z.object({
   type: z.enum(DATASET_TYPES),
   ...objectStore,
-  bucket: str(PATTERNS.bucket, 'must be an S3 bucket name: 3-63 lower-case letters, digits, "." and "-"').optional(),
-  prefix: z.string().optional(),
-  provision: flag.optional(),
-  server: z.string().min(1).optional(),
-  share: str(PATTERNS.absolutePath, 'must be an absolute export path such as /exports/data').optional(),
-  path: str(PATTERNS.absolutePath, 'must be an absolute path on the node').optional(),
-  hostPathType: z.enum(HOST_PATH_TYPES).optional(),
-  url: str(PATTERNS.url, 'must be an http(s) URL of the archive').optional(),
-  format: z.string().optional(),
-  extract: flag.optional(),
+  bucket: opt(str(PATTERNS.bucket, 'must be an S3 bucket name: 3-63 lower-case letters, digits, "." and "-"')),
+  prefix: opt(z.string()),
+  provision: opt(flag),
+  server: opt(z.string().min(1)),
+  share: opt(str(PATTERNS.absolutePath, 'must be an absolute export path such as /exports/data')),
+  path: opt(str(PATTERNS.absolutePath, 'must be an absolute path on the node')),
+  hostPathType: opt(z.enum(HOST_PATH_TYPES)),
+  url: opt(str(PATTERNS.url, 'must be an http(s) URL of the archive')),
+  format: opt(z.string()),
+  extract: opt(flag),
 }).superRefine((local, ctx) => {
   for (const field of REQUIRED_BY_TYPE[local.type]) {
     if (local[field as keyof typeof local] === undefined) {
@@ -77,8 +79,8 @@ export type LocalSpec = z.infer<typeof LocalSpec>;
 export const RemoteSpec = z.object({
   type: z.literal('CatalogEntry'),
   table: str(PATTERNS.table, 'must be "<database>/<table>", e.g. default/books'),
-  catalogURI: str(PATTERNS.catalogURI, 'must be thrift://<host>:<port> of a Hive metastore').optional(),
-  mountAllowed: flag.optional(),
+  catalogURI: opt(str(PATTERNS.catalogURI, 'must be thrift://<host>:<port> of a Hive metastore')),
+  mountAllowed: opt(flag),
   ...objectStore,
 });
 export type RemoteSpec = z.infer<typeof RemoteSpec>;
@@ -134,7 +136,7 @@ export const DatasetStatus = z.object({
   observedGeneration: z.number().int().optional(),
   conditions: z.array(Condition).optional(),
   /** Bucket and prefix the Dataset resolves to (for spec.remote: from the catalog). */
-  resolved: z.object({ bucket: z.string(), prefix: z.string(), endpoint: z.string().optional() }).optional(),
+  resolved: z.object({ bucket: z.string(), prefix: opt(z.string()), endpoint: opt(z.string()) }).optional(),
   catalog: CatalogStatus.optional(),
   usage: UsageStatus.optional(),
 });

@@ -109,12 +109,12 @@ export function storageOf(ds: Dataset, remote: RemoteLookup | undefined, config:
   if (!spec.endpoint) {
     return { reason: 'EndpointMissing', permanent: true, error: 'spec.remote.endpoint is not set: the catalog gives the bucket and prefix, not the object store\'s address; set it, e.g. http://minio.storage:9000' };
   }
-  let place: { bucket: string; prefix: string } | undefined;
+  let place: { bucket: string; prefix?: string } | undefined;
   if (remote?.ok) place = remote;
   else if (remote && !remote.ok) return { reason: 'LookupFailed', permanent: false, error: remote.message };
   else if (ds.status?.resolved) place = ds.status.resolved;
   if (!place) return { reason: 'NotLookedUp', permanent: false, error: `table ${spec.table} has not been looked up yet` };
-  const location: ObjectStoreLocation = { endpoint: spec.endpoint, region: spec.region ?? '', bucket: place.bucket, prefix: place.prefix };
+  const location: ObjectStoreLocation = { endpoint: spec.endpoint, region: spec.region ?? '', bucket: place.bucket, prefix: place.prefix ?? '' };
   return { storage: { kind: 'object-store', location, readonly: spec.readonly === 'true' } };
 }
 
@@ -197,7 +197,9 @@ class Round {
       const storage = where.storage;
       this.ensure(observed.configMap, desiredConfigMap(this.owner, storage));
       if (storage.kind === 'object-store') {
-        resolved = { bucket: storage.location.bucket, prefix: storage.location.prefix, endpoint: storage.location.endpoint };
+        // Empty strings stay out of status: some API servers read them as null.
+        const { bucket, prefix, endpoint } = storage.location;
+        resolved = prefix ? { bucket, prefix, endpoint } : { bucket, endpoint };
         catalog = this.catalog(resolved, creds);
       }
       if (!creds || creds.ok) volumeReady = this.volume(storage);
@@ -301,7 +303,8 @@ class Round {
   private catalog(resolved: NonNullable<DatasetStatus['resolved']>, creds: Credentials | undefined): CatalogStatus | undefined {
     const { observed, previous } = this;
     const listing = observed.listing;
-    const moved = previous?.resolved && (previous.resolved.bucket !== resolved.bucket || previous.resolved.prefix !== resolved.prefix || previous.resolved.endpoint !== resolved.endpoint);
+    const was = previous?.resolved;
+    const moved = was && (was.bucket !== resolved.bucket || (was.prefix ?? '') !== (resolved.prefix ?? '') || was.endpoint !== resolved.endpoint);
     const kept = moved ? undefined : previous?.catalog;
     if (listing?.ok) {
       const s = listing.summary;

@@ -81,6 +81,17 @@ describe('Dataset CRD (crds/dataset.yaml)', () => {
   }
 });
 
+describe('Datashim\'s empty optional strings', () => {
+  for (const region of ['', null]) {
+    it(`accepts region: ${JSON.stringify(region)} in the CRD and in zod (null reads as absent)`, () => {
+      const spec = { local: { type: 'COS', endpoint: 'http://minio:9000', bucket: 'data', region } };
+      expect(check(spec).errors).to.deep.equal([]);
+      const parsed = parseDataset(manifest(spec));
+      expect(parsed.ok && parsed.dataset.spec.local?.region).to.equal(region === null ? undefined : region);
+    });
+  }
+});
+
 describe('examples/datashim', () => {
   const files = readdirSync('examples/datashim').filter((f) => f.endsWith('.yaml'));
   const datasets = files.flatMap((f) => parseAllDocuments(readFileSync(`examples/datashim/${f}`, 'utf8'))

@@ -13,6 +13,7 @@ export interface Schema {
   required?: string[];
   properties?: Record<string, Schema>;
   items?: Schema;
+  nullable?: boolean;
   anyOf?: Schema[];
   allOf?: Schema[];
   [k: string]: unknown;
@@ -28,6 +29,7 @@ const typeOf = (v: unknown): string =>
   Array.isArray(v) ? 'array' : v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v === 'number' ? 'number' : typeof v;
 
 export function validate(schema: Schema, value: unknown, path: string, out: Outcome = { errors: [], pruned: [] }): Outcome {
+  if (value === null && schema.nullable) return out;
   if (schema.type && value !== undefined) {
     const t = typeOf(value);
     if (t !== schema.type && !(schema.type === 'number' && t === 'integer')) {
@@ -60,8 +62,9 @@ export function validate(schema: Schema, value: unknown, path: string, out: Outc
   if (schema.anyOf) {
     const tries = schema.anyOf.map((s) => validate(s, value, path));
     if (!tries.some((t) => t.errors.length === 0)) {
-      const closest = tries.reduce((a, b) => (b.errors.length < a.errors.length ? b : a));
-      out.errors.push(`${path}: must validate at least one schema (anyOf)`, ...closest.errors);
+      // The API server reports the branch that ran the most checks, the first on a tie; the CRD
+      // gives its branches equal weight, so the first failing one is what users see.
+      out.errors.push(`${path}: must validate at least one schema (anyOf)`, ...tries[0].errors);
     }
   }
   return out;

@@ -1,10 +1,12 @@
 import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
 import pino from 'pino';
+import { parseAllDocuments } from 'yaml';
 import { credentialsSecretName, FINALIZER, OWNER_UID_LABEL } from '../../src/dataset/names.js';
 import type { Condition, DatasetStatus } from '../../src/dataset/schema.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/object.js';
-import { DATASETS, PODS } from '../../src/kube/resources.js';
+import { DATASETS, PODS, type ResourceType } from '../../src/kube/resources.js';
 import { DEFAULT_CONFIG } from '../../src/operator/config.js';
 import { startOperator, type RunningOperator } from '../../src/operator/server.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -28,6 +30,27 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
   }
 }
 
+/** The operator's KubeClient calls as RBAC sees them: `group/resource[/subresource]:verb`. */
+function recordingClient(client: KubeClient, used: Set<string>): KubeClient {
+  const verbs: Record<string, string> = { get: 'get', list: 'list', create: 'create', replace: 'update', replaceStatus: 'update', mergePatch: 'patch', mergePatchStatus: 'patch', apply: 'patch', delete: 'delete' };
+  return new Proxy(client, {
+    get(target, prop: string) {
+      const method = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop];
+      return (...args: unknown[]) => {
+        if (prop === 'createEvent') used.add('/events:create');
+        else {
+          const res = args[0] as ResourceType;
+          const sub = prop.endsWith('Status') ? '/status' : '';
+          used.add(`${res.group}/${res.plural}${sub}:${verbs[prop]}`);
+          // Informers list without a field selector, then watch.
+          if (prop === 'list' && !(args[1] as { fieldSelector?: string } | undefined)?.fieldSelector) used.add(`${res.group}/${res.plural}:watch`);
+        }
+        return method.apply(target, args);
+      };
+    },
+  });
+}
+
 describe('operator against the fake API server (with s3rver and a fake metastore)', function () {
   this.timeout(30_000);
   let api: FakeApiServer;
@@ -35,6 +58,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
   let hive: FakeMetastore;
   let client: KubeClient;
   let op: RunningOperator;
+  const used = new Set<string>();
 
   const status = (ns: string, name: string) => api.object<KubeObject>('datasets', name, ns)?.status as DatasetStatus | undefined;
   const condition = (ns: string, name: string, type: string): Condition | undefined => status(ns, name)?.conditions?.find((c) => c.type === type);
@@ -56,7 +80,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     client = createKubeClient(kc);
     op = await startOperator({
       kc,
-      client,
+      client: recordingClient(createKubeClient(kc, { userAgent: 'locus-operator' }), used),
       config: { ...DEFAULT_CONFIG, catalogIntervalMs: 60_000 },
       backoff: { initialMs: 20, maxMs: 200 },
       logger: pino({ level: 'silent' }),
@@ -233,5 +257,18 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     expect(metrics).to.match(/locus_operator_dataset_pods\{namespace="audit",dataset="books"\} 2/);
     await client.delete(PODS, { namespace: 'audit', name: 'trainer' });
     await waitFor('one user', () => status('audit', 'books')?.usage?.pods === 1);
+  });
+
+  it('needed nothing that deploy/operator/rbac.yaml does not grant, and never listed Secrets', () => {
+    const role = parseAllDocuments(readFileSync('deploy/operator/rbac.yaml', 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'ClusterRole');
+    const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+    const granted = (group: string, resource: string, verb: string) =>
+      rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+    expect(used.size).to.be.greaterThan(10);
+    for (const u of used) {
+      const [, group, resource, verb] = /^([^/]*)\/(.+):(\w+)$/.exec(u)!;
+      expect(granted(group, resource, verb), `${verb} ${resource} in group "${group}"`).to.equal(true);
+    }
+    expect([...used]).to.not.include.members(['/secrets:list', '/secrets:watch']);
   });
 });
