@@ -75,8 +75,13 @@ export function s3App(opts: S3ApiOptions): Koa {
       await listObjects(ctx, opts, bucket);
       return;
     }
-    ctx.state.operation = ctx.method === 'HEAD' ? 'HeadObject' : 'GetObject';
-    await getObject(ctx, opts, bucket, key);
+    if (ctx.method === 'HEAD') {
+      ctx.state.operation = 'HeadObject';
+      await headObject(ctx, opts, bucket, key);
+    } else {
+      ctx.state.operation = 'GetObject';
+      await getObject(ctx, opts, bucket, key);
+    }
   });
   return app;
 }
@@ -99,24 +104,20 @@ async function listObjects(ctx: Koa.Context, opts: S3ApiOptions, bucket: string)
   ctx.body = listObjectsV2Xml(out);
 }
 
+/** HeadObject is passed through (content type and user metadata included); its ETag is noted. */
+async function headObject(ctx: Koa.Context, opts: S3ApiOptions, bucket: string, key: string): Promise<void> {
+  const head = await opts.upstream.head(bucket, key);
+  const etag = head.ETag ?? '';
+  opts.readThrough.observe(bucket, key, etag);
+  for (const [k, v] of Object.entries(head.Metadata ?? {})) ctx.set(`x-amz-meta-${k}`, v);
+  if (objectHeaders(ctx, etag, head.LastModified, head.ContentType)) return;
+  ctx.status = 200;
+  ctx.set('Content-Length', String(head.ContentLength ?? 0));
+}
+
 async function getObject(ctx: Koa.Context, opts: S3ApiOptions, bucket: string, key: string): Promise<void> {
   const view = await opts.readThrough.resolve(bucket, key);
-  ctx.set('Accept-Ranges', 'bytes');
-  ctx.set('ETag', view.etag);
-  if (view.lastModified) ctx.set('Last-Modified', view.lastModified.toUTCString());
-  ctx.type = view.contentType ?? 'application/octet-stream';
-  const ifMatch = ctx.get('If-Match');
-  if (ifMatch && !etagListHas(ifMatch, view.etag)) throw new S3Error(412, 'PreconditionFailed', `If-Match ${ifMatch} does not match ETag ${view.etag}`);
-  const ifNoneMatch = ctx.get('If-None-Match');
-  if (ifNoneMatch && etagListHas(ifNoneMatch, view.etag)) {
-    ctx.status = 304;
-    return;
-  }
-  if (ctx.method === 'HEAD') {
-    ctx.status = 200;
-    ctx.set('Content-Length', String(view.size));
-    return;
-  }
+  if (objectHeaders(ctx, view.etag, view.lastModified, view.contentType)) return;
   const range = parseRange(ctx.get('Range'), view.size);
   const [start, end] = range ?? [0, view.size - 1];
   const length = end - start + 1;
@@ -125,6 +126,22 @@ async function getObject(ctx: Koa.Context, opts: S3ApiOptions, bucket: string, k
   if (range) ctx.set('Content-Range', `bytes ${start}-${end}/${view.size}`);
   ctx.body = Readable.from(body, { objectMode: false });
   ctx.length = length;
+}
+
+/** Sets an object's headers and applies If-Match / If-None-Match; true when that already answered. */
+function objectHeaders(ctx: Koa.Context, etag: string, lastModified: Date | undefined, contentType: string | undefined): boolean {
+  ctx.set('Accept-Ranges', 'bytes');
+  ctx.set('ETag', etag);
+  if (lastModified) ctx.set('Last-Modified', lastModified.toUTCString());
+  ctx.type = contentType ?? 'application/octet-stream';
+  const ifMatch = ctx.get('If-Match');
+  if (ifMatch && !etagListHas(ifMatch, etag)) throw new S3Error(412, 'PreconditionFailed', `If-Match ${ifMatch} does not match ETag ${etag}`);
+  const ifNoneMatch = ctx.get('If-None-Match');
+  if (ifNoneMatch && etagListHas(ifNoneMatch, etag)) {
+    ctx.status = 304;
+    return true;
+  }
+  return false;
 }
 
 /** `bytes=a-b`, `bytes=a-`, `bytes=-n` against an object of `size` bytes; undefined means the whole object. */

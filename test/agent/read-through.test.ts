@@ -2,7 +2,8 @@
 import { rm } from 'node:fs/promises';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Agent } from '../../src/agent/agent.js';
 import { summarise } from '../../src/catalog/listing.js';
 import { agentFor, bytes, clientFor, dirBytes, getBytes, MiB, tempDir } from './harness.js';
@@ -140,6 +141,21 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
       expect([err?.name, err?.$metadata.httpStatusCode]).to.deep.equal(['SlowDown', 503]);
       expect((await getBytes(client, BUCKET, key, [0, 99])).equals(replacement.subarray(0, 100))).to.equal(true);
       expect(agent.catalogues.layouts().get('ml/train')!.version).to.not.equal(version);
+    } finally {
+      await remote.direct.put(BUCKET, key, OBJECTS[key]);
+    }
+  });
+
+  it('drops the blocks of a Dataset object whose new ETag a passed-through HeadObject shows', async () => {
+    const key = 'train/part-005';
+    await getBytes(client, BUCKET, key);
+    const replacement = bytes(OBJECTS[key].length, 55);
+    await remote.direct.put(BUCKET, key, replacement);
+    try {
+      const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
+      expect(head.ETag).to.equal(`"${createHash('md5').update(replacement).digest('hex')}"`);
+      expect((await agent.metrics.invalidations.get()).values[0].value).to.equal(1);
+      expect((await getBytes(client, BUCKET, key)).equals(replacement)).to.equal(true);
     } finally {
       await remote.direct.put(BUCKET, key, OBJECTS[key]);
     }
