@@ -335,6 +335,43 @@ describe('test support: the fake API server', () => {
     });
   });
 
+  describe('validation a real server would apply', () => {
+    it('rejects bad labels and non-string map values', async () => {
+      expect((await call('POST', CM, { metadata: { name: 'a', labels: { 'bad key!': 'x' } } })).code).to.equal(422);
+      expect((await call('POST', CM, { metadata: { name: 'a', labels: { ok: 'not ok' } } })).code).to.equal(422);
+      expect((await call('POST', CM, { metadata: { name: 'a', labels: { 'locus.dev/x': 'fine_1.0', empty: '' } } })).code).to.equal(201);
+      expect((await call('POST', CM, { metadata: { name: 'b', annotations: { n: 1 } } })).code).to.equal(400);
+      expect((await call('POST', CM, { metadata: { name: 'b' }, data: { n: 1 } })).code).to.equal(400);
+      expect((await call('POST', '/api/v1/namespaces', { metadata: { name: 'has.dot' } })).code).to.equal(422);
+    });
+
+    it('folds Secret stringData into base64 data and refuses data that is not base64', async () => {
+      const created = await call('POST', '/api/v1/namespaces/ns/secrets', { metadata: { name: 's' }, stringData: { accessKeyID: 'AK' }, data: { other: 'eA==' } });
+      expect(created.body).to.deep.include({ type: 'Opaque', data: { other: 'eA==', accessKeyID: Buffer.from('AK').toString('base64') } });
+      expect(created.body.stringData).to.equal(undefined);
+      expect((await call('POST', '/api/v1/namespaces/ns/secrets', { metadata: { name: 't' }, data: { k: 'not base64!' } })).code).to.equal(400);
+    });
+
+    it('requires an Event in its object\'s namespace, or in default for cluster-scoped objects', async () => {
+      const event = (ns: string, involvedNs?: string) => ({ metadata: { name: `e${Math.random().toString(36).slice(2, 8)}` }, involvedObject: { kind: 'X', name: 'x', namespace: involvedNs } });
+      expect((await call('POST', '/api/v1/namespaces/ns/events', event('ns', 'ns'))).code).to.equal(201);
+      expect((await call('POST', '/api/v1/namespaces/ns/events', event('ns', 'other'))).code).to.equal(422);
+      expect((await call('POST', '/api/v1/namespaces/default/events', event('default'))).code).to.equal(201);
+      expect((await call('POST', '/api/v1/namespaces/ns/events', event('ns'))).code).to.equal(422);
+    });
+
+    it('keeps a PVC spec immutable except its size and a first volumeName', async () => {
+      const PVC = '/api/v1/namespaces/ns/persistentvolumeclaims';
+      await call('POST', PVC, { metadata: { name: 'c' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } });
+      const patch = (p: object) => call('PATCH', `${PVC}/c`, p, 'application/merge-patch+json');
+      expect((await patch({ spec: { resources: { requests: { storage: '2Gi' } } } })).code).to.equal(200);
+      expect((await patch({ spec: { volumeName: 'pv-1' } })).code).to.equal(200);
+      expect((await patch({ spec: { volumeName: 'pv-2' } })).code).to.equal(422);
+      expect((await patch({ spec: { accessModes: ['ReadOnlyMany'] } })).body).to.include({ code: 422, reason: 'Invalid' });
+      expect((await patch({ metadata: { labels: { a: 'b' } } })).code).to.equal(200);
+    });
+  });
+
   describe('client-node, unmodified', () => {
     it('KubernetesObjectApi discovers, creates, reads, patches, lists and deletes', async () => {
       const objects = KubernetesObjectApi.makeApiClient(api.kubeconfig({ namespace: 'ns' }));

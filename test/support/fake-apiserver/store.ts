@@ -5,6 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, OwnerReference } from '../../../src/kube/object.js';
 import { apiVersionOf, type ResourceType } from '../../../src/kube/resources.js';
 import type { Selector } from './selectors.js';
+import { validate } from './validation.js';
 import { StatusError } from './status.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -111,6 +112,7 @@ export class Store {
       meta.name = meta.generateName + randomUUID().replace(/-/g, '').slice(0, 5);
     }
     this.checkName(res, meta.name);
+    validate(res, obj);
     if (meta.namespace && this.requireNamespaces && !this.findNamespace(meta.namespace)) {
       throw new StatusError(404, 'NotFound', `namespaces "${meta.namespace}" not found`, { name: meta.namespace, kind: 'namespaces' });
     }
@@ -270,6 +272,7 @@ export class Store {
         if (current.status === undefined) delete next.status;
         else next.status = jsonClone(current.status);
       }
+      validate(res, next, current);
       if (current.metadata.deletionTimestamp) {
         const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
         if (added.length) throw this.invalid(res, name, 'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted');
