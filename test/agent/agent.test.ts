@@ -5,7 +5,7 @@
 import { open, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { startAgent, type Agent } from '../../src/agent/agent.js';
 import { ClusterDatasets } from '../../src/agent/dataset-sources.js';
 import type { BlockSpec } from '../../src/agent/layout.js';
@@ -147,6 +147,37 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
     expect((await getBytes(s3, BUCKET, 'train/a-001')).equals(OBJECTS['train/a-001'])).to.equal(true);
     s3.destroy();
     await expectExtenderMatchesDisk(agent.epoch);
+  });
+
+  it('follows a new catalogue version: blocks whose bytes did not move keep counting', async () => {
+    const s3 = clientFor(agent.s3Url);
+    for (const key of Object.keys(OBJECTS)) await getBytes(s3, BUCKET, key);
+    s3.destroy();
+    await expectExtenderMatchesDisk(agent.epoch);
+    const before = (await blocksOnDisk(dir, starts, catalogue.blockSize)).blocks;
+    expect(before).to.deep.equal([...Array(catalogue.blockCount).keys()]);
+
+    // An object appended in key order: every block but the last, partial one keeps its bytes.
+    await remote.direct.put(BUCKET, 'train/d-004', bytes(300_000, 35));
+    const old = { catalogue, starts };
+    try {
+      const listing = await listObjects({ endpoint: remote.direct.endpoint, bucket: BUCKET, prefix: 'train/' }, S3RVER_KEYS);
+      catalogue = summarise(listing, MiB);
+      let at = 0;
+      starts = new Map(sortObjects(listing).map((o) => [o.key, (at += o.size) - o.size]));
+      const ds = api.object('datasets', 'train', 'ml')!;
+      api.put({ ...ds, status: { catalog: { ...catalogue, refreshedAt: new Date().toISOString() } } });
+      await eventually(() => expect(nodeCacheToSnapshot(api.object('nodecaches', NODE))!.datasets[0].catalogVersion).to.equal(catalogue.version), { timeoutMs: 5000 });
+      expect(ext.index.position(NODE)?.epoch).to.equal(agent.epoch);
+      const snap = nodeCacheToSnapshot(api.object('nodecaches', NODE))!;
+      expect([...snap.datasets[0].blocks!]).to.deep.equal(before.slice(0, -1));
+    } finally {
+      catalogue = old.catalogue;
+      starts = old.starts;
+      const direct = clientFor(remote.direct.endpoint);
+      await direct.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'train/d-004' }));
+      direct.destroy();
+    }
   });
 
   it('keeps serving reads while the API server is down', async () => {
