@@ -16,6 +16,7 @@ Serves POST /mutate-pods (AdmissionReview admission.k8s.io/v1) over HTTPS, plus 
   --keep-scheduler-name         never change a pod's schedulerName
   --allow-missing               admit pods with malformed dataset labels or missing Datasets, with a warning, instead of denying them
   --no-events                   do not record an Event per Dataset on mutated pods
+  --no-dataset-cache            ask the API server for every Dataset instead of keeping a watch cache of them
   --body-limit <bytes>          largest AdmissionReview accepted (default 4194304)
   --shutdown-delay <seconds>    keep serving this long after SIGTERM, while the Service stops routing here (default 5)
   --kubeconfig <file>           kubeconfig (default: KUBECONFIG, the pod's service account, ~/.kube/config)
@@ -34,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     'keep-scheduler-name': { type: 'boolean', default: false },
     'allow-missing': { type: 'boolean', default: false },
     'no-events': { type: 'boolean', default: false },
+    'no-dataset-cache': { type: 'boolean', default: false },
     'body-limit': { type: 'string' },
     'shutdown-delay': { type: 'string' },
     kubeconfig: { type: 'string' },
@@ -53,12 +55,18 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   // Loaded after the flags are read, so --help and usage errors answer at once.
-  const [{ createKubeClient }, { loadKubeConfig }, { kubeAuditRecorder }, { kubeDatasetLookup }, { startWebhook }] = await Promise.all([
-    import('../kube/client.js'), import('../kube/config.js'), import('../webhook/audit.js'), import('../webhook/kube-lookup.js'), import('../webhook/server.js'),
+  const [{ createKubeClient }, { loadKubeConfig }, { Informer }, { DATASETS }, { kubeAuditRecorder }, { cachedDatasetLookup, kubeDatasetLookup }, { startWebhook }] = await Promise.all([
+    import('../kube/client.js'), import('../kube/config.js'), import('../kube/informer.js'), import('../kube/resources.js'),
+    import('../webhook/audit.js'), import('../webhook/kube-lookup.js'), import('../webhook/server.js'),
   ]);
   const log = pino({ name: 'locus-webhook', level: f['log-level'] });
   const { kc, source } = loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context });
   const kube = createKubeClient(kc, { timeoutMs: 5_000, userAgent: 'locus-webhook', fieldManager: 'locus-webhook' });
+  const datasets = f['no-dataset-cache'] ? undefined : new Informer(kc, kube, {
+    resource: DATASETS,
+    onRestart: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'Dataset watch failed, restarting it; Datasets missing from the cache are still read from the API server'),
+  });
+  datasets?.start();
   const webhook = await startWebhook({
     host: f.host,
     port: numberFlag(f.port, 'port', USAGE, 8443),
@@ -67,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     reloadIntervalMs: reloadSeconds * 1000,
     expiryWarnDays: numberFlag(f['expiry-warning-days'], 'expiry-warning-days', USAGE, 30),
     bodyLimit: numberFlag(f['body-limit'], 'body-limit', USAGE, 4 * 1024 * 1024),
-    lookup: kubeDatasetLookup(kube),
+    lookup: datasets ? cachedDatasetLookup(datasets, kubeDatasetLookup(kube)) : kubeDatasetLookup(kube),
     audit: f['no-events'] ? undefined : kubeAuditRecorder(kube),
     options: {
       schedulerName: f['keep-scheduler-name'] ? undefined : f['scheduler-name'],
@@ -89,6 +97,6 @@ export async function run(argv: string[]): Promise<number> {
   // With failurePolicy Fail, closing before the endpoint is gone from the Service would fail pod creations.
   log.info({ signal, delaySeconds: shutdownDelay }, 'shutting down');
   await new Promise((resolve) => setTimeout(resolve, shutdownDelay * 1000));
-  await webhook.close();
+  await Promise.all([webhook.close(), datasets?.stop()]);
   return 0;
 }

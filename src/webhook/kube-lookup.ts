@@ -1,6 +1,7 @@
 // Datasets as the API server has them: one GET per name, only ever in the pod's own namespace.
 import type { Dataset } from '../dataset/schema.js';
 import type { KubeClient } from '../kube/client.js';
+import type { Informer } from '../kube/informer.js';
 import { DATASETS } from '../kube/resources.js';
 import { desiredConfigMap, localStorage, type Storage } from '../operator/desired.js';
 import type { FoundDataset } from './mutate.js';
@@ -12,6 +13,20 @@ export function kubeDatasetLookup(kube: Pick<KubeClient, 'get'>): DatasetLookup 
       const obj = await kube.get(DATASETS, { namespace, name });
       // The CRD's schema validated it on write; read it as the shared Dataset type.
       return obj && foundDataset(obj as unknown as Dataset);
+    },
+  };
+}
+
+/**
+ * Datasets from a watch cache of all Datasets, so admitting a pod costs no API call. A name the
+ * cache lacks goes to `direct`: the Dataset may have been created a moment ago, in the same
+ * `kubectl apply` as the pod, and the watch not have delivered it yet.
+ */
+export function cachedDatasetLookup(cache: Pick<Informer, 'hasSynced' | 'get'>, direct: DatasetLookup): DatasetLookup {
+  return {
+    async find(namespace, name) {
+      const obj = cache.hasSynced() ? cache.get({ namespace, name }) : undefined;
+      return obj ? foundDataset(obj as unknown as Dataset) : direct.find(namespace, name);
     },
   };
 }

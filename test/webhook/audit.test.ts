@@ -3,7 +3,9 @@ import { createKubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { webhookMetrics } from '../../src/metrics/webhook.js';
 import { kubeAuditRecorder } from '../../src/webhook/audit.js';
-import { kubeDatasetLookup } from '../../src/webhook/kube-lookup.js';
+import { Informer } from '../../src/kube/informer.js';
+import { DATASETS } from '../../src/kube/resources.js';
+import { cachedDatasetLookup, kubeDatasetLookup } from '../../src/webhook/kube-lookup.js';
 import { review } from '../../src/webhook/review.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -56,6 +58,27 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
     api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'books' }, spec: { remote: { type: 'CatalogEntry', table: 'default/books' } } });
     expect(await lookup.find(NS, 'books')).to.deep.include({ credentials: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
     expect(await lookup.find(NS, 'secret-data')).to.equal(undefined);
+  });
+
+  it('answers from the watch cache once synced, asking the API server only for names the cache lacks', async () => {
+    const kube = createKubeClient(api.kubeconfig());
+    const informer = new Informer(api.kubeconfig(), kube, { resource: DATASETS });
+    const lookup = cachedDatasetLookup(informer, kubeDatasetLookup(kube));
+    const gets = () => api.requests.filter((r) => r.verb === 'get' && r.resource === 'datasets').length;
+    try {
+      expect(await lookup.find(NS, 'imagenet')).to.deep.include({ name: 'imagenet' });
+      expect(gets(), 'before the cache has synced').to.equal(1);
+      informer.start();
+      await informer.waitForSync();
+      expect(await lookup.find(NS, 'imagenet')).to.deep.include({ name: 'imagenet', readOnly: true });
+      expect(await lookup.find('other', 'imagenet')).to.equal(undefined);
+      expect(gets(), 'a hit costs no call; a miss asks').to.equal(2);
+      // A Dataset written after the sync is found, from the cache or, if the watch lags, directly.
+      api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'fresh' }, spec: { local: { type: 'NFS', server: 'n', share: '/s' } } });
+      expect(await lookup.find(NS, 'fresh')).to.deep.include({ name: 'fresh', configKeys: ['server', 'share'] });
+    } finally {
+      await informer.stop();
+    }
   });
 
   it('records an Event on the pod for each Dataset it wired in, naming the Dataset', async () => {

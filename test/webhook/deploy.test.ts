@@ -48,11 +48,11 @@ describe('deploy/webhook', () => {
     for (const f of flags) expect(usage).to.contain(`  ${f} `);
   });
 
-  it('grants only get on Datasets and create on Events, to the Deployment\'s ServiceAccount', () => {
+  it('grants only reading Datasets and creating Events, to the Deployment\'s ServiceAccount', () => {
     const role = one('rbac.yaml', 'ClusterRole');
     const binding = one('rbac.yaml', 'ClusterRoleBinding');
     expect(role.rules).to.deep.equal([
-      { apiGroups: ['locus.dev'], resources: ['datasets'], verbs: ['get'] },
+      { apiGroups: ['locus.dev'], resources: ['datasets'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['events'], verbs: ['create'] },
     ]);
     expect(JSON.stringify(role)).not.to.contain('secrets');
