@@ -55,7 +55,7 @@ const COMPONENT = 'locus-operator';
 export class DatasetController {
   readonly queue: WorkQueue;
   readonly usage: UsageIndex;
-  private readonly informers: { datasets: Informer; pvcs: Informer; configMaps: Informer; pods: Informer<PodObject & KubeObject> };
+  private readonly informers: { datasets: Informer; pvcs: Informer; configMaps: Informer; pods: Informer<PodObject & KubeObject>; pvcEvents: Informer };
   private readonly now: () => Date;
   private workers: Promise<void>[] = [];
   private synced = false;
@@ -64,11 +64,12 @@ export class DatasetController {
     this.now = opts.now ?? (() => new Date());
     this.queue = new WorkQueue({ backoff: opts.backoff });
     const { kc, client, namespace } = opts;
-    const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string) =>
+    const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string, fieldSelector?: string) =>
       new Informer<T>(kc, client, {
         resource,
         namespace,
         labelSelector,
+        fieldSelector,
         onRestart: (err) => {
           opts.metrics.informerRestarts.inc({ resource: resource.plural });
           opts.logger.warn({ resource: resource.plural, err: (err as Error)?.message }, 'watch restarted');
@@ -79,6 +80,8 @@ export class DatasetController {
       pvcs: informer(PERSISTENT_VOLUME_CLAIMS, OWNER_UID_LABEL),
       configMaps: informer(CONFIG_MAPS, OWNER_UID_LABEL),
       pods: informer<PodObject & KubeObject>(PODS),
+      // Why a PVC is Pending: its events (a PVC is named after its Dataset).
+      pvcEvents: informer(EVENTS, undefined, 'involvedObject.kind=PersistentVolumeClaim'),
     };
     this.usage = new UsageIndex((ns, name) => this.informers.datasets.get({ namespace: ns, name }) !== undefined);
     this.wire();
@@ -104,7 +107,7 @@ export class DatasetController {
   }
 
   private wire(): void {
-    const { datasets, pvcs, configMaps, pods } = this.informers;
+    const { datasets, pvcs, configMaps, pods, pvcEvents } = this.informers;
     const enqueue = (o: KubeObject) => this.queue.add(datasetKey(o.metadata.namespace ?? '', o.metadata.name ?? ''));
     datasets.on('add', (ds) => {
       enqueue(ds);
@@ -126,6 +129,11 @@ export class DatasetController {
     for (const inf of [pvcs, configMaps]) {
       inf.on('add', owned).on('update', owned).on('delete', owned);
     }
+    const aboutPvc = (e: KubeObject) => {
+      const about = e.involvedObject as { namespace?: string; name?: string } | undefined;
+      if (about?.name && datasets.get({ namespace: about.namespace, name: about.name })) this.queue.add(datasetKey(about.namespace ?? '', about.name));
+    };
+    pvcEvents.on('add', aboutPvc).on('update', aboutPvc);
     pods.on('add', (p) => this.podChanged(p)).on('update', (p) => this.podChanged(p));
     pods.on('delete', (p) => {
       for (const key of this.usage.deletePod(p)) this.queue.add(key);
@@ -196,13 +204,9 @@ export class DatasetController {
     // Only ever the Dataset's own namespace: a Secret elsewhere is refused, not read.
     if (secretName && (!secretNamespace || secretNamespace === namespace)) observed.userSecret = await get(SECRETS, secretName);
 
-    const phase = (observed.pvc?.status as { phase?: string } | undefined)?.phase;
-    if (observed.pvc && phase !== 'Bound') {
-      const events = await client.list<KubeObject>(EVENTS, {
-        namespace,
-        fieldSelector: `involvedObject.kind=PersistentVolumeClaim,involvedObject.name=${pvcName(name)}`,
-      });
-      observed.pvcEvents = events.items.filter((e) => (e.involvedObject as { uid?: string } | undefined)?.uid === observed.pvc?.metadata.uid);
+    const pvcUid = observed.pvc?.metadata.uid;
+    if (pvcUid && (observed.pvc?.status as { phase?: string } | undefined)?.phase !== 'Bound') {
+      observed.pvcEvents = this.informers.pvcEvents.list(namespace).filter((e) => (e.involvedObject as { uid?: string } | undefined)?.uid === pvcUid);
     }
 
     const due = catalogDue(ds, now.getTime(), config.catalogIntervalMs);

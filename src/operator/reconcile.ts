@@ -354,8 +354,8 @@ class Round {
       return false;
     }
     const name = current.metadata.name;
+    // From here on the PVC informer (and the events informer, for a Pending PVC) says when to look again.
     if (isDeleting(current)) {
-      this.transient = true;
       this.conditions.push(notOk('VolumeBound', 'Deleting', `PVC ${name} is being deleted (pods still use it); the operator recreates it once it is gone`));
       return false;
     }
@@ -369,7 +369,6 @@ class Round {
       this.conditions.push(ok('VolumeBound', 'Bound', `PVC ${name} is bound${volume ? ` to ${volume}` : ''}`));
       return true;
     }
-    this.transient = true;
     if (phase === 'Lost') {
       this.conditions.push(notOk('VolumeBound', 'Lost', `PVC ${name} lost its volume: delete the PVC and the operator recreates it`));
     } else {
@@ -390,7 +389,6 @@ class Round {
     } else {
       this.conditions.push(notOk('VolumeBound', 'VolumeOutdated',
         `${kind} ${name} was made for an earlier spec and ${pods.length} pod(s) use it (${pods.slice(0, 3).join(', ')}): delete them and the operator replaces it`));
-      this.transient = true;
     }
   }
 }

@@ -42,8 +42,8 @@ function recordingClient(client: KubeClient, used: Set<string>): KubeClient {
           const res = args[0] as ResourceType;
           const sub = prop.endsWith('Status') ? '/status' : '';
           used.add(`${res.group}/${res.plural}${sub}:${verbs[prop]}`);
-          // Informers list without a field selector, then watch.
-          if (prop === 'list' && !(args[1] as { fieldSelector?: string } | undefined)?.fieldSelector) used.add(`${res.group}/${res.plural}:watch`);
+          // The operator lists only through informers, which then watch.
+          if (prop === 'list') used.add(`${res.group}/${res.plural}:watch`);
         }
         return method.apply(target, args);
       };
@@ -82,7 +82,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
       kc,
       client: recordingClient(createKubeClient(kc, { userAgent: 'locus-operator' }), used),
       config: { ...DEFAULT_CONFIG, catalogIntervalMs: 60_000 },
-      backoff: { initialMs: 20, maxMs: 200 },
+      backoff: { initialMs: 20, maxMs: 1000 },
       logger: pino({ level: 'silent' }),
       host: '127.0.0.1',
       port: 0,
