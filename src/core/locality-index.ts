@@ -1,6 +1,6 @@
 // The locality index: which node caches which bytes of which Dataset, fed by NodeCache snapshots.
 // Every update is a full per-node snapshot (epoch, seq); time is passed in, never read.
-import type { ApplyOutcome, DatasetCatalogue, DatasetKey, InventorySnapshot, NodeTopology } from './types.js';
+import type { ApplyOutcome, DatasetCatalogue, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from './types.js';
 
 export interface IndexOptions {
   /** A node's inventory counts as empty once this long has passed since its last applied snapshot. */
@@ -47,11 +47,20 @@ interface Inventory {
 interface NodeState {
   topology?: NodeTopology;
   inventory?: Inventory;
+  /** The areas of its topology, so that a look-up builds no key. */
+  zone?: Area;
+  region?: Area;
+}
+
+/** A zone (`zone:<z>`) or region (`region:<r>`): its members and, per Dataset, the cached bytes held there. */
+interface Area {
+  members: Set<NodeState>;
+  /** Dropped per Dataset when a member's entry for it changes, and wholly when the members change. */
+  bytes: Map<DatasetKey, AreaBytes>;
 }
 
 /** Cached union of a zone's or region's block sets for one Dataset. */
 interface AreaBytes {
-  areaGeneration: number;
   catalogueGeneration: number;
   computedAt: number;
   validUntil: number;
@@ -62,10 +71,10 @@ export class LocalityIndex {
   readonly ttlMs: number;
   private readonly nodes = new Map<string, NodeState>();
   private readonly catalogue = new Map<DatasetKey, DatasetCatalogue>();
-  /** Members of each area (`zone:<z>` / `region:<r>`) and a counter bumped whenever one changes. */
-  private readonly areas = new Map<string, { members: Set<string>; generation: number }>();
-  private readonly areaBytes = new Map<string, AreaBytes>();
+  private readonly areas = new Map<string, Area>();
   private catalogueGeneration = 0;
+  /** The latest `now` an area's bytes were computed at (see `unchangedSince`). */
+  private latestAreaQuery = -Infinity;
 
   constructor(opts: IndexOptions) {
     if (!(opts.ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${opts.ttlMs}`);
@@ -91,16 +100,16 @@ export class LocalityIndex {
 
   upsertNode(topology: NodeTopology): void {
     const state = this.state(topology.name);
-    this.leaveAreas(topology.name, state.topology);
+    this.leaveAreas(state);
     state.topology = { ...topology };
-    this.joinAreas(topology.name, state.topology);
+    this.joinAreas(state);
   }
 
   /** The node is gone: its topology and its inventory go with it. */
   removeNode(name: string): void {
     const state = this.nodes.get(name);
     if (!state) return;
-    this.leaveAreas(name, state.topology);
+    this.leaveAreas(state);
     this.nodes.delete(name);
   }
 
@@ -108,6 +117,11 @@ export class LocalityIndex {
     return this.nodes.get(node)?.topology;
   }
 
+  /**
+   * Replaces the node's inventory with the snapshot, in O(its size). A Dataset entry equal to the one in
+   * force (same bytes, catalogue version, block size and blocks) is kept as it is, and only the zone and
+   * region bytes of the Datasets whose entries changed are recomputed.
+   */
   applyInventory(snap: InventorySnapshot, now: number): ApplyOutcome {
     const invalid = validate(snap);
     if (invalid) return { kind: 'rejected', reason: invalid };
@@ -124,16 +138,26 @@ export class LocalityIndex {
         reason = 'new-epoch';
       }
     }
+    const kept = current !== undefined && this.unchangedSince(current, now);
     const datasets = new Map<DatasetKey, Entry>();
     let blocks = 0;
     let bytes = 0;
     for (const d of snap.datasets) {
-      const entry: Entry = { bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0 };
-      if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
+      const previous = current?.datasets.get(d.dataset);
+      let entry: Entry;
+      if (previous && sameEntry(previous, d)) {
+        entry = previous;
+        if (!kept) this.touchAreas(state, d.dataset);
+      } else {
+        entry = { bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0 };
+        if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
+        this.touchAreas(state, d.dataset);
+      }
       datasets.set(d.dataset, entry);
       blocks += entry.blocks;
       bytes += d.bytes;
     }
+    if (current) for (const key of current.datasets.keys()) if (!datasets.has(key)) this.touchAreas(state, key);
     state.inventory = {
       epoch: snap.epoch,
       seq: snap.seq,
@@ -145,7 +169,6 @@ export class LocalityIndex {
       bytes,
       expiredReported: false,
     };
-    this.touchAreas(state.topology);
     return { kind: 'applied', reason };
   }
 
@@ -153,8 +176,8 @@ export class LocalityIndex {
   removeInventory(node: string): boolean {
     const state = this.nodes.get(node);
     if (!state?.inventory) return false;
+    for (const key of state.inventory.datasets.keys()) this.touchAreas(state, key);
     state.inventory = undefined;
-    this.touchAreas(state.topology);
     return true;
   }
 
@@ -179,10 +202,12 @@ export class LocalityIndex {
   /** Bytes of `key` on the node, in its zone and in its region; each capped at the Dataset's size. */
   locality(node: string, key: DatasetKey, now: number): Locality {
     const total = this.catalogue.get(key)?.totalBytes ?? Infinity;
-    const onNode = Math.min(total, this.cachedBytes(node, key, now));
-    const topology = this.nodes.get(node)?.topology;
-    const inZone = topology?.zone ? Math.max(onNode, Math.min(total, this.areaCached(`zone:${topology.zone}`, key, now))) : onNode;
-    const inRegion = topology?.region ? Math.max(inZone, Math.min(total, this.areaCached(`region:${topology.region}`, key, now))) : inZone;
+    const state = this.nodes.get(node);
+    const inv = state?.inventory;
+    const held = inv && now - inv.appliedAt <= this.ttlMs ? inv.datasets.get(key)?.bytes ?? 0 : 0;
+    const onNode = Math.min(total, held);
+    const inZone = state?.zone ? Math.max(onNode, Math.min(total, this.areaCached(state.zone, key, now))) : onNode;
+    const inRegion = state?.region ? Math.max(inZone, Math.min(total, this.areaCached(state.region, key, now))) : inZone;
     return { onNode, inZone, inRegion };
   }
 
@@ -225,53 +250,68 @@ export class LocalityIndex {
     return state;
   }
 
-  private joinAreas(name: string, t: NodeTopology | undefined): void {
-    for (const area of areasOf(t)) {
-      let a = this.areas.get(area);
-      if (!a) {
-        a = { members: new Set(), generation: 0 };
-        this.areas.set(area, a);
-      }
-      a.members.add(name);
-      a.generation++;
+  private area(name: string): Area {
+    let a = this.areas.get(name);
+    if (!a) {
+      a = { members: new Set(), bytes: new Map() };
+      this.areas.set(name, a);
     }
+    return a;
   }
 
-  private leaveAreas(name: string, t: NodeTopology | undefined): void {
-    for (const area of areasOf(t)) {
-      const a = this.areas.get(area);
+  private joinAreas(state: NodeState): void {
+    const t = state.topology;
+    state.zone = t?.zone ? this.area(`zone:${t.zone}`) : undefined;
+    state.region = t?.region ? this.area(`region:${t.region}`) : undefined;
+    for (const a of [state.zone, state.region]) {
       if (!a) continue;
-      a.members.delete(name);
-      a.generation++;
+      a.members.add(state);
+      a.bytes.clear();
     }
   }
 
-  private touchAreas(t: NodeTopology | undefined): void {
-    for (const area of areasOf(t)) {
-      const a = this.areas.get(area);
-      if (a) a.generation++;
+  private leaveAreas(state: NodeState): void {
+    for (const a of [state.zone, state.region]) {
+      if (!a) continue;
+      a.members.delete(state);
+      a.bytes.clear();
     }
+    state.zone = undefined;
+    state.region = undefined;
+  }
+
+  /** What the node's areas hold of `key` may have changed. */
+  private touchAreas(state: NodeState, key: DatasetKey): void {
+    state.zone?.bytes.delete(key);
+    state.region?.bytes.delete(key);
+  }
+
+  /**
+   * Whether an inventory counted in every area union computed so far, and will count until the TTL
+   * of a snapshot applied at `now` instead: then a Dataset entry it keeps leaves those unions as they were.
+   */
+  private unchangedSince(inv: Inventory, now: number): boolean {
+    return now >= inv.appliedAt && Math.max(now, this.latestAreaQuery) - inv.appliedAt <= this.ttlMs;
   }
 
   /**
    * Bytes of `key` cached anywhere in an area: the union of the members' block sets where they were
    * encoded against the Dataset's current catalogue, else the largest byte count any member reports.
-   * Cached until a member changes or the first contributing inventory passes its TTL.
+   * Cached until a member's entry for `key` changes, the members change, or the first contributing
+   * inventory passes its TTL.
    */
-  private areaCached(area: string, key: DatasetKey, now: number): number {
-    const a = this.areas.get(area);
-    if (!a) return 0;
-    const cacheKey = `${area}\u0000${key}`;
-    const cached = this.areaBytes.get(cacheKey);
-    if (cached && cached.areaGeneration === a.generation && cached.catalogueGeneration === this.catalogueGeneration && now >= cached.computedAt && now < cached.validUntil) {
+  private areaCached(a: Area, key: DatasetKey, now: number): number {
+    const cached = a.bytes.get(key);
+    if (cached && cached.catalogueGeneration === this.catalogueGeneration && now >= cached.computedAt && now < cached.validUntil) {
       return cached.bytes;
     }
+    if (now > this.latestAreaQuery) this.latestAreaQuery = now;
     const cat = this.catalogue.get(key);
     let union: Uint32Array | undefined;
     let maxBytes = 0;
     let validUntil = Infinity;
     for (const member of a.members) {
-      const inv = this.nodes.get(member)?.inventory;
+      const inv = member.inventory;
       if (!inv || now - inv.appliedAt > this.ttlMs) continue;
       const entry = inv.datasets.get(key);
       if (!entry) continue;
@@ -282,16 +322,9 @@ export class LocalityIndex {
       }
     }
     const bytes = Math.max(maxBytes, union && cat ? unionBytes(union, cat) : 0);
-    this.areaBytes.set(cacheKey, { areaGeneration: a.generation, catalogueGeneration: this.catalogueGeneration, computedAt: now, validUntil, bytes });
+    a.bytes.set(key, { catalogueGeneration: this.catalogueGeneration, computedAt: now, validUntil, bytes });
     return bytes;
   }
-}
-
-function areasOf(t: NodeTopology | undefined): string[] {
-  const out: string[] = [];
-  if (t?.zone) out.push(`zone:${t.zone}`);
-  if (t?.region) out.push(`region:${t.region}`);
-  return out;
 }
 
 function validate(snap: InventorySnapshot): string | undefined {
@@ -311,6 +344,21 @@ function validate(snap: InventorySnapshot): string | undefined {
     }
   }
   return undefined;
+}
+
+/** Whether a snapshot's entry (already validated) says the same as the entry in force. */
+function sameEntry(entry: Entry, d: DatasetInventory): boolean {
+  if (entry.bytes !== d.bytes || entry.catalogVersion !== d.catalogVersion || entry.blockSize !== d.blockSize) return false;
+  const blocks = d.blocks;
+  const n = blocks?.length ?? 0;
+  if (n !== entry.blocks) return false;
+  // n distinct blocks, each in the entry's set of n blocks: the same set.
+  const words = entry.words;
+  for (let i = 0; i < n; i++) {
+    const b = blocks![i];
+    if (!words || b >>> 5 >= words.length || !(words[b >>> 5] & (1 << (b & 31)))) return false;
+  }
+  return true;
 }
 
 function toWords(blocks: Uint32Array): Uint32Array {

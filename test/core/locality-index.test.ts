@@ -96,6 +96,55 @@ describe('core/locality-index', () => {
     expect(index.locality('a', 'ml/a', 50).inZone).to.equal(600);
   });
 
+  it('an unchanged entry re-applied at an earlier time counts in its zone only until its new TTL', () => {
+    const index = buildIndex({ ttlMs: 100, at: 100, nodes: { a: { zone: 'z' }, b: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 1000 } }, caches: { b: { 'ml/a': 600 } } });
+    expect(index.locality('a', 'ml/a', 150).inZone).to.equal(600);
+    index.applyInventory({ node: 'b', epoch: 'e1', seq: 2, datasets: [{ dataset: 'ml/a', bytes: 600 }] }, 80);
+    expect(index.locality('a', 'ml/a', 180).inZone).to.equal(600);
+    expect(index.locality('a', 'ml/a', 190).inZone).to.equal(0);
+  });
+
+  it('zone and region bytes kept across snapshots equal those of an index built afresh (property)', () => {
+    const keys = ['ml/a', 'ml/b'];
+    const nodes = ['a', 'b', 'c', 'd'];
+    const blockSets = fc.uniqueArray(fc.nat(39), { maxLength: 12 }).map((b) => Uint32Array.from(b.sort((x, y) => x - y)));
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('apply' as const), node: fc.constantFrom(...nodes), sets: fc.array(fc.option(blockSets, { freq: 2 }), { minLength: 2, maxLength: 2 }), reuse: fc.boolean(), epoch: fc.boolean() }),
+      fc.record({ kind: fc.constant('remove' as const), node: fc.constantFrom(...nodes) }),
+      fc.record({ kind: fc.constant('query' as const), node: fc.constantFrom(...nodes), key: fc.constantFrom(...keys), step: fc.integer({ min: -40, max: 60 }) }),
+    );
+    const world = (index: LocalityIndex) => {
+      for (const key of keys) index.upsertDataset({ key, totalBytes: 395, blockSize: 10, blockCount: 40, catalogVersion: 'v1' });
+      nodes.forEach((name, i) => index.upsertNode({ name, zone: `z${i % 2}`, region: 'r' }));
+    };
+    fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      const index = new LocalityIndex({ ttlMs: 100 });
+      world(index);
+      const last = new Map<string, { snap: InventorySnapshot; at: number }>();
+      let now = 0;
+      let seq = 0;
+      for (const o of ops) {
+        if (o.kind === 'apply') {
+          const before = last.get(o.node)?.snap;
+          // `reuse` hands the index the very arrays of the node's previous snapshot, unchanged.
+          const datasets = o.reuse && before ? before.datasets : o.sets.flatMap((blocks, i) => blocks ? [{ dataset: keys[i], bytes: blocks.length * 10, blockSize: 10, catalogVersion: 'v1', blocks }] : []);
+          const snap = { node: o.node, epoch: o.epoch ? `e${seq}` : 'e', seq: ++seq, datasets };
+          expect(index.applyInventory(snap, now).kind).to.equal('applied');
+          last.set(o.node, { snap, at: now });
+        } else if (o.kind === 'remove') {
+          index.removeInventory(o.node);
+          last.delete(o.node);
+        } else {
+          now += o.step;
+          const fresh = new LocalityIndex({ ttlMs: 100 });
+          world(fresh);
+          for (const { snap, at } of last.values()) fresh.applyInventory(snap, at);
+          expect(index.locality(o.node, o.key, now)).to.deep.equal(fresh.locality(o.node, o.key, now));
+        }
+      }
+    }), { numRuns: 500 });
+  });
+
   it('within one epoch, any order of snapshots leaves the highest seq in force (property)', () => {
     fc.assert(fc.property(fc.uniqueArray(fc.nat(1000), { minLength: 1, maxLength: 30 }), fc.nat(), (seqs, salt) => {
       const index = new LocalityIndex({ ttlMs: 1e9 });
