@@ -30,7 +30,7 @@ export K8S_SCHED_PORT=$((BASE + 3))
 export LOCUS_E2E_LOCUS_SCHED_PORT=$((BASE + 4)) LOCUS_E2E_EXTENDER_PORT=$((BASE + 5))
 export LOCUS_E2E_WEBHOOK_PORT=$((BASE + 6)) LOCUS_E2E_METRICS_PORT=$((BASE + 7))
 export K8S_NODES="node-a node-b node-c"
-export K8S_SEED_NAMESPACES="default e2e-placement e2e-failopen e2e-crds e2e-webhook e2e-plain e2e-operator e2e-informers"
+export K8S_SEED_NAMESPACES="default ml e2e-placement e2e-crds e2e-webhook e2e-plain e2e-operator e2e-informers"
 unset K8S_SCHEDULER_CONFIG KUBECONFIG
 
 [ -x "$LOCUS_K8S_SCRIPTS/up.sh" ] || { echo "e2e.sh: no control-plane scripts at $LOCUS_K8S_SCRIPTS (set LOCUS_K8S_SCRIPTS)" >&2; exit 2; }
