@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -60,6 +61,17 @@ async function writeObject(dir: string): Promise<string> {
   return digest;
 }
 
+/** Reads the whole object with a plain unsigned HTTP GET (no SDK on the client side); returns seconds. */
+async function readPlain(endpoint: string): Promise<{ seconds: number }> {
+  const t0 = process.hrtime.bigint();
+  const res = await new Promise<IncomingMessage>((resolve, reject) => httpGet(`${endpoint}/${BUCKET}/${KEY}`, resolve).on('error', reject));
+  if (res.statusCode !== 200) throw new Error(`GET answered ${res.statusCode}`);
+  let n = 0;
+  for await (const chunk of res as AsyncIterable<Buffer>) n += chunk.length;
+  if (n !== SIZE) throw new Error(`read ${n} bytes, expected ${SIZE}`);
+  return { seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}
+
 /** Reads the whole object with one GetObject; returns the seconds it took (and its MD5 when asked). */
 async function read(client: S3Client, digest = false): Promise<{ seconds: number; md5?: string }> {
   const t0 = process.hrtime.bigint();
@@ -75,9 +87,9 @@ async function read(client: S3Client, digest = false): Promise<{ seconds: number
   return { seconds, ...(md5 ? { md5: md5.digest('hex') } : {}) };
 }
 
-async function median(client: S3Client): Promise<{ seconds: number; runs: number[] }> {
+async function median(reader: () => Promise<{ seconds: number }>): Promise<{ seconds: number; runs: number[] }> {
   const runs: number[] = [];
-  for (let i = 0; i < REPEAT; i++) runs.push((await read(client)).seconds);
+  for (let i = 0; i < REPEAT; i++) runs.push((await reader()).seconds);
   const sorted = [...runs].sort((a, b) => a - b);
   return { seconds: sorted[Math.floor(sorted.length / 2)], runs };
 }
@@ -112,17 +124,24 @@ async function main(): Promise<void> {
     const line = (o: object) => process.stdout.write(JSON.stringify({ ...base, ...o }) + '\n');
 
     await read(viaDirect); // puts the object in the page cache, as for every later read
-    const d = await median(viaDirect);
-    line({ case: 'direct', seconds: d.seconds, MiBps: mibps(d.seconds), runs: d.runs });
+    const d = await median(() => read(viaDirect));
+    line({ case: 'direct', client: 'aws-sdk', seconds: d.seconds, MiBps: mibps(d.seconds), runs: d.runs });
     const cold = await read(viaAgent);
-    line({ case: 'agent-cold', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: ratio(d.seconds, cold.seconds) });
-    const warm = await median(viaAgent);
-    line({ case: 'agent-warm', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: ratio(d.seconds, warm.seconds), runs: warm.runs });
+    line({ case: 'agent-cold', client: 'aws-sdk', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: ratio(d.seconds, cold.seconds) });
+    const warm = await median(() => read(viaAgent));
+    line({ case: 'agent-warm', client: 'aws-sdk', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: ratio(d.seconds, warm.seconds), runs: warm.runs });
+    // The same reads without the SDK's own cost on the client, which otherwise caps both sides.
+    const dp = await median(() => readPlain(direct));
+    line({ case: 'direct', client: 'http', seconds: dp.seconds, MiBps: mibps(dp.seconds), runs: dp.runs });
+    const wp = await median(() => readPlain(agentUrl));
+    line({ case: 'agent-warm', client: 'http', seconds: wp.seconds, MiBps: mibps(wp.seconds), vsDirect: ratio(dp.seconds, wp.seconds), runs: wp.runs });
     const check = await read(viaAgent, true);
     if (check.md5 !== objectMd5) throw new Error(`bytes through the agent differ: MD5 ${check.md5}, object ${objectMd5}`);
     line({
       case: 'summary', identicalBytes: true,
       warmOverDirect: ratio(d.seconds, warm.seconds), warmOverCold: ratio(cold.seconds, warm.seconds), coldOverDirect: ratio(d.seconds, cold.seconds),
+      warmOverDirectHttp: ratio(dp.seconds, wp.seconds),
+      loadAverage: loadavg()[0],
     });
     viaDirect.destroy();
     viaAgent.destroy();
