@@ -23,17 +23,22 @@ interface WebhookConfig extends Obj {
   webhooks: { name: string; clientConfig: { url?: string; service?: { path?: string }; caBundle?: string } }[];
 }
 
-/** The repo's MutatingWebhookConfiguration, pointed at the loopback webhook: only the address and caBundle change. */
-function registration(): WebhookConfig {
+/**
+ * Registers the repo's MutatingWebhookConfiguration as a user would (kubectl apply), then points each
+ * webhook at the loopback server (kubectl patch): only clientConfig's address and caBundle change.
+ */
+async function register(): Promise<string> {
   const docs = parseAllDocuments(readFileSync(join(cluster.root, WEBHOOK_CONFIG), 'utf8')).map((d) => d.toJS() as Obj);
   const config = docs.find((d) => d?.kind === 'MutatingWebhookConfiguration') as WebhookConfig | undefined;
   if (!config) throw new Error(`${WEBHOOK_CONFIG} holds no MutatingWebhookConfiguration`);
   const caBundle = readFileSync(cluster.caFile).toString('base64');
-  for (const w of config.webhooks) {
+  const ops = config.webhooks.map((w, i) => {
     const path = w.clientConfig.service?.path ?? new URL(w.clientConfig.url!).pathname;
-    w.clientConfig = { url: `https://127.0.0.1:${cluster.ports.webhook}${path}`, caBundle };
-  }
-  return config;
+    return { op: 'replace', path: `/webhooks/${i}/clientConfig`, value: { url: `https://127.0.0.1:${cluster.ports.webhook}${path}`, caBundle } };
+  });
+  await kubectlOk(['apply', '-f', WEBHOOK_CONFIG]);
+  await kubectlOk(['patch', 'mutatingwebhookconfiguration', config.metadata.name, '--type', 'json', '-p', JSON.stringify(ops)]);
+  return config.metadata.name;
 }
 
 const datasetLabels = (name: string) => ({ 'dataset.0.id': name, 'dataset.0.useas': 'mount.configmap' });
@@ -52,9 +57,7 @@ describe('scenario 4: the webhook on the real apiserver', () => {
       if (!webhook.running()) throw new Error(`locus webhook exited: ${webhook.log().slice(-2000)}`);
       return tlsHealthy();
     });
-    const config = registration();
-    configName = config.metadata.name;
-    await kubectlOk(['apply', '-f', '-'], JSON.stringify(config));
+    configName = await register();
   });
 
   after(async () => {
