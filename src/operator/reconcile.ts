@@ -405,11 +405,27 @@ function pendingCause(events: readonly KubeObject[], pvc: KubeObject): string {
     : 'no events yet; check that its PersistentVolume exists and is Available';
 }
 
-/** Compares the fields the desired spec sets (a dynamically provisioned PVC gets its volumeName from the binder). */
+/**
+ * Compares the fields the desired spec sets (a dynamically provisioned PVC gets its volumeName from
+ * the binder), as the API server stores them: it drops empty strings and false (omitempty).
+ */
 function sameSpec(current: KubeObject, desired: KubeObject, fields: string[]): boolean {
   const a = (current.spec ?? {}) as Record<string, unknown>;
   const b = (desired.spec ?? {}) as Record<string, unknown>;
-  return fields.every((f) => !(f in b) || stableJson(a[f] ?? null) === stableJson(b[f]));
+  return fields.every((f) => !(f in b) || stableJson(withoutEmpty(a[f])) === stableJson(withoutEmpty(b[f])));
+}
+
+function withoutEmpty(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutEmpty);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const y = withoutEmpty(x);
+      if (y !== undefined) out[k] = y;
+    }
+    return Object.keys(out).length > 0 ? out : undefined;
+  }
+  return v === '' || v === false || v === null ? undefined : v;
 }
 
 function sameAnnotations(current: KubeObject, desired: KubeObject): boolean {

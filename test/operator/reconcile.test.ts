@@ -221,6 +221,18 @@ describe('operator reconcile (pure)', () => {
       expect(cond(r, 'CredentialsResolved')).to.equal(undefined);
     });
 
+    it('takes PVs and PVCs as the API server stores them (empty strings and false dropped) as up to date', () => {
+      for (const local of [{ type: 'NFS', server: 'nfs.example', share: '/exports/data' }, { type: 'HOST', path: '/data/books' }]) {
+        const c = writes(reconcile(dataset({ local }), nothing, DEFAULT_CONFIG), 'create');
+        const omitEmpty = (o: KubeObject): KubeObject => JSON.parse(JSON.stringify(o, (_k, v) => (v === '' || v === false ? undefined : v)));
+        const pv = stored(omitEmpty(c.PersistentVolume), { status: { phase: 'Bound' } });
+        const pvc = stored(omitEmpty(c.PersistentVolumeClaim), { status: { phase: 'Bound' } });
+        const r = reconcile(dataset({ local }), { ...nothing, configMap: stored(c.ConfigMap), pv, pvc }, DEFAULT_CONFIG);
+        expect(r.actions, local.type).to.deep.equal([]);
+        expect(r.status?.phase, local.type).to.equal('Ready');
+      }
+    });
+
     it('maps Datashim\'s CreateNew host path type to DirectoryOrCreate', () => {
       const r = reconcile(dataset({ local: { type: 'HOST', path: '/data/books', hostPathType: 'CreateNew' } }), nothing, DEFAULT_CONFIG);
       const pv = writes(r, 'create').PersistentVolume;
