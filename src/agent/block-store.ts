@@ -29,6 +29,8 @@ interface Entry {
 export interface BlockStoreOptions {
   dir: string;
   capacityBytes: number;
+  /** Remote block fetches at once (default 8); each holds its block in memory until stored. */
+  maxFetches?: number;
   metrics: AgentMetrics;
   log: Logger;
 }
@@ -41,6 +43,8 @@ export class BlockStore {
   private readonly unlinking = new Set<Promise<void>>();
   private readonly listeners = new Set<() => void>();
   private reserved = 0;
+  private fetching = 0;
+  private readonly fetchQueue: (() => void)[] = [];
 
   private constructor(private readonly opts: BlockStoreOptions) {
     this.lru = new LRUCache<string, Entry>({
@@ -138,13 +142,34 @@ export class BlockStore {
     if (running) return running;
     this.opts.metrics.fetches.inc();
     const p = (async () => {
-      const data = await load(spec);
+      await this.fetchSlot();
+      let data: Buffer;
+      try {
+        data = await load(spec);
+      } finally {
+        this.releaseFetchSlot();
+      }
       if (data.length !== spec.length) throw new Error(`block ${id}: loaded ${data.length} bytes, expected ${spec.length}`);
       await this.store(id, spec, data).catch((err: unknown) => this.opts.log.warn({ err, id }, 'could not store block; served uncached'));
       return data;
     })().finally(() => this.inflight.delete(id));
     this.inflight.set(id, p);
     return p;
+  }
+
+  /** Waits for one of `maxFetches` remote fetches: blocks in flight are held in memory. */
+  private fetchSlot(): Promise<void> {
+    if (this.fetching < (this.opts.maxFetches ?? 8)) {
+      this.fetching++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.fetchQueue.push(resolve));
+  }
+
+  private releaseFetchSlot(): void {
+    const next = this.fetchQueue.shift();
+    if (next) next(); // the slot passes on
+    else this.fetching--;
   }
 
   /** Drops the blocks holding bytes of `bucket/key` in a version other than `etag`; returns how many. */

@@ -63,6 +63,25 @@ describe('agent block store across restarts', function () {
     }
   });
 
+  it('holds at most maxFetches remote fetches at once, and each block is fetched once', async () => {
+    const store = await BlockStore.open({ dir, capacityBytes: 10 * MiB, maxFetches: 3, metrics: agentMetrics(), log: silent });
+    let running = 0;
+    let peak = 0;
+    const loads: number[] = [];
+    const load = async (s: { parts: { offset: number }[] }) => {
+      peak = Math.max(peak, ++running);
+      loads.push(s.parts[0].offset);
+      await new Promise((r) => setTimeout(r, 10));
+      running--;
+      return Buffer.alloc(1000, s.parts[0].offset % 251);
+    };
+    const specs = Array.from({ length: 12 }, (_, i) => ({ bucket: BUCKET, parts: [{ key: KEY, etag: '"e"', offset: i * 1000, length: 1000 }], length: 1000 }));
+    const got = await Promise.all([...specs, ...specs].map((s) => store.fetch(s, load)));
+    expect(peak).to.equal(3);
+    expect(loads.sort((a, b) => a - b)).to.deep.equal(specs.map((s) => s.parts[0].offset));
+    got.forEach((b, i) => expect(b[0]).to.equal(specs[i % 12].parts[0].offset % 251));
+  });
+
   it('keeps the most recently used blocks when it restarts with a smaller capacity', async () => {
     const store = await BlockStore.open({ dir, capacityBytes: 10 * MiB, metrics: agentMetrics(), log: silent });
     const specs = [0, 1, 2].map((i) => ({ bucket: BUCKET, parts: [{ key: KEY, etag: '"e"', offset: i * MiB, length: MiB }], length: MiB }));
