@@ -47,13 +47,18 @@ export interface Mutation {
 export const DATASETS_ANNOTATION = 'locus.dev/datasets';
 const DEFAULT_SCHEDULER = 'default-scheduler';
 
-/** Names to look up before calling `mutatePod`: every Dataset label plus every PVC claim. */
-export function namesToLookUp(pod: Pod, namespace: string): string[] {
-  const names = new Set(datasetRefsFromPod(pod, { namespace }).refs.map((r) => r.name));
+/**
+ * Names to look up before calling `mutatePod`: the Datasets the labels name, and the other PVC
+ * claims (any of which may be a Dataset's PVC that the pod mounts itself).
+ */
+export function namesToLookUp(pod: Pod, namespace: string): { labelled: string[]; claims: string[] } {
+  const labelled = datasetRefsFromPod(pod, { namespace }).refs.map((r) => r.name);
+  const claims = new Set<string>();
   for (const v of pod.spec?.volumes ?? []) {
-    if (v.persistentVolumeClaim?.claimName) names.add(v.persistentVolumeClaim.claimName);
+    const claim = v.persistentVolumeClaim?.claimName;
+    if (claim && !labelled.includes(claim)) claims.add(claim);
   }
-  return [...names];
+  return { labelled, claims: [...claims] };
 }
 
 /**

@@ -33,12 +33,12 @@ export async function review(req: AdmissionRequest, deps: ReviewDeps, budgetMs: 
   }
   const pod = parsed.data;
   const namespace = req.namespace || pod.metadata?.namespace || 'default';
-  const labelled = new Set(namesToLookUp({ metadata: pod.metadata }, namespace));
+  const { labelled, claims } = namesToLookUp(pod, namespace);
 
   const found = new Map<string, FoundDataset>();
   const warnings: string[] = [];
   const failures: string[] = [];
-  await withDeadline(budgetMs, Promise.all(namesToLookUp(pod, namespace).map(async (name) => {
+  await withDeadline(budgetMs, Promise.all([...labelled, ...claims].map(async (name) => {
     try {
       const ds = await deps.lookup.find(namespace, name);
       if (ds) found.set(name, ds);
@@ -46,7 +46,7 @@ export async function review(req: AdmissionRequest, deps: ReviewDeps, budgetMs: 
       deps.metrics.lookupErrors.inc();
       deps.log.warn({ err, namespace, dataset: name }, 'Dataset lookup failed');
       // A PVC that might be a Dataset only decides the scheduler; a labelled Dataset decides the pod.
-      if (labelled.has(name)) failures.push(`could not read Dataset "${name}" in namespace "${namespace}": ${(err as Error).message}`);
+      if (labelled.includes(name)) failures.push(`could not read Dataset "${name}" in namespace "${namespace}": ${(err as Error).message}`);
       else warnings.push(`could not check whether PVC "${name}" belongs to a Dataset; scheduler left unchanged for it`);
     }
   }))).catch((err: unknown) => {
