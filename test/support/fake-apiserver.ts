@@ -11,7 +11,9 @@
  *
  * Resources: nodes, pods (+ pods/binding), secrets, configmaps, persistentvolumeclaims,
  * persistentvolumes, events, namespaces (core v1); datasets (namespaced) and nodecaches (cluster)
- * in locus.dev/v1alpha1; more with register(ResourceType) or registerCrd(crdObject).
+ * in locus.dev/v1alpha1; more with register(ResourceType) or registerCrd(crdObject). loadCrds('crds')
+ * (or registerCrd with a schema) makes custom resources behave as their CRD says: unknown fields
+ * pruned silently, then validated (type, required, enum, bounds, pattern, anyOf/oneOf/allOf/not) → 422.
  * Discovery: /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v>, /version, /healthz.
  *
  * Semantics, as the real server:
@@ -49,25 +51,32 @@
  * - labelSelector: `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`.
  *   fieldSelector: `=`/`==`/`!=` on metadata.name, metadata.namespace and the fields the real
  *   server indexes for core types (e.g. pods spec.nodeName, status.phase); others → 400.
+ * - validation a real server applies to Locus's writes: label keys/values, string-only labels,
+ *   annotations and ConfigMap data (400), Secret data must be base64 (400) and stringData is folded
+ *   into data, Secret type immutable, Event namespace must match involvedObject.namespace (or be
+ *   `default` for cluster-scoped objects), PVC spec immutable except resources.requests and a first
+ *   volumeName (422), namespace names are DNS labels.
  * - optional bearer token check (401).
- * Not modelled: namespaces need not exist unless requireNamespaces is set; no admission,
- * no schema validation, no managedFields, no pagination (limit is ignored; all items returned).
+ * Not modelled: namespaces need not exist unless requireNamespaces is set; no admission; custom
+ * resources are schema-checked only after loadCrds/registerCrd; no defaulting; no managedFields, no field ownership conflicts
+ * in apply, no pagination (limit is ignored; all items returned), no graceful pod deletion.
  *
  * Test hooks: closeWatches(), failNext(n, {code?, delayMs?, reason?, message?, verb?, resource?}), compact(),
  * bookmark(), objects(plural, ns?), object(plural, name, ns?), put(obj), delete(plural, name, ns?),
  * setGarbageCollection(on), goOffline()/goOnline() (same port, state kept), requests (log),
  * openWatchCount(), resourceVersion().
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
+import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../src/kube/object.js';
 import { ALL_RESOURCES, type ResourceType } from '../../src/kube/resources.js';
 import { type Injection, type RequestRecord, Router } from './fake-apiserver/router.js';
+import type { Schema } from './fake-apiserver/schema.js';
 import { Store } from './fake-apiserver/store.js';
 
 export type { Injection, RequestRecord } from './fake-apiserver/router.js';
@@ -154,7 +163,10 @@ export class FakeApiServer {
     this.store.register(res);
   }
 
-  /** Registers the resource a CustomResourceDefinition object (e.g. parsed from crds/*.yaml) declares. */
+  /**
+   * Registers the resource a CustomResourceDefinition object declares; with an openAPIV3Schema,
+   * writes are pruned and validated by it as a real server does.
+   */
   registerCrd(crd: unknown): ResourceType {
     const spec = (crd as { spec?: CrdSpec }).spec;
     const version = spec?.versions?.find((v) => v.storage) ?? spec?.versions?.[0];
@@ -166,7 +178,16 @@ export class FakeApiServer {
       namespaced: spec.scope !== 'Cluster', statusSubresource: version.subresources?.status !== undefined,
     };
     this.register(res);
+    if (version.schema?.openAPIV3Schema) this.store.setSchema(res, version.schema.openAPIV3Schema);
     return res;
+  }
+
+  /** registerCrd() for every CustomResourceDefinition in the YAML files of `dir` (e.g. the repo's crds/). */
+  loadCrds(dir: string): ResourceType[] {
+    return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()
+      .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as { kind?: string }))
+      .filter((doc) => doc?.kind === 'CustomResourceDefinition')
+      .map((doc) => this.registerCrd(doc));
   }
 
   /** Copies of the stored objects of a resource (`plural`, `plural.group` or a ResourceType), sorted by namespace/name. */
@@ -263,5 +284,5 @@ interface CrdSpec {
   group?: string;
   scope?: string;
   names?: { plural?: string; kind?: string };
-  versions?: { name?: string; storage?: boolean; subresources?: { status?: object } }[];
+  versions?: { name?: string; storage?: boolean; subresources?: { status?: object }; schema?: { openAPIV3Schema?: Schema } }[];
 }

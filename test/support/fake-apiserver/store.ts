@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { KubeObject, OwnerReference } from '../../../src/kube/object.js';
 import { apiVersionOf, type ResourceType } from '../../../src/kube/resources.js';
+import { prune, type Schema, violations } from './schema.js';
 import type { Selector } from './selectors.js';
 import { validate } from './validation.js';
 import { StatusError } from './status.js';
@@ -46,6 +47,7 @@ export class Store {
   /** Watches from a resourceVersion below this get 410: their events are gone. */
   private compactedRv = 0;
   private readonly watchers = new Set<Watcher>();
+  private readonly schemas = new Map<string, Schema>();
   gc = true;
   /** Refuse objects in namespaces that do not exist, as the real server does. */
   requireNamespaces = false;
@@ -56,6 +58,11 @@ export class Store {
     private readonly now: () => Date,
   ) {
     for (const res of resources) this.register(res);
+  }
+
+  /** Prunes and validates custom resources of `res` by this structural schema from now on. */
+  setSchema(res: ResourceType, schema: Schema): void {
+    this.schemas.set(resId(res), schema);
   }
 
   register(res: ResourceType): void {
@@ -131,6 +138,7 @@ export class Store {
       const initial = INITIAL_STATUS[res.kind];
       if (initial) obj.status = { ...initial };
     }
+    this.conform(res, obj);
     if (dryRun) return obj;
     meta.resourceVersion = String(++this.rv);
     this.bucket(res).set(keyOf(meta.namespace, meta.name), obj);
@@ -261,6 +269,7 @@ export class Store {
       next = jsonClone(current);
       if (proposed.status === undefined) delete next.status;
       else next.status = jsonClone(proposed.status);
+      this.conform(res, next);
     } else {
       next = jsonClone(typed(res, proposed));
       next.metadata = { ...next.metadata };
@@ -273,6 +282,7 @@ export class Store {
         else next.status = jsonClone(current.status);
       }
       validate(res, next, current);
+      this.conform(res, next);
       if (current.metadata.deletionTimestamp) {
         const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
         if (added.length) throw this.invalid(res, name, 'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted');
@@ -283,6 +293,17 @@ export class Store {
     }
     next.metadata.resourceVersion = current.metadata.resourceVersion;
     return this.commitUpdate(res, current, next);
+  }
+
+  /** Applies the resource's CRD schema, if it has one: prunes unknown fields in place, then validates. */
+  private conform(res: ResourceType, obj: KubeObject): void {
+    const schema = this.schemas.get(resId(res));
+    if (!schema) return;
+    const pruned = prune(obj, schema) as KubeObject;
+    for (const key of Object.keys(obj)) delete obj[key];
+    Object.assign(obj, pruned);
+    const errors = violations(obj, schema);
+    if (errors.length) throw this.invalid(res, obj.metadata.name ?? '', errors.join(', '));
   }
 
   /** Stores a changed object (a write that changes nothing is not an event), removing it once finalized. */
