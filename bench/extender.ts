@@ -1,0 +1,196 @@
+// npm run bench:extender — the extender's cost per scheduling request against the floor of merely
+// decoding and encoding the same bodies, in-process and over real loopback HTTP (autocannon).
+//
+// Clusters of 100, 1,000 and 5,000 nodes in 10 zones / 2 regions, 20 Datasets of 1,000 blocks, every
+// node caching a random share of a few of them; the pod reads 3 Datasets. For each size and mode
+// (names only: nodeCacheCapable true; full Node objects: false) it prints JSON lines:
+//   {"kind":"in-process",…}  p50/p99 of the handler (JSON.parse → read → core → JSON.stringify) per
+//                             verb and per filter+prioritize pair, the same for the bare parse+stringify
+//                             of the same request and response bodies, and the ratio;
+//   {"kind":"loopback",…}     autocannon against a server in a child process (one core), per verb,
+//                             and the filter+prioritize pairs per second that makes.
+// Targets: pair p99 ≤ 3× bare at 5,000 nodes names-only; ≥ 2,000 pairs/s at 1,000 nodes over loopback.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { encodeBlockSet } from '../src/core/blockset.js';
+import { readExtenderArgs } from '../src/extender/wire.js';
+import { createExtender, startExtender } from '../src/extender/server.js';
+import { MemorySource } from '../src/inventory/memory-source.js';
+
+const SIZES = [100, 1_000, 5_000];
+const DATASETS = 20;
+const BLOCKS = 1_000;
+const MiB = 1 << 20;
+const self = fileURLToPath(import.meta.url);
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../test/fixtures/kube-scheduler/${name}`, import.meta.url), 'utf8'));
+
+/** Deterministic PRNG (mulberry32): the server process and the client build the same cluster. */
+function rng(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const nodeName = (i: number) => `node-${String(i).padStart(5, '0')}`;
+
+function cluster(n: number) {
+  const random = rng(n);
+  const nodes = Array.from({ length: n }, (_, i) => ({
+    metadata: { name: nodeName(i), labels: { 'topology.kubernetes.io/zone': `zone-${i % 10}`, 'topology.kubernetes.io/region': `region-${i % 2}` } },
+  }));
+  const datasets = Array.from({ length: DATASETS }, (_, d) => ({
+    metadata: { name: `ds-${d}`, namespace: 'default' },
+    status: { catalog: { objectCount: 100, totalBytes: BLOCKS * MiB, blockSize: MiB, blockCount: BLOCKS, version: 'v1', refreshedAt: '2026-11-26T00:00:00Z' } },
+  }));
+  const caches = nodes.map(({ metadata: { name } }) => {
+    const entries = [];
+    for (let d = 0; d < DATASETS; d++) {
+      if (random() > 0.25) continue;
+      const start = Math.floor(random() * BLOCKS);
+      const length = Math.floor(random() * (BLOCKS - start));
+      const blocks = Array.from({ length }, (_, i) => start + i).filter(() => random() > 0.1);
+      entries.push({ namespace: 'default', name: `ds-${d}`, blockSize: MiB, catalogVersion: 'v1', bytes: blocks.length * MiB, blockCount: BLOCKS, blocks: encodeBlockSet(blocks, BLOCKS) });
+    }
+    return { metadata: { name }, spec: { nodeName: name }, status: { epoch: 'e', seq: 1, datasets: entries } };
+  });
+  return { nodes, datasets, caches };
+}
+
+/** The captured request, its pod reading 3 Datasets (labels only, as Datashim pods do), `n` candidate nodes. */
+function requests(n: number, full: boolean) {
+  const pod = fixture('filter-nodecachecapable-true.json').Pod;
+  pod.metadata.labels = { app: 'bench', 'dataset.0.id': 'ds-1', 'dataset.1.id': 'ds-2', 'dataset.2.id': 'ds-3' };
+  const names = Array.from({ length: n }, (_, i) => nodeName(i));
+  const template = fixture('filter-nodecachecapable-false.json').Nodes.items[0];
+  const args = full
+    ? { Pod: pod, Nodes: { metadata: {}, items: names.map((name) => ({ ...template, metadata: { ...template.metadata, name, labels: { ...template.metadata.labels, 'kubernetes.io/hostname': name } } })) }, NodeNames: null }
+    : { Pod: pod, Nodes: null, NodeNames: names };
+  return JSON.stringify(args);
+}
+
+const quantile = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+async function inProcess(n: number, full: boolean, objects: ReturnType<typeof cluster>) {
+  const ext = createExtender({ source: new MemorySource(objects), ttlMs: 3_600_000 });
+  await ext.start();
+  const filterBody = requests(n, full);
+  // prioritize gets the nodes filter kept, as the scheduler sends them
+  const filterAnswer = ext.decisions.filter(readExtenderArgs(JSON.parse(filterBody))).answer;
+  const kept = JSON.parse(filterBody);
+  if (full) kept.Nodes = filterAnswer.Nodes;
+  else kept.NodeNames = filterAnswer.NodeNames;
+  const prioritizeBody = JSON.stringify(kept);
+  const handler = {
+    filter: (body: string) => JSON.stringify(ext.decisions.filter(readExtenderArgs(JSON.parse(body))).answer),
+    prioritize: (body: string) => JSON.stringify(ext.decisions.prioritize(readExtenderArgs(JSON.parse(body))).answer),
+  };
+  const answers = { filter: handler.filter(filterBody), prioritize: handler.prioritize(prioritizeBody) };
+  const bodies = { filter: filterBody, prioritize: prioritizeBody };
+  const parsedAnswers = { filter: JSON.parse(answers.filter) as unknown, prioritize: JSON.parse(answers.prioritize) as unknown };
+  // Enough samples for a p99, bounded in time: fewer for the ~20 MB full-Node bodies.
+  const iterations = Math.max(30, Math.min(2_000, Math.floor(400_000 / n), Math.floor(60e6 / filterBody.length)));
+  const times: Record<string, number[]> = { filter: [], prioritize: [], pair: [], bareFilter: [], barePrioritize: [], barePair: [] };
+  for (let i = 0; i < iterations + 20; i++) {
+    // Alternate handler and bare runs so both see the same machine conditions.
+    let t = performance.now();
+    handler.filter(bodies.filter);
+    const f = performance.now() - t;
+    t = performance.now();
+    handler.prioritize(bodies.prioritize);
+    const p = performance.now() - t;
+    t = performance.now();
+    JSON.parse(bodies.filter);
+    JSON.stringify(parsedAnswers.filter);
+    const bf = performance.now() - t;
+    t = performance.now();
+    JSON.parse(bodies.prioritize);
+    JSON.stringify(parsedAnswers.prioritize);
+    const bp = performance.now() - t;
+    if (i < 20) continue; // warm-up
+    times.filter.push(f);
+    times.prioritize.push(p);
+    times.pair.push(f + p);
+    times.bareFilter.push(bf);
+    times.barePrioritize.push(bp);
+    times.barePair.push(bf + bp);
+  }
+  await ext.close();
+  let pairRatio = 0;
+  for (const verb of ['filter', 'prioritize', 'pair']) {
+    const bare = times[`bare${verb[0].toUpperCase()}${verb.slice(1)}`];
+    console.log(JSON.stringify({
+      bench: 'extender', kind: 'in-process', nodes: n, mode: full ? 'full-nodes' : 'names', verb, iterations,
+      requestBytes: verb === 'prioritize' ? bodies.prioritize.length : bodies.filter.length,
+      p50Ms: round(quantile(times[verb], 0.5)), p99Ms: round(quantile(times[verb], 0.99)),
+      bareP50Ms: round(quantile(bare, 0.5)), bareP99Ms: round(quantile(bare, 0.99)),
+      ratioP99: round(quantile(times[verb], 0.99) / quantile(bare, 0.99)),
+    }));
+    if (verb === 'pair') pairRatio = quantile(times[verb], 0.99) / quantile(bare, 0.99);
+  }
+  return { bodies, pairRatio };
+}
+
+/** The server side of the loopback run, in its own process (one core for the extender). */
+async function serve(n: number) {
+  const ext = await startExtender({ port: 0, source: new MemorySource(cluster(n)), ttlMs: 3_600_000 });
+  await ext.synced;
+  process.stdout.write(`${ext.url}\n`);
+  process.once('SIGTERM', () => void ext.close().then(() => process.exit(0)));
+}
+
+async function loopback(n: number, full: boolean, bodies: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', self, 'serve', String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = await once(child.stdout!, 'data');
+  const url = String(line).trim();
+  const rps: Record<string, number> = {};
+  try {
+    for (const verb of ['filter', 'prioritize']) {
+      const result = await autocannon({
+        url: `${url}/scheduler/${verb}`, method: 'POST', body: bodies[verb], headers: { 'content-type': 'application/json' },
+        connections: 4, duration: 3,
+      });
+      rps[verb] = result.requests.average;
+      console.log(JSON.stringify({
+        bench: 'extender', kind: 'loopback', nodes: n, mode: full ? 'full-nodes' : 'names', verb,
+        requests: result.requests.total, non2xx: result.non2xx, errors: result.errors,
+        rps: Math.round(result.requests.average), p50Ms: result.latency.p50, p99Ms: result.latency.p99,
+      }));
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+  const pairs = 1 / (1 / rps.filter + 1 / rps.prioritize);
+  console.log(JSON.stringify({ bench: 'extender', kind: 'loopback-pairs', nodes: n, mode: full ? 'full-nodes' : 'names', pairsPerSec: Math.round(pairs) }));
+  return pairs;
+}
+
+async function main() {
+  if (process.argv[2] === 'serve') return serve(Number(process.argv[3]));
+  // `--sizes 100,1000` runs a subset.
+  const at = process.argv.indexOf('--sizes');
+  const sizes = at > 0 ? process.argv[at + 1].split(',').map(Number) : SIZES;
+  const targets: Record<string, unknown> = { bench: 'extender', kind: 'targets' };
+  for (const n of sizes) {
+    const objects = cluster(n);
+    for (const full of [false, true]) {
+      const { bodies, pairRatio } = await inProcess(n, full, objects);
+      const pairs = await loopback(n, full, bodies);
+      if (n === 5_000 && !full) Object.assign(targets, { pairRatioP99At5000Names: round(pairRatio), ratioTarget: 3, ratioMet: pairRatio <= 3 });
+      if (n === 1_000 && !full) Object.assign(targets, { pairsPerSecAt1000Names: Math.round(pairs), pairsTarget: 2_000, pairsMet: pairs >= 2_000 });
+    }
+  }
+  console.log(JSON.stringify(targets));
+}
+
+await main();
