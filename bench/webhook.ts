@@ -19,7 +19,7 @@ const line = (o: object) => process.stdout.write(JSON.stringify({ ...base, ...o 
 
 const captured = JSON.parse(readFileSync('test/fixtures/admission/pod-create-dataset-labels.json', 'utf8'));
 const NAMES = ['imagenet', 'books', 'logs', 'weights', 'features'];
-const dataset = (name: string): FoundDataset => ({ name, credentials: true, readOnly: false, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
+const dataset = (name: string): FoundDataset => ({ name, credentials: true, readOnly: false, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'], deleting: false });
 
 /** The captured pod, with five Datasets used both ways and four containers. */
 function largeReview() {

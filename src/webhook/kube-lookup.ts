@@ -48,5 +48,6 @@ export function foundDataset(ds: Dataset): FoundDataset {
     readOnly: 'readonly' in storage && storage.readonly,
     volume: storage.kind !== 'archive',
     configKeys: Object.keys((configMap.data ?? {}) as Record<string, string>),
+    deleting: Boolean(ds.metadata.deletionTimestamp),
   };
 }

@@ -17,6 +17,8 @@ export interface FoundDataset {
   volume: boolean;
   /** Keys of its ConfigMap, which depend on the type (endpoint/bucket/… for object stores, server/share for NFS). */
   configKeys: readonly string[];
+  /** Marked for deletion: its PVC, ConfigMap and Secret are about to go. */
+  deleting: boolean;
 }
 
 export interface MutateOptions {
@@ -181,6 +183,13 @@ function resolve(pod: Pod, namespace: string, found: ReadonlyMap<string, FoundDa
       all.push({
         field,
         message: `label "${field}" names Dataset "${ref.name}", which does not exist in namespace "${namespace}"; create it there (kubectl get datasets -n ${namespace}) or correct the label`,
+      });
+      continue;
+    }
+    if (ds.deleting) {
+      all.push({
+        field,
+        message: `label "${field}" names Dataset "${ds.name}", which is being deleted from namespace "${namespace}"; wait for it to go and create it again, or correct the label`,
       });
       continue;
     }

@@ -51,12 +51,14 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
   it('reads Datasets of the pod\'s namespace: credentials for object stores, read-only flag', async () => {
     const lookup = kubeDatasetLookup(createKubeClient(api.kubeconfig()));
     expect(await lookup.find(NS, 'imagenet')).to.deep.equal({
-      name: 'imagenet', credentials: true, readOnly: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'],
+      name: 'imagenet', credentials: true, readOnly: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'], deleting: false,
     });
-    expect(await lookup.find(NS, 'share')).to.deep.equal({ name: 'share', credentials: false, readOnly: false, volume: true, configKeys: ['server', 'share'] });
+    expect(await lookup.find(NS, 'share')).to.deep.equal({ name: 'share', credentials: false, readOnly: false, volume: true, configKeys: ['server', 'share'], deleting: false });
     expect(await lookup.find(NS, 'weights')).to.deep.include({ credentials: false, volume: false, configKeys: ['url', 'format', 'extract'] });
     api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'books' }, spec: { remote: { type: 'CatalogEntry', table: 'default/books' } } });
     expect(await lookup.find(NS, 'books')).to.deep.include({ credentials: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
+    api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'going', deletionTimestamp: '2026-11-26T05:00:00Z', finalizers: ['locus.dev/cleanup'] }, spec: { local: { type: 'S3', bucket: 'going' } } });
+    expect(await lookup.find(NS, 'going')).to.deep.include({ deleting: true });
     expect(await lookup.find(NS, 'secret-data')).to.equal(undefined);
   });
 

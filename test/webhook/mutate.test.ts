@@ -252,6 +252,13 @@ describe('webhook mutatePod', () => {
         text: /Dataset "imagenet", which does not exist in namespace "ml"; create it there .* or correct the label/,
       },
       {
+        name: 'a Dataset being deleted',
+        labels: { 'dataset.0.id': 'imagenet' },
+        found: found(dataset('imagenet', { deleting: true })),
+        field: 'dataset.0.id',
+        text: /Dataset "imagenet", which is being deleted from namespace "ml"; wait for it to go and create it again, or correct the label/,
+      },
+      {
         name: 'a misspelt label key',
         labels: { 'dataset.O.id': 'imagenet' },
         found: found(dataset('imagenet')),
@@ -372,7 +379,7 @@ describe('webhook mutatePod', () => {
     }));
     const foundArb = fc.subarray(['alpha', 'beta', 'gamma', 'delta', '9lives']).chain((names) =>
       fc.tuple(...names.map((n) => fc.record({
-        name: fc.constant(n), credentials: fc.boolean(), readOnly: fc.boolean(), volume: fc.boolean(),
+        name: fc.constant(n), credentials: fc.boolean(), readOnly: fc.boolean(), volume: fc.boolean(), deleting: fc.boolean(),
         configKeys: fc.constantFrom(['endpoint', 'bucket', 'region', 'prefix'], ['server', 'share'], ['url', 'format', 'extract']),
       }))));
 

@@ -7,7 +7,7 @@ import type { DatasetLookup } from '../../src/webhook/review.js';
 export const NS = 'ml';
 
 export function dataset(name: string, extra: Partial<FoundDataset> = {}): FoundDataset {
-  return { name, credentials: true, readOnly: false, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'], ...extra };
+  return { name, credentials: true, readOnly: false, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'], deleting: false, ...extra };
 }
 
 export const found = (...ds: FoundDataset[]): Map<string, FoundDataset> => new Map(ds.map((d) => [d.name, d]));
