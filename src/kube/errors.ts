@@ -60,6 +60,3 @@ function defaultReason(code: number): string {
     default: return 'Unknown';
   }
 }
-
-export const isNotFound = (err: unknown): err is NotFoundError => err instanceof NotFoundError;
-export const isConflict = (err: unknown): err is ConflictError => err instanceof ConflictError;

@@ -3,7 +3,6 @@ import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { AlreadyExistsError, ApiError, ConflictError } from '../../src/kube/errors.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { CONFIG_MAPS, DATASETS, EVENTS, NODE_CACHES, NODES, PODS, SECRETS } from '../../src/kube/resources.js';
-import { retryOnConflict } from '../../src/kube/retry.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 
 const dataset = (name: string, extra: Partial<KubeObject> = {}): KubeObject => ({
@@ -161,19 +160,5 @@ describe('kube/client against the fake API server', () => {
     const err = await client.create(DATASETS, { metadata: { name: 'x' } }).catch((e: unknown) => e);
     expect((err as Error).message).to.match(/metadata.namespace is required/);
     expect(api.requests.length).to.equal(before);
-  });
-
-  it('retryOnConflict re-reads and re-applies until the write lands', async () => {
-    const ds = await client.create(DATASETS, dataset('ds1'));
-    let attempts = 0;
-    const result = await retryOnConflict(async () => {
-      attempts++;
-      const current = (await client.get(DATASETS, ds.metadata))!;
-      // Another writer sneaks in before our first write.
-      if (attempts === 1) await client.mergePatch(DATASETS, ds.metadata, { metadata: { labels: { other: 'writer' } } });
-      return client.replace(DATASETS, { ...current, metadata: { ...current.metadata, annotations: { mine: 'yes' } } });
-    });
-    expect(attempts).to.equal(2);
-    expect(result.metadata).to.deep.include({ labels: { other: 'writer' }, annotations: { mine: 'yes' } });
   });
 });
