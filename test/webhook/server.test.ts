@@ -1,8 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
 import { X509Certificate } from 'node:crypto';
+import { issueServingCert } from '../../src/certs/issue.js';
 import { startWebhook, type RunningWebhook } from '../../src/webhook/server.js';
 import type { DatasetLookup } from '../../src/webhook/review.js';
 import { eventually } from '../support/eventually.js';
@@ -131,6 +134,28 @@ describe('webhook over HTTPS', () => {
     await eventually(async () => expect(await webhook.metrics.registry.getSingleMetricAsString('locus_webhook_certificate_reloads_total')).to.match(/outcome="error"}/), { timeoutMs: 3000 });
     expect((await call(healthz, certs.ca.cert)).peer.serialNumber).to.equal(nextSerial);
     expect(logs.lines().some((l) => String(l.msg).includes('do not form a valid pair'))).to.equal(true);
+  });
+
+  it('follows a mounted Secret\'s update, which swaps a symlink rather than writing the files', async () => {
+    // The kubelet's layout: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>/, replaced by renaming a new ..data link.
+    const dir = mkdtempSync(join(tmpdir(), 'locus-secret-'));
+    const version = async (name: string, pem: { cert: string; key: string }) => {
+      mkdirSync(join(dir, name));
+      writeFileSync(join(dir, name, 'tls.crt'), pem.cert);
+      writeFileSync(join(dir, name, 'tls.key'), pem.key);
+      symlinkSync(name, join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    };
+    await version('..v1', { cert: readFileSync(certs.certFile, 'utf8'), key: readFileSync(certs.keyFile, 'utf8') });
+    symlinkSync('..data/tls.crt', join(dir, 'tls.crt'));
+    symlinkSync('..data/tls.key', join(dir, 'tls.key'));
+    certs = { ...certs, certFile: join(dir, 'tls.crt'), keyFile: join(dir, 'tls.key') };
+    await start();
+    const healthz = webhook.url.replace('/mutate-pods', '/healthz');
+    const next = await issueServingCert(certs.ca, { dns: ['localhost'], ips: ['127.0.0.1'], days: 5 });
+    await version('..v2', next);
+    const serial = new X509Certificate(next.cert).serialNumber;
+    await eventually(async () => expect((await call(healthz, certs.ca.cert)).peer.serialNumber).to.equal(serial), { timeoutMs: 3000 });
   });
 
   it('warns when the certificate expires within the warning window, and exports the time left', async () => {
