@@ -62,7 +62,7 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
           expect(got.equals(OBJECTS[key].subarray(start, end + 1)), `${key} bytes=${start}-${end}`).to.equal(true);
         },
       ),
-      { numRuns: 60, seed: 7 },
+      { numRuns: 40, seed: 7 },
     );
     for (const key of KEYS) expect((await getBytes(client, BUCKET, key)).equals(OBJECTS[key]), key).to.equal(true);
   });
@@ -125,7 +125,7 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
         expect(agent.store.usedBytes).to.be.at.most(capacity);
         expect(await dirBytes(dir)).to.be.at.most(capacity);
       }),
-      { numRuns: 30, seed: 11 },
+      { numRuns: 20, seed: 11 },
     );
     expect((await agent.metrics.evictions.get()).values[0].value).to.be.greaterThan(0);
   });
