@@ -44,6 +44,14 @@ describe('certs setCaBundle', () => {
     expect(out).to.contain('# the webhook').and.to.contain('# first');
   });
 
+  it('fills the repo\'s deploy/webhook configuration, keeping its comments', () => {
+    const text = readFileSync('deploy/webhook/mutatingwebhookconfiguration.yaml', 'utf8');
+    const { text: out } = setCaBundle(text, PEM);
+    expect(parse(out).webhooks[0].clientConfig).to.deep.include({ caBundle: b64 });
+    expect(out.split('\n').filter((l) => l.trimStart().startsWith('#'))).to.deep.equal(text.split('\n').filter((l) => l.trimStart().startsWith('#')));
+    expect(setCaBundle(out, PEM).text, 'idempotent').to.equal(out);
+  });
+
   it('names the file to pass when there is no webhook configuration', () => {
     expect(() => setCaBundle('apiVersion: v1\nkind: Service\nmetadata: {name: s}\n', PEM)).to.throw(/pass deploy\/webhook\/mutatingwebhookconfiguration.yaml/);
   });
