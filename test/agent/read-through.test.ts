@@ -65,6 +65,7 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
       { numRuns: 40, seed: 7 },
     );
     for (const key of KEYS) expect((await getBytes(client, BUCKET, key)).equals(OBJECTS[key]), key).to.equal(true);
+    expect(await getBytes(client, BUCKET, 'train/part-002')).to.have.length(0);
   });
 
   it('serves a second read from disk without asking the remote', async () => {
