@@ -128,7 +128,7 @@ export const UsageStatus = z.object({
 });
 export type UsageStatus = z.infer<typeof UsageStatus>;
 
-export const PHASES = ['Pending', 'Ready', 'Failed', 'Terminating'] as const;
+export const PHASES = ['Pending', 'Ready', 'Failed'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export const DatasetStatus = z.object({
