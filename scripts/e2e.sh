@@ -9,7 +9,7 @@
 #   LOCUS_K8S_SCRIPTS   the shared control-plane scripts   (default ../shared/k8s)
 #   LOCUS_E2E_BIN       binaries from build.sh               (default .k8s-bin)
 #   LOCUS_E2E_STATE     certs, etcd data, logs, pid files    (default .k8s-state/e2e)
-#   LOCUS_E2E_PORT_BASE ports BASE+0..9 on 127.0.0.1         (default 26400)
+#   LOCUS_E2E_PORT_BASE ports BASE+0..7 on 127.0.0.1         (default 26400)
 #   LOCUS_E2E_TIMEOUT   seconds the mocha run may take       (default 600)
 #   LOCUS_E2E_KEEP=1    leave etcd data and logs after a successful run
 # K8S_* variables from the caller's shell are deliberately ignored, so that a
@@ -30,7 +30,8 @@ export K8S_SCHED_PORT=$((BASE + 3))
 export LOCUS_E2E_LOCUS_SCHED_PORT=$((BASE + 4)) LOCUS_E2E_EXTENDER_PORT=$((BASE + 5))
 export LOCUS_E2E_WEBHOOK_PORT=$((BASE + 6)) LOCUS_E2E_METRICS_PORT=$((BASE + 7))
 export K8S_NODES="node-a node-b node-c"
-export K8S_SEED_NAMESPACES="default ml e2e-placement e2e-crds e2e-webhook e2e-plain e2e-operator e2e-informers"
+# namespaces whose pods need the default ServiceAccount (scenarios without pods make their own)
+export K8S_SEED_NAMESPACES="default ml e2e-placement e2e-webhook e2e-plain"
 unset K8S_SCHEDULER_CONFIG KUBECONFIG
 
 [ -x "$LOCUS_K8S_SCRIPTS/up.sh" ] || { echo "e2e.sh: no control-plane scripts at $LOCUS_K8S_SCRIPTS (set LOCUS_K8S_SCRIPTS)" >&2; exit 2; }
@@ -43,6 +44,11 @@ log "control plane binaries in $K8S_BIN"
 flock "$K8S_BIN/.e2e-build.lock" "$LOCUS_K8S_SCRIPTS/build.sh"
 
 # ---------------------------------------------------------------- up
+# one run per state dir (and so per set of ports) at a time; long-lived children
+# are started with fd 9 closed so that none of them can outlive the run holding it
+mkdir -p "$(dirname "$K8S_STATE")"
+exec 9>"$K8S_STATE.lock"
+flock -n 9 || { echo "e2e.sh: another run holds $K8S_STATE.lock" >&2; exit 2; }
 # leftovers of an aborted run in this state dir: down.sh stops only processes
 # recorded in its pid files, then the etcd data goes so every run starts empty
 "$LOCUS_K8S_SCRIPTS/down.sh" --wipe 2>/dev/null || true
@@ -63,13 +69,13 @@ trap teardown EXIT
 trap 'exit 130' INT TERM
 
 log "starting etcd, kube-apiserver and kube-scheduler (state in $K8S_STATE)"
-"$LOCUS_K8S_SCRIPTS/up.sh" >/dev/null
+"$LOCUS_K8S_SCRIPTS/up.sh" >/dev/null 9>&-
 "$LOCUS_K8S_SCRIPTS/seed.sh" 2>&1 | sed 's/^/  /' >&2
 log "control plane ready"
 
 # ---------------------------------------------------------------- suite
 T1=$(date +%s)
 rc=0
-timeout -k 15 "${LOCUS_E2E_TIMEOUT:-600}" "$ROOT/node_modules/.bin/mocha" --config test/e2e/.mocharc.json "$@" || rc=$?
+timeout -k 15 "${LOCUS_E2E_TIMEOUT:-600}" "$ROOT/node_modules/.bin/mocha" --config test/e2e/.mocharc.json "$@" 9>&- || rc=$?
 log "suite finished in $(($(date +%s) - T1))s (exit $rc)"
 exit "$rc"

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ApiError, create, get, type Obj } from './support/api.js';
+import { ApiError, create, ensureNamespace, get, type Obj } from './support/api.js';
 import { CRD_NAMES, established } from './support/crds.js';
 import { cluster } from './support/env.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
@@ -36,6 +36,8 @@ const dataset = (name: string, local: Record<string, unknown>) =>
   ({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name, namespace: ns }, spec: { local } });
 
 describe('scenario 3: CRDs on the real apiserver', () => {
+  before(() => ensureNamespace(ns));
+
   after(async () => {
     await kubectl(['delete', 'datasets', '--all', '--all-namespaces', '--wait=false']);
     await kubectl(['delete', 'pods', '--all', '-n', 'ml', '--grace-period=0', '--force']);

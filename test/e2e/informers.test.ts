@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { api, create, mergePatch, remove } from './support/api.js';
+import { api, create, ensureNamespace, mergePatch, remove } from './support/api.js';
 import { createCataloguedDataset, datasetPath, deleteDataset } from './support/datasets.js';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
@@ -48,6 +48,7 @@ describe('scenario 6: extender informers', () => {
 
   before(async () => {
     await installCrds();
+    await ensureNamespace(ns);
     extender = await startExtender();
   });
 

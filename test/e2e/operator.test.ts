@@ -10,7 +10,7 @@
 // cluster the garbage collector would also collect the three through their ownerReferences if the
 // operator were not running when the Dataset went.
 import { expect } from 'chai';
-import { find, get, remove, type Obj } from './support/api.js';
+import { ensureNamespace, find, get, remove, type Obj } from './support/api.js';
 import { datasetPath } from './support/datasets.js';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
@@ -34,6 +34,7 @@ describe('scenario 5: the operator on the real apiserver', () => {
 
   before(async () => {
     await installCrds();
+    await ensureNamespace(ns);
     s3 = await startS3([bucket]);
     for (const [key, body] of Object.entries(objects)) await s3.put(bucket, key, body);
     operator = startLocus('operator', ['--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${cluster.ports.metrics}`, '--namespace', ns]);

@@ -76,3 +76,8 @@ export async function find<T = Obj>(path: string): Promise<T | undefined> {
     throw err;
   }
 }
+
+/** Creates namespace `name` unless it exists (for scenarios that create no pods, so need no ServiceAccount). */
+export async function ensureNamespace(name: string): Promise<void> {
+  if (!(await find(`/api/v1/namespaces/${name}`))) await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+}
