@@ -8,11 +8,25 @@ import { formatExplanation, run as explain } from '../../src/cli/explain.js';
 import { UsageError } from '../../src/cli/flags.js';
 import { parseBytes, parseDuration } from '../../src/extender/units.js';
 import { capture, captureBody, fixtureExtender, inventoryFiles, post, type Wire } from './harness.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { parseObjects } from '../../src/inventory/file-source.js';
+import type { ObjectKind } from '../../src/inventory/feed.js';
+import type { KubeObject } from '../../src/kube/object.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((r) => server.close(r));
+  return port;
+}
 
 /** `locus extender …` as a child process; resolves with its URL once it logs that it listens. */
 async function spawnExtender(args: string[]): Promise<{ child: ChildProcess; url: string; logs: Wire[] }> {
@@ -97,6 +111,34 @@ describe('locus extender (CLI)', () => {
 
     it('exits 1 when a file cannot be loaded', async () => {
       expect(await runExtender(['--listen', '127.0.0.1:0', '--nodes', '/nonexistent.yaml', '--log-level', 'fatal'])).to.equal(1);
+    });
+  });
+
+  describe('running on a cluster', () => {
+    it('watches the cluster --kubeconfig names, explains a pod read from the API, and stops on SIGTERM', async function () {
+      this.timeout(60_000);
+      const api = await FakeApiServer.start();
+      try {
+        const files: Array<[ObjectKind, string]> = [['Node', inventoryFiles.nodes[0]], ['Dataset', inventoryFiles.datasets[0]], ['NodeCache', inventoryFiles.caches[0]]];
+        for (const [kind, file] of files) {
+          for (const { obj } of parseObjects(kind, file, readFileSync(file, 'utf8')).values()) api.put(obj as KubeObject);
+        }
+        api.put({ apiVersion: 'v1', kind: 'Pod', ...capture('filter-nodecachecapable-true.json').Pod });
+        const port = await freePort();
+        const running = runExtender(['--listen', `127.0.0.1:${port}`, '--kubeconfig', api.writeKubeconfig(), '--log-level', 'fatal']);
+        const url = `http://127.0.0.1:${port}`;
+        const end = Date.now() + 30_000;
+        while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+          if (Date.now() > end) throw new Error('not ready');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const answer: Wire = await (await fetch(`${url}/v1/explain?pod=default/capture-basic&node=node-b`)).json();
+        expect(answer.nodes.map((n: Wire) => [n.node, n.score])).to.deep.equal([['node-b', 9]]);
+        process.emit('SIGTERM');
+        expect(await running).to.equal(0);
+      } finally {
+        await api.close();
+      }
     });
   });
 
