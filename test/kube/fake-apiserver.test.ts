@@ -201,6 +201,39 @@ describe('test support: the fake API server', () => {
   });
 
   describe('watch', () => {
+    it('the state at any resourceVersion plus the events after it is the current state (property)', async () => {
+      const op = fc.record({ verb: fc.constantFrom('put', 'patch', 'delete'), name: fc.constantFrom('a', 'b', 'c'), n: fc.nat(9) });
+      await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), fc.nat(), async (ops, pick) => {
+        await api.close();
+        api = await FakeApiServer.start();
+        const key = (o: KubeObject) => o.metadata.name!;
+        const snapshots: { rv: string; state: Map<string, KubeObject> }[] = [];
+        const snapshot = () => snapshots.push({ rv: api.resourceVersion(), state: new Map(api.objects('configmaps', 'ns').map((o) => [key(o), o])) });
+        api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed', namespace: 'ns' } });
+        snapshot();
+        for (const { verb, name, n } of ops) {
+          if (verb === 'put') api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' }, data: { n: String(n) } });
+          else if (verb === 'patch') await call('PATCH', `${CM}/${name}`, { data: { m: String(n) } }, 'application/merge-patch+json');
+          else await call('DELETE', `${CM}/${name}`);
+          snapshot();
+        }
+        const { rv, state } = snapshots[pick % snapshots.length];
+        const expectedEvents = Number(api.resourceVersion()) - Number(rv);
+        // A sentinel write marks the end of the replay.
+        const lines = watchLines(`${CM}?watch=true&resourceVersion=${rv}`, expectedEvents + 1);
+        await eventually(() => expect(api.openWatchCount()).to.equal(1));
+        api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sentinel', namespace: 'ns' } });
+        const events = await lines;
+        expect(events.at(-1)?.object.metadata.name).to.equal('sentinel');
+        for (const { type, object } of events.slice(0, -1)) {
+          if (type === 'DELETED') state.delete(key(object));
+          else state.set(key(object), object);
+        }
+        const current = api.objects('configmaps', 'ns').filter((o) => key(o) !== 'sentinel');
+        expect([...state.values()].sort((x, y) => key(x).localeCompare(key(y)))).to.deep.equal(current);
+      }), { numRuns: 8 });
+    });
+
     it('from a resourceVersion replays only newer events, in order', async () => {
       await call('POST', DS, dataset('old'));
       const from = api.resourceVersion();

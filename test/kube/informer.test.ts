@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import { Informer, type InformerOptions } from '../../src/kube/informer.js';
 import type { KubeObject } from '../../src/kube/object.js';
@@ -146,6 +147,43 @@ describe('kube/informer against the fake API server', () => {
     await eventually(() => expect(names(inf)).to.deep.equal(['node-b', 'node-c']), { timeoutMs: 8000 });
     expect(seen.slice(2).sort()).to.deep.equal(['add node-c 1', 'delete node-a']);
     expect(api.requests.filter((r) => r.verb === 'list')).to.have.length(2);
+  });
+
+  it('whatever happens to the server, what the handlers saw converges to its state (property)', async () => {
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('put' as const), name: fc.constantFrom('n1', 'n2', 'n3'), seq: fc.nat(50) }),
+      fc.record({ kind: fc.constant('delete' as const), name: fc.constantFrom('n1', 'n2', 'n3') }),
+      fc.record({ kind: fc.constantFrom('closeWatches' as const, 'compact' as const, 'failWatches' as const, 'failLists' as const, 'bounce' as const) }),
+    );
+    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+      await informer?.stop();
+      const inf = start();
+      const view = new Map<string, string | undefined>();
+      inf.on('add', (o) => view.set(o.metadata.name!, o.metadata.resourceVersion))
+        .on('update', (o) => view.set(o.metadata.name!, o.metadata.resourceVersion))
+        .on('delete', (o) => view.delete(o.metadata.name!));
+      inf.start();
+      await inf.waitForSync();
+      for (const s of steps) {
+        if (s.kind === 'put') api.put(nodeCache(s.name, s.seq));
+        else if (s.kind === 'delete') api.delete('nodecaches', s.name);
+        else if (s.kind === 'closeWatches') api.closeWatches();
+        else if (s.kind === 'compact') api.compact();
+        else if (s.kind === 'failWatches') api.failNext(2, { code: 500, verb: 'watch' });
+        else if (s.kind === 'failLists') api.failNext(2, { code: 500, verb: 'list' });
+        else {
+          await api.goOffline();
+          await api.goOnline();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // A last write proves the watch is live again, whatever state the steps left it in.
+      api.put(nodeCache('last'));
+      const truth = () => new Map(api.objects('nodecaches').map((o) => [o.metadata.name!, o.metadata.resourceVersion]));
+      await eventually(() => expect(view).to.deep.equal(truth()), { timeoutMs: 15_000 });
+      expect(new Map(inf.list().map((o) => [o.metadata.name!, o.metadata.resourceVersion]))).to.deep.equal(truth());
+      for (const n of ['n1', 'n2', 'n3', 'last']) api.delete('nodecaches', n);
+    }), { numRuns: 6 });
   });
 
   it('watches one namespace with a label selector', async () => {
