@@ -100,6 +100,16 @@ export class DatasetController {
     return this.synced;
   }
 
+  /** Pods per existing Dataset (labels may name Datasets that do not exist; those are the webhook's to refuse). */
+  podsPerDataset(): Map<string, number> {
+    const counts = this.usage.counts();
+    for (const key of counts.keys()) {
+      const [namespace, name] = key.split('/');
+      if (!this.informers.datasets.get({ namespace, name })) counts.delete(key);
+    }
+    return counts;
+  }
+
   async stop(): Promise<void> {
     this.queue.shutDown();
     await Promise.all(Object.values(this.informers).map((i) => i.stop()));

@@ -43,7 +43,7 @@ export function createOperator(opts: OperatorOptions): Operator {
   const logger = opts.logger ?? pino({ level: 'silent' });
   // The gauges are read at scrape time, once the controller exists.
   const metrics = createOperatorMetrics({
-    podsPerDataset: () => controller.usage.counts(),
+    podsPerDataset: () => controller.podsPerDataset(),
     queueDepth: () => controller.queue.length,
   }, { defaultMetrics: opts.defaultMetrics });
   const controller = new DatasetController({

@@ -251,10 +251,12 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     await client.create(PODS, pod('trainer', { 'dataset.0.id': 'books', 'dataset.0.useas': 'mount' }));
     await client.create(PODS, pod('reader', {}, 'books'));
     await client.create(PODS, pod('bystander', {}));
+    await client.create(PODS, pod('lost', { 'dataset.0.id': 'no-such-dataset' }));
     await waitFor('two users', () => status('audit', 'books')?.usage?.pods === 2);
     expect(status('audit', 'books')?.usage?.podNames).to.deep.equal(['reader', 'trainer']);
     const metrics = await (await fetch(`${op.url}/metrics`)).text();
     expect(metrics).to.match(/locus_operator_dataset_pods\{namespace="audit",dataset="books"\} 2/);
+    expect(metrics).to.not.include('no-such-dataset');
     await client.delete(PODS, { namespace: 'audit', name: 'trainer' });
     await waitFor('one user', () => status('audit', 'books')?.usage?.pods === 1);
   });
