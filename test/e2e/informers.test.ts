@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { api, create, ensureNamespace, mergePatch, remove } from './support/api.js';
+import { create, ensureNamespace, mergePatch, remove } from './support/api.js';
 import { createCataloguedDataset, datasetPath, deleteDataset } from './support/datasets.js';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
@@ -73,7 +73,7 @@ describe('scenario 6: extender informers', () => {
   it('sees a Dataset created, its catalogue updated, and deleted', async () => {
     await createCataloguedDataset(ns, 'd', 64, blockSize, 'v1');
     await sees('the Dataset with 64 MiB', (e) => e.datasets[0].totalBytes === 64 * blockSize);
-    await api('PATCH', `${datasetPath(ns, 'd')}/status`, { status: { catalog: { totalBytes: 32 * blockSize, blockCount: 32, objectCount: 32, version: 'v2' } } }, 'application/merge-patch+json');
+    await mergePatch(`${datasetPath(ns, 'd')}/status`, { status: { catalog: { totalBytes: 32 * blockSize, blockCount: 32, objectCount: 32, version: 'v2' } } });
     await sees('the catalogue shrunk to 32 MiB', (e) => e.datasets[0].totalBytes === 32 * blockSize);
     await deleteDataset(ns, 'd');
     await sees('the Dataset gone', (e) => e.datasets[0].totalBytes === undefined);
@@ -96,7 +96,7 @@ describe('scenario 6: extender informers', () => {
     expect(extender.running(), 'the extender survived the restart').to.equal(true);
     await writeNodeCache(node, [holding(40)]);
     await mergePatch(`/api/v1/nodes/${node}`, { metadata: { labels: { 'topology.kubernetes.io/zone': 'zone-9' } } });
-    await api('PATCH', `${datasetPath(ns, 'd')}/status`, { status: { catalog: { totalBytes: 48 * blockSize, blockCount: 48, objectCount: 48, version: 'v3' } } }, 'application/merge-patch+json');
+    await mergePatch(`${datasetPath(ns, 'd')}/status`, { status: { catalog: { totalBytes: 48 * blockSize, blockCount: 48, objectCount: 48, version: 'v3' } } });
     await until('the extender to see all three changes made after the restart', async () => {
       const e = await explained();
       return e.zone === 'zone-9' && e.datasets[0].totalBytes === 48 * blockSize && e.datasets[0].onNode === 40 * blockSize;

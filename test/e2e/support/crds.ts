@@ -3,7 +3,7 @@ import { get } from './api.js';
 import { kubectlOk } from './kubectl.js';
 import { until } from './wait.js';
 
-export const CRD_FILES = ['crds/dataset.yaml', 'crds/nodecache.yaml'];
+const CRD_FILES = ['crds/dataset.yaml', 'crds/nodecache.yaml'];
 export const CRD_NAMES = ['datasets.locus.dev', 'nodecaches.locus.dev'];
 
 /** Waits until the apiserver reports the CRD Established, i.e. serving its resource. */

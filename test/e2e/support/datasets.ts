@@ -1,6 +1,6 @@
 // Dataset objects for scenarios that need a catalogue without an object store: the test writes
 // status.catalog itself, in the shape the operator writes it (src/dataset/schema.ts CatalogStatus).
-import { api, create, remove, type Obj } from './api.js';
+import { create, mergePatch, remove, type Obj } from './api.js';
 import { API_VERSION, KIND, PLURAL, type CatalogStatus } from '../../../src/dataset/schema.js';
 
 export const datasetPath = (namespace: string, name = '') =>
@@ -19,7 +19,7 @@ export async function createCataloguedDataset(namespace: string, name: string, b
   const catalog: CatalogStatus = {
     objectCount: blockCount, totalBytes: blockCount * blockSize, blockSize, blockCount, version, refreshedAt: new Date().toISOString(),
   };
-  await api('PATCH', `${datasetPath(namespace, name)}/status`, { status: { phase: 'Ready', catalog } }, 'application/merge-patch+json');
+  await mergePatch(`${datasetPath(namespace, name)}/status`, { status: { phase: 'Ready', catalog } });
 }
 
 export const deleteDataset = (namespace: string, name: string) => remove(datasetPath(namespace, name));

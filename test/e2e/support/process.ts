@@ -13,7 +13,6 @@ process.on('exit', () => {
 
 export interface Tracked {
   name: string;
-  logFile: string;
   /** Whether the process is still running. */
   running(): boolean;
   /** The process' output so far (stdout and stderr), for failure messages. */
@@ -48,7 +47,6 @@ export function start(name: string, command: string, args: string[], opts: { cwd
   });
   return {
     name,
-    logFile,
     running: () => !exited,
     log: () => readFileSync(logFile, 'utf8'),
     async stop(graceMs = 5000) {

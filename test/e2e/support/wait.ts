@@ -1,8 +1,6 @@
 // Polling with a deadline: the cluster acts asynchronously, so tests wait for a state, never for a fixed time.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-export { sleep };
-
 /**
  * Calls `probe` every `intervalMs` until it returns a value other than undefined/false, and returns it.
  * On timeout the error names `what` and the last value or error seen, so a failure says what never happened.
