@@ -30,6 +30,8 @@ interface Entry {
   /** The cached blocks as a bitset (32 blocks a word), or absent when only a byte count was sent. */
   words?: Uint32Array;
   blocks: number;
+  /** The last applied (or checked) snapshot that listed it, by the index's count of applies. */
+  listed: number;
 }
 
 interface Inventory {
@@ -75,6 +77,10 @@ export class LocalityIndex {
   private catalogueGeneration = 0;
   /** The latest `now` an area's bytes were computed at (see `unchangedSince`). */
   private latestAreaQuery = -Infinity;
+  /** Snapshots checked so far: marks the entries a snapshot lists. */
+  private checks = 0;
+  /** Per Dataset of the snapshot being applied, the entry in force when it says the same (scratch). */
+  private readonly keep: Array<Entry | undefined> = [];
 
   constructor(opts: IndexOptions) {
     if (!(opts.ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${opts.ttlMs}`);
@@ -123,10 +129,10 @@ export class LocalityIndex {
    * region bytes of the Datasets whose entries changed are recomputed.
    */
   applyInventory(snap: InventorySnapshot, now: number): ApplyOutcome {
-    const invalid = validate(snap);
+    const state = this.nodes.get(snap.node);
+    const current = state?.inventory;
+    const invalid = validateHeader(snap) ?? this.check(snap, current);
     if (invalid) return { kind: 'rejected', reason: invalid };
-    const state = this.state(snap.node);
-    const current = state.inventory;
     let reason: 'first' | 'newer-seq' | 'new-epoch' = 'first';
     if (current) {
       if (current.epoch === snap.epoch) {
@@ -138,27 +144,35 @@ export class LocalityIndex {
         reason = 'new-epoch';
       }
     }
+    const target = state ?? this.state(snap.node);
     const kept = current !== undefined && this.unchangedSince(current, now);
-    const datasets = new Map<DatasetKey, Entry>();
+    // The entries in force are updated in place: the snapshot was checked whole, nothing can fail now.
+    const datasets = current?.datasets ?? new Map<DatasetKey, Entry>();
     let blocks = 0;
     let bytes = 0;
-    for (const d of snap.datasets) {
-      const previous = current?.datasets.get(d.dataset);
-      let entry: Entry;
-      if (previous && sameEntry(previous, d)) {
-        entry = previous;
-        if (!kept) this.touchAreas(state, d.dataset);
+    for (let i = 0; i < snap.datasets.length; i++) {
+      const d = snap.datasets[i];
+      let entry = this.keep[i];
+      if (entry) {
+        if (!kept) this.touchAreas(target, d.dataset);
       } else {
-        entry = { bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0 };
+        entry = { bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
         if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
-        this.touchAreas(state, d.dataset);
+        datasets.set(d.dataset, entry);
+        this.touchAreas(target, d.dataset);
       }
-      datasets.set(d.dataset, entry);
       blocks += entry.blocks;
       bytes += d.bytes;
     }
-    if (current) for (const key of current.datasets.keys()) if (!datasets.has(key)) this.touchAreas(state, key);
-    state.inventory = {
+    this.keep.length = 0;
+    if (current) {
+      for (const [key, entry] of datasets) {
+        if (entry.listed === this.checks) continue;
+        datasets.delete(key);
+        this.touchAreas(target, key);
+      }
+    }
+    target.inventory = {
       epoch: snap.epoch,
       seq: snap.seq,
       appliedAt: now,
@@ -287,6 +301,47 @@ export class LocalityIndex {
   }
 
   /**
+   * Checks the snapshot's Datasets (the first problem wins), marks the entries in force that it lists,
+   * and notes in `keep` those it leaves unchanged.
+   */
+  private check(snap: InventorySnapshot, current: Inventory | undefined): string | undefined {
+    const mark = ++this.checks;
+    this.keep.length = 0;
+    let added: Set<DatasetKey> | undefined;
+    // Snapshots tend to list Datasets in the order of the last one: walk the entries in force alongside,
+    // and hash a key only when the orders differ.
+    const inForce = current?.datasets.entries();
+    let cursor = inForce?.next();
+    for (const d of snap.datasets) {
+      if (cursor && !cursor.done && cursor.value[0] !== d.dataset) cursor = inForce!.next();
+      let previous: Entry | undefined;
+      if (cursor && !cursor.done && cursor.value[0] === d.dataset) {
+        previous = cursor.value[1];
+        cursor = inForce!.next();
+      } else {
+        previous = current?.datasets.get(d.dataset);
+      }
+      if (previous) {
+        if (previous.listed === mark) return `dataset ${d.dataset} appears twice`;
+        previous.listed = mark;
+      } else {
+        added ??= new Set();
+        if (added.has(d.dataset)) return `dataset ${d.dataset} appears twice`;
+        added.add(d.dataset);
+      }
+      if (!Number.isFinite(d.bytes) || d.bytes < 0) return `dataset ${d.dataset}: bytes must be a non-negative number, got ${d.bytes}`;
+      const blocks = d.blocks;
+      if (blocks) {
+        for (let i = 1; i < blocks.length; i++) {
+          if (blocks[i] <= blocks[i - 1]) return `dataset ${d.dataset}: block indices must be sorted and distinct`;
+        }
+      }
+      this.keep.push(previous && sameEntry(previous, d) ? previous : undefined);
+    }
+    return undefined;
+  }
+
+  /**
    * Whether an inventory counted in every area union computed so far, and will count until the TTL
    * of a snapshot applied at `now` instead: then a Dataset entry it keeps leaves those unions as they were.
    */
@@ -327,22 +382,10 @@ export class LocalityIndex {
   }
 }
 
-function validate(snap: InventorySnapshot): string | undefined {
+function validateHeader(snap: InventorySnapshot): string | undefined {
   if (!snap.node) return 'node name is empty';
   if (!snap.epoch) return 'epoch is empty';
   if (!Number.isSafeInteger(snap.seq) || snap.seq < 0) return `seq must be a non-negative integer, got ${snap.seq}`;
-  const seen = new Set<DatasetKey>();
-  for (const d of snap.datasets) {
-    if (seen.has(d.dataset)) return `dataset ${d.dataset} appears twice`;
-    seen.add(d.dataset);
-    if (!Number.isFinite(d.bytes) || d.bytes < 0) return `dataset ${d.dataset}: bytes must be a non-negative number, got ${d.bytes}`;
-    const blocks = d.blocks;
-    if (blocks) {
-      for (let i = 1; i < blocks.length; i++) {
-        if (blocks[i] <= blocks[i - 1]) return `dataset ${d.dataset}: block indices must be sorted and distinct`;
-      }
-    }
-  }
   return undefined;
 }
 
