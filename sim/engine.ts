@@ -137,10 +137,11 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
   let tasksDone = 0;
   let tickPending = false;
 
-  // The core's scores of every node for a dataset's pods, as the extender's decisions compute them;
-  // unchanged until a snapshot changes the index, so computed once per dataset and index generation.
+  // The core's scores of every node for a dataset's pods, as the extender's decisions compute them.
+  // They change only when a written snapshot changes what some node holds of that dataset, or when an
+  // inventory passes its TTL or comes back, so they are kept per dataset until one of these happens.
   const decisions = new Map<PolicyName, Decisions>();
-  const memo = new Map<string, { generation: number; scores: Uint8Array }>();
+  const memo = new Map<PolicyName, Array<{ generation: number; live: number; untilMs: number; scores: Uint8Array }>>();
   const nodeNames = [...cluster.names];
   const noScores = new Uint8Array(nodes);
   const position = new Map(nodeNames.map((n, i) => [n, i]));
@@ -155,9 +156,12 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
   };
   const coreScores = (core: PolicyName, job: number, stage: StageSpec): Uint8Array => {
     if (stage.dataset < 0) return noScores;
-    const key = `${core}\u0000${stage.dataset}`;
-    const hit = memo.get(key);
-    if (hit && hit.generation === publisher.generation) return hit.scores;
+    const nowMs = Math.floor(now * 1000);
+    const generation = publisher.datasetGeneration[stage.dataset];
+    let byDataset = memo.get(core);
+    if (!byDataset) memo.set(core, (byDataset = []));
+    const hit = byDataset[stage.dataset];
+    if (hit && hit.generation === generation && hit.live === publisher.liveGeneration && nowMs <= hit.untilMs) return hit.scores;
     let d = decisions.get(core);
     if (!d) decisions.set(core, (d = new Decisions({ index: publisher.index, policy: core, now: () => Math.floor(now * 1000), ready: () => true })));
     // The pod as the extender reads it off the wire, then its own filter and prioritize decisions.
@@ -165,7 +169,7 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
     const passed = d.filter({ pod, nodeNames }).answer.NodeNames ?? nodeNames;
     const scores = new Uint8Array(nodes);
     for (const hp of d.prioritize({ pod, nodeNames: passed }).answer) scores[position.get(hp.Host)!] = hp.Score;
-    memo.set(key, { generation: publisher.generation, scores });
+    byDataset[stage.dataset] = { generation, live: publisher.liveGeneration, untilMs: publisher.liveUntilMs(nowMs), scores };
     return scores;
   };
 

@@ -17,8 +17,10 @@ export type SnapshotSink = (snapshot: InventorySnapshot, atMs: number) => void;
 
 export class InventoryPublisher {
   readonly index: LocalityIndex;
-  /** Bumped whenever an applied snapshot changed what some node holds: scores may differ after it. */
-  generation = 0;
+  /** Per dataset, bumped whenever a written snapshot changed what some node holds of it. */
+  readonly datasetGeneration: Uint32Array;
+  /** Bumped when an inventory past its TTL is written again: any dataset's scores may differ after it. */
+  liveGeneration = 0;
   /** Snapshots written so far. */
   writes = 0;
   readonly keys: string[];
@@ -43,19 +45,26 @@ export class InventoryPublisher {
     cluster.names.forEach((name, i) => this.index.upsertNode({ name, zone: cluster.zoneOf[i], region: cluster.region }));
     this.seq = new Int32Array(cluster.names.length);
     this.lastWrite = new Float64Array(cluster.names.length).fill(-Infinity);
+    this.datasetGeneration = new Uint32Array(workload.datasets.length);
     this.entries = cluster.names.map(() => new Map());
     this.nextRefresh = Infinity;
   }
 
   /** Writes every node whose cache changed since its last write (one tick of the agents' interval). */
   writeChanged(now: number): void {
-    let changed = false;
     for (let n = 0; n < this.caches.length; n++) {
-      if (this.caches[n].changed.size === 0) continue;
-      this.write(n, now);
-      changed = true;
+      if (this.caches[n].changed.size > 0) this.write(n, now);
     }
-    if (changed) this.generation++;
+  }
+
+  /** The last simulated ms until which every inventory live in the index at `nowMs` stays live. */
+  liveUntilMs(nowMs: number): number {
+    let until = Infinity;
+    for (const at of this.lastWrite) {
+      const end = Math.floor(at * 1000) + this.index.ttlMs;
+      if (end >= nowMs) until = Math.min(until, end);
+    }
+    return until;
   }
 
   /** Rewrites, at their due times up to `now`, inventories left unchanged for a refresh period. */
@@ -82,6 +91,7 @@ export class InventoryPublisher {
     const cache = this.caches[n];
     const entries = this.entries[n];
     for (const d of cache.changed) {
+      this.datasetGeneration[d]++;
       const held = cache.held(d);
       if (!held) entries.delete(d);
       else entries.set(d, { dataset: this.keys[d], bytes: held.bytes, blockSize: this.cluster.blockSize, catalogVersion: CATALOG_VERSION, blocks: Uint32Array.from(held.blocks).sort() });
@@ -98,6 +108,7 @@ export class InventoryPublisher {
     const atMs = Math.floor(at * 1000);
     const outcome = this.index.applyInventory(snap, atMs);
     if (outcome.kind !== 'applied') throw new Error(`simulator bug: snapshot of ${snap.node} was ${outcome.kind}: ${outcome.reason}`);
+    if (atMs - Math.floor(this.lastWrite[n] * 1000) > this.index.ttlMs && this.lastWrite[n] !== -Infinity) this.liveGeneration++;
     this.lastWrite[n] = at;
     this.writes++;
     this.nextRefresh = Math.min(this.nextRefresh, at + this.cluster.spec.inventoryRefreshSeconds);

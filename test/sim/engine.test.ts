@@ -1,8 +1,11 @@
 // Invariants of every policy's run, the bounds, and determinism.
 import { expect } from 'chai';
+import { LocalityIndex } from '../../src/core/locality-index.js';
+import { scoreNodes } from '../../src/core/policies/index.js';
 import { beladyBytes, workloadReads } from '../../sim/bounds.js';
 import { buildCluster, parseCluster } from '../../sim/cluster.js';
 import { runSimulation, type RunResult } from '../../sim/engine.js';
+import { CATALOG_VERSION, SIM_NAMESPACE } from '../../sim/inventory.js';
 import { makePolicy, POLICY_NAMES } from '../../sim/policies/index.js';
 import { compare } from '../../sim/run.js';
 import { loadWorkload } from '../../sim/workloads/index.js';
@@ -85,6 +88,44 @@ describe('sim: engine invariants', function () {
     const late = await placed(stale);
     expect(late.run.inventoryWrites).to.be.lessThan(fresh.run.inventoryWrites);
     expect(late.nodes).to.not.deep.equal(fresh.nodes);
+  });
+});
+
+describe('sim: scores kept between snapshots', () => {
+  it('equal the core\'s scores over the inventories written so far, at every placement, with inventories expiring', async () => {
+    // Unchanged inventories are rewritten after their TTL, so nodes drop out and come back.
+    const c = buildCluster({ ...cluster.spec, zones: 3, inventoryWriteSeconds: 2, inventoryRefreshSeconds: 40, inventoryTtlSeconds: 25 });
+    const workload = syntheticWorkload(SyntheticParams.parse({ jobs: 80, rate: 0.08, datasets: 6, datasetMedianBytes: 1e9 }), 3, c.blockSize);
+    const mirror = new LocalityIndex({ ttlMs: c.spec.inventoryTtlSeconds * 1000 });
+    workload.datasets.forEach((d) => mirror.upsertDataset({
+      key: `${SIM_NAMESPACE}/${d.name}`, totalBytes: d.bytes, blockSize: c.blockSize, blockCount: Math.ceil(d.bytes / c.blockSize), catalogVersion: CATALOG_VERSION,
+    }));
+    c.names.forEach((name, i) => mirror.upsertNode({ name, zone: c.zoneOf[i], region: c.region }));
+    const locality = makePolicy('locality', c.spec);
+    let compared = 0;
+    let expired = 0;
+    let steered = 0;
+    await runSimulation({
+      cluster: c, workload, seed: 1,
+      sink: (snap, atMs) => mirror.applyInventory(snap, atMs),
+      policy: {
+        ...locality,
+        place(ctx) {
+          const now = Math.floor(ctx.now * 1000);
+          const name = ctx.pod().metadata.labels['dataset.0.id'];
+          const datasets = name ? [{ namespace: SIM_NAMESPACE, name, useAs: ['mount' as const], source: { kind: 'label' as const, index: 0 } }] : [];
+          const fresh = scoreNodes('locality', { datasets, nodes: c.names, index: mirror, now });
+          expect(Array.from(ctx.scores('locality')), `${ctx.now}`).to.deep.equal(fresh);
+          compared++;
+          if (c.names.some((n) => mirror.position(n) && !mirror.isLive(n, now))) expired++;
+          if (fresh.some((x) => x > 0)) steered++;
+          return locality.place(ctx);
+        },
+      },
+    });
+    expect(compared).to.be.greaterThan(300);
+    expect(expired).to.be.greaterThan(0);
+    expect(steered).to.be.greaterThan(0);
   });
 });
 
