@@ -4,7 +4,8 @@
 // reads are repeated (REPEAT, default 3) and the median is reported; the cold read happens once.
 // Timed reads only count bytes; afterwards one more read through the agent is checked against the
 // object's MD5 (the warm read serves exactly the blocks the cold read stored). Prints JSON lines.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -24,6 +25,13 @@ const REPEAT = Number(process.env.BENCH_AGENT_REPEAT ?? 3);
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const children: ChildProcess[] = [];
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim());
+
+/** CPU seconds (user + system) a process has used so far, from /proc: independent of other load. */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
 
 /** Starts a process and resolves with the first stdout line that `pick` accepts. */
 async function startProcess(args: string[], pick: (line: string) => string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
@@ -116,6 +124,14 @@ async function main(): Promise<void> {
       { ...process.env, AWS_ACCESS_KEY_ID: KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey },
     );
 
+    const [s3rverPid, agentPid] = children.map((c) => c.pid!);
+    /** Server-side CPU seconds per GiB of a read: s3rver's and the agent's. */
+    const cpuOf = async <T>(f: () => Promise<T>): Promise<T & { cpu: { s3rver: number; agent: number } }> => {
+      const [s0, a0] = [cpuSeconds(s3rverPid), cpuSeconds(agentPid)];
+      const r = await f();
+      const perGiB = (x: number) => Math.round((x / (SIZE / 1024 ** 3)) * 100) / 100;
+      return { ...r, cpu: { s3rver: perGiB(cpuSeconds(s3rverPid) - s0), agent: perGiB(cpuSeconds(agentPid) - a0) } };
+    };
     const viaDirect = client(direct);
     const viaAgent = client(agentUrl);
     const mibps = (s: number) => Math.round((SIZE / MiB / s) * 10) / 10;
@@ -124,12 +140,12 @@ async function main(): Promise<void> {
     const line = (o: object) => process.stdout.write(JSON.stringify({ ...base, ...o }) + '\n');
 
     await read(viaDirect); // puts the object in the page cache, as for every later read
-    const d = await median(() => read(viaDirect));
-    line({ case: 'direct', client: 'aws-sdk', seconds: d.seconds, MiBps: mibps(d.seconds), runs: d.runs });
-    const cold = await read(viaAgent);
-    line({ case: 'agent-cold', client: 'aws-sdk', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: ratio(d.seconds, cold.seconds) });
-    const warm = await median(() => read(viaAgent));
-    line({ case: 'agent-warm', client: 'aws-sdk', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: ratio(d.seconds, warm.seconds), runs: warm.runs });
+    const d = await cpuOf(() => median(() => read(viaDirect)));
+    line({ case: 'direct', client: 'aws-sdk', seconds: d.seconds, MiBps: mibps(d.seconds), runs: d.runs, serverCpuSecondsPerGiB: d.cpu });
+    const cold = await cpuOf(() => read(viaAgent));
+    line({ case: 'agent-cold', client: 'aws-sdk', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: ratio(d.seconds, cold.seconds), serverCpuSecondsPerGiB: cold.cpu });
+    const warm = await cpuOf(() => median(() => read(viaAgent)));
+    line({ case: 'agent-warm', client: 'aws-sdk', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: ratio(d.seconds, warm.seconds), runs: warm.runs, serverCpuSecondsPerGiB: warm.cpu });
     // The same reads without the SDK's own cost on the client, which otherwise caps both sides.
     const dp = await median(() => readPlain(direct));
     line({ case: 'direct', client: 'http', seconds: dp.seconds, MiBps: mibps(dp.seconds), runs: dp.runs });

@@ -95,7 +95,7 @@ export class ReadThrough {
     try {
       const block = await store.fetch(seg.spec, (spec) => upstream.loadBlock(spec));
       metrics.bytesServed.inc({ source: 'remote' }, seg.length);
-      return [block.subarray(seg.from, seg.from + seg.length)];
+      return slice(block, seg.from, seg.length);
     } catch (err) {
       if (err instanceof ObjectChangedError) {
         store.invalidate(err.bucket, err.key, err.etag);
@@ -104,4 +104,18 @@ export class ReadThrough {
       throw err;
     }
   }
+}
+
+/** Bytes [from, from + length) of a block held as chunks, without copying. */
+export function slice(chunks: readonly Buffer[], from: number, length: number): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (const c of chunks) {
+    const a = Math.max(from, at);
+    const b = Math.min(from + length, at + c.length);
+    if (b > a) out.push(c.subarray(a - at, b - at));
+    at += c.length;
+    if (at >= from + length) break;
+  }
+  return out;
 }

@@ -73,20 +73,21 @@ describe('agent block store across restarts', function () {
       loads.push(s.parts[0].offset);
       await new Promise((r) => setTimeout(r, 10));
       running--;
-      return Buffer.alloc(1000, s.parts[0].offset % 251);
+      return [Buffer.alloc(400, s.parts[0].offset % 251), Buffer.alloc(600, s.parts[0].offset % 251)];
     };
     const specs = Array.from({ length: 12 }, (_, i) => ({ bucket: BUCKET, parts: [{ key: KEY, etag: '"e"', offset: i * 1000, length: 1000 }], length: 1000 }));
     const got = await Promise.all([...specs, ...specs].map((s) => store.fetch(s, load)));
     expect(peak).to.equal(3);
     expect(loads.sort((a, b) => a - b)).to.deep.equal(specs.map((s) => s.parts[0].offset));
-    got.forEach((b, i) => expect(b[0]).to.equal(specs[i % 12].parts[0].offset % 251));
+    got.forEach((b, i) => expect(Buffer.concat(b).equals(Buffer.alloc(1000, specs[i % 12].parts[0].offset % 251))).to.equal(true));
+    expect(await store.read([...store.blocks()].find(([, s]) => s.parts[0].offset === 5000)![0], 390, 20)).to.deep.equal(Buffer.alloc(20, 5000 % 251));
   });
 
   it('keeps the most recently used blocks when it restarts with a smaller capacity', async () => {
     const store = await BlockStore.open({ dir, capacityBytes: 10 * MiB, metrics: agentMetrics(), log: silent });
     const specs = [0, 1, 2].map((i) => ({ bucket: BUCKET, parts: [{ key: KEY, etag: '"e"', offset: i * MiB, length: MiB }], length: MiB }));
     for (const spec of specs) {
-      await store.fetch(spec, async (s) => BODY.subarray(s.parts[0].offset, s.parts[0].offset + MiB));
+      await store.fetch(spec, async (s) => [BODY.subarray(s.parts[0].offset, s.parts[0].offset + MiB)]);
       await new Promise((r) => setTimeout(r, 20)); // distinct modification times
     }
     const [id0, id1, id2] = [...store.blocks()].map(([id]) => id).reverse(); // oldest first

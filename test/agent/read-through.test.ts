@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Agent } from '../../src/agent/agent.js';
+import { slice } from '../../src/agent/read-through.js';
 import { summarise } from '../../src/catalog/listing.js';
 import { agentFor, bytes, clientFor, dirBytes, getBytes, MiB, tempDir } from './harness.js';
 import { startRemote, type Remote } from './remote.js';
@@ -173,5 +174,18 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
     } finally {
       await remote.direct.put(BUCKET, key, OBJECTS[key]);
     }
+  });
+});
+
+describe('agent block chunks', () => {
+  it('slices a block held as chunks exactly as the whole block', () => {
+    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 8 }), fc.nat(), fc.nat(), (sizes, a, b) => {
+      const whole = bytes(sizes.reduce((n, s) => n + s, 0), 3);
+      let at = 0;
+      const chunks = sizes.map((s) => whole.subarray(at, (at += s)));
+      const from = a % whole.length;
+      const length = b % (whole.length - from + 1);
+      expect(Buffer.concat(slice(chunks, from, length)).equals(whole.subarray(from, from + length))).to.equal(true);
+    }));
   });
 });
