@@ -22,7 +22,6 @@ export const pvName = (namespace: string, dataset: string, uid: string): string 
 /** Where the webhook mounts a Dataset's volume in every container. */
 export const mountPath = (dataset: string): string => `/mnt/datasets/${dataset}`;
 
-export const CONFIGMAP_KEYS = ['endpoint', 'bucket', 'region', 'prefix'] as const;
 export const SECRET_KEYS = ['accessKeyID', 'secretAccessKey'] as const;
 
 /** Finalizer the operator holds until it has removed what it created. */

@@ -2,7 +2,7 @@
 // the status of a condition changes, so an unchanged reconcile writes an unchanged status.
 import type { Condition } from '../dataset/schema.js';
 
-export type ConditionType = 'Ready' | 'SpecValid' | 'CredentialsResolved' | 'CatalogResolved' | 'CatalogListed' | 'VolumeBound' | 'RawKeysInSpec';
+export type ConditionType = 'Ready' | 'CredentialsResolved' | 'CatalogResolved' | 'CatalogListed' | 'VolumeBound' | 'RawKeysInSpec';
 
 export interface ConditionInput {
   type: ConditionType;

@@ -59,10 +59,6 @@ export class WorkQueue {
     this.failures.delete(key);
   }
 
-  failureCount(key: string): number {
-    return this.failures.get(key) ?? 0;
-  }
-
   /** The next key to process (then call done), or undefined once shut down. */
   get(): Promise<string | undefined> {
     if (this.stopped) return Promise.resolve(undefined);
