@@ -1,8 +1,9 @@
 // KubeClient: the few API calls Locus makes, on plain JSON objects, with typed errors.
 // Parts take a KubeClient, so tests hand them one pointed at the in-memory API server.
 import type { KubeConfig } from '@kubernetes/client-node';
+import { LRUCache } from 'lru-cache';
 import { NotFoundError } from './errors.js';
-import { eventFor, type EventInput } from './events.js';
+import { eventFor, type EventInput, eventKey, eventTime } from './events.js';
 import type { KubeList, KubeObject, ObjectRef } from './object.js';
 import { apiVersionOf, EVENTS, type ResourceType, resourcePath } from './resources.js';
 import { Transport } from './transport.js';
@@ -45,7 +46,11 @@ export interface KubeClient {
   apply<T extends KubeObject>(res: ResourceType, obj: T, opts?: ApplyOptions): Promise<T>;
   /** Deleting an absent object is not an error. With finalizers the object stays, marked for deletion. */
   delete(res: ResourceType, ref: ObjectRef, opts?: DeleteOptions): Promise<void>;
-  /** Records a core/v1 Event about an object (cluster-scoped objects' events go to `default`). */
+  /**
+   * Records a core/v1 Event about an object (cluster-scoped objects' events go to `default`).
+   * A repeat within 10 minutes (same object, type, reason, message, component) bumps the first
+   * one's `count` and `lastTimestamp` instead of creating another.
+   */
   createEvent(input: EventInput): Promise<void>;
 }
 
@@ -65,6 +70,9 @@ export function createKubeClient(kc: KubeConfig, opts: KubeClientOptions = {}): 
 }
 
 class RestKubeClient implements KubeClient {
+  /** Events recently created, so that a reconcile loop failing over and over does not flood etcd. */
+  private readonly recentEvents = new LRUCache<string, { name: string; namespace: string; count: number }>({ max: 4096, ttl: 10 * 60_000 });
+
   constructor(
     private readonly transport: Transport,
     private readonly fieldManager: string,
@@ -142,8 +150,23 @@ class RestKubeClient implements KubeClient {
   }
 
   async createEvent(input: EventInput): Promise<void> {
-    const event = eventFor(input, this.now());
-    await this.transport.request({ method: 'POST', path: resourcePath(EVENTS, { namespace: event.metadata.namespace }), body: event });
+    const now = this.now();
+    const key = eventKey(input);
+    const seen = this.recentEvents.get(key);
+    if (seen) {
+      try {
+        await this.mergePatch(EVENTS, seen, { count: seen.count + 1, lastTimestamp: eventTime(now) });
+        seen.count++;
+        return;
+      } catch (err) {
+        // Expired or deleted meanwhile: record it afresh.
+        if (!(err instanceof NotFoundError)) throw err;
+      }
+    }
+    const event = eventFor(input, now);
+    const namespace = event.metadata.namespace!;
+    await this.transport.request({ method: 'POST', path: resourcePath(EVENTS, { namespace }), body: event });
+    this.recentEvents.set(key, { name: event.metadata.name!, namespace, count: 1 });
   }
 
   private async put<T extends KubeObject>(res: ResourceType, obj: T, subresource?: string): Promise<T> {

@@ -14,9 +14,18 @@ export interface EventInput {
 
 let sequence = 0;
 
+/** RFC 3339 to the second, as Event timestamps are written. */
+export const eventTime = (now: Date): string => now.toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** Events with the same key are repeats of one another (client-go's aggregation key, simplified). */
+export function eventKey(input: EventInput): string {
+  const { metadata, kind } = input.regarding;
+  return JSON.stringify([metadata.uid ?? `${kind}/${metadata.namespace ?? ''}/${metadata.name}`, input.type, input.reason, input.message, input.component]);
+}
+
 export function eventFor(input: EventInput, now: Date): KubeObject {
   const { metadata, apiVersion, kind } = input.regarding;
-  const time = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  const time = eventTime(now);
   // Unique per process and time, like the name client-go's recorder picks (`<object>.<hex nanoseconds>`).
   const suffix = (BigInt(now.getTime()) * 1_000_000n + BigInt(sequence++ % 1_000_000)).toString(16);
   return {

@@ -146,6 +146,25 @@ describe('kube/client against the fake API server', () => {
     expect(api.objects(EVENTS, 'default').map((e) => (e.involvedObject as { name: string }).name)).to.deep.equal(['node-a']);
   });
 
+  it('counts repeats of an event on the first one instead of creating more', async () => {
+    let clock = Date.parse('2026-01-02T03:04:05Z');
+    const ticking = createKubeClient(api.kubeconfig(), { now: () => new Date((clock += 1000)) });
+    const ds = await ticking.create(DATASETS, dataset('ds1'));
+    const warn = (message: string) => ticking.createEvent({ regarding: ds, type: 'Warning', reason: 'ProvisionFailed', message, component: 'locus-operator' });
+    await warn('bucket b missing');
+    await warn('bucket b missing');
+    await warn('bucket b missing');
+    await warn('bucket c missing');
+    const events = api.objects(EVENTS, 'team-a');
+    expect(events.map((e) => [e.message, e.count, e.firstTimestamp, e.lastTimestamp])).to.have.deep.members([
+      ['bucket b missing', 3, '2026-01-02T03:04:06Z', '2026-01-02T03:04:08Z'],
+      ['bucket c missing', 1, '2026-01-02T03:04:09Z', '2026-01-02T03:04:09Z'],
+    ]);
+    api.delete(EVENTS, events.find((e) => e.message === 'bucket b missing')!.metadata.name!, 'team-a');
+    await warn('bucket b missing');
+    expect(api.objects(EVENTS, 'team-a').map((e) => [e.message, e.count])).to.have.deep.members([['bucket b missing', 1], ['bucket c missing', 1]]);
+  });
+
   it('surfaces other failures as ApiError with code, reason and the server message', async () => {
     api.failNext(1, { code: 503, reason: 'ServiceUnavailable', message: 'etcd is sad', verb: 'list' });
     const err = await client.list(PODS).catch((e: unknown) => e);

@@ -29,7 +29,8 @@ describe('kube/config', () => {
     delete process.env.KUBERNETES_SERVICE_PORT;
   });
   afterEach(() => {
-    process.env = { ...saved };
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
   });
 
   it('--kubeconfig wins over KUBECONFIG, and the loaded config reaches the server', async () => {
