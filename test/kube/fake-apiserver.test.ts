@@ -267,6 +267,17 @@ describe('test support: the fake API server', () => {
       expect(events[0].object).to.deep.include({ kind: 'Status', code: 410, reason: 'Expired' });
     });
 
+    it('keeps at least historyLimit events for resuming, and answers older ones with 410', async () => {
+      await api.close();
+      api = await FakeApiServer.start({ historyLimit: 3 });
+      const rvs: string[] = [];
+      for (let i = 0; i < 6; i++) rvs.push((await call('POST', CM, { metadata: { name: `c${i}` } })).body.metadata!.resourceVersion!);
+      const old = await watchLines(`${CM}?watch=true&resourceVersion=${rvs[0]}`, 1);
+      expect(old.map((e) => [e.type, e.object.code])).to.deep.equal([['ERROR', 410]]);
+      const recent = await watchLines(`${CM}?watch=true&resourceVersion=${rvs[2]}`, 3);
+      expect(recent.map((e) => e.object.metadata.name)).to.deep.equal(['c3', 'c4', 'c5']);
+    });
+
     it('filters by label selector forms, turning selector exits into DELETED', async () => {
       // (resourceVersion "0" would mean "current state", so start from a real one)
       await call('POST', CM, { metadata: { name: 'unrelated' } });

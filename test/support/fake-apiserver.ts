@@ -88,7 +88,7 @@ export interface FakeApiServerOptions {
   garbageCollection?: boolean;
   /** Refuse (404) objects in a namespace that does not exist (default false: any namespace works). */
   requireNamespaces?: boolean;
-  /** Watch events kept for resuming watches (default 10,000); older resourceVersions get 410. */
+  /** Watch events kept for resuming watches (at least this many, default 10,000); older resourceVersions get 410. */
   historyLimit?: number;
   /** When set, requests must carry `Authorization: Bearer <token>`. */
   token?: string;

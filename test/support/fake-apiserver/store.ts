@@ -414,7 +414,8 @@ export class Store {
   private commit(res: ResourceType, type: EventType, object: KubeObject, previous?: KubeObject): void {
     const entry: HistoryEntry = { rv: Number(object.metadata.resourceVersion), resId: resId(res), type, object: jsonClone(object), previous };
     this.history.push(entry);
-    if (this.history.length > this.historyLimit) {
+    // Trimmed in batches so that a long run of writes costs amortised O(1) each.
+    if (this.history.length >= 2 * this.historyLimit) {
       const dropped = this.history.splice(0, this.history.length - this.historyLimit);
       this.compactedRv = dropped[dropped.length - 1].rv;
     }
