@@ -125,11 +125,11 @@ async function main(): Promise<void> {
     );
 
     const [s3rverPid, agentPid] = children.map((c) => c.pid!);
-    /** Server-side CPU seconds per GiB of a read: s3rver's and the agent's. */
-    const cpuOf = async <T>(f: () => Promise<T>): Promise<T & { cpu: { s3rver: number; agent: number } }> => {
+    /** Server-side CPU seconds per GiB read, s3rver's and the agent's, over `reads` whole-object reads. */
+    const cpuOf = async <T>(f: () => Promise<T>, reads: number): Promise<T & { cpu: { s3rver: number; agent: number } }> => {
       const [s0, a0] = [cpuSeconds(s3rverPid), cpuSeconds(agentPid)];
       const r = await f();
-      const perGiB = (x: number) => Math.round((x / (SIZE / 1024 ** 3)) * 100) / 100;
+      const perGiB = (x: number) => Math.round((x / ((reads * SIZE) / 1024 ** 3)) * 100) / 100;
       return { ...r, cpu: { s3rver: perGiB(cpuSeconds(s3rverPid) - s0), agent: perGiB(cpuSeconds(agentPid) - a0) } };
     };
     const viaDirect = client(direct);
@@ -140,11 +140,11 @@ async function main(): Promise<void> {
     const line = (o: object) => process.stdout.write(JSON.stringify({ ...base, ...o }) + '\n');
 
     await read(viaDirect); // puts the object in the page cache, as for every later read
-    const d = await cpuOf(() => median(() => read(viaDirect)));
+    const d = await cpuOf(() => median(() => read(viaDirect)), REPEAT);
     line({ case: 'direct', client: 'aws-sdk', seconds: d.seconds, MiBps: mibps(d.seconds), runs: d.runs, serverCpuSecondsPerGiB: d.cpu });
-    const cold = await cpuOf(() => read(viaAgent));
+    const cold = await cpuOf(() => read(viaAgent), 1);
     line({ case: 'agent-cold', client: 'aws-sdk', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: ratio(d.seconds, cold.seconds), serverCpuSecondsPerGiB: cold.cpu });
-    const warm = await cpuOf(() => median(() => read(viaAgent)));
+    const warm = await cpuOf(() => median(() => read(viaAgent)), REPEAT);
     line({ case: 'agent-warm', client: 'aws-sdk', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: ratio(d.seconds, warm.seconds), runs: warm.runs, serverCpuSecondsPerGiB: warm.cpu });
     // The same reads without the SDK's own cost on the client, which otherwise caps both sides.
     const dp = await median(() => readPlain(direct));
