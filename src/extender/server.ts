@@ -11,6 +11,7 @@ import { createExtenderMetrics, type ExtenderMetrics } from '../metrics/extender
 import { buildApp } from './app.js';
 import { Decisions } from './decisions.js';
 import type Koa from 'koa';
+import type { Router } from '@koa/router';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -44,6 +45,8 @@ export interface ExtenderOptions {
 
 export interface Extender {
   app: Koa;
+  /** The routes the app serves (the scheduler configurations are checked against them). */
+  router: Router;
   index: LocalityIndex;
   feed: InventoryFeed;
   metrics: ExtenderMetrics;
@@ -78,7 +81,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
   const decisions = new Decisions({ index, policy: opts.policy ?? DEFAULTS.policy, scoring: opts.scoring, now, ready });
   const recent = new LRUCache<string, PodLike>({ max: 10_000 });
   const prefix = opts.prefix ?? DEFAULTS.prefix;
-  const { app } = buildApp({
+  const { app, router } = buildApp({
     decisions,
     metrics,
     logger,
@@ -94,7 +97,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
 
   let timer: NodeJS.Timeout | undefined;
   return {
-    app, index, feed, metrics, decisions, logger, prefix, ready,
+    app, router, index, feed, metrics, decisions, logger, prefix, ready,
     async start() {
       timer = setInterval(() => {
         const expired = index.expire(now());

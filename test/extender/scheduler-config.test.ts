@@ -24,8 +24,7 @@ const CONFIGS = ['scheduler-config/locus-scheduler.yaml', 'scheduler-config/defa
 /** `POST <path>` routes the extender's router registers. */
 function registeredPosts(): string[] {
   const ext = createExtender({ source: new FileSource({}) });
-  const router = (ext.app.middleware as Wire[]).find((m) => m.router)?.router;
-  return router.stack.filter((layer: Wire) => layer.methods.includes('POST')).map((layer: Wire) => layer.path);
+  return ext.router.stack.filter((layer) => layer.methods.includes('POST')).map((layer) => String(layer.path));
 }
 
 describe('scheduler-config/', () => {
