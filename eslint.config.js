@@ -16,7 +16,7 @@ export const coreForbidden = {
 };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.k8s-bin/**', '.k8s-state/**', 'test/fixtures/**', 'sim/traces/**', 'out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', '.k8s-bin/**', '.k8s-state/**', 'test/fixtures/**', 'sim/traces/**', 'out/**', '.tmp/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
