@@ -6,7 +6,7 @@ export interface ExtenderMetrics {
   registry: Registry;
   /** Handler time per verb (filter, prioritize, explain), seconds. */
   requestDuration: Histogram<'verb'>;
-  /** Requests per verb and outcome: ok, failed-open (answered neutral after an internal error), bad-request, too-large. */
+  /** Requests per verb and outcome: ok, neutral (nothing to decide on), failed-open (neutral after a core error), bad-request, too-large, not-found, error. */
   requests: Counter<'verb' | 'outcome'>;
   /** NodeCache writes by outcome: applied, stale, rejected. */
   inventories: Counter<'outcome'>;
@@ -48,7 +48,7 @@ export function createExtenderMetrics(stats: () => IndexStats, opts: { defaultMe
     }),
     requests: new Counter({
       name: 'locus_extender_requests_total',
-      help: 'Requests per verb and outcome (ok, failed-open, bad-request, too-large, not-found).',
+      help: 'Requests per verb and outcome: ok, neutral (no known Dataset or not synced), failed-open (core error, answered neutral), bad-request, too-large, not-found, error.',
       labelNames: ['verb', 'outcome'] as const,
       registers: [registry],
     }),
