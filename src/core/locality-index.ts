@@ -24,6 +24,7 @@ export interface IndexStats {
 }
 
 interface Entry {
+  key: DatasetKey;
   bytes: number;
   catalogVersion?: string;
   blockSize?: number;
@@ -41,6 +42,8 @@ interface Inventory {
   capacityBytes?: number;
   usedBytes?: number;
   datasets: Map<DatasetKey, Entry>;
+  /** The same entries, in the order the snapshot listed them. */
+  listing: Entry[];
   blocks: number;
   bytes: number;
   expiredReported: boolean;
@@ -79,8 +82,8 @@ export class LocalityIndex {
   private latestAreaQuery = -Infinity;
   /** Snapshots checked so far: marks the entries a snapshot lists. */
   private checks = 0;
-  /** Per Dataset of the snapshot being applied, the entry in force when it says the same (scratch). */
-  private readonly keep: Array<Entry | undefined> = [];
+  /** Per Dataset of the snapshot last checked, the entry in force when it says the same, else undefined. */
+  private keep: Array<Entry | undefined> = [];
 
   constructor(opts: IndexOptions) {
     if (!(opts.ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${opts.ttlMs}`);
@@ -148,28 +151,30 @@ export class LocalityIndex {
     const kept = current !== undefined && this.unchangedSince(current, now);
     // The entries in force are updated in place: the snapshot was checked whole, nothing can fail now.
     const datasets = current?.datasets ?? new Map<DatasetKey, Entry>();
+    const listing = this.keep as Entry[];
+    this.keep = [];
     let blocks = 0;
     let bytes = 0;
     for (let i = 0; i < snap.datasets.length; i++) {
       const d = snap.datasets[i];
-      let entry = this.keep[i];
+      let entry = listing[i];
       if (entry) {
         if (!kept) this.touchAreas(target, d.dataset);
       } else {
-        entry = { bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
+        entry = { key: d.dataset, bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
         if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
         datasets.set(d.dataset, entry);
+        listing[i] = entry;
         this.touchAreas(target, d.dataset);
       }
       blocks += entry.blocks;
       bytes += d.bytes;
     }
-    this.keep.length = 0;
     if (current) {
-      for (const [key, entry] of datasets) {
+      for (const entry of current.listing) {
         if (entry.listed === this.checks) continue;
-        datasets.delete(key);
-        this.touchAreas(target, key);
+        datasets.delete(entry.key);
+        this.touchAreas(target, entry.key);
       }
     }
     target.inventory = {
@@ -179,6 +184,7 @@ export class LocalityIndex {
       capacityBytes: snap.capacityBytes,
       usedBytes: snap.usedBytes,
       datasets,
+      listing,
       blocks,
       bytes,
       expiredReported: false,
@@ -306,20 +312,19 @@ export class LocalityIndex {
    */
   private check(snap: InventorySnapshot, current: Inventory | undefined): string | undefined {
     const mark = ++this.checks;
-    this.keep.length = 0;
+    const keep: Array<Entry | undefined> = (this.keep = new Array(snap.datasets.length));
     let added: Set<DatasetKey> | undefined;
-    // Snapshots tend to list Datasets in the order of the last one: walk the entries in force alongside,
-    // and hash a key only when the orders differ.
-    const inForce = current?.datasets.entries();
-    let cursor = inForce?.next();
-    for (const d of snap.datasets) {
-      if (cursor && !cursor.done && cursor.value[0] !== d.dataset) cursor = inForce!.next();
+    // Snapshots tend to list Datasets in the order of the last one: walk its listing alongside, and
+    // hash a key only when the orders differ.
+    const inForce = current?.listing;
+    let at = 0;
+    for (let i = 0; i < snap.datasets.length; i++) {
+      const d = snap.datasets[i];
       let previous: Entry | undefined;
-      if (cursor && !cursor.done && cursor.value[0] === d.dataset) {
-        previous = cursor.value[1];
-        cursor = inForce!.next();
-      } else {
-        previous = current?.datasets.get(d.dataset);
+      if (inForce) {
+        if (at < inForce.length && inForce[at].key !== d.dataset) at++;
+        if (at < inForce.length && inForce[at].key === d.dataset) previous = inForce[at++];
+        else previous = current.datasets.get(d.dataset);
       }
       if (previous) {
         if (previous.listed === mark) return `dataset ${d.dataset} appears twice`;
@@ -330,13 +335,9 @@ export class LocalityIndex {
         added.add(d.dataset);
       }
       if (!Number.isFinite(d.bytes) || d.bytes < 0) return `dataset ${d.dataset}: bytes must be a non-negative number, got ${d.bytes}`;
-      const blocks = d.blocks;
-      if (blocks) {
-        for (let i = 1; i < blocks.length; i++) {
-          if (blocks[i] <= blocks[i - 1]) return `dataset ${d.dataset}: block indices must be sorted and distinct`;
-        }
-      }
-      this.keep.push(previous && sameEntry(previous, d) ? previous : undefined);
+      const same = checkBlocks(d, previous);
+      if (same === undefined) return `dataset ${d.dataset}: block indices must be sorted and distinct`;
+      keep[i] = same ? previous : undefined;
     }
     return undefined;
   }
@@ -389,19 +390,22 @@ function validateHeader(snap: InventorySnapshot): string | undefined {
   return undefined;
 }
 
-/** Whether a snapshot's entry (already validated) says the same as the entry in force. */
-function sameEntry(entry: Entry, d: DatasetInventory): boolean {
-  if (entry.bytes !== d.bytes || entry.catalogVersion !== d.catalogVersion || entry.blockSize !== d.blockSize) return false;
+/**
+ * Whether a snapshot's blocks are sorted and distinct (else undefined) and, with its other fields, say
+ * the same as `entry` (true) or not (false). One pass over the blocks.
+ */
+function checkBlocks(d: DatasetInventory, entry: Entry | undefined): boolean | undefined {
   const blocks = d.blocks;
   const n = blocks?.length ?? 0;
-  if (n !== entry.blocks) return false;
+  let same = entry !== undefined && entry.bytes === d.bytes && entry.catalogVersion === d.catalogVersion && entry.blockSize === d.blockSize && entry.blocks === n;
   // n distinct blocks, each in the entry's set of n blocks: the same set.
-  const words = entry.words;
+  const words = entry?.words;
   for (let i = 0; i < n; i++) {
     const b = blocks![i];
-    if (!words || b >>> 5 >= words.length || !(words[b >>> 5] & (1 << (b & 31)))) return false;
+    if (i > 0 && b <= blocks![i - 1]) return undefined;
+    if (same && (!words || b >>> 5 >= words.length || !(words[b >>> 5] & (1 << (b & 31))))) same = false;
   }
-  return true;
+  return same;
 }
 
 function toWords(blocks: Uint32Array): Uint32Array {
