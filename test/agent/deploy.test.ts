@@ -11,14 +11,21 @@ async function docs(file: string): Promise<Doc[]> {
   return YAML.parseAllDocuments(await readFile(new URL(`../../deploy/agent/${file}`, import.meta.url), 'utf8')).map((d) => d.toJSON() as Doc);
 }
 
+/** The files a kustomization in deploy/agent lists, checked to be all the YAML beside it. */
+async function kustomized(dir: string): Promise<string[]> {
+  const base = new URL(`../../deploy/agent/${dir}`, import.meta.url);
+  const files = (await readdir(base)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
+  const kustomization = YAML.parse(await readFile(new URL('kustomization.yaml', base), 'utf8'));
+  expect([...kustomization.resources].sort(), `${dir}kustomization.yaml`).to.deep.equal(files.sort());
+  return files.map((f) => dir + f);
+}
+
 describe('agent deployment manifests', () => {
   let all: Doc[];
   const one = (kind: string, name = 'locus-agent') => all.find((d) => d.kind === kind && d.metadata.name === name)!;
 
   before(async () => {
-    const files = (await readdir(new URL('../../deploy/agent/', import.meta.url))).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
-    const kustomization = YAML.parse(await readFile(new URL('../../deploy/agent/kustomization.yaml', import.meta.url), 'utf8'));
-    expect([...kustomization.resources].sort()).to.deep.equal(files.sort());
+    const files = [...await kustomized(''), ...await kustomized('admission-policy/')];
     all = (await Promise.all(files.map(docs))).flat();
     const top = YAML.parse(await readFile(new URL('../../deploy/kustomization.yaml', import.meta.url), 'utf8'));
     expect([...(top.resources ?? []), ...(top.bases ?? [])].map((r: string) => r.replace(/\/$/, ''))).to.include('agent');
