@@ -65,8 +65,16 @@ teardown() {
   log "total $(($(date +%s) - T0))s"
   exit "$rc"
 }
+# the suite runs under timeout(1) in a process group of its own (mocha, its worker and every process a
+# test starts), which a terminal's Ctrl-C does not reach: forward INT/TERM to it, then tear down
+SUITE_PID=
+interrupted() {
+  if [ -n "$SUITE_PID" ]; then kill -TERM "$SUITE_PID" 2>/dev/null; wait "$SUITE_PID" || true; fi
+  exit "$1"
+}
 trap teardown EXIT
-trap 'exit 130' INT TERM
+trap 'interrupted 130' INT
+trap 'interrupted 143' TERM
 
 log "starting etcd, kube-apiserver and kube-scheduler (state in $K8S_STATE)"
 "$LOCUS_K8S_SCRIPTS/up.sh" >/dev/null 9>&-
@@ -76,6 +84,9 @@ log "control plane ready"
 # ---------------------------------------------------------------- suite
 T1=$(date +%s)
 rc=0
-timeout -k 15 "${LOCUS_E2E_TIMEOUT:-600}" "$ROOT/node_modules/.bin/mocha" --config test/e2e/.mocharc.json "$@" 9>&- || rc=$?
+timeout -k 15 "${LOCUS_E2E_TIMEOUT:-600}" "$ROOT/node_modules/.bin/mocha" --config test/e2e/.mocharc.json "$@" 9>&- &
+SUITE_PID=$!
+wait "$SUITE_PID" || rc=$?
+SUITE_PID=
 log "suite finished in $(($(date +%s) - T1))s (exit $rc)"
 exit "$rc"
