@@ -1,7 +1,11 @@
-import { KubernetesObjectApi, makeInformer, type KubernetesObject, PatchStrategy, Watch } from '@kubernetes/client-node';
+import { KubeConfig, KubernetesObjectApi, makeInformer, type KubernetesObject, PatchStrategy, Watch } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { createKubeClient } from '../../src/kube/client.js';
+import { loadKubeConfig } from '../../src/kube/config.js';
+import { Informer } from '../../src/kube/informer.js';
 import type { KubeObject } from '../../src/kube/object.js';
+import { NODES } from '../../src/kube/resources.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 
@@ -455,6 +459,31 @@ describe('test support: the fake API server', () => {
   });
 
   describe('setup', () => {
+    it('serves HTTPS whose certificate the kubeconfig trusts, and nobody else does', async () => {
+      await api.close();
+      api = await FakeApiServer.start({ tls: true });
+      expect(api.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+      api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-a' } });
+      const fromFile = loadKubeConfig({ kubeconfig: api.writeKubeconfig() }).kc;
+      for (const kc of [api.kubeconfig(), fromFile]) {
+        expect((await createKubeClient(kc).get(NODES, { name: 'node-a' }))?.metadata.name).to.equal('node-a');
+      }
+      const informer = new Informer(api.kubeconfig(), createKubeClient(api.kubeconfig()), { resource: NODES });
+      informer.start();
+      await informer.waitForSync();
+      api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-b' } });
+      await eventually(() => expect(informer.list().map((n) => n.metadata.name).sort()).to.deep.equal(['node-a', 'node-b']));
+      await informer.stop();
+
+      const untrusting = new KubeConfig();
+      untrusting.loadFromOptions({
+        clusters: [{ name: 'c', server: api.url, skipTLSVerify: false }], users: [{ name: 'u' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
+      });
+      const err = await createKubeClient(untrusting).get(NODES, { name: 'node-a' }).catch((e: unknown) => e);
+      expect(String((err as Error & { cause?: unknown }).cause ?? err)).to.match(/self.signed|certificate/i);
+    });
+
     it('registers a resource from a CustomResourceDefinition and serves discovery for it', async () => {
       const res = api.registerCrd({
         apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',

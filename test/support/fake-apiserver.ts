@@ -56,7 +56,8 @@
  *   into data, Secret type immutable, Event namespace must match involvedObject.namespace (or be
  *   `default` for cluster-scoped objects), PVC spec immutable except resources.requests and a first
  *   volumeName (422), namespace names are DNS labels.
- * - optional bearer token check (401).
+ * - optional bearer token check (401); optional HTTPS (tls: true) with a self-signed certificate
+ *   that kubeconfig()/writeKubeconfig() carry as certificate-authority-data.
  * Not modelled: namespaces need not exist unless requireNamespaces is set; no admission; custom
  * resources are schema-checked only after loadCrds/registerCrd; no defaulting; no managedFields, no field ownership conflicts
  * in apply, no pagination (limit is ignored; all items returned), no graceful pod deletion.
@@ -67,11 +68,13 @@
  * openWatchCount(), resourceVersion().
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { generate } from 'selfsigned';
 import { parseAllDocuments, stringify } from 'yaml';
 import type { KubeObject } from '../../src/kube/object.js';
 import { ALL_RESOURCES, type ResourceType } from '../../src/kube/resources.js';
@@ -98,6 +101,8 @@ export interface FakeApiServerOptions {
   now?: () => Date;
   /** Port to listen on (default: a free one). */
   port?: number;
+  /** Serve HTTPS with a fresh self-signed certificate for 127.0.0.1; kubeconfigs then carry it as their CA. */
+  tls?: boolean;
 }
 
 type PluralOrResource = string | ResourceType;
@@ -107,6 +112,7 @@ export class FakeApiServer {
   private readonly router: Router;
   private server: Server | undefined;
   private port = 0;
+  private pem: { cert: string; key: string } | undefined;
 
   private constructor(private readonly opts: FakeApiServerOptions) {
     this.store = new Store([...ALL_RESOURCES, ...(opts.resources ?? [])], opts.historyLimit ?? 10_000, opts.now ?? (() => new Date()));
@@ -118,13 +124,19 @@ export class FakeApiServer {
   static async start(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {
     const api = new FakeApiServer(opts);
     api.port = opts.port ?? 0;
+    if (opts.tls) api.pem = await selfSignedFor127();
     await api.goOnline();
     return api;
   }
 
-  /** `http://127.0.0.1:<port>` */
+  /** `http://127.0.0.1:<port>` (https with the tls option) */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.pem ? 'https' : 'http'}://127.0.0.1:${this.port}`;
+  }
+
+  /** The serving certificate (PEM) with the tls option: the CA a client must trust. */
+  get caCert(): string | undefined {
+    return this.pem?.cert;
   }
 
   /** Every request received, in order (method, path, query, verb, resource, content type, answer code). */
@@ -136,7 +148,10 @@ export class FakeApiServer {
   kubeconfig(opts: { namespace?: string } = {}): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
-      clusters: [{ name: 'fake', server: this.url, skipTLSVerify: true }],
+      clusters: [this.pem
+        ? { name: 'fake', server: this.url, caData: Buffer.from(this.pem.cert).toString('base64'), skipTLSVerify: false }
+        // client-node refuses plain http unless TLS verification is explicitly off
+        : { name: 'fake', server: this.url, skipTLSVerify: true }],
       users: [{ name: 'fake', token: this.opts.token ?? 'fake-token' }],
       contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', namespace: opts.namespace }],
       currentContext: 'fake',
@@ -150,7 +165,12 @@ export class FakeApiServer {
     const doc = {
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
+      clusters: [{
+        name: 'fake',
+        cluster: this.pem
+          ? { server: this.url, 'certificate-authority-data': Buffer.from(this.pem.cert).toString('base64') }
+          : { server: this.url, 'insecure-skip-tls-verify': true },
+      }],
       users: [{ name: 'fake', user: { token: this.opts.token ?? 'fake-token' } }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', ...(opts.namespace ? { namespace: opts.namespace } : {}) } }],
       'current-context': 'fake',
@@ -259,7 +279,8 @@ export class FakeApiServer {
   /** Listens again, on the same port once one was assigned. */
   async goOnline(): Promise<void> {
     if (this.server) return;
-    const server = createServer((req, res) => void this.router.handle(req, res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.router.handle(req, res);
+    const server = this.pem ? createHttpsServer(this.pem, handler) : createServer(handler);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(this.port, '127.0.0.1', () => resolve());
@@ -278,6 +299,21 @@ export class FakeApiServer {
     if (!res) throw new Error(`unknown resource "${resource}"`);
     return res;
   }
+}
+
+/** One self-signed certificate that is both the CA and the serving certificate for 127.0.0.1. */
+async function selfSignedFor127(): Promise<{ cert: string; key: string }> {
+  const out = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
+  return { cert: out.cert, key: out.private };
 }
 
 interface CrdSpec {
