@@ -8,7 +8,8 @@ import { FakeApiServer } from '../support/fake-apiserver.js';
 import { admit, call, certDir } from '../webhook/tls.js';
 
 describe('locus webhook (process)', function () {
-  this.timeout(30_000);
+  // A child process that loads client-node through tsx: generous, since CI machines may be busy.
+  this.timeout(120_000);
   let api: FakeApiServer;
   let child: ChildProcess | undefined;
 
