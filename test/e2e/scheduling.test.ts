@@ -12,6 +12,7 @@ import { boundNode, createPod, deleteAllPods, pod } from './support/pods.js';
 import type { Tracked } from './support/process.js';
 import { startLocusScheduler } from './support/scheduler.js';
 import { until } from './support/wait.js';
+import { parseDuration } from '../../src/extender/units.js';
 
 const ns = 'e2e-placement';
 const SCHEDULER_CONFIG = 'scheduler-config/locus-scheduler-v1beta1.yaml';
@@ -35,7 +36,7 @@ async function placeAll(prefix: string, dataset: string, count: number): Promise
   return Promise.all(names.map((name) => boundNode(ns, name)));
 }
 
-describe('scenarios 1–2: scheduling through locus-scheduler and the extender', function () {
+describe('scenarios 1–2: scheduling through locus-scheduler and the extender', () => {
   let scheduler: Tracked;
   let extender: Tracked | undefined;
   let httpTimeoutMs = 0;
@@ -50,8 +51,10 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
       (await indexGauge('live_inventories')) === 3 && (await indexGauge('datasets')) >= 2);
     const started = await startLocusScheduler(SCHEDULER_CONFIG);
     scheduler = started.proc;
-    const timeout = started.config.extenders?.[0] as { httpTimeout?: string } | undefined;
-    httpTimeoutMs = parseDuration(timeout?.httpTimeout ?? '30s');
+    // kube-scheduler's default when the config names none
+    const httpTimeout = started.config.extenders?.[0]?.httpTimeout ?? '30s';
+    httpTimeoutMs = parseDuration(httpTimeout) ?? Number.NaN;
+    expect(httpTimeoutMs, `httpTimeout "${httpTimeout}" of ${SCHEDULER_CONFIG}`).to.be.greaterThan(0);
   });
 
   after(async () => {
@@ -86,7 +89,8 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
     it('binds a dataset pod while the extender is stopped', async () => {
       await extender?.stop();
       extender = undefined;
-      expect(cluster.nodes).to.include(await boundNode(ns, (await createPod(datasetPod('stopped', 'x'))).metadata.name));
+      await createPod(datasetPod('stopped', 'x'));
+      expect(cluster.nodes).to.include(await boundNode(ns, 'stopped'));
     });
 
     it('binds a dataset pod while the extender answers HTTP 500', async () => {
@@ -100,7 +104,7 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
       }
     });
 
-    it('binds a dataset pod while the extender hangs past httpTimeout', async function () {
+    it('binds a dataset pod while the extender hangs past httpTimeout', async () => {
       const broken = await startBrokenExtender(cluster.ports.extender, 'hang');
       try {
         const t0 = Date.now();
@@ -119,11 +123,3 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
     });
   });
 });
-
-/** A Go duration as kube-scheduler's httpTimeout takes it (`2s`, `500ms`, `1m`). */
-function parseDuration(text: string): number {
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text);
-  if (!m) throw new Error(`cannot read httpTimeout "${text}"`);
-  return Number(m[1]) * units[m[2]];
-}

@@ -17,7 +17,7 @@ interface SchedulerConfig {
   healthzBindAddress?: string;
   metricsBindAddress?: string;
   profiles?: { schedulerName?: string }[];
-  extenders?: { urlPrefix: string }[];
+  extenders?: { urlPrefix: string; httpTimeout?: string }[];
 }
 
 /** The KubeSchedulerConfiguration (v1beta1) in `file`, also when it is wrapped in a ConfigMap. */
