@@ -80,6 +80,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (!f.upstream) throw new UsageError('--upstream is required: the URL of the object store the agent caches', USAGE);
+  const capacityBytes = parseSize(f.capacity, 'capacity');
+  const blockSize = parseSize(f['block-size'], 'block-size');
   const node = f.node ?? process.env.NODE_NAME;
   const publish = !f['no-publish'];
   if (publish && !node) throw new UsageError('--node (or $NODE_NAME) is required to publish a NodeCache; use --no-publish for a standalone cache', USAGE);
@@ -105,8 +107,8 @@ export async function run(argv: string[]): Promise<number> {
     s3: { host: f.host, port: numberFlag(f.port, 'port', USAGE, 9300) },
     ops: { host: f.host, port: numberFlag(f['ops-port'], 'ops-port', USAGE, 9301) },
     cacheDir: f['cache-dir'],
-    capacityBytes: parseSize(f.capacity, 'capacity'),
-    blockSize: parseSize(f['block-size'], 'block-size'),
+    capacityBytes,
+    blockSize,
     upstream: {
       endpoint: f.upstream,
       region: f.region,
