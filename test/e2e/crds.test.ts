@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ApiError, create, ensureNamespace, get, type Obj } from './support/api.js';
-import { CRD_NAMES, established } from './support/crds.js';
+import { CRD_NAMES, established, installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 
@@ -36,14 +36,18 @@ const dataset = (name: string, local: Record<string, unknown>) =>
   ({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name, namespace: ns }, spec: { local } });
 
 describe('scenario 3: CRDs on the real apiserver', () => {
-  before(() => ensureNamespace(ns));
+  before(async () => {
+    await ensureNamespace(ns);
+    // the other cases need the CRDs whatever the first one finds
+    await installCrds();
+  });
 
   after(async () => {
     await kubectl(['delete', 'datasets', '--all', '--all-namespaces', '--wait=false']);
     await kubectl(['delete', 'pods', '--all', '-n', 'ml', '--grace-period=0', '--force']);
   });
 
-  it('kubectl apply -f crds/ creates both CRDs and they become Established', async () => {
+  it('kubectl apply -f crds/ succeeds, and both CRDs are Established and served', async () => {
     const out = await kubectlOk(['apply', '-f', 'crds/']);
     expect(out).to.match(/datasets\.locus\.dev (created|configured|unchanged)/);
     expect(out).to.match(/nodecaches\.locus\.dev (created|configured|unchanged)/);
