@@ -61,7 +61,9 @@ interface JobState {
   stagesLeft: number;
 }
 
+/** A placed task; it is also the event of its current pass ending. */
 interface Running {
+  kind: 'pass-end';
   job: number;
   stage: number;
   task: number;
@@ -73,7 +75,7 @@ interface Running {
 
 type Event =
   | { kind: 'arrive'; job: number }
-  | { kind: 'pass-end'; task: Running }
+  | Running
   | { kind: 'tick' }
   | { kind: 'wake' };
 
@@ -233,7 +235,7 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
       readSeconds += remote / Math.min(cluster.streamBytesPerSecond, cluster.nicBytesPerSecond / ++remoteOn[t.node], cluster.storeBytesPerSecond / remoteAll);
     }
     const duration = stage.overlapIO ? Math.max(stage.computeSeconds, readSeconds) : stage.computeSeconds + readSeconds;
-    heap.push(now + duration, { kind: 'pass-end', task: t });
+    heap.push(now + duration, t);
   };
 
   const ready = (job: number, stage: number) => {
@@ -249,38 +251,50 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
     pending.splice(lo, 0, entry);
   };
 
-  const dispatch = async () => {
-    if (freeTotal === 0 || pending.length === 0) return;
+  /** Places pending tasks from `pending[i]` on while slots are free; a promise only if a policy answers with one. */
+  const placeFrom = (i: number): Promise<void> | undefined => {
+    while (i < pending.length && freeTotal > 0) {
+      const p = pending[i];
+      ctx.job = p.job;
+      ctx.stage = jobs[p.job].stages[p.stage];
+      ctx.waitingSince = Number.isNaN(p.waitSince) ? now : p.waitSince;
+      const node = policy.place(ctx);
+      if (typeof node !== 'number') return node.then((n) => placeFrom(settle(i, n)));
+      i = settle(i, node);
+    }
+    return undefined;
+  };
+
+  /** Applies the policy's answer for `pending[i]`; returns the index of the next entry to place. */
+  const settle = (i: number, node: number): number => {
+    const p = pending[i];
+    const stage = jobs[p.job].stages[p.stage];
+    if (node === WAIT) {
+      if (Number.isNaN(p.waitSince)) p.waitSince = now;
+      const wakeAt = p.waitSince + (policy.maxWait ?? 0);
+      if (p.wakeAt !== wakeAt) {
+        p.wakeAt = wakeAt;
+        heap.push(wakeAt, WAKE);
+      }
+      return i + 1;
+    }
+    if (!(node >= 0 && node < nodes && free[node] > 0)) throw new Error(`policy ${policy.name} chose node ${node}, which has no free slot`);
+    free[node]--;
+    freeTotal--;
+    peakBusy[node] = Math.max(peakBusy[node], slots - free[node]);
+    p.waitSince = NaN;
+    const task: Running = { kind: 'pass-end', job: p.job, stage: p.stage, task: p.next++, node, pass: 0, remote: false, local: false };
+    opts.onPlace?.({ job: jobs[p.job].id, stage: stage.name, task: task.task, node: cluster.names[node], time: now });
+    startPass(task);
+    if (p.next === stage.tasks) pending.splice(i, 1);
+    return i;
+  };
+
+  const dispatch = (): Promise<void> | undefined => {
+    if (freeTotal === 0 || pending.length === 0) return undefined;
     publisher.refresh(now);
     ctx.now = now;
-    for (let i = 0; i < pending.length && freeTotal > 0;) {
-      const p = pending[i];
-      const stage = jobs[p.job].stages[p.stage];
-      ctx.job = p.job;
-      ctx.stage = stage;
-      ctx.waitingSince = Number.isNaN(p.waitSince) ? now : p.waitSince;
-      let node = policy.place(ctx);
-      if (typeof node !== 'number') node = await node;
-      if (node === WAIT) {
-        if (Number.isNaN(p.waitSince)) p.waitSince = now;
-        const wakeAt = p.waitSince + (policy.maxWait ?? 0);
-        if (p.wakeAt !== wakeAt) {
-          p.wakeAt = wakeAt;
-          heap.push(wakeAt, WAKE);
-        }
-        i++;
-        continue;
-      }
-      if (!(node >= 0 && node < nodes && free[node] > 0)) throw new Error(`policy ${policy.name} chose node ${node}, which has no free slot`);
-      free[node]--;
-      freeTotal--;
-      peakBusy[node] = Math.max(peakBusy[node], slots - free[node]);
-      p.waitSince = NaN;
-      const task: Running = { job: p.job, stage: p.stage, task: p.next++, node, pass: 0, remote: false, local: false };
-      opts.onPlace?.({ job: jobs[p.job].id, stage: stage.name, task: task.task, node: cluster.names[node], time: now });
-      startPass(task);
-      if (p.next === stage.tasks) pending.splice(i, 1);
-    }
+    return placeFrom(0);
   };
 
   const endPass = (t: Running) => {
@@ -317,13 +331,14 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
         state[e.job] = { deps: Int32Array.from(job.stages, (s) => s.after.length), done: new Int32Array(job.stages.length), stagesLeft: job.stages.length };
         job.stages.forEach((s, k) => { if (s.after.length === 0) ready(e.job, k); });
       } else if (e.kind === 'pass-end') {
-        endPass(e.task);
+        endPass(e);
       } else if (e.kind === 'tick') {
         tickPending = false;
         publisher.writeChanged(now);
       }
     }
-    await dispatch();
+    const placing = dispatch();
+    if (placing) await placing;
   }
   if (tasksDone % 4096 !== 0) opts.onProgress?.(tasksDone);
 
