@@ -15,9 +15,14 @@ const POLICIES: SimPolicyName[] = ['default', 'locality'];
 
 async function child(target: number, policy: SimPolicyName): Promise<void> {
   const cluster = buildCluster(PRESETS.spark);
-  // About 20 one-block tasks per job, arriving fast enough to keep the 1,600 slots busy.
-  const params = SyntheticParams.parse({ jobs: Math.round(target / 20), rate: 25, datasets: 200, datasetMedianBytes: 2 * 2 ** 30, datasetSigma: 0.5 });
+  // About 17 one-block tasks per job, arriving fast enough to keep the 1,600 slots busy; the first jobs
+  // that make up `target` tasks are kept, so a case runs (within one job) as many tasks as it says.
+  const params = SyntheticParams.parse({ jobs: Math.ceil(target / 12), rate: 25, datasets: 200, datasetMedianBytes: 2 * 2 ** 30, datasetSigma: 0.5 });
   const workload = syntheticWorkload(params, 1, cluster.blockSize);
+  let tasks = 0;
+  const keep = workload.jobs.findIndex((job) => (tasks += job.stages.reduce((sum, s) => sum + s.tasks, 0)) >= target);
+  if (keep < 0) throw new Error(`the synthetic workload has only ${tasks} tasks, fewer than ${target}`);
+  workload.jobs.length = keep + 1;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const run = await runSimulation({ cluster, workload, policy: makePolicy(policy, cluster.spec), seed: 1 });
