@@ -41,6 +41,7 @@ describe('test support: custom resources through their CRD schema', () => {
         'spec.size: Invalid value: -1: spec.size in body should be greater than or equal to 0',
         'spec.mode: Unsupported value: "c": supported values: "a", "b"',
         "spec.tags[0]: Invalid value: \"A\": spec.tags[0] in body should match '^[a-z]+$'",
+        '<nil>: Invalid value: "": "either" must validate at least one schema (anyOf)',
         'either.x: Required value',
       ]);
       expect(violations({ spec: {} }, schema)).to.deep.equal([
@@ -69,7 +70,10 @@ describe('test support: custom resources through their CRD schema', () => {
         .catch((e: unknown) => e);
       expect(err).to.be.instanceOf(ApiError);
       expect(err).to.include({ code: 422, reason: 'Invalid' });
-      expect((err as ApiError).message).to.contain('spec.local.bucket: Required value');
+      // Word for word what a 1.20 API server answers for this Dataset.
+      expect((err as ApiError).message).to.equal('POST /apis/locus.dev/v1alpha1/namespaces/ns/datasets: Dataset.locus.dev "d" is invalid: ['
+        + '<nil>: Invalid value: "": "spec.local" must validate at least one schema (anyOf), spec.local.bucket: Required value, '
+        + '<nil>: Invalid value: "": "spec.local" must validate all the schemas (allOf)]');
       const ok = await client.create(DATASETS, { metadata: { name: 'd', namespace: 'ns' }, spec: { local: { type: 'S3', endpoint: 'http://s3', bucket: 'books' } } });
       expect(ok.spec).to.deep.equal({ local: { type: 'S3', endpoint: 'http://s3', bucket: 'books' } });
     });

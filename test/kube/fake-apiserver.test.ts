@@ -23,7 +23,8 @@ describe('test support: the fake API server', () => {
       headers: body === undefined ? {} : { 'content-type': contentType },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { code: res.status, body: (await res.json()) as Answer['body'] };
+    const text = await res.text();
+    return { code: res.status, body: (res.headers.get('content-type') === 'application/json' ? JSON.parse(text) : { text }) as Answer['body'] };
   };
 
   /** The first `n` lines of a watch stream (or fewer if it ends first). */
@@ -128,7 +129,9 @@ describe('test support: the fake API server', () => {
     });
 
     it('unknown resources are 404, a body of the wrong kind is 400', async () => {
-      expect((await call('GET', '/apis/apps/v1/deployments')).code).to.equal(404);
+      // Paths outside every served resource get the mux's plain-text 404, as from a real server.
+      expect(await call('GET', '/apis/apps/v1/deployments')).to.deep.equal({ code: 404, body: { text: '404 page not found\n' } });
+      expect((await call('PUT', `${CM}/x/status`, { metadata: { name: 'x' } })).body).to.include({ kind: 'Status', code: 404 });
       expect((await call('POST', CM, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } })).code).to.equal(400);
     });
 
@@ -179,16 +182,18 @@ describe('test support: the fake API server', () => {
       const ok = await call('PATCH', `${CM}/c`, [{ op: 'test', path: '/data/a', value: '1' }, { op: 'add', path: '/data/b', value: '2' }], 'application/json-patch+json');
       expect(ok.body.data).to.deep.equal({ a: '1', b: '2' });
       const failed = await call('PATCH', `${CM}/c`, [{ op: 'test', path: '/data/a', value: 'nope' }], 'application/json-patch+json');
-      expect(failed.code).to.equal(422);
+      expect(failed.body).to.include({ code: 422, message: 'the server rejected our request due to an error in our request' });
+      // As on a 1.20 server, replacing a missing key adds it.
+      expect((await call('PATCH', `${CM}/c`, [{ op: 'replace', path: '/data/c', value: '3' }], 'application/json-patch+json')).body.data).to.deep.equal({ a: '1', b: '2', c: '3' });
       const smp = await call('PATCH', `${CM}/c`, { data: { a: null } }, 'application/strategic-merge-patch+json');
-      expect(smp.body.data).to.deep.equal({ b: '2' });
+      expect(smp.body.data).to.deep.equal({ b: '2', c: '3' });
       expect((await call('PATCH', `${CM}/c`, {}, 'text/plain')).code).to.equal(415);
       expect((await call('PATCH', `${CM}/missing`, {}, 'application/merge-patch+json')).code).to.equal(404);
     });
 
-    it('server-side apply takes YAML, needs a fieldManager, and creates when absent', async () => {
+    it('server-side apply takes YAML, needs a fieldManager (422), and creates when absent', async () => {
       const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  endpoint: http://s3\n';
-      expect((await call('PATCH', `${CM}/c`, yaml, 'application/apply-patch+yaml')).code).to.equal(400);
+      expect((await call('PATCH', `${CM}/c`, yaml, 'application/apply-patch+yaml')).code).to.equal(422);
       const created = await call('PATCH', `${CM}/c?fieldManager=test`, yaml, 'application/apply-patch+yaml');
       expect(created.code).to.equal(201);
       expect(created.body.data).to.deep.equal({ endpoint: 'http://s3' });

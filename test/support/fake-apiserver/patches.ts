@@ -38,6 +38,7 @@ export function parsePatchBody(contentType: string, raw: string): unknown {
 /**
  * Applies `patch` of `contentType` to `current`. Strategic merge is treated as a plain merge patch
  * (lists are replaced, not merged by key); apply merges the sent fields (no field ownership).
+ * Messages are the ones a 1.20 API server sends.
  */
 export function applyPatch(current: KubeObject, contentType: string, patch: unknown): KubeObject {
   switch (contentType) {
@@ -50,12 +51,13 @@ export function applyPatch(current: KubeObject, contentType: string, patch: unkn
       if (!Array.isArray(patch)) throw new StatusError(400, 'BadRequest', 'a json-patch body must be an array of operations');
       try {
         const doc = structuredClone(current) as unknown as Json;
-        return jsonpatch.applyPatch(doc, patch as jsonpatch.Operation[], true, true).newDocument as unknown as KubeObject;
-      } catch (err) {
-        throw new StatusError(422, 'Invalid', `the json patch could not be applied: ${(err as Error).message}`);
+        // Unvalidated, like the server's patch library: `replace` of a missing key adds it.
+        return jsonpatch.applyPatch(doc, patch as jsonpatch.Operation[], false, true).newDocument as unknown as KubeObject;
+      } catch {
+        throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request');
       }
     }
     default:
-      throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${[JSON_PATCH, MERGE, APPLY, STRATEGIC].join(', ')}`);
+      throw new StatusError(415, 'UnsupportedMediaType', '415: Unsupported Media Type');
   }
 }

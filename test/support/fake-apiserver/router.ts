@@ -81,6 +81,8 @@ export class Router {
       const body = await readBody(req);
       await this.dispatch(verb, target, url.searchParams, record, body, req, res);
     } catch (err) {
+      // The real server's mux answers paths it does not serve in plain text, not with a Status.
+      if (err === PAGE_NOT_FOUND) return send(res, record, 404, '404 page not found\n');
       if (err instanceof StatusError) return send(res, record, err.code, err.body());
       send(res, record, 500, statusBody(500, 'InternalError', `fake apiserver: ${(err as Error).stack ?? String(err)}`));
     }
@@ -116,7 +118,7 @@ export class Router {
         const patch = parsePatchBody(contentType, raw);
         const current = this.store.get(r, namespace, name!);
         if (contentType === APPLY) {
-          if (!q.get('fieldManager')) throw new StatusError(400, 'BadRequest', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+          if (!q.get('fieldManager')) throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
           if (!current) {
             if (subresource) throw this.notFound(t);
             return send(res, record, 201, this.store.create(r, namespace, { ...(patch as object), metadata: { ...(patch as KubeObject).metadata, name } }));
@@ -237,7 +239,7 @@ export class Router {
     let rest: string[];
     if (parts[0] === 'api') [group, version, rest] = ['', parts[1], parts.slice(2)];
     else if (parts[0] === 'apis') [group, version, rest] = [parts[1], parts[2], parts.slice(3)];
-    else throw notFoundPath();
+    else throw PAGE_NOT_FOUND;
     const find = (plural: string) => this.store.allResources().find((r) => r.group === group && r.version === version && r.plural === plural);
     let namespace: string | undefined;
     if (rest[0] === 'namespaces' && rest.length >= 3 && find(rest[2])?.namespaced) {
@@ -245,7 +247,7 @@ export class Router {
       rest = rest.slice(2);
     }
     const res = find(rest[0]);
-    if (!res || rest.length > 3) throw notFoundPath();
+    if (!res || rest.length > 3) throw PAGE_NOT_FOUND;
     return { res, namespace, name: rest[1], subresource: rest[2] };
   }
 }
@@ -262,9 +264,13 @@ function verbOf(method: string, t: Target, q: URLSearchParams): Verb {
   throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
 }
 
+/** A known resource without the requested subresource or verb. */
 function notFoundPath(): StatusError {
   return new StatusError(404, 'NotFound', 'the server could not find the requested resource');
 }
+
+/** A path outside every served resource. */
+const PAGE_NOT_FOUND = new StatusError(404, 'NotFound', '404 page not found');
 
 function parseJson(raw: string): unknown {
   try {

@@ -92,11 +92,12 @@ export function violations(value: unknown, schema: Schema, path = ''): string[] 
       if (s) errors.push(...violations(v, s, child(key)));
     }
   }
-  for (const s of schema.allOf ?? []) errors.push(...violations(value, s, path));
   if (schema.anyOf && !schema.anyOf.some((s) => violations(value, s, path).length === 0)) {
     // The real server reports one failing branch; the CRDs put the branch to report first.
-    errors.push(...violations(value, schema.anyOf[0], path));
+    errors.push(`<nil>: Invalid value: "": "${at}" must validate at least one schema (anyOf)`, ...violations(value, schema.anyOf[0], path));
   }
+  const allOf = (schema.allOf ?? []).flatMap((s) => violations(value, s, path));
+  if (allOf.length) errors.push(...allOf, `<nil>: Invalid value: "": "${at}" must validate all the schemas (allOf)`);
   if (schema.oneOf && schema.oneOf.filter((s) => violations(value, s, path).length === 0).length !== 1) {
     errors.push(`${at}: Invalid value: must validate one and only one schema (oneOf)`);
   }

@@ -160,7 +160,7 @@ export class Store {
     const rv = proposed.metadata.resourceVersion;
     if (!rv && res.group) {
       // Custom resources refuse unconditional updates.
-      throw this.invalid(res, name, 'metadata.resourceVersion: Invalid value: 0x0: must be specified for an update');
+      throw new StatusError(422, 'Invalid', `${qualified(res)} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`, this.details(res, name));
     }
     return this.write(res, current, proposed, subresource, rv || undefined);
   }
@@ -285,7 +285,9 @@ export class Store {
       this.conform(res, next);
       if (current.metadata.deletionTimestamp) {
         const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
-        if (added.length) throw this.invalid(res, name, 'metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted');
+        if (added.length) {
+          throw this.invalid(res, name, `metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`);
+        }
       }
       if (res.group && !isDeepStrictEqual(withoutMetaAndStatus(current), withoutMetaAndStatus(next))) {
         next.metadata.generation = (current.metadata.generation ?? 0) + 1;
@@ -303,7 +305,7 @@ export class Store {
     for (const key of Object.keys(obj)) delete obj[key];
     Object.assign(obj, pruned);
     const errors = violations(obj, schema);
-    if (errors.length) throw this.invalid(res, obj.metadata.name ?? '', errors.join(', '));
+    if (errors.length) throw this.invalid(res, obj.metadata.name ?? '', errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`);
   }
 
   /** Stores a changed object (a write that changes nothing is not an event), removing it once finalized. */
@@ -458,12 +460,14 @@ export class Store {
   private checkName(res: ResourceType, name: string): void {
     if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
       throw this.invalid(res, name,
-        `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character`);
+        `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`);
     }
   }
 
+  /** `ConfigMap "x" is invalid: …`, `Dataset.locus.dev "x" is invalid: …`, as the server words it. */
   private invalid(res: ResourceType, name: string, cause: string): StatusError {
-    return new StatusError(422, 'Invalid', `${res.kind} "${name}" is invalid: ${cause}`, this.details(res, name));
+    const kind = res.group ? `${res.kind}.${res.group}` : res.kind;
+    return new StatusError(422, 'Invalid', `${kind} "${name}" is invalid: ${cause}`, this.details(res, name));
   }
 
   private details(res: ResourceType, name: string) {

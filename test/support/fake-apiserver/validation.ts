@@ -13,8 +13,9 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 const invalid = (obj: KubeObject, cause: string) =>
   new StatusError(422, 'Invalid', `${obj.kind} "${obj.metadata.name ?? ''}" is invalid: ${cause}`);
-const undecodable = (field: string, why: string) =>
-  new StatusError(400, 'BadRequest', `${field}: ${why}`);
+/** A body the server cannot even decode (the real message goes on with decoder details). */
+const undecodable = (obj: KubeObject, field: string, why: string) =>
+  new StatusError(400, 'BadRequest', `${obj.kind} in version "v1" cannot be handled as a ${obj.kind}: ${field}: ${why}`);
 
 function qualifiedNameProblem(key: string): string | undefined {
   const slash = key.lastIndexOf('/');
@@ -25,35 +26,35 @@ function qualifiedNameProblem(key: string): string | undefined {
   return undefined;
 }
 
-function stringMap(value: unknown, field: string): Record<string, string> | undefined {
+function stringMap(obj: KubeObject, value: unknown, field: string): Record<string, string> | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) throw undecodable(field, 'must be a map of strings');
+  if (typeof value !== 'object' || Array.isArray(value)) throw undecodable(obj, field, 'must be a map of strings');
   for (const [key, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw undecodable(`${field}.${key}`, `cannot unmarshal ${typeof v} into a string`);
+    if (typeof v !== 'string') throw undecodable(obj, `${field}.${key}`, `ReadString: expects " or n, but found ${JSON.stringify(v)}`);
   }
   return value as Record<string, string>;
 }
 
 /** Checks (and, like the server, normalises) an object about to be stored; `current` on updates. */
 export function validate(res: ResourceType, obj: KubeObject, current?: KubeObject): void {
-  const labels = stringMap(obj.metadata.labels, 'metadata.labels') ?? {};
+  const labels = stringMap(obj, obj.metadata.labels, 'metadata.labels') ?? {};
   for (const [key, value] of Object.entries(labels)) {
     const problem = qualifiedNameProblem(key);
     if (problem) throw invalid(obj, `metadata.labels: Invalid value: "${key}": ${problem}`);
     if (value !== '' && (value.length > 63 || !NAME_PART.test(value))) {
-      throw invalid(obj, `metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)`);
+      throw invalid(obj, `metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`);
     }
   }
-  stringMap(obj.metadata.annotations, 'metadata.annotations');
+  stringMap(obj, obj.metadata.annotations, 'metadata.annotations');
   if (res.group !== '') return;
   switch (res.plural) {
     case 'namespaces':
       if (!DNS_LABEL.test(obj.metadata.name ?? '') || (obj.metadata.name ?? '').length > 63) {
-        throw invalid(obj, `metadata.name: Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'`);
+        throw invalid(obj, `metadata.name: Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`);
       }
       return;
     case 'configmaps':
-      stringMap(obj.data, 'data');
+      stringMap(obj, obj.data, 'v1.ConfigMap.Data');
       return;
     case 'secrets':
       return normaliseSecret(obj, current);
@@ -67,11 +68,11 @@ export function validate(res: ResourceType, obj: KubeObject, current?: KubeObjec
 
 /** stringData is write-only: the server folds it into data (base64) and drops it. */
 function normaliseSecret(obj: KubeObject, current?: KubeObject): void {
-  const data = stringMap(obj.data, 'data') ?? {};
+  const data = stringMap(obj, obj.data, 'data') ?? {};
   for (const [key, value] of Object.entries(data)) {
-    if (!BASE64.test(value)) throw undecodable(`data.${key}`, 'illegal base64 data');
+    if (!BASE64.test(value)) throw undecodable(obj, `v1.Secret.Data`, `decode base64: illegal base64 data in key ${key}`);
   }
-  const stringData = stringMap(obj.stringData, 'stringData') ?? {};
+  const stringData = stringMap(obj, obj.stringData, 'stringData') ?? {};
   for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(value, 'utf8').toString('base64');
   delete obj.stringData;
   if (Object.keys(data).length > 0) obj.data = data;
@@ -90,7 +91,8 @@ function checkEvent(obj: KubeObject): void {
 function checkClaimUpdate(obj: KubeObject, current: KubeObject): void {
   const bindable = !(current.spec as { volumeName?: string } | undefined)?.volumeName;
   if (!isDeepStrictEqual(fixedPart(current, bindable), fixedPart(obj, bindable))) {
-    throw invalid(obj, 'spec: Forbidden: spec is immutable after creation except resources.requests and volumeName (once)');
+    // (the real message continues with a diff of the two specs)
+    throw invalid(obj, 'spec: Forbidden: spec is immutable after creation except resources.requests for bound claims');
   }
 }
 
