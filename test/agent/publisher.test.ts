@@ -1,7 +1,7 @@
 // The NodeCache publisher against the in-memory API server over loopback HTTP.
 import { expect } from 'chai';
 import { Publisher, type PublisherOptions } from '../../src/agent/publisher.js';
-import { reportIntervalMs } from '../../src/agent/report-interval.js';
+import { ClusterSizedInterval, DAEMON_SETS, DEFAULT_INTERVAL_POLICY, reportIntervalMs } from '../../src/agent/report-interval.js';
 import type { DatasetHoldings } from '../../src/agent/inventory.js';
 import { nodeCacheToSnapshot } from '../../src/inventory/nodecache.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
@@ -25,7 +25,7 @@ describe('agent NodeCache publisher', function () {
   /** `status.seq` of every status write attempted, in order. */
   let seqs: number[];
   let held: number[];
-  let publisher: Publisher;
+  let publisher: Publisher | undefined;
 
   const start = (opts: Partial<PublisherOptions> = {}) => {
     publisher = new Publisher({
@@ -54,7 +54,8 @@ describe('agent NodeCache publisher', function () {
     held = [];
   });
   afterEach(async () => {
-    await publisher.stop();
+    await publisher?.stop();
+    publisher = undefined;
     await api.close();
   });
 
@@ -74,13 +75,13 @@ describe('agent NodeCache publisher', function () {
     const t0 = Date.now(); // after the first write ended
     for (let i = 0; i < 10; i++) {
       held = [...held, i];
-      publisher.changed();
+      publisher!.changed();
       await sleep(20);
     }
     await eventually(() => expect(seqs).to.have.length(2), { timeoutMs: 2000 });
     expect(Date.now() - t0).to.be.at.least(300);
     await eventually(() => expect([...nodeCacheToSnapshot(stored())!.datasets[0].blocks!]).to.deep.equal([...Array(10).keys()]));
-    publisher.changed(); // nothing actually changed
+    publisher!.changed(); // nothing actually changed
     await sleep(700);
     expect(seqs).to.have.length(2);
   });
@@ -100,10 +101,27 @@ describe('agent NodeCache publisher', function () {
     // Another writer bumps the object: the next write conflicts, re-reads and succeeds.
     api.put({ ...stored()!, metadata: { ...stored()!.metadata, labels: { touched: 'yes' } } });
     held = [7];
-    publisher.changed();
+    publisher!.changed();
     await eventually(() => expect(nodeCacheToSnapshot(stored())!.datasets).to.have.length(1), { timeoutMs: 5000 });
     expect(seqs).to.deep.equal([1, 2, 3, 4, 5, 6]);
     expect(stored()!.status!.seq).to.equal(6);
+  });
+
+  it('reads the cluster size from the agents\' DaemonSet, in the background', async () => {
+    api.register(DAEMON_SETS);
+    api.put({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { namespace: 'locus-system', name: 'locus-agent' }, status: { desiredNumberScheduled: 800 } });
+    let now = 0;
+    const interval = new ClusterSizedInterval({
+      client, daemonSet: { namespace: 'locus-system', name: 'locus-agent' }, policy: DEFAULT_INTERVAL_POLICY,
+      refreshMs: 60_000, fallbackAgents: 1, now: () => now, log: silent,
+    });
+    expect(interval.get()).to.equal(2000); // nothing read yet: the fallback
+    await eventually(() => expect(interval.get()).to.equal(10_000));
+    api.put({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { namespace: 'locus-system', name: 'locus-agent' }, status: { desiredNumberScheduled: 5000 } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(interval.get()).to.equal(10_000); // not re-read before refreshMs
+    now = 60_000;
+    await eventually(() => expect(interval.get()).to.equal(60_000));
   });
 
   it('sizes the write interval to the cluster: ~2 s small, 60 s at 5,000 nodes', () => {
