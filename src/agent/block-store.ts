@@ -66,7 +66,6 @@ export class BlockStore {
 
   get capacityBytes(): number { return this.opts.capacityBytes; }
   get usedBytes(): number { return this.lru.calculatedSize; }
-  get blockCount(): number { return this.lru.size; }
 
   /** Whether the block is on disk (does not count as a use). */
   has(id: string): boolean { return this.lru.has(id); }

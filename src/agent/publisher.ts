@@ -44,13 +44,10 @@ export class Publisher {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly refreshMs: number;
-  private readonly waiters: (() => void)[] = [];
 
   constructor(private readonly opts: PublisherOptions) {
     this.refreshMs = opts.refreshMs ?? 600_000;
   }
-
-  get lastSeq(): number { return this.seq; }
 
   start(): void {
     this.schedule(this.opts.now());
@@ -62,11 +59,6 @@ export class Publisher {
     if (this.running || this.stopped || this.failures > 0) return;
     const at = this.lastWriteAt + this.opts.interval();
     if (!this.timer || at < this.dueAt) this.schedule(at);
-  }
-
-  /** Resolves after the next successful write (tests, shutdown). */
-  written(): Promise<void> {
-    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   async stop(): Promise<void> {
@@ -103,7 +95,6 @@ export class Publisher {
         this.lastWriteAt = this.opts.now(); // from the end of a write, so writes start at least an interval apart
         this.lastWritten = content;
         this.failures = 0;
-        for (const w of this.waiters.splice(0)) w();
       } catch (err) {
         this.opts.metrics.reportSeconds.observe({ outcome: err instanceof ConflictError ? 'conflict' : 'error' }, seconds(t0));
         this.dirty = true;

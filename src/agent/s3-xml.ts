@@ -4,7 +4,7 @@ import type { ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 const DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n';
 const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
-export function escapeXml(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
 }
 
