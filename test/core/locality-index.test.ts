@@ -111,13 +111,15 @@ describe('core/locality-index', () => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('apply' as const), node: fc.constantFrom(...nodes), sets: fc.array(fc.option(blockSets, { freq: 2 }), { minLength: 2, maxLength: 2 }), reuse: fc.boolean(), epoch: fc.boolean() }),
       fc.record({ kind: fc.constant('remove' as const), node: fc.constantFrom(...nodes) }),
+      fc.record({ kind: fc.constant('move' as const), node: fc.constantFrom(...nodes), zone: fc.constantFrom('z0', 'z1', 'z2') }),
       fc.record({ kind: fc.constant('query' as const), node: fc.constantFrom(...nodes), key: fc.constantFrom(...keys), step: fc.integer({ min: -40, max: 60 }) }),
     );
-    const world = (index: LocalityIndex) => {
-      for (const key of keys) index.upsertDataset({ key, totalBytes: 395, blockSize: 10, blockCount: 40, catalogVersion: 'v1' });
-      nodes.forEach((name, i) => index.upsertNode({ name, zone: `z${i % 2}`, region: 'r' }));
-    };
     fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+      const zones = new Map(nodes.map((name, i) => [name, `z${i % 2}`]));
+      const world = (index: LocalityIndex) => {
+        for (const key of keys) index.upsertDataset({ key, totalBytes: 395, blockSize: 10, blockCount: 40, catalogVersion: 'v1' });
+        for (const [name, zone] of zones) index.upsertNode({ name, zone, region: 'r' });
+      };
       const index = new LocalityIndex({ ttlMs: 100 });
       world(index);
       const last = new Map<string, { snap: InventorySnapshot; at: number }>();
@@ -134,6 +136,9 @@ describe('core/locality-index', () => {
         } else if (o.kind === 'remove') {
           index.removeInventory(o.node);
           last.delete(o.node);
+        } else if (o.kind === 'move') {
+          zones.set(o.node, o.zone);
+          index.upsertNode({ name: o.node, zone: o.zone, region: 'r' });
         } else {
           now += o.step;
           const fresh = new LocalityIndex({ ttlMs: 100 });
