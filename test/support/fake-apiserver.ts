@@ -16,7 +16,9 @@
  * pruned silently, then validated (type, required, enum, bounds, pattern, anyOf/oneOf/allOf/not) → 422.
  * Discovery: /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v>, /version, /healthz.
  *
- * Semantics, as the real server:
+ * Semantics, as the real server (test/kube/fidelity.test.ts sends the same requests and watches to
+ * the fake and to a real 1.20 kube-apiserver and expects the same answers: run it with
+ * LOCUS_REAL_KUBECONFIG=<admin kubeconfig of a disposable cluster with crds/ applied>):
  * - one global, monotonically increasing resourceVersion; lists carry metadata.resourceVersion;
  *   core list items carry no apiVersion/kind (custom resource items do); items sorted by namespace/name.
  * - create: 201; uid, creationTimestamp, resourceVersion set; generateName honoured; name must be a
