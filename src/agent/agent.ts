@@ -106,7 +106,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
   }
 
   const s3 = await listen(s3App({ readThrough, upstream, metrics, log }).callback(), cfg.s3);
-  const ops = await listen(opsApp(metrics.registry, () => true).callback(), cfg.ops);
+  const ops = await listen(opsApp(metrics.registry).callback(), cfg.ops);
   log.info({ s3: url(s3), ops: url(ops), epoch, cacheDir: cfg.cacheDir, capacityBytes: cfg.capacityBytes }, 'agent listening');
 
   return {
