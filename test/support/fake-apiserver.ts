@@ -64,10 +64,12 @@
  * resources are schema-checked only after loadCrds/registerCrd; no defaulting; no managedFields, no field ownership conflicts
  * in apply, no pagination (limit is ignored; all items returned), no graceful pod deletion.
  *
+ * Options: FakeApiServer.start({ garbageCollection, requireNamespaces, historyLimit, token, tls,
+ * bookmarkIntervalMs, now, port, resources }).
  * Test hooks: closeWatches(), failNext(n, {code?, delayMs?, reason?, message?, verb?, resource?}), compact(),
  * bookmark(), objects(plural, ns?), object(plural, name, ns?), put(obj), delete(plural, name, ns?),
  * setGarbageCollection(on), goOffline()/goOnline() (same port, state kept), requests (log),
- * openWatchCount(), resourceVersion().
+ * openWatchCount(), resourceVersion(), loadCrds(dir), registerCrd(crd), register(res), caCert.
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
