@@ -185,7 +185,7 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
     const s3 = clientFor(agent.s3Url);
     const t0 = Date.now();
     expect((await getBytes(s3, BUCKET, 'train/c-003')).equals(OBJECTS['train/c-003'])).to.equal(true);
-    expect(Date.now() - t0).to.be.below(2000);
+    expect(Date.now() - t0).to.be.below(5000); // reads never wait for the NodeCache writes failing meanwhile
     s3.destroy();
     await api.goOnline();
   });
