@@ -57,10 +57,9 @@ interface NodeState {
   region?: Area;
 }
 
-/** A zone (`zone:<z>`) or region (`region:<r>`): per Dataset, its members' entries and the bytes held there. */
+/** A zone (`zone:<z>`) or region (`region:<r>`): its members and, per Dataset, the cached bytes held there. */
 interface Area {
-  /** Per Dataset, the members with an entry for it, and that entry (live or not). */
-  holders: Map<DatasetKey, Map<NodeState, Entry>>;
+  members: Set<NodeState>;
   /** Dropped per Dataset when a member's entry for it changes, and wholly when the members change. */
   bytes: Map<DatasetKey, AreaBytes>;
 }
@@ -160,13 +159,13 @@ export class LocalityIndex {
       const d = snap.datasets[i];
       let entry = listing[i];
       if (entry) {
-        if (!kept) this.hold(target, d.dataset, entry);
+        if (!kept) this.touchAreas(target, d.dataset);
       } else {
         entry = { key: d.dataset, bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
         if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
         datasets.set(d.dataset, entry);
         listing[i] = entry;
-        this.hold(target, d.dataset, entry);
+        this.touchAreas(target, d.dataset);
       }
       blocks += entry.blocks;
       bytes += d.bytes;
@@ -175,7 +174,7 @@ export class LocalityIndex {
       for (const entry of current.listing) {
         if (entry.listed === this.checks) continue;
         datasets.delete(entry.key);
-        this.hold(target, entry.key, undefined);
+        this.touchAreas(target, entry.key);
       }
     }
     target.inventory = {
@@ -197,7 +196,7 @@ export class LocalityIndex {
   removeInventory(node: string): boolean {
     const state = this.nodes.get(node);
     if (!state?.inventory) return false;
-    for (const key of state.inventory.datasets.keys()) this.hold(state, key, undefined);
+    for (const key of state.inventory.datasets.keys()) this.touchAreas(state, key);
     state.inventory = undefined;
     return true;
   }
@@ -274,7 +273,7 @@ export class LocalityIndex {
   private area(name: string): Area {
     let a = this.areas.get(name);
     if (!a) {
-      a = { holders: new Map(), bytes: new Map() };
+      a = { members: new Set(), bytes: new Map() };
       this.areas.set(name, a);
     }
     return a;
@@ -284,23 +283,27 @@ export class LocalityIndex {
     const t = state.topology;
     state.zone = t?.zone ? this.area(`zone:${t.zone}`) : undefined;
     state.region = t?.region ? this.area(`region:${t.region}`) : undefined;
-    for (const [key, entry] of state.inventory?.datasets ?? []) this.hold(state, key, entry);
-    state.zone?.bytes.clear();
-    state.region?.bytes.clear();
+    for (const a of [state.zone, state.region]) {
+      if (!a) continue;
+      a.members.add(state);
+      a.bytes.clear();
+    }
   }
 
   private leaveAreas(state: NodeState): void {
-    for (const key of state.inventory?.datasets.keys() ?? []) this.hold(state, key, undefined);
-    state.zone?.bytes.clear();
-    state.region?.bytes.clear();
+    for (const a of [state.zone, state.region]) {
+      if (!a) continue;
+      a.members.delete(state);
+      a.bytes.clear();
+    }
     state.zone = undefined;
     state.region = undefined;
   }
 
-  /** The node's entry for `key` is now `entry` (undefined: none); what its areas hold of `key` may differ. */
-  private hold(state: NodeState, key: DatasetKey, entry: Entry | undefined): void {
-    if (state.zone) holdIn(state.zone, state, key, entry);
-    if (state.region) holdIn(state.region, state, key, entry);
+  /** What the node's areas hold of `key` may have changed. */
+  private touchAreas(state: NodeState, key: DatasetKey): void {
+    state.zone?.bytes.delete(key);
+    state.region?.bytes.delete(key);
   }
 
   /**
@@ -363,9 +366,11 @@ export class LocalityIndex {
     let union: Uint32Array | undefined;
     let maxBytes = 0;
     let validUntil = Infinity;
-    for (const [member, entry] of a.holders.get(key) ?? []) {
-      const inv = member.inventory!;
-      if (now - inv.appliedAt > this.ttlMs) continue;
+    for (const member of a.members) {
+      const inv = member.inventory;
+      if (!inv || now - inv.appliedAt > this.ttlMs) continue;
+      const entry = inv.datasets.get(key);
+      if (!entry) continue;
       validUntil = Math.min(validUntil, inv.appliedAt + this.ttlMs + 1);
       maxBytes = Math.max(maxBytes, entry.bytes);
       if (entry.words && cat?.blockSize && cat.catalogVersion !== undefined && entry.catalogVersion === cat.catalogVersion && entry.blockSize === cat.blockSize) {
@@ -375,17 +380,6 @@ export class LocalityIndex {
     const bytes = Math.max(maxBytes, union && cat ? unionBytes(union, cat) : 0);
     a.bytes.set(key, { catalogueGeneration: this.catalogueGeneration, computedAt: now, validUntil, bytes });
     return bytes;
-  }
-}
-
-function holdIn(a: Area, state: NodeState, key: DatasetKey, entry: Entry | undefined): void {
-  a.bytes.delete(key);
-  let holders = a.holders.get(key);
-  if (entry) {
-    if (!holders) a.holders.set(key, (holders = new Map()));
-    holders.set(state, entry);
-  } else {
-    holders?.delete(state);
   }
 }
 
