@@ -92,6 +92,7 @@ describe('scheduler-config/', () => {
 
   const kubeScheduler = join(root, '.k8s-bin/kube-scheduler');
   it('satisfies a real kube-scheduler 1.20 (v1beta1 variant)', async function () {
+    // Needs the kube-scheduler binary that ../shared/k8s/build.sh makes (.ci/run builds it before npm test).
     if (!existsSync(kubeScheduler)) this.skip();
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), 'locus-sched-'));
@@ -112,6 +113,7 @@ describe('deploy/ and scheduler-config/ build with kubectl 1.20\'s kustomize', (
   const kubectl = join(root, '.k8s-bin/kubectl');
   for (const dir of ['deploy', 'scheduler-config']) {
     it(`kubectl kustomize ${dir}/`, async function () {
+      // Needs the kubectl binary that ../shared/k8s/build.sh makes (.ci/run builds it before npm test).
       if (!existsSync(kubectl)) this.skip();
       this.timeout(60_000);
       const { stdout } = await run(kubectl, ['kustomize', join(root, dir)], { maxBuffer: 16 << 20 });

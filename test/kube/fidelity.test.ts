@@ -142,6 +142,7 @@ describe('test support: the fake API server answers as a real one (LOCUS_REAL_KU
   let real: KubeConfig;
 
   before(function () {
+    // Compares against a real kube-apiserver: runs only when LOCUS_REAL_KUBECONFIG names one.
     if (!process.env.LOCUS_REAL_KUBECONFIG) this.skip();
     real = loadKubeConfig({ kubeconfig: process.env.LOCUS_REAL_KUBECONFIG }).kc;
   });
