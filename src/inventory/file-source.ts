@@ -1,7 +1,7 @@
 // Node, Dataset and NodeCache objects from YAML or JSON files (one object, a `List`, or several YAML
 // documents each), reloaded when a file changes: the extender runs standalone and tests drive it.
+import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { unwatchFile, watchFile } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import type { ChangeType, InventoryFeed, ObjectKind } from './feed.js';
 import type { InventorySource } from './source.js';
@@ -25,13 +25,18 @@ interface Watched {
   file: string;
   /** Objects last loaded from the file, by identity key, as their JSON text. */
   objects: Map<string, string>;
+  /** The file's stat when it was last read (or found missing): a reload happens when it differs. */
+  signature?: string;
   loading: Promise<void>;
 }
+
+const signatureOf = (s: Stats | undefined) => (s ? `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}` : 'missing');
 
 export class FileSource implements InventorySource {
   private readonly files: Watched[] = [];
   private feed?: InventoryFeed;
   private isSynced = false;
+  private timer?: NodeJS.Timeout;
 
   constructor(private readonly opts: FileSourceOptions) {
     // Nodes first, then Datasets, then NodeCaches: the order a cluster's informers sync in.
@@ -46,11 +51,12 @@ export class FileSource implements InventorySource {
       // The first load must succeed: a standalone extender with a broken file should not start.
       await this.load(w, true);
     }
-    for (const w of this.files) {
-      watchFile(w.file, { interval: this.opts.pollMs ?? 1000 }, () => {
-        w.loading = w.loading.then(() => this.load(w, false));
-      });
-    }
+    // Polled against the stat taken before each read, so a write that lands between the first load and
+    // the first poll is still seen (a stat watcher would take that write as its baseline).
+    this.timer = setInterval(() => {
+      for (const w of this.files) w.loading = w.loading.then(() => this.reloadIfChanged(w));
+    }, this.opts.pollMs ?? 1000);
+    this.timer.unref();
     this.isSynced = true;
   }
 
@@ -64,14 +70,19 @@ export class FileSource implements InventorySource {
   }
 
   async close(): Promise<void> {
-    for (const w of this.files) unwatchFile(w.file);
+    clearInterval(this.timer);
     await this.settled();
+  }
+
+  private async reloadIfChanged(w: Watched): Promise<void> {
+    if (signatureOf(await stat(w.file).catch(() => undefined)) !== w.signature) await this.load(w, false);
   }
 
   private async load(w: Watched, first: boolean): Promise<void> {
     let objects: Map<string, { obj: unknown; text: string }>;
     try {
-      await stat(w.file);
+      w.signature = 'missing';
+      w.signature = signatureOf(await stat(w.file));
       objects = parseObjects(w.kind, w.file, await readFile(w.file, 'utf8'));
     } catch (err) {
       const error = err instanceof FileSourceError ? err : new FileSourceError(`${w.file}: ${(err as Error).message}`);
