@@ -2,6 +2,7 @@
 // first read always comes from the object store. The clairvoyant bound (Belady's MIN over the whole
 // cluster's cache capacity, as if every task ran where its blocks are) holds for one given order of reads.
 import { blockNumbering } from './engine.js';
+import { EventHeap } from './heap.js';
 import { blockBytes, taskBlocks, type Workload } from './workloads/types.js';
 
 export interface WorkloadReads {
@@ -61,7 +62,8 @@ export function beladyBytes(reads: Int32Array, workload: Workload, blockSize: nu
   }
   const cachedUntil = new Int32Array(numbering.total).fill(-1);
   const partialSeen = new Uint8Array(numbering.total);
-  const heap = new MaxHeap();
+  // The event heap ordered on minus the next use: its top is the block needed furthest in the future.
+  const heap = new EventHeap<number>();
   let held = 0;
   let bytes = 0;
   for (let i = 0; i < reads.length; i++) {
@@ -76,61 +78,15 @@ export function beladyBytes(reads: Int32Array, workload: Workload, blockSize: nu
     else if (slots === 0) continue;
     else held++;
     cachedUntil[b] = next[i];
-    heap.push(next[i], b);
+    heap.push(-next[i], b);
     // Over capacity: drop the cached block needed furthest in the future (the new one, if it is).
     while (held > slots) {
-      const [use, victim] = heap.pop();
+      const use = -heap.peekTime();
+      const victim = heap.pop();
       if (cachedUntil[victim] !== use) continue;
       cachedUntil[victim] = -1;
       held--;
     }
   }
   return bytes;
-}
-
-/** A max-heap of (key, value) pairs on the key. */
-class MaxHeap {
-  private keys: number[] = [];
-  private values: number[] = [];
-
-  push(key: number, value: number): void {
-    let i = this.keys.length;
-    this.keys.push(key);
-    this.values.push(value);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.keys[p] >= this.keys[i]) break;
-      this.swap(i, p);
-      i = p;
-    }
-  }
-
-  pop(): [number, number] {
-    const top: [number, number] = [this.keys[0], this.values[0]];
-    const last = this.keys.length - 1;
-    this.swap(0, last);
-    this.keys.pop();
-    this.values.pop();
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < last && this.keys[l] > this.keys[m]) m = l;
-      if (r < last && this.keys[r] > this.keys[m]) m = r;
-      if (m === i) break;
-      this.swap(i, m);
-      i = m;
-    }
-    return top;
-  }
-
-  private swap(a: number, b: number): void {
-    const k = this.keys[a];
-    this.keys[a] = this.keys[b];
-    this.keys[b] = k;
-    const v = this.values[a];
-    this.values[a] = this.values[b];
-    this.values[b] = v;
-  }
 }
