@@ -41,26 +41,28 @@ export class Decisions {
     return req.datasets.length > 0 ? req : undefined;
   }
 
-  filter(args: ExtenderArgs): Decision<ExtenderFilterResult> {
-    let passed: readonly string[] = args.nodeNames;
-    let failed: Record<string, string> = {};
-    let outcome: Outcome = 'neutral';
-    let problems: Problem[] = [];
-    let error: string | undefined;
+  /**
+   * Runs `decide` on the core's request for the pod: `neutral` (no value) when there is nothing to
+   * decide on, `failed-open` (no value, the error kept for the log) when the core throws.
+   */
+  private attempt<T>(args: ExtenderArgs, decide: (req: FilterRequest) => { value: T; problems: Problem[] }): Attempt<T> {
     try {
       const req = this.request(args.pod, args.nodeNames);
-      if (req) {
-        const result = filterNodes(req);
-        ({ passed, failed } = result);
-        problems = [...req.problems, ...result.problems];
-        outcome = 'ok';
-      }
+      if (!req) return { outcome: 'neutral', problems: [] };
+      const { value, problems } = decide(req);
+      return { value, outcome: 'ok', problems: [...req.problems, ...problems] };
     } catch (err) {
-      error = (err as Error).stack ?? String(err);
-      outcome = 'failed-open';
-      passed = args.nodeNames;
-      failed = {};
+      return { outcome: 'failed-open', problems: [], error: (err as Error).stack ?? String(err) };
     }
+  }
+
+  filter(args: ExtenderArgs): Decision<ExtenderFilterResult> {
+    const { value, outcome, problems, error } = this.attempt(args, (req) => {
+      const { passed, failed, problems } = filterNodes(req);
+      return { value: { passed, failed }, problems };
+    });
+    const passed: readonly string[] = value?.passed ?? args.nodeNames;
+    const failed = value?.failed ?? {};
     const answer: ExtenderFilterResult = {
       Nodes: null,
       NodeNames: null,
@@ -74,22 +76,7 @@ export class Decisions {
   }
 
   prioritize(args: ExtenderArgs): Decision<HostPriority[]> {
-    let scores: number[] | undefined;
-    let outcome: Outcome = 'neutral';
-    let problems: Problem[] = [];
-    let error: string | undefined;
-    try {
-      const req = this.request(args.pod, args.nodeNames);
-      if (req) {
-        scores = scoreNodes(this.opts.policy, req);
-        problems = req.problems;
-        outcome = 'ok';
-      }
-    } catch (err) {
-      error = (err as Error).stack ?? String(err);
-      outcome = 'failed-open';
-      scores = undefined;
-    }
+    const { value: scores, outcome, problems, error } = this.attempt(args, (req) => ({ value: scoreNodes(this.opts.policy, req), problems: [] }));
     const names = args.nodeNames;
     const answer = new Array<HostPriority>(names.length);
     for (let i = 0; i < names.length; i++) answer[i] = { Host: names[i], Score: scores ? scores[i] : 0 };
@@ -108,6 +95,13 @@ export class Decisions {
       nodes: nodes.map((node) => explain(this.opts.policy, req, node)),
     };
   }
+}
+
+interface Attempt<T> {
+  value?: T;
+  outcome: Outcome;
+  problems: Problem[];
+  error?: string;
 }
 
 export interface ExplainAnswer {
