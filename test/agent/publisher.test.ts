@@ -24,6 +24,8 @@ describe('agent NodeCache publisher', function () {
   let client: KubeClient;
   /** `status.seq` of every status write attempted, in order. */
   let seqs: number[];
+  /** When each status write started and when its answer came back (Date.now), in order. */
+  let writes: { startedAt: number; endedAt?: number }[];
   let held: number[];
   let publisher: Publisher | undefined;
 
@@ -45,10 +47,17 @@ describe('agent NodeCache publisher', function () {
     api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, uid: 'uid-node-a' } });
     const real = createKubeClient(api.kubeconfig());
     seqs = [];
+    writes = [];
     client = Object.assign(Object.create(real) as KubeClient, {
-      replaceStatus: <T extends KubeObject>(res: Parameters<KubeClient['replaceStatus']>[0], obj: T) => {
+      replaceStatus: async <T extends KubeObject>(res: Parameters<KubeClient['replaceStatus']>[0], obj: T) => {
         seqs.push((obj as unknown as { status: { seq: number } }).status.seq);
-        return real.replaceStatus(res, obj);
+        const write: { startedAt: number; endedAt?: number } = { startedAt: Date.now() };
+        writes.push(write);
+        try {
+          return await real.replaceStatus(res, obj);
+        } finally {
+          write.endedAt = Date.now();
+        }
       },
     });
     held = [];
@@ -71,14 +80,16 @@ describe('agent NodeCache publisher', function () {
 
   it('writes only when something changed, at most once per interval', async () => {
     start();
-    await eventually(() => expect(seqs).to.have.length(1));
-    const t0 = Date.now(); // the first write has started; the interval counts from its end
+    await eventually(() => expect(writes[0]?.endedAt).to.be.a('number'));
     for (let i = 0; i < 10; i++) { // a burst of changes right after a write: one write, an interval later
       held = [...held, i];
       publisher!.changed();
     }
     await eventually(() => expect(seqs).to.have.length(2), { timeoutMs: 2000 });
-    expect(Date.now() - t0).to.be.at.least(300);
+    // The publisher counts the interval from the end of a write, as measured here (its own clock reads
+    // the end a little later still). Node's timers round to whole milliseconds, so a timer may fire up
+    // to 1 ms before Date.now() says the delay has passed.
+    expect(writes[1].startedAt - writes[0].endedAt!).to.be.at.least(300 - 1);
     await eventually(() => expect([...nodeCacheToSnapshot(stored())!.datasets[0].blocks!]).to.deep.equal([...Array(10).keys()]));
     publisher!.changed(); // nothing actually changed
     await sleep(700);
