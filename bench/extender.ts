@@ -17,7 +17,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { encodeBlockSet } from '../src/core/blockset.js';
-import { readExtenderArgs } from '../src/extender/wire.js';
+import { readExtenderArgs } from '../src/api/scheduler-extender.js';
 import { createExtender, startExtender } from '../src/extender/server.js';
 import { MemorySource } from '../src/inventory/memory-source.js';
 

@@ -1,8 +1,8 @@
 // The discrete-event engine: jobs arrive, their stages' tasks are placed one slot each by a policy,
 // read their blocks through the node's cache (read-through) or from the object store, compute, and
 // finish. Simulated time is in seconds; nothing depends on the wall clock.
-import { Decisions } from '../src/extender/decisions.js';
-import { readPod } from '../src/extender/wire.js';
+import { Decisions } from '../src/core/decisions.js';
+import { readPod } from '../src/api/scheduler-extender.js';
 import type { PolicyName } from '../src/core/policies/index.js';
 import type { Cluster } from './cluster.js';
 import { EventHeap } from './heap.js';

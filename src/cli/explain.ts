@@ -1,7 +1,7 @@
 // `locus explain`: asks a running extender why a pod scores what it does on each node; prints a table.
 import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
-import type { ExplainAnswer } from '../extender/decisions.js';
+import type { ExplainAnswer } from '../core/decisions.js';
 import { EXPLAIN_PATH } from '../extender/app.js';
 import { UsageError, parseFlags } from './flags.js';
 

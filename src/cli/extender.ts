@@ -2,7 +2,7 @@
 import pino, { type Level } from 'pino';
 import { isPolicyName, policyNames } from '../core/index.js';
 import { DEFAULTS, startExtender } from '../extender/server.js';
-import { parseBytes, parseDuration } from '../extender/units.js';
+import { parseBytes, parseDuration } from '../runtime/units.js';
 import { FileSource } from '../inventory/file-source.js';
 import type { InventorySource } from '../inventory/source.js';
 import type { PodLike } from '../core/index.js';

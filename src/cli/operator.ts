@@ -1,7 +1,7 @@
 // `locus operator`: reconciles Dataset objects into Secrets, ConfigMaps, PVCs (and PVs for NFS and
 // HOST), records catalogues and the pods-per-Dataset audit in their status.
 import pino, { type Level } from 'pino';
-import { parseDuration } from '../extender/units.js';
+import { parseDuration } from '../runtime/units.js';
 import { createKubeClient } from '../kube/client.js';
 import { loadKubeConfig } from '../kube/config.js';
 import { DEFAULT_CONFIG, type OperatorConfig } from '../operator/config.js';

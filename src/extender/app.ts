@@ -5,9 +5,9 @@ import { Router } from '@koa/router';
 import type { Logger } from 'pino';
 import type { PodLike } from '../core/index.js';
 import type { ExtenderMetrics } from '../metrics/extender.js';
-import { HttpError, readJson } from './body.js';
-import type { Decision, Decisions } from './decisions.js';
-import { readExtenderArgs, readPod, WireError, field } from './wire.js';
+import { HttpError, readJson } from '../runtime/body.js';
+import type { Decision, Decisions } from '../core/decisions.js';
+import { readExtenderArgs, readPod, WireError, field } from '../api/scheduler-extender.js';
 
 /** The verbs the scheduler config names (`filterVerb`, `prioritizeVerb`). */
 export const FILTER_VERB = 'filter';

@@ -9,7 +9,7 @@ import { InventoryFeed } from '../inventory/feed.js';
 import type { InventorySource } from '../inventory/source.js';
 import { createExtenderMetrics, type ExtenderMetrics } from '../metrics/extender.js';
 import { buildApp } from './app.js';
-import { Decisions } from './decisions.js';
+import { Decisions } from '../core/decisions.js';
 import type Koa from 'koa';
 import type { Router } from '@koa/router';
 

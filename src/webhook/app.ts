@@ -4,7 +4,7 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { HttpError, readJson } from '../extender/body.js';
+import { HttpError, readJson } from '../runtime/body.js';
 import type { WebhookMetrics } from '../metrics/webhook.js';
 import { admissionResponse, admissionReviewSchema, parseTimeout } from './admission.js';
 import { review, type ReviewDeps } from './review.js';

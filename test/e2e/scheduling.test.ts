@@ -12,7 +12,7 @@ import { boundNode, createPod, deleteAllPods, pod } from './support/pods.js';
 import type { Tracked } from './support/process.js';
 import { startLocusScheduler } from './support/scheduler.js';
 import { until } from './support/wait.js';
-import { parseDuration } from '../../src/extender/units.js';
+import { parseDuration } from '../../src/runtime/units.js';
 
 const ns = 'e2e-placement';
 const SCHEDULER_CONFIG = 'scheduler-config/locus-scheduler-v1beta1.yaml';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseExtenderFlags, run as runExtender, type ExtenderFlags } from '../../src/cli/extender.js';
 import { formatExplanation, run as explain } from '../../src/cli/explain.js';
 import { UsageError } from '../../src/cli/flags.js';
-import { parseBytes, parseDuration } from '../../src/extender/units.js';
+import { parseBytes, parseDuration } from '../../src/runtime/units.js';
 import { capture, captureBody, fixtureExtender, inventoryFiles, post, type Wire } from './harness.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

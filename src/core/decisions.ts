@@ -3,8 +3,8 @@
 import {
   explain, filterNodes, requestForPod, scoreNodes,
   type Explanation, type FilterRequest, type LocalityIndex, type PodLike, type PolicyName, type Problem, type ScoringConfig,
-} from '../core/index.js';
-import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from './wire.js';
+} from './index.js';
+import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from '../api/scheduler-extender.js';
 
 export interface DecisionOptions {
   index: LocalityIndex;
