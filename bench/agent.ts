@@ -10,11 +10,12 @@ import { createHash, randomFillSync } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet, type IncomingMessage } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { jsonLine } from './json-line.js';
 
 const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_AGENT_BYTES ?? 1024 * MiB);
@@ -118,8 +119,8 @@ async function main(): Promise<void> {
     const direct = `http://127.0.0.1:${s3Port}`;
     await writeFile(datasets, `datasets:\n  - {namespace: bench, name: one-gib, bucket: ${BUCKET}, prefix: data/}\n`);
     const agentUrl = await startProcess(
-      ['--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${direct}`, '--host=127.0.0.1', '--port=0', '--ops-port=0',
-        `--cache-dir=${cacheDir}`, '--capacity=2Gi', `--datasets=${datasets}`, '--no-publish', '--log-level=info'],
+      ['--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${direct}`, '--listen=127.0.0.1:0', '--ops-listen=127.0.0.1:0',
+        `--cache-dir=${cacheDir}`, '--capacity=2Gi', `--datasets=${datasets}`, '--no-publish', '--no-auth', '--log-level=info'],
       (l) => (l.includes('agent listening') ? (JSON.parse(l) as { s3: string }).s3 : undefined),
       { ...process.env, AWS_ACCESS_KEY_ID: KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey },
     );
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     const mibps = (s: number) => Math.round((SIZE / MiB / s) * 10) / 10;
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const base = { bench: 'agent', objectBytes: SIZE, blockBytes: 16 * MiB };
-    const line = (o: object) => process.stdout.write(JSON.stringify({ ...base, ...o }) + '\n');
+    const line = (o: object) => jsonLine({ ...base, ...o });
 
     await read(viaDirect); // puts the object in the page cache, as for every later read
     const d = await cpuOf(() => median(() => read(viaDirect)), REPEAT);
@@ -157,7 +158,6 @@ async function main(): Promise<void> {
       case: 'summary', identicalBytes: true,
       warmOverDirect: ratio(d.seconds, warm.seconds), warmOverCold: ratio(cold.seconds, warm.seconds), coldOverDirect: ratio(d.seconds, cold.seconds),
       warmOverDirectHttp: ratio(dp.seconds, wp.seconds),
-      loadAverage: loadavg()[0],
     });
     viaDirect.destroy();
     viaAgent.destroy();

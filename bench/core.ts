@@ -1,7 +1,14 @@
 // bench:core — scoring 5,000 nodes for a pod with 3 datasets over an index of
 // 5,000 nodes × 50 datasets × 1,000 blocks. Prints one JSON line per case.
 // Baseline: the least any scorer must do (3 map look-ups per node), measured in the same run.
-import { decodeBlockSet, encodeBlockSet, filterNodes, LocalityIndex, scoreNodes, type DatasetRef, type InventorySnapshot } from '../src/core/index.js';
+// Beside the whole-Dataset request: the same pod reading shard 3/8 of each Dataset (a slice), and what
+// scoring every node (percentageOfNodesToScore: 100) costs the extender against the 100 nodes
+// kube-scheduler would otherwise stop at.
+import {
+  decodeBlockSet, encodeBlockSet, filterNodes, LocalityIndex, resolveSlice, scoreNodes, type DatasetRef, type InventorySnapshot, type Slice,
+} from '../src/core/index.js';
+import { jsonLine } from './json-line.js';
+import { NODECACHE_TTL_MS } from '../src/runtime/settings.js';
 
 const NODES = 5000;
 const DATASETS = 50;
@@ -16,7 +23,7 @@ const heap = () => { gc?.(); gc?.(); return process.memoryUsage().heapUsed + pro
 
 function build(fill: number): { index: LocalityIndex; applyNs: number; snapshotBytes: number } {
   const before = heap();
-  const index = new LocalityIndex({ ttlMs: 15 * 60_000 });
+  const index = new LocalityIndex({ ttlMs: NODECACHE_TTL_MS });
   for (let d = 0; d < DATASETS; d++) {
     index.upsertDataset({ key: `ml/d${d}`, totalBytes: BLOCKS * BLOCK, blockSize: BLOCK, blockCount: BLOCKS, catalogVersion: 'v1' });
   }
@@ -63,28 +70,43 @@ for (const fill of [0.2, 1]) {
   const built = build(fill);
   const { index } = built;
   const base = { nodes: NODES, datasets: DATASETS, blocks: BLOCKS, fill };
-  console.log(JSON.stringify({
+  jsonLine({
     case: 'index', ...base, memoryMiB: +((built as unknown as { memoryBytes: number }).memoryBytes / 2 ** 20).toFixed(1),
     applyUsPerSnapshot: +(built.applyNs / 1000).toFixed(1), nodeCacheStatusBytes: Math.round(built.snapshotBytes), gcExposed: gc !== undefined,
-  }));
+  });
   const keys = pod.map((r) => `${r.namespace}/${r.name}`);
   const baseline = time(() => {
     let sum = 0;
     for (const n of nodes) for (const k of keys) sum += index.cachedBytes(n, k, 1);
     if (sum < 0) throw new Error('unreachable');
   }, 50);
-  console.log(JSON.stringify({ case: 'baseline: 3 cachedBytes look-ups per node', ...base, nsPerNode: +(baseline.p50 / NODES).toFixed(1) }));
+  jsonLine({ case: 'baseline: 3 cachedBytes look-ups per node', ...base, nsPerNode: +(baseline.p50 / NODES).toFixed(1) });
   for (const policy of ['locality', 'dataset-affinity'] as const) {
     // Every round is a fresh `now`, so the zone unions are recomputed as after an inventory change.
     let now = 1;
     const cold = time(() => { scoreNodes(policy, { datasets: pod, nodes, index, now: now++ }); }, 30);
     const warm = time(() => { scoreNodes(policy, { datasets: pod, nodes, index, now }); }, 30);
-    console.log(JSON.stringify({
+    jsonLine({
       case: `score ${policy}`, ...base, nsPerNode: +(warm.p50 / NODES).toFixed(1), nsPerNodeAfterChange: +(cold.p50 / NODES).toFixed(1),
       msPerPod: +(warm.p50 / 1e6).toFixed(2), vsBaseline: +(warm.p50 / baseline.p50).toFixed(2),
-    }));
+    });
   }
+  // The same pod reading shard 3/8 of each Dataset: whole and shard side by side, same index, same run.
+  const shard: DatasetRef[] = pod.map((ref) => ({ ...ref, slice: resolveSlice({ kind: 'shard', index: 3, count: 8 }, index.dataset(`${ref.namespace}/${ref.name}`)) as Slice }));
+  for (const policy of ['locality', 'dataset-affinity'] as const) {
+    const whole = time(() => { scoreNodes(policy, { datasets: pod, nodes, index, now: 1 }); }, 30);
+    const sliced = time(() => { scoreNodes(policy, { datasets: shard, nodes, index, now: 1 }); }, 30);
+    jsonLine({
+      case: `score ${policy}: whole Dataset vs shard 3/8`, ...base, wholeNsPerNode: +(whole.p50 / NODES).toFixed(1), shardNsPerNode: +(sliced.p50 / NODES).toFixed(1),
+      shardVsWhole: +(sliced.p50 / whole.p50).toFixed(2), wholeVsBaseline: +(whole.p50 / baseline.p50).toFixed(2), shardVsBaseline: +(sliced.p50 / baseline.p50).toFixed(2),
+    });
+  }
+  // percentageOfNodesToScore: 100 hands the extender every feasible node instead of the first 100.
+  const first100 = nodes.slice(0, 100);
+  const few = time(() => { scoreNodes('locality', { datasets: shard, nodes: first100, index, now: 1 }); }, 200);
+  const all = time(() => { scoreNodes('locality', { datasets: shard, nodes, index, now: 1 }); }, 30);
+  jsonLine({ case: 'extender cost of scoring every node (shard request)', ...base, msPerPod100Nodes: +(few.p50 / 1e6).toFixed(3), msPerPodAllNodes: +(all.p50 / 1e6).toFixed(2) });
   const annotations = { 'locus.dev/locality': 'required' };
   const filter = time(() => { filterNodes({ datasets: pod, nodes, index, now: 1, annotations }); }, 30);
-  console.log(JSON.stringify({ case: 'filter required', ...base, nsPerNode: +(filter.p50 / NODES).toFixed(1), vsBaseline: +(filter.p50 / baseline.p50).toFixed(2) }));
+  jsonLine({ case: 'filter required', ...base, nsPerNode: +(filter.p50 / NODES).toFixed(1), vsBaseline: +(filter.p50 / baseline.p50).toFixed(2) });
 }

@@ -20,6 +20,7 @@ import { encodeBlockSet } from '../src/core/blockset.js';
 import { readExtenderArgs } from '../src/api/scheduler-extender.js';
 import { createExtender, startExtender } from '../src/extender/server.js';
 import { MemorySource } from '../src/inventory/memory-source.js';
+import { jsonLine } from './json-line.js';
 
 const SIZES = [100, 1_000, 5_000];
 const DATASETS = 20;
@@ -141,14 +142,14 @@ async function inProcess(n: number, full: boolean, objects: ReturnType<typeof cl
   let pairRatio = 0;
   for (const verb of ['filter', 'prioritize', 'pair']) {
     const bare = times[`bare${verb[0].toUpperCase()}${verb.slice(1)}`];
-    console.log(JSON.stringify({
+    jsonLine({
       bench: 'extender', kind: 'in-process', nodes: n, mode: full ? 'full-nodes' : 'names', verb, iterations,
       requestBytes: verb === 'prioritize' ? bodies.prioritize.length : bodies.filter.length,
       p50Ms: round(quantile(times[verb], 0.5)), p99Ms: round(quantile(times[verb], 0.99)),
       bareP50Ms: round(quantile(bare, 0.5)), bareP99Ms: round(quantile(bare, 0.99)),
       ratioP99: round(quantile(times[verb], 0.99) / quantile(bare, 0.99)),
       ...(verb === 'pair' ? { cpuMsPerPair: round(cpu.handler / iterations), bareCpuMsPerPair: round(cpu.bare / iterations), cpuRatio: round(cpu.handler / cpu.bare) } : {}),
-    }));
+    });
     if (verb === 'pair') pairRatio = quantile(times[verb], 0.99) / quantile(bare, 0.99);
   }
   return { bodies, pairRatio };
@@ -175,18 +176,18 @@ async function loopback(n: number, full: boolean, bodies: Record<string, string>
         ...(full ? { connections: 2, amount: 10, timeout: 120 } : { connections: 4, duration: 3 }),
       });
       rps[verb] = result.requests.average;
-      console.log(JSON.stringify({
+      jsonLine({
         bench: 'extender', kind: 'loopback', nodes: n, mode: full ? 'full-nodes' : 'names', verb,
         requests: result.requests.total, non2xx: result.non2xx, errors: result.errors,
         rps: Math.round(result.requests.average), p50Ms: result.latency.p50, p99Ms: result.latency.p99,
-      }));
+      });
     }
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
   }
   const pairs = 1 / (1 / rps.filter + 1 / rps.prioritize);
-  console.log(JSON.stringify({ bench: 'extender', kind: 'loopback-pairs', nodes: n, mode: full ? 'full-nodes' : 'names', pairsPerSec: Math.round(pairs) }));
+  jsonLine({ bench: 'extender', kind: 'loopback-pairs', nodes: n, mode: full ? 'full-nodes' : 'names', pairsPerSec: Math.round(pairs) });
   return pairs;
 }
 
@@ -205,7 +206,7 @@ async function main() {
       if (n === 1_000 && !full) Object.assign(targets, { pairsPerSecAt1000Names: Math.round(pairs), pairsTarget: 2_000, pairsMet: pairs >= 2_000 });
     }
   }
-  console.log(JSON.stringify(targets));
+  jsonLine(targets);
 }
 
 await main();

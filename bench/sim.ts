@@ -9,6 +9,7 @@ import { buildCluster, PRESETS } from '../sim/cluster.js';
 import { runSimulation } from '../sim/engine.js';
 import { makePolicy, type SimPolicyName } from '../sim/policies/index.js';
 import { SyntheticParams, syntheticWorkload } from '../sim/workloads/synthetic.js';
+import { jsonLine } from './json-line.js';
 
 const SIZES = [10_000, 100_000, 1_000_000];
 const POLICIES: SimPolicyName[] = ['default', 'locality'];
@@ -29,12 +30,12 @@ async function child(target: number, policy: SimPolicyName): Promise<void> {
   const cpu = process.cpuUsage(cpu0);
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  process.stdout.write(`${JSON.stringify({
+  jsonLine({
     bench: 'sim', policy, tasks: run.tasks, jobs: workload.jobs.length, seconds: Number(seconds.toFixed(2)),
     tasksPerSecond: Math.round(run.tasks / seconds), cpuSeconds: Number(cpuSeconds.toFixed(2)),
     tasksPerCpuSecond: Math.round(run.tasks / cpuSeconds), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     inventoryWrites: run.inventoryWrites, simulatedSeconds: Math.round(run.makespan),
-  })}\n`);
+  });
 }
 
 const args = process.argv.slice(2);

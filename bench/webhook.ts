@@ -4,18 +4,18 @@
 // (default 5) per case, 10 connections. Load generator and server share this process, so read the
 // cases against the baseline of the same run, not as absolute capacity.
 import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
 import autocannon from 'autocannon';
 import { pino } from 'pino';
 import { mutatePod, type FoundDataset } from '../src/webhook/mutate.js';
 import { podSchema } from '../src/webhook/pod.js';
 import { startWebhook } from '../src/webhook/server.js';
 import { certDir } from '../test/webhook/tls.js';
+import { jsonLine } from './json-line.js';
 
 const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 5);
 const CONNECTIONS = 10;
-const base = { bench: 'webhook', seconds: SECONDS, connections: CONNECTIONS, load1: loadavg()[0] };
-const line = (o: object) => process.stdout.write(JSON.stringify({ ...base, ...o }) + '\n');
+const base = { bench: 'webhook', seconds: SECONDS, connections: CONNECTIONS };
+const line = (o: object) => jsonLine({ ...base, ...o });
 
 const captured = JSON.parse(readFileSync('test/fixtures/admission/pod-create-dataset-labels.json', 'utf8'));
 const NAMES = ['imagenet', 'books', 'logs', 'weights', 'features'];

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end suite against a real Kubernetes 1.20 control plane on 127.0.0.1:
-# builds (or reuses) kube-apiserver, kube-scheduler and kubectl with the shared
-# scripts, starts etcd + apiserver + scheduler in a state directory of its own,
-# seeds fake Ready nodes, runs test/e2e with mocha, and always stops what it
-# started (also on failure or Ctrl-C).
+# builds (or reuses) kube-apiserver, kube-scheduler and kubectl with scripts/k8s/,
+# starts etcd + apiserver + scheduler in a state directory of its own, seeds fake
+# Ready nodes, runs test/e2e with mocha, then the unit-suite files that need a real
+# API server (test/e2e/.mocharc.json lists them; LOCUS_REAL_KUBECONFIG names this
+# control plane), and always stops what it started (also on failure or Ctrl-C).
 #
 # Environment (all optional):
-#   LOCUS_K8S_SCRIPTS   the shared control-plane scripts   (default ../shared/k8s)
+#   LOCUS_K8S_SCRIPTS   the control-plane scripts            (default scripts/k8s)
 #   LOCUS_E2E_BIN       binaries from build.sh               (default .k8s-bin)
 #   LOCUS_E2E_STATE     certs, etcd data, logs, pid files    (default .k8s-state/e2e)
 #   LOCUS_E2E_PORT_BASE ports BASE+0..7 on 127.0.0.1         (default 26400)
@@ -20,7 +21,7 @@ ROOT=$PWD
 T0=$(date +%s)
 log() { echo "e2e.sh [$(($(date +%s) - T0))s]: $*" >&2; }
 
-export LOCUS_K8S_SCRIPTS=$(realpath -m "${LOCUS_K8S_SCRIPTS:-$ROOT/../shared/k8s}")
+export LOCUS_K8S_SCRIPTS=$(realpath -m "${LOCUS_K8S_SCRIPTS:-$ROOT/scripts/k8s}")
 export K8S_BIN=$(realpath -m "${LOCUS_E2E_BIN:-$ROOT/.k8s-bin}")
 export K8S_STATE=$(realpath -m "${LOCUS_E2E_STATE:-$ROOT/.k8s-state/e2e}")
 BASE=${LOCUS_E2E_PORT_BASE:-26400}
@@ -31,8 +32,10 @@ export LOCUS_E2E_LOCUS_SCHED_PORT=$((BASE + 4)) LOCUS_E2E_EXTENDER_PORT=$((BASE 
 export LOCUS_E2E_WEBHOOK_PORT=$((BASE + 6)) LOCUS_E2E_METRICS_PORT=$((BASE + 7))
 export K8S_NODES="node-a node-b node-c"
 # namespaces whose pods need the default ServiceAccount (scenarios without pods make their own)
-export K8S_SEED_NAMESPACES="default ml e2e-placement e2e-webhook e2e-plain"
+export K8S_SEED_NAMESPACES="default ml e2e-placement e2e-webhook e2e-plain e2e-datashim datashim-demo production"
 unset K8S_SCHEDULER_CONFIG KUBECONFIG
+# test/kube/fidelity.test.ts and test/operator/cluster.test.ts run against this control plane
+export LOCUS_REAL_KUBECONFIG=$K8S_STATE/admin.kubeconfig
 
 [ -x "$LOCUS_K8S_SCRIPTS/up.sh" ] || { echo "e2e.sh: no control-plane scripts at $LOCUS_K8S_SCRIPTS (set LOCUS_K8S_SCRIPTS)" >&2; exit 2; }
 

@@ -22,6 +22,10 @@ export const ClusterSpec = z.object({
   objectStoreGbps: z.number().positive(),
   /** Most one reader gets from the object store (one stream of GETs), Gb/s. */
   objectStoreStreamGbps: z.number().positive(),
+  /** Each zone's link to the object store, Gb/s, shared by the zone's remote readers; absent: not a limit. */
+  zoneUplinkGbps: z.number().positive().optional(),
+  /** A training worker's read-ahead (its data loader's prefetch buffer), MiB; at least one block. */
+  prefetchMiB: z.number().positive().default(512),
   /** Seconds between an agent's inventory writes; default as the agents: nodes/80, within 2..60. */
   inventoryWriteSeconds: z.number().positive().optional(),
   /** An unchanged inventory is rewritten this often (s), and expires after inventoryTtlSeconds. */
@@ -40,9 +44,24 @@ export const PRESETS: Record<string, ClusterSpec> = {
     name: 'spark', nodes: 100, slotsPerNode: 16, zones: 3, cacheGiBPerNode: 200,
     localReadGBps: 2, nicGbps: 10, objectStoreGbps: 100, objectStoreStreamGbps: 1,
   }),
+  /** The spark cluster with a tenth of the cache, so that capacity binds on the SWIM traces. */
+  'spark-small-cache': ClusterSpec.parse({
+    name: 'spark-small-cache', nodes: 100, slotsPerNode: 16, zones: 3, cacheGiBPerNode: 20,
+    localReadGBps: 2, nicGbps: 10, objectStoreGbps: 100, objectStoreStreamGbps: 1,
+  }),
   gpu: ClusterSpec.parse({
     name: 'gpu', nodes: 32, slotsPerNode: 8, zones: 2, cacheGiBPerNode: 1024,
     localReadGBps: 4, nicGbps: 25, objectStoreGbps: 40, objectStoreStreamGbps: 2,
+  }),
+  /** Hoard's testbed (arXiv:1812.00669): 4 nodes × 4 GPUs, two NVMe disks each, a 10 Gb/s NFS server. */
+  hoard: ClusterSpec.parse({
+    name: 'hoard', nodes: 4, slotsPerNode: 4, zones: 1, cacheGiBPerNode: 1490,
+    localReadGBps: 4, nicGbps: 10, objectStoreGbps: 10, objectStoreStreamGbps: 10,
+  }),
+  /** A small cluster reading an object store, as in Datashim's evaluation (CLOUD 2021); each node can cache the working set. */
+  datashim: ClusterSpec.parse({
+    name: 'datashim', nodes: 4, slotsPerNode: 8, zones: 1, cacheGiBPerNode: 256,
+    localReadGBps: 2, nicGbps: 10, objectStoreGbps: 10, objectStoreStreamGbps: 1,
   }),
 };
 
@@ -74,28 +93,45 @@ export interface Cluster {
   region: string;
   blockSize: number;
   cacheBlocks: number;
-  localBytesPerSecond: number;
-  nicBytesPerSecond: number;
-  storeBytesPerSecond: number;
   streamBytesPerSecond: number;
   writeSeconds: number;
+  /** Blocks a training worker may hold read but not yet consumed, or be reading. */
+  prefetchBlocks: number;
+  /** Capacity (bytes/s) of every link a read may cross, indexed as `localPath` and `remotePath` name them. */
+  linkCapacity: number[];
+  /** Links of a read from node `n`'s own cache: its cache device. */
+  localPath: number[][];
+  /** Links of a read from the object store to node `n`: its NIC, its zone's uplink if limited, the store. */
+  remotePath: number[][];
 }
 
 export function buildCluster(spec: ClusterSpec): Cluster {
   const width = String(spec.nodes - 1).length;
   const names = Array.from({ length: spec.nodes }, (_, i) => `node-${String(i).padStart(width, '0')}`);
   const blockSize = Math.round(spec.blockMiB * 2 ** 20);
+  const zoneOf = names.map((_, i) => `zone-${i % spec.zones}`);
+  // Links: cache device of node n = n, NIC of node n = nodes + n, uplink of zone z = 2 nodes + z, store last.
+  const n = spec.nodes;
+  const uplinks = spec.zoneUplinkGbps === undefined ? 0 : spec.zones;
+  const store = 2 * n + uplinks;
+  const linkCapacity = [
+    ...names.map(() => spec.localReadGBps * 1e9),
+    ...names.map(() => (spec.nicGbps * 1e9) / 8),
+    ...Array.from({ length: uplinks }, () => (spec.zoneUplinkGbps! * 1e9) / 8),
+    (spec.objectStoreGbps * 1e9) / 8,
+  ];
   return {
     spec,
     names,
-    zoneOf: names.map((_, i) => `zone-${i % spec.zones}`),
+    zoneOf,
     region: 'region-0',
     blockSize,
     cacheBlocks: Math.floor((spec.cacheGiBPerNode * 2 ** 30) / blockSize),
-    localBytesPerSecond: spec.localReadGBps * 1e9,
-    nicBytesPerSecond: (spec.nicGbps * 1e9) / 8,
-    storeBytesPerSecond: (spec.objectStoreGbps * 1e9) / 8,
     streamBytesPerSecond: (spec.objectStoreStreamGbps * 1e9) / 8,
     writeSeconds: spec.inventoryWriteSeconds ?? Math.min(60, Math.max(2, spec.nodes / 80)),
+    prefetchBlocks: Math.max(1, Math.floor(spec.prefetchMiB / spec.blockMiB)),
+    linkCapacity,
+    localPath: names.map((_, i) => [i]),
+    remotePath: names.map((_, i) => (uplinks > 0 ? [n + i, 2 * n + (i % spec.zones), store] : [n + i, store])),
   };
 }

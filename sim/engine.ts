@@ -1,15 +1,19 @@
 // The discrete-event engine: jobs arrive, their stages' tasks are placed one slot each by a policy,
-// read their blocks through the node's cache (read-through) or from the object store, compute, and
-// finish. Simulated time is in seconds; nothing depends on the wall clock.
-import { Decisions } from '../src/core/decisions.js';
-import { readPod } from '../src/api/scheduler-extender.js';
-import type { PolicyName } from '../src/core/policies/index.js';
+// read their blocks through the node's cache (read-through) or from the object store as flows that
+// share bandwidth max-min fairly (flows.ts), compute, and finish. A training worker reads ahead of its
+// computing through a bounded prefetch buffer, so it waits for data when storage is slow. Simulated
+// time is in seconds; nothing depends on the wall clock.
+//
+// The loop pops every event due at one instant, hands each to its named handler, then runs one
+// scheduling cycle (placement), as kube-scheduler would after those changes.
 import type { Cluster } from './cluster.js';
 import { EventHeap } from './heap.js';
-import { InventoryPublisher, SIM_NAMESPACE, type SnapshotSink } from './inventory.js';
+import { InventoryPublisher, type SnapshotSink } from './inventory.js';
 import { NodeCacheModel, type BlockNumbering } from './node-cache.js';
+import { Placement, type Placed } from './placement.js';
+import { FlowNetwork } from './flows.js';
 import { Rng } from './rng.js';
-import { WAIT, type PlaceContext, type PodObject, type SimPolicy } from './policies/types.js';
+import type { SimPolicy } from './policies/types.js';
 import { blockBytes, taskBlocks, type StageSpec, type Workload } from './workloads/types.js';
 
 export interface EngineOptions {
@@ -37,7 +41,12 @@ export interface RunResult {
   localBytes: number;
   remoteBytes: number;
   makespan: number;
-  /** Local and remote bytes read per `bucketSeconds` of simulated time, by the start of the pass. */
+  /** Per job: when its first task had read its first pass (a serving replica: its weights loaded). */
+  ready: Float64Array;
+  /** Seconds tasks spent computing, and holding a slot (their ratio: GPU utilisation for training). */
+  computeSeconds: number;
+  slotSeconds: number;
+  /** Local and remote bytes read per `bucketSeconds` of simulated time, by the start of each block's read. */
   bucketSeconds: number;
   localSeries: number[];
   remoteSeries: number[];
@@ -47,35 +56,27 @@ export interface RunResult {
   reads?: Int32Array;
 }
 
-interface Pending {
-  job: number;
-  stage: number;
-  next: number;
-  waitSince: number;
-  wakeAt: number;
-}
-
-interface JobState {
-  deps: Int32Array;
-  done: Int32Array;
-  stagesLeft: number;
-}
-
-/** A placed task; it is also the event of its current pass ending. */
-interface Running {
-  kind: 'pass-end';
-  job: number;
-  stage: number;
-  task: number;
-  node: number;
+/** A placed task and where its current pass stands: blocks read ahead through a bounded buffer, then computed. */
+interface Running extends Placed {
   pass: number;
-  remote: boolean;
-  local: boolean;
+  /** Blocks [from, to) of this pass; `next` is the next to read. */
+  from: number;
+  to: number;
+  next: number;
+  /** Read and not yet computed; a read in flight; computing now. */
+  buffered: number;
+  reading: boolean;
+  computing: boolean;
+  /** Blocks computed this pass; compute seconds of the pass; when the task took its slot. */
+  computed: number;
+  passCompute: number;
+  placedAt: number;
 }
 
 type Event =
   | { kind: 'arrive'; job: number }
-  | Running
+  | { kind: 'computed'; task: Running }
+  | { kind: 'flows'; version: number }
   | { kind: 'tick' }
   | { kind: 'wake' };
 
@@ -103,251 +104,250 @@ export function blockNumbering(workload: Workload, blockSize: number): BlockNumb
   };
 }
 
-export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
-  const { cluster, workload, policy } = opts;
-  const nodes = cluster.names.length;
-  const slots = cluster.spec.slotsPerNode;
-  const blockSize = cluster.blockSize;
-  const numbering = blockNumbering(workload, blockSize);
-  const caches = cluster.names.map(() => new NodeCacheModel(policy.caches ? cluster.spec.cacheGiBPerNode * 2 ** 30 : 0, cluster.spec.eviction === 'lru', numbering));
-  const publisher = new InventoryPublisher(cluster, workload, caches, opts.sink);
-  const rng = new Rng(opts.seed);
-  const heap = new EventHeap<Event>();
-  const free = new Int32Array(nodes).fill(slots);
-  const peakBusy = new Int32Array(nodes);
-  const remoteOn = new Int32Array(nodes);
-  const localOn = new Int32Array(nodes);
-  let remoteAll = 0;
-  let freeTotal = nodes * slots;
-  let now = 0;
+/** One run's state and its event handlers. */
+class Simulation {
+  readonly heap = new EventHeap<Event>();
+  readonly placement: Placement;
+  readonly numbering: BlockNumbering & { total: number };
+  readonly caches: NodeCacheModel[];
+  readonly publisher: InventoryPublisher;
+  readonly flows: FlowNetwork<Running>;
+  readonly arrival: Float64Array;
+  readonly finish: Float64Array;
+  readonly ready: Float64Array;
+  readonly bucketSeconds: number;
+  readonly localSeries: number[] = [];
+  readonly remoteSeries: number[] = [];
+  now = 0;
+  reads?: Int32Array;
+  blockReads = 0;
+  blockHits = 0;
+  localBytes = 0;
+  remoteBytes = 0;
+  tasksDone = 0;
+  computeSeconds = 0;
+  slotSeconds = 0;
+  /** The flow-end event in the heap is current only while its version is this one. */
+  private flowVersion = 0;
+  private flowsChanged = false;
+  private tickPending = false;
+  /** Per job: per stage, dependencies left and tasks done; and stages left. */
+  private readonly deps: Int32Array[];
+  private readonly done: Int32Array[];
+  private readonly stagesLeft: Int32Array;
 
-  const jobs = workload.jobs;
-  if (jobs.length === 0) throw new Error(`${workload.source}: the trace has no jobs (check its time window)`);
-  const arrival = Float64Array.from(jobs, (j) => j.arrival);
-  const finish = new Float64Array(jobs.length).fill(NaN);
-  const state: JobState[] = new Array(jobs.length);
-  const pending: Pending[] = [];
-  const span = jobs.length > 0 ? jobs[jobs.length - 1].arrival - jobs[0].arrival : 0;
-  const bucketSeconds = Math.max(1, Math.ceil(span / 100));
-  const localSeries: number[] = [];
-  const remoteSeries: number[] = [];
-  let reads = opts.recordReads ? new Int32Array(1 << 16) : undefined;
-  let blockReads = 0;
-  let blockHits = 0;
-  let localBytes = 0;
-  let remoteBytes = 0;
-  let tasksDone = 0;
-  let tickPending = false;
+  constructor(private readonly opts: EngineOptions) {
+    const { cluster, workload, policy } = opts;
+    const jobs = workload.jobs;
+    if (jobs.length === 0) throw new Error(`${workload.source}: the trace has no jobs (check its time window)`);
+    this.numbering = blockNumbering(workload, cluster.blockSize);
+    this.caches = cluster.names.map(() => new NodeCacheModel(policy.caches ? cluster.spec.cacheGiBPerNode * 2 ** 30 : 0, cluster.spec.eviction === 'lru', this.numbering));
+    this.publisher = new InventoryPublisher(cluster, workload, this.caches, opts.sink);
+    this.placement = new Placement(cluster, workload, policy, this.publisher, this.caches, new Rng(opts.seed), (t) => this.heap.push(t, WAKE), (p) => this.place(p));
+    this.flows = new FlowNetwork<Running>(cluster.linkCapacity);
+    this.arrival = Float64Array.from(jobs, (j) => j.arrival);
+    this.finish = new Float64Array(jobs.length).fill(NaN);
+    this.ready = new Float64Array(jobs.length).fill(NaN);
+    this.deps = new Array(jobs.length);
+    this.done = new Array(jobs.length);
+    this.stagesLeft = new Int32Array(jobs.length);
+    const span = jobs[jobs.length - 1].arrival - jobs[0].arrival;
+    this.bucketSeconds = Math.max(1, Math.ceil(span / 100));
+    if (opts.recordReads) this.reads = new Int32Array(1 << 16);
+    jobs.forEach((job, j) => this.heap.push(job.arrival, { kind: 'arrive', job: j }));
+  }
 
-  // The core's scores of every node for a dataset's pods, as the extender's decisions compute them.
-  // They change only when a written snapshot changes what some node holds of that dataset, or when an
-  // inventory passes its TTL or comes back, so they are kept per dataset until one of these happens.
-  const decisions = new Map<PolicyName, Decisions>();
-  const memo = new Map<PolicyName, Array<{ generation: number; live: number; untilMs: number; scores: Uint8Array }>>();
-  const nodeNames = [...cluster.names];
-  const noScores = new Uint8Array(nodes);
-  const position = new Map(nodeNames.map((n, i) => [n, i]));
-  const podFor = (job: number, stage: StageSpec): PodObject => {
-    const labels: Record<string, string> = {};
-    if (stage.dataset >= 0) {
-      labels['dataset.0.id'] = workload.datasets[stage.dataset].name;
-      labels['dataset.0.useas'] = 'mount';
+  /** A job is submitted: its stages without dependencies become placeable. */
+  arrive(j: number): void {
+    const job = this.opts.workload.jobs[j];
+    this.deps[j] = Int32Array.from(job.stages, (s) => s.after.length);
+    this.done[j] = new Int32Array(job.stages.length);
+    this.stagesLeft[j] = job.stages.length;
+    job.stages.forEach((s, k) => { if (s.after.length === 0) this.placement.ready(j, k); });
+  }
+
+  /** The placement of a task: it starts its first pass on its node. */
+  place(p: Placed): void {
+    const jobs = this.opts.workload.jobs;
+    this.opts.onPlace?.({ job: jobs[p.job].id, stage: jobs[p.job].stages[p.stage].name, task: p.task, node: this.opts.cluster.names[p.node], time: this.now });
+    const t: Running = {
+      ...p, pass: 0, from: 0, to: 0, next: 0, buffered: 0, reading: false, computing: false, computed: 0, passCompute: 0, placedAt: this.now,
+    };
+    this.startPass(t);
+  }
+
+  /** Flows are due to end: each ended read delivers its block to its task. */
+  flowsDue(version: number): void {
+    if (version === this.flowVersion) this.flows.finish(this.now, (t) => this.blockRead(t));
+  }
+
+  /** A task finished computing what it had (one block, or the whole pass when reads precede computing). */
+  computed(t: Running): void {
+    t.computing = false;
+    const stage = this.opts.workload.jobs[t.job].stages[t.stage];
+    if (stage.overlapIO && t.to > t.from && ++t.computed < t.to - t.from) return this.pump(t, stage);
+    this.passEnd(t, stage);
+  }
+
+  /** The agents' write interval came round: every node whose cache changed writes its inventory. */
+  tick(): void {
+    this.tickPending = false;
+    this.publisher.writeChanged(this.now);
+  }
+
+  /** After the instant's events and placements: the next flow end, if flows started or ended. */
+  settleFlows(): void {
+    if (!this.flowsChanged) return;
+    this.flowsChanged = false;
+    const next = this.flows.nextEnd();
+    if (Number.isFinite(next)) this.heap.push(next, { kind: 'flows', version: ++this.flowVersion });
+  }
+
+  private startPass(t: Running): void {
+    const stage = this.opts.workload.jobs[t.job].stages[t.stage];
+    [t.from, t.to] = stage.dataset >= 0 ? taskBlocks(stage, t.task, t.pass) : [0, 0];
+    t.next = t.from;
+    t.buffered = 0;
+    t.computed = 0;
+    t.passCompute = stage.computeSeconds;
+    this.pump(t, stage);
+  }
+
+  /**
+   * Moves a task's pass on: reads its next block while its buffer has room (training: up to the
+   * prefetch depth ahead of computing; otherwise every block before computing), and computes what it has.
+   */
+  private pump(t: Running, stage: StageSpec): void {
+    if (!t.computing) this.compute(t, stage);
+    const depth = stage.overlapIO ? this.opts.cluster.prefetchBlocks : Infinity;
+    if (!t.reading && t.next < t.to && t.buffered < depth) this.startRead(t, stage);
+  }
+
+  /** Starts computing the next buffered block (training), or the whole pass once every block is read. */
+  private compute(t: Running, stage: StageSpec): void {
+    let seconds: number;
+    if (stage.overlapIO && t.to > t.from) {
+      if (t.buffered === 0) return;
+      t.buffered--;
+      // A block's share of the pass's compute is its share of the pass's bytes.
+      const total = this.opts.workload.datasets[stage.dataset].bytes;
+      const bs = this.opts.cluster.blockSize;
+      const passBytes = Math.min(t.to * bs, total) - t.from * bs;
+      seconds = (t.passCompute * blockBytes(total, bs, t.from + t.computed)) / passBytes;
+    } else {
+      if (t.reading || t.next < t.to) return;
+      seconds = t.passCompute;
     }
-    const name = `${jobs[job].id}-${stage.name}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-    return { metadata: { name, namespace: SIM_NAMESPACE, uid: `${job}-${stage.name}`, labels }, spec: { schedulerName: 'locus-scheduler' } };
-  };
-  const coreScores = (core: PolicyName, job: number, stage: StageSpec): Uint8Array => {
-    if (stage.dataset < 0) return noScores;
-    const nowMs = Math.floor(now * 1000);
-    const generation = publisher.datasetGeneration[stage.dataset];
-    let byDataset = memo.get(core);
-    if (!byDataset) memo.set(core, (byDataset = []));
-    const hit = byDataset[stage.dataset];
-    if (hit && hit.generation === generation && hit.live === publisher.liveGeneration && nowMs <= hit.untilMs) return hit.scores;
-    let d = decisions.get(core);
-    if (!d) decisions.set(core, (d = new Decisions({ index: publisher.index, policy: core, now: () => Math.floor(now * 1000), ready: () => true })));
-    // The pod as the extender reads it off the wire, then its own filter and prioritize decisions.
-    const pod = readPod(podFor(job, stage), 'Pod');
-    const passed = d.filter({ pod, nodeNames }).answer.NodeNames ?? nodeNames;
-    const scores = new Uint8Array(nodes);
-    for (const hp of d.prioritize({ pod, nodeNames: passed }).answer) scores[position.get(hp.Host)!] = hp.Score;
-    byDataset[stage.dataset] = { generation, live: publisher.liveGeneration, untilMs: publisher.liveUntilMs(nowMs), scores };
-    return scores;
-  };
+    t.computing = true;
+    this.heap.push(this.now + seconds, { kind: 'computed', task: t });
+  }
 
-  const ctx: PlaceContext & { job: number } = {
-    now: 0, stage: jobs[0].stages[0], free, slotsPerNode: slots, names: nodeNames, extenderWeight: cluster.spec.extenderWeight,
-    rng, waitingSince: 0, job: 0,
-    scores: (core) => coreScores(core, ctx.job, ctx.stage),
-    pod: () => podFor(ctx.job, ctx.stage),
-  };
-
-  const record = (global: number) => {
-    if (!reads) return;
-    if (blockReads >= reads.length) {
-      const grown = new Int32Array(reads.length * 2);
-      grown.set(reads);
-      reads = grown;
+  /** Reads block `t.next` through the node's cache: a local flow on a hit, a remote one on a miss. */
+  private startRead(t: Running, stage: StageSpec): void {
+    const { cluster, workload, policy } = this.opts;
+    const b = t.next++;
+    const bytes = blockBytes(workload.datasets[stage.dataset].bytes, cluster.blockSize, b);
+    const cache = this.caches[t.node];
+    this.record(this.numbering.base(stage.dataset) + b);
+    t.reading = true;
+    this.flowsChanged = true;
+    if (policy.caches && cache.read(stage.dataset, b, bytes)) {
+      this.blockHits++;
+      this.localBytes += bytes;
+      this.addBytes(this.localSeries, bytes);
+      this.flows.start(this.now, cluster.localPath[t.node], Infinity, bytes, t);
+    } else {
+      this.remoteBytes += bytes;
+      this.addBytes(this.remoteSeries, bytes);
+      this.flows.start(this.now, cluster.remotePath[t.node], cluster.streamBytesPerSecond, bytes, t);
     }
-    reads[blockReads] = global;
-  };
-
-  const addBytes = (series: number[], bytes: number) => {
-    const b = Math.floor(now / bucketSeconds);
-    while (series.length <= b) series.push(0);
-    series[b] += bytes;
-  };
-
-  const startPass = (t: Running) => {
-    const stage = jobs[t.job].stages[t.stage];
-    let local = 0;
-    let remote = 0;
-    if (stage.dataset >= 0) {
-      const total = workload.datasets[stage.dataset].bytes;
-      const cache = caches[t.node];
-      const [from, to] = taskBlocks(stage, t.task, t.pass);
-      for (let b = from; b < to; b++) {
-        const bytes = blockBytes(total, blockSize, b);
-        record(numbering.base(stage.dataset) + b);
-        blockReads++;
-        if (policy.caches && cache.read(stage.dataset, b, bytes)) {
-          local += bytes;
-          blockHits++;
-        } else {
-          remote += bytes;
-        }
-      }
-      if (policy.readsInventory && !tickPending && cache.changed.size > 0) {
-        tickPending = true;
-        heap.push((Math.floor(now / cluster.writeSeconds) + 1) * cluster.writeSeconds, TICK);
-      }
+    if (policy.readsInventory && !this.tickPending && cache.changed.size > 0) {
+      this.tickPending = true;
+      this.heap.push((Math.floor(this.now / cluster.writeSeconds) + 1) * cluster.writeSeconds, TICK);
     }
-    localBytes += local;
-    remoteBytes += remote;
-    addBytes(localSeries, local);
-    addBytes(remoteSeries, remote);
-    t.local = local > 0;
-    t.remote = remote > 0;
-    let readSeconds = 0;
-    if (t.local) readSeconds += local / (cluster.localBytesPerSecond / ++localOn[t.node]);
-    if (t.remote) {
-      remoteAll++;
-      readSeconds += remote / Math.min(cluster.streamBytesPerSecond, cluster.nicBytesPerSecond / ++remoteOn[t.node], cluster.storeBytesPerSecond / remoteAll);
-    }
-    const duration = stage.overlapIO ? Math.max(stage.computeSeconds, readSeconds) : stage.computeSeconds + readSeconds;
-    heap.push(now + duration, t);
-  };
+  }
 
-  const ready = (job: number, stage: number) => {
-    const entry: Pending = { job, stage, next: 0, waitSince: NaN, wakeAt: NaN };
-    let lo = 0;
-    let hi = pending.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const p = pending[mid];
-      if (p.job < job || (p.job === job && p.stage < stage)) lo = mid + 1;
-      else hi = mid;
-    }
-    pending.splice(lo, 0, entry);
-  };
+  private blockRead(t: Running): void {
+    this.flowsChanged = true;
+    t.reading = false;
+    t.buffered++;
+    if (t.pass === 0 && t.next === t.to && Number.isNaN(this.ready[t.job])) this.ready[t.job] = this.now;
+    this.pump(t, this.opts.workload.jobs[t.job].stages[t.stage]);
+  }
 
-  /** Places pending tasks from `pending[i]` on while slots are free; a promise only if a policy answers with one. */
-  const placeFrom = (i: number): Promise<void> | undefined => {
-    while (i < pending.length && freeTotal > 0) {
-      const p = pending[i];
-      ctx.job = p.job;
-      ctx.stage = jobs[p.job].stages[p.stage];
-      ctx.waitingSince = Number.isNaN(p.waitSince) ? now : p.waitSince;
-      const node = policy.place(ctx);
-      if (typeof node !== 'number') return node.then((n) => placeFrom(settle(i, n)));
-      i = settle(i, node);
-    }
-    return undefined;
-  };
-
-  /** Applies the policy's answer for `pending[i]`; returns the index of the next entry to place. */
-  const settle = (i: number, node: number): number => {
-    const p = pending[i];
-    const stage = jobs[p.job].stages[p.stage];
-    if (node === WAIT) {
-      if (Number.isNaN(p.waitSince)) p.waitSince = now;
-      const wakeAt = p.waitSince + (policy.maxWait ?? 0);
-      if (p.wakeAt !== wakeAt) {
-        p.wakeAt = wakeAt;
-        heap.push(wakeAt, WAKE);
-      }
-      return i + 1;
-    }
-    if (!(node >= 0 && node < nodes && free[node] > 0)) throw new Error(`policy ${policy.name} chose node ${node}, which has no free slot`);
-    free[node]--;
-    freeTotal--;
-    peakBusy[node] = Math.max(peakBusy[node], slots - free[node]);
-    p.waitSince = NaN;
-    const task: Running = { kind: 'pass-end', job: p.job, stage: p.stage, task: p.next++, node, pass: 0, remote: false, local: false };
-    opts.onPlace?.({ job: jobs[p.job].id, stage: stage.name, task: task.task, node: cluster.names[node], time: now });
-    startPass(task);
-    if (p.next === stage.tasks) pending.splice(i, 1);
-    return i;
-  };
-
-  const dispatch = (): Promise<void> | undefined => {
-    if (freeTotal === 0 || pending.length === 0) return undefined;
-    publisher.refresh(now);
-    ctx.now = now;
-    return placeFrom(0);
-  };
-
-  const endPass = (t: Running) => {
-    if (t.local) localOn[t.node]--;
-    if (t.remote) {
-      remoteOn[t.node]--;
-      remoteAll--;
-    }
-    const job = jobs[t.job];
-    const stage = job.stages[t.stage];
-    if (++t.pass < stage.passes) return startPass(t);
-    free[t.node]++;
-    freeTotal++;
-    if (++tasksDone % 4096 === 0) opts.onProgress?.(tasksDone);
-    const s = state[t.job];
-    if (++s.done[t.stage] < stage.tasks) return;
-    if (--s.stagesLeft === 0) {
-      finish[t.job] = now;
+  /** A pass ended: the next starts, or the task frees its slot and may finish its stage and job. */
+  private passEnd(t: Running, stage: StageSpec): void {
+    this.computeSeconds += t.passCompute;
+    if (++t.pass < stage.passes) return this.startPass(t);
+    const job = this.opts.workload.jobs[t.job];
+    this.slotSeconds += this.now - t.placedAt;
+    this.placement.release(t.node);
+    if (++this.tasksDone % 4096 === 0) this.opts.onProgress?.(this.tasksDone);
+    if (stage.dataset < 0 && Number.isNaN(this.ready[t.job])) this.ready[t.job] = t.placedAt;
+    if (++this.done[t.job][t.stage] < stage.tasks) return;
+    if (--this.stagesLeft[t.job] === 0) {
+      this.finish[t.job] = this.now;
       return;
     }
+    const deps = this.deps[t.job];
     job.stages.forEach((next, k) => {
-      if (next.after.includes(t.stage) && --s.deps[k] === 0) ready(t.job, k);
+      if (next.after.includes(t.stage) && --deps[k] === 0) this.placement.ready(t.job, k);
     });
-  };
+  }
 
-  jobs.forEach((job, j) => heap.push(job.arrival, { kind: 'arrive', job: j }));
+  private record(global: number): void {
+    if (this.reads) {
+      if (this.blockReads >= this.reads.length) {
+        const grown = new Int32Array(this.reads.length * 2);
+        grown.set(this.reads);
+        this.reads = grown;
+      }
+      this.reads[this.blockReads] = global;
+    }
+    this.blockReads++;
+  }
+
+  private addBytes(series: number[], bytes: number): void {
+    const b = Math.floor(this.now / this.bucketSeconds);
+    while (series.length <= b) series.push(0);
+    series[b] += bytes;
+  }
+
+  result(): RunResult {
+    const { workload, policy } = this.opts;
+    let last = 0;
+    for (const f of this.finish) last = Math.max(last, f);
+    return {
+      policy: policy.name, arrival: this.arrival, finish: this.finish, ready: this.ready, tasks: this.tasksDone, blockReads: this.blockReads,
+      blockHits: this.blockHits, localBytes: this.localBytes, remoteBytes: this.remoteBytes,
+      makespan: last - workload.jobs[0].arrival, bucketSeconds: this.bucketSeconds, localSeries: this.localSeries,
+      remoteSeries: this.remoteSeries, peakBusy: this.placement.peakBusy, inventoryWrites: this.publisher.writes,
+      computeSeconds: this.computeSeconds, slotSeconds: this.slotSeconds,
+      reads: this.reads?.subarray(0, this.blockReads),
+    };
+  }
+}
+
+export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
+  const sim = new Simulation(opts);
+  const { heap } = sim;
   while (heap.size > 0) {
-    now = heap.peekTime();
+    const now = (sim.now = heap.peekTime());
     // Everything due at this instant happens before placement, as in one scheduling cycle.
     while (heap.size > 0 && heap.peekTime() === now) {
       const e = heap.pop();
-      if (e.kind === 'arrive') {
-        const job = jobs[e.job];
-        state[e.job] = { deps: Int32Array.from(job.stages, (s) => s.after.length), done: new Int32Array(job.stages.length), stagesLeft: job.stages.length };
-        job.stages.forEach((s, k) => { if (s.after.length === 0) ready(e.job, k); });
-      } else if (e.kind === 'pass-end') {
-        endPass(e);
-      } else if (e.kind === 'tick') {
-        tickPending = false;
-        publisher.writeChanged(now);
+      switch (e.kind) {
+        case 'arrive': sim.arrive(e.job); break;
+        case 'computed': sim.computed(e.task); break;
+        case 'flows': sim.flowsDue(e.version); break;
+        case 'tick': sim.tick(); break;
+        case 'wake': break; // only asks for the scheduling cycle below
       }
     }
-    const placing = dispatch();
+    const placing = sim.placement.dispatch(now);
     if (placing) await placing;
+    sim.settleFlows();
   }
-  if (tasksDone % 4096 !== 0) opts.onProgress?.(tasksDone);
-
-  let last = 0;
-  for (let j = 0; j < jobs.length; j++) last = Math.max(last, finish[j]);
-  return {
-    policy: policy.name, arrival, finish, tasks: tasksDone, blockReads, blockHits, localBytes, remoteBytes,
-    makespan: last - jobs[0].arrival,
-    bucketSeconds, localSeries, remoteSeries, peakBusy, inventoryWrites: publisher.writes,
-    reads: reads?.subarray(0, blockReads),
-  };
+  if (sim.tasksDone % 4096 !== 0) opts.onProgress?.(sim.tasksDone);
+  return sim.result();
 }

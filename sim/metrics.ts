@@ -21,10 +21,19 @@ export interface PolicyMetrics {
   /** Belady's MIN over the cluster's whole cache capacity, for this policy's own order of reads. */
   clairvoyantHitRatio?: number;
   clairvoyantShare?: number;
+  /** Local bytes as a share of the block-aware oracle's (the report's reference line), when it ran. */
+  oracleShare?: number;
   /** Mean JCT of the baseline over this policy's (above 1 = faster). */
   speedup: { vsDefault?: number; vsNoCache?: number };
   inventoryWrites: number;
   peakBusySlots: number;
+  /**
+   * Share of the time tasks held a slot that they spent computing rather than waiting for data: GPU
+   * utilisation for training workers (a step waits for its data) and serving replicas (loading weights).
+   */
+  computeShare: number;
+  /** Serving: seconds from a replica's creation to its weights loaded (queueing for a slot included). */
+  coldStartSeconds?: { mean: number; p50: number; p99: number };
 }
 
 /** Rounds to 6 significant digits (reports stay readable and stable). */
@@ -44,7 +53,7 @@ export function completionTimes(run: RunResult): Float64Array {
   return Float64Array.from(run.finish, (f, i) => f - run.arrival[i]).sort();
 }
 
-export function policyMetrics(run: RunResult, compulsoryHitRatio: number, clairvoyantBytes?: number): Omit<PolicyMetrics, 'speedup'> {
+export function policyMetrics(run: RunResult, compulsoryHitRatio: number, clairvoyantBytes?: number, serving = false): Omit<PolicyMetrics, 'speedup'> {
   const jct = completionTimes(run);
   let sum = 0;
   for (const x of jct) sum += x;
@@ -65,12 +74,24 @@ export function policyMetrics(run: RunResult, compulsoryHitRatio: number, clairv
     compulsoryShare: round(compulsoryHitRatio > 0 ? hitRatio / compulsoryHitRatio : 0),
     inventoryWrites: run.inventoryWrites,
     peakBusySlots: Math.max(0, ...run.peakBusy),
+    computeShare: round(run.slotSeconds > 0 ? run.computeSeconds / run.slotSeconds : 0),
   };
+  if (serving) {
+    const cold = Float64Array.from(run.ready, (r, i) => r - run.arrival[i]).sort();
+    let total = 0;
+    for (const x of cold) total += x;
+    m.coldStartSeconds = { mean: round(total / cold.length), p50: round(quantile(cold, 0.5)), p99: round(quantile(cold, 0.99)) };
+  }
   if (clairvoyantBytes !== undefined && requested > 0) {
     m.clairvoyantHitRatio = round(clairvoyantBytes / requested);
     m.clairvoyantShare = round(clairvoyantBytes > 0 ? run.localBytes / clairvoyantBytes : 0);
   }
   return m;
+}
+
+/** Adds each policy's local bytes as a share of the oracle's. */
+export function withOracleShares(all: PolicyMetrics[], oracle: PolicyMetrics): PolicyMetrics[] {
+  return all.map((m) => ({ ...m, oracleShare: round(oracle.bytes.local > 0 ? m.bytes.local / oracle.bytes.local : 0) }));
 }
 
 /** Adds speedups against `default` and `no-cache` when those policies ran. */

@@ -2,8 +2,10 @@
 import type { Cluster } from './cluster.js';
 import { beladyBytes, workloadReads } from './bounds.js';
 import { runSimulation, type RunResult } from './engine.js';
-import { policyMetrics, withSpeedups } from './metrics.js';
+import { policyMetrics, withOracleShares, withSpeedups } from './metrics.js';
+import { ORACLE_LABEL, oraclePolicy } from './oracle.js';
 import { makePolicy, type SimPolicyName } from './policies/index.js';
+import type { SimPolicy } from './policies/types.js';
 import { buildReport, type Report } from './report/json.js';
 import type { Workload } from './workloads/types.js';
 
@@ -14,6 +16,8 @@ export interface CompareOptions {
   seed: number;
   /** Compute the clairvoyant bound per policy (needs every read kept in memory). */
   clairvoyant?: boolean;
+  /** Also run the block-aware oracle, the report's reference line (default true). */
+  oracle?: boolean;
   onPolicy?: (name: string, tasksTotal: number) => void;
   onProgress?: (tasksDone: number) => void;
 }
@@ -25,19 +29,26 @@ export async function compare(opts: CompareOptions): Promise<{ report: Report; r
   const capacity = cluster.spec.nodes * cluster.spec.cacheGiBPerNode * 2 ** 30;
   let tasksTotal = 0;
   for (const job of workload.jobs) for (const s of job.stages) tasksTotal += s.tasks;
-  const runs: RunResult[] = [];
-  const metrics = [];
-  for (const name of opts.policies) {
-    opts.onPolicy?.(name, tasksTotal);
+  const measure = async (policy: SimPolicy) => {
+    opts.onPolicy?.(policy.name, tasksTotal);
     const run = await runSimulation({
-      cluster, workload, policy: makePolicy(name, cluster.spec), seed: opts.seed,
-      recordReads: opts.clairvoyant ?? true, onProgress: opts.onProgress,
+      cluster, workload, policy, seed: opts.seed, recordReads: opts.clairvoyant ?? true, onProgress: opts.onProgress,
     });
     const clairvoyant = run.reads ? beladyBytes(run.reads, workload, cluster.blockSize, capacity) : undefined;
     run.reads = undefined;
-    runs.push(run);
-    metrics.push(policyMetrics(run, compulsory, clairvoyant));
+    return { run, metrics: policyMetrics(run, compulsory, clairvoyant, workload.kind === 'serving') };
+  };
+  const runs: RunResult[] = [];
+  const metrics = [];
+  for (const name of opts.policies) {
+    const m = await measure(makePolicy(name, cluster.spec));
+    runs.push(m.run);
+    metrics.push(m.metrics);
   }
-  const report = buildReport({ cluster, workload, seed: opts.seed, reads, compulsory, policies: withSpeedups(metrics), runs, tasksTotal });
+  const reference = (opts.oracle ?? true) ? await measure(oraclePolicy) : undefined;
+  const all = withSpeedups(reference ? [...metrics, reference.metrics] : metrics);
+  const oracle = reference ? { ...all.pop()!, label: ORACLE_LABEL } : undefined;
+  const policies = oracle ? withOracleShares(all, oracle) : all;
+  const report = buildReport({ cluster, workload, seed: opts.seed, reads, compulsory, policies, oracle, runs, tasksTotal });
   return { report, runs };
 }

@@ -20,14 +20,21 @@ export interface PlaceContext {
   rng: Rng;
   /** The core's score (0..10) of every node for this task's pod, through the extender's decisions. */
   scores(policy: PolicyName): Uint8Array;
-  /** The pod the task runs as (labels name its Dataset), for policies that ask a live extender. */
+  /** The index of the stage's task being placed. */
+  task: number;
+  /** The pod the task runs as (labels name its Dataset, annotations its slice), for policies that ask a live extender. */
   pod(): PodObject;
+  /**
+   * Bytes of the task's slice held now in node `n`'s modelled cache, not as its agent last published it:
+   * perfect knowledge, for the oracle reference only.
+   */
+  liveBytes(n: number): number;
   /** When the stage's next task first had to wait, or `now`. */
   waitingSince: number;
 }
 
 export interface PodObject {
-  metadata: { name: string; namespace: string; uid: string; labels: Record<string, string> };
+  metadata: { name: string; namespace: string; uid: string; labels: Record<string, string>; annotations: Record<string, string> };
   spec: { schedulerName: string };
 }
 

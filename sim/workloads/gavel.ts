@@ -3,15 +3,32 @@
 import { TRAINING_DATASETS, TRAINING_NOTES, trainingJobs, type TrainingJobSpec } from './training.js';
 import type { Workload } from './types.js';
 
-/** Model name at the start of the job type → dataset and assumed single-GPU samples/s. */
-const MODELS: Record<string, { dataset?: string; samplesPerSecond: number }> = {
-  'ResNet-18': { dataset: 'cifar10', samplesPerSecond: 3000 },
-  'ResNet-50': { dataset: 'imagenet', samplesPerSecond: 400 },
-  Transformer: { dataset: 'multi30k', samplesPerSecond: 1500 },
-  LM: { dataset: 'wikitext2', samplesPerSecond: 2000 },
-  Recommendation: { dataset: 'movielens-20m', samplesPerSecond: 50_000 },
-  CycleGAN: { dataset: 'monet2photo', samplesPerSecond: 10 },
-  A3C: { samplesPerSecond: 50 },
+/** Model name at the start of the job type → the dataset it trains on (see the trace README). */
+const MODELS: Record<string, { dataset?: string }> = {
+  'ResNet-18': { dataset: 'cifar10' },
+  'ResNet-50': { dataset: 'imagenet' },
+  Transformer: { dataset: 'multi30k' },
+  LM: { dataset: 'wikitext2' },
+  Recommendation: { dataset: 'movielens-20m' },
+  CycleGAN: { dataset: 'monet2photo' },
+  A3C: {},
+};
+
+/**
+ * Samples/s of one V100 per job type: Gavel's own measurements (scheduler/simulation_throughputs.json at
+ * commit c4fa400, key `v100`, the job type at scale factor 1 running alone), steps/s × batch size.
+ */
+export const V100_SAMPLES_PER_SECOND: Record<string, number> = {
+  A3C: 7.2,
+  CycleGAN: 4.4,
+  'LM (batch size 5)': 545.8, 'LM (batch size 10)': 816.5, 'LM (batch size 20)': 1294.8, 'LM (batch size 40)': 1809.5, 'LM (batch size 80)': 2259.2,
+  'Recommendation (batch size 512)': 11938.6, 'Recommendation (batch size 1024)': 13601.4, 'Recommendation (batch size 2048)': 15297.8,
+  'Recommendation (batch size 4096)': 15999.2, 'Recommendation (batch size 8192)': 23277.7,
+  'ResNet-18 (batch size 16)': 517.7, 'ResNet-18 (batch size 32)': 958.3, 'ResNet-18 (batch size 64)': 1542.0,
+  'ResNet-18 (batch size 128)': 2303.3, 'ResNet-18 (batch size 256)': 2636.9,
+  'ResNet-50 (batch size 16)': 182.3, 'ResNet-50 (batch size 32)': 249.2, 'ResNet-50 (batch size 64)': 281.3, 'ResNet-50 (batch size 128)': 319.6,
+  'Transformer (batch size 16)': 177.0, 'Transformer (batch size 32)': 339.9, 'Transformer (batch size 64)': 551.5,
+  'Transformer (batch size 128)': 697.1, 'Transformer (batch size 256)': 408.4,
 };
 
 export interface GavelRow {
@@ -54,9 +71,11 @@ export function gavelWorkload(rows: GavelRow[], source: string, blockSize: numbe
   const specs = rows.map((r, i): TrainingJobSpec => {
     const { model, batch } = gavelJobType(r.jobType);
     const m = MODELS[model];
+    const speed = V100_SAMPLES_PER_SECOND[r.jobType];
+    if (speed === undefined) throw new Error(`Gavel job type "${r.jobType}" has no V100 throughput; known: ${Object.keys(V100_SAMPLES_PER_SECOND).join(', ')}`);
     const samples = r.steps * batch;
     const epochs = m.dataset ? samples / TRAINING_DATASETS[m.dataset].samples : 1;
-    return { id: `job${i}`, arrival: r.arrival, gpus: r.gpus, dataset: m.dataset, computeSeconds: samples / m.samplesPerSecond, epochs };
+    return { id: `job${i}`, arrival: r.arrival, gpus: r.gpus, dataset: m.dataset, computeSeconds: samples / speed, epochs };
   });
-  return { source, kind: 'training', ...trainingJobs(specs, blockSize), notes: [...TRAINING_NOTES, 'dataset per job: fixed by the Gavel job type (drawn by Gavel\'s generator)'] };
+  return { source, kind: 'training', ...trainingJobs(specs, blockSize), notes: [...TRAINING_NOTES, 'dataset per job: fixed by the Gavel job type (drawn by Gavel\'s generator)', 'speed: Gavel\'s measured V100 samples/s for the job type (simulation_throughputs.json)'] };
 }

@@ -6,13 +6,15 @@ import type { Cluster } from '../cluster.js';
 import { gavelWorkload, parseGavel } from './gavel.js';
 import { parsePollux, polluxWorkload } from './pollux.js';
 import { parseSwim, SWIM_DEFAULTS, swimWorkload } from './swim.js';
-import { parseSyntheticSpec, syntheticWorkload } from './synthetic.js';
+import { datashimWorkload, hoardWorkload } from './published.js';
+import { ServingParams, servingWorkload } from './serving.js';
+import { parseSyntheticSpec, parseTraceParams, syntheticWorkload } from './synthetic.js';
 import type { Workload } from './types.js';
 
 const TRACES = join(dirname(fileURLToPath(import.meta.url)), '..', 'traces');
 
 export const SHIPPED: Record<string, string> = {
-  'swim-fb2010': 'swim-fb2010-inputpaths/FB-2010_withInputPaths_hours00-01.tsv',
+  'swim-fb2010': 'swim-fb2010-inputpaths/FB-2010_withInputPaths_hours00-11.tsv',
   'swim-fb2009': 'swim-fb2009/FB-2009_samples_24_times_1hr_0.head600.tsv',
   gavel: 'gavel/max_min_fairness.trace',
   'gavel-small': 'gavel/small_test.trace',
@@ -23,16 +25,26 @@ export const SHIPPED: Record<string, string> = {
 /** Machines of the traced Facebook clusters (SWIM wiki): byte counts are scaled to the modelled cluster. */
 const SWIM_MACHINES = { 'FB-2009': 600, 'FB-2010': 3000 };
 
+/** The cluster preset a trace runs on unless `--cluster` says otherwise. */
+export function defaultCluster(trace: string): string {
+  const name = trace.split(':')[0];
+  if (name === 'hoard' || name === 'datashim') return name;
+  if (name === 'serving' || /^(gavel|pollux)/.test(trace) || /\.(csv|trace)$/.test(trace)) return 'gpu';
+  return 'spark';
+}
+
 export function loadWorkload(trace: string, cluster: Cluster, seed: number): Workload {
-  if (trace === 'synthetic' || trace.startsWith('synthetic:')) {
-    return syntheticWorkload(parseSyntheticSpec(trace.slice('synthetic:'.length)), seed, cluster.blockSize);
-  }
+  const [generator, params = ''] = trace.split(/:(.*)/s);
+  if (generator === 'synthetic') return syntheticWorkload(parseSyntheticSpec(params), seed, cluster.blockSize);
+  if (generator === 'serving') return servingWorkload(parseTraceParams(ServingParams, params, 'serving', 'models=4'), seed, cluster.blockSize);
+  if (trace === 'hoard') return hoardWorkload(cluster.blockSize);
+  if (trace === 'datashim') return datashimWorkload(seed, cluster.blockSize);
   const file = SHIPPED[trace] ? join(TRACES, SHIPPED[trace]) : trace;
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`--trace "${trace}" is neither a shipped trace (${Object.keys(SHIPPED).join(', ')}), synthetic[:key=value,…], nor a readable file`);
+    throw new Error(`--trace "${trace}" is neither a shipped trace (${Object.keys(SHIPPED).join(', ')}), a generated one (synthetic[:key=value,…], serving[:key=value,…], hoard, datashim), nor a readable file`);
   }
   const name = basename(file);
   if (name.endsWith('.csv')) return polluxWorkload(parsePollux(text, name), `pollux:${name}`, cluster.blockSize);

@@ -124,6 +124,7 @@ export function swimWorkload(rows: SwimRow[], source: string, opts: SwimOptions)
   const notes = [
     `byte counts scaled by ${opts.byteScale.toPrecision(3)} (target nodes / traced machines, SWIM's replay rule)`,
     'a dataset\'s size is the largest read of it in the trace; a job reads its first blocks',
+    'a map task reads one block, and its pod declares it (locus.dev/slice: blocks <i>)',
     withPaths
       ? 'dataset identity: the trace\'s anonymized input path'
       : `dataset identity: not in this trace; drawn Zipf(${opts.zipf}) over ${opts.datasets} datasets (seed ${opts.seed})`,

@@ -26,18 +26,23 @@ export type SyntheticParams = z.infer<typeof SyntheticParams>;
 
 /** Parses `jobs=1000,zipf=0.9,…` (the part after `synthetic:` on the command line). */
 export function parseSyntheticSpec(spec: string): SyntheticParams {
+  return parseTraceParams(SyntheticParams, spec, 'synthetic', 'jobs=1000');
+}
+
+/** Parses `key=number,…` against a generator's parameters; errors name the parameter and list them all. */
+export function parseTraceParams<S extends z.ZodObject>(schema: S, spec: string, trace: string, example: string): z.infer<S> {
   const raw: Record<string, number> = {};
   for (const part of spec.split(',').filter((p) => p !== '')) {
     const [key, value] = part.split('=');
     const n = Number(value);
-    if (value === undefined || !Number.isFinite(n)) throw new Error(`synthetic trace: "${part}" must be key=number, e.g. jobs=1000`);
+    if (value === undefined || !Number.isFinite(n)) throw new Error(`${trace} trace: "${part}" must be key=number, e.g. ${example}`);
     raw[key] = n;
   }
-  const parsed = SyntheticParams.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const keys = Object.keys(SyntheticParams.shape).join(', ');
-    throw new Error(`synthetic trace: ${issue.path.join('.') || 'parameters'}: ${issue.message} (parameters: ${keys})`);
+    const keys = Object.keys(schema.shape).join(', ');
+    throw new Error(`${trace} trace: ${issue.path.join('.') || 'parameters'}: ${issue.message} (parameters: ${keys})`);
   }
   return parsed.data;
 }

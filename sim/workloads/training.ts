@@ -75,5 +75,6 @@ export function trainingJobs(specs: TrainingJobSpec[], blockSize: number): { dat
 
 export const TRAINING_NOTES = [
   'dataset sizes: approximate sizes of the public datasets (the traces carry none)',
-  'compute: assumed per-model samples/s on one GPU, linear scaling over GPUs; one pod per GPU; epochs capped at ' + MAX_PASSES,
+  'compute: per-model samples/s on one GPU, linear scaling over GPUs; one pod per GPU; epochs capped at ' + MAX_PASSES,
+  'input: each worker reads its shard each epoch, block by block, through a bounded prefetch buffer; a block is computed once read, so a slow read idles the GPU',
 ];

@@ -30,6 +30,8 @@ export interface StageSpec {
 
 export interface SimJob {
   id: string;
+  /** What kind of work it is where a workload mixes kinds (e.g. `Spark SQL`, `DL training`); reported per group. */
+  group?: string;
   /** Submission time, seconds from the start of the trace. */
   arrival: number;
   stages: StageSpec[];
@@ -38,12 +40,20 @@ export interface SimJob {
 export interface Workload {
   /** What was loaded, e.g. `swim:FB-2010…tsv`. */
   source: string;
-  kind: 'spark' | 'training' | 'synthetic';
+  kind: 'spark' | 'training' | 'synthetic' | 'serving' | 'mixed';
   datasets: SimDataset[];
   /** Sorted by arrival. */
   jobs: SimJob[];
   /** Modelling choices the trace forced (sizes assumed, scaling applied), shown in the report. */
   notes: string[];
+  /** For a workload modelled on a published experiment: its source and the speed-ups it reports, per job group. */
+  published?: PublishedResult;
+}
+
+export interface PublishedResult {
+  source: string;
+  /** Each: jobs of `group` ran `speedup`× faster with caching (and locality) than without, as published. */
+  claims: Array<{ group: string; speedup: number; what: string }>;
 }
 
 /** Block range [from, to) that task `task` reads on pass `pass` of a stage (never empty). */

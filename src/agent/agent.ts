@@ -1,23 +1,20 @@
 // The node cache agent, assembled: block store, Dataset catalogues, read path, the S3 and operations
 // servers, and (given a cluster) the NodeCache publisher. The CLI and the tests start it the same way.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import type { Logger } from 'pino';
 import { agentMetrics, type AgentMetrics } from '../metrics/agent.js';
+import { AgentAccess, type AgentAuthConfig } from './access.js';
 import { BlockStore } from './block-store.js';
 import { Catalogues, type DatasetSource } from './catalogues.js';
 import { holdings, type DatasetHoldings } from './inventory.js';
-import { opsApp } from './ops-server.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 import { ReadThrough } from './read-through.js';
 import { s3App } from './s3-api.js';
+import { s3Server, type S3ServerLimits } from './s3-server.js';
 import { Upstream, type UpstreamOptions } from './upstream.js';
-
-export interface Listen {
-  host: string;
-  port: number;
-}
+import { opsApp } from '../runtime/ops.js';
+import { handler, serve, type Listen } from '../runtime/serve.js';
 
 export interface AgentConfig {
   s3: Listen;
@@ -35,6 +32,10 @@ export interface AgentConfig {
   datasets?: DatasetSource[];
   /** Publishes the node's NodeCache when set. */
   publish?: Omit<PublisherOptions, 'epoch' | 'snapshot' | 'metrics' | 'log' | 'now' | 'random'>;
+  /** Agent keys: S3 requests must be signed with a Dataset's derived credentials. Absent: no authentication. */
+  auth?: AgentAuthConfig;
+  /** Timeouts and connection cap of the S3 port (default S3_SERVER_LIMITS). */
+  s3Limits?: S3ServerLimits;
   log: Logger;
   metrics?: AgentMetrics;
 }
@@ -75,8 +76,10 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
   const epoch = randomUUID();
   const current = () => holdings(catalogues.layouts(), (id) => store.has(id));
 
+  const access = new AgentAccess(cfg.auth, Date.now);
   const setDatasets = (sources: DatasetSource[]) => {
     catalogues.setSources(sources);
+    access.setDatasets(sources);
     // Report what is held as soon as possible: (re)load the layouts of Datasets already in use and of
     // those with blocks on disk (after a restart), and pick up new catalogue versions.
     const wanted = new Set(catalogues.layouts().keys());
@@ -105,13 +108,18 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     publisher = p;
   }
 
-  const s3 = await listen(s3App({ readThrough, upstream, metrics, log }).callback(), cfg.s3);
-  const ops = await listen(opsApp(metrics.registry).callback(), cfg.ops);
-  log.info({ s3: url(s3), ops: url(ops), epoch, cacheDir: cfg.cacheDir, capacityBytes: cfg.capacityBytes }, 'agent listening');
+  // The operations routes have a port of their own, so no bucket name ("metrics" is a valid one) is
+  // shadowed. The agent listens only once its inventory is rebuilt from disk: answering is being ready.
+  const s3 = await serve(s3Server(handler(s3App({ readThrough, upstream, access, metrics, log })), cfg.s3Limits), cfg.s3);
+  const ops = await serve(createServer(handler(opsApp({ registry: metrics.registry }))), cfg.ops).catch(async (err: unknown) => {
+    await s3.close();
+    throw err;
+  });
+  log.info({ s3: s3.url, ops: ops.url, epoch, cacheDir: cfg.cacheDir, capacityBytes: cfg.capacityBytes }, 'agent listening');
 
   return {
-    s3Url: url(s3),
-    opsUrl: url(ops),
+    s3Url: s3.url,
+    opsUrl: ops.url,
     epoch,
     store,
     catalogues,
@@ -121,29 +129,9 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     holdings: current,
     async close() {
       await publisher?.stop();
-      await Promise.all([close(s3), close(ops)]);
+      await Promise.all([s3.close(), ops.close()]);
       await store.settle();
       upstream.destroy();
     },
   };
-}
-
-function listen(handler: Parameters<typeof createServer>[1], at: Listen): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = createServer(handler);
-    server.once('error', reject);
-    server.listen(at.port, at.host, () => resolve(server));
-  });
-}
-
-function url(server: Server): string {
-  const a = server.address() as AddressInfo;
-  return `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

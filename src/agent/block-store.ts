@@ -1,52 +1,82 @@
 // Blocks on local disk with a byte capacity and LRU eviction.
 //
-// A block file is `<id>.blk`: magic, header length, the JSON BlockSpec, then the block's bytes. It is
-// written under a temporary name and renamed into place, so a crash leaves at most a temporary file,
-// which the next start deletes; a `.blk` file whose size disagrees with its header is deleted too.
-// Concurrent misses of one block share one remote fetch (single flight). Eviction happens before a
-// block is written, and waits for the evicted files to be gone, so the disk never holds more than
-// the capacity.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+// A block file is `<id>.blk`: magic, header length, the JSON header (the BlockSpec and the check
+// chunk size), a SHA-256 digest per check chunk, a seal (SHA-256 of everything before it), then the
+// block's bytes. Check chunks are CHECK_CHUNK-byte pieces of each part, so parts fetched in parallel
+// are hashed as they stream in. A read verifies the chunks it touches, so a block edited or rotted on
+// disk is dropped and fetched again instead of served; a start checks each file's seal and size only.
+//
+// A block is streamed from the remote straight into a temporary file (never held in memory whole),
+// fsynced, renamed into place and the directory fsynced, so a crash leaves at most a temporary file,
+// which the next start deletes. Concurrent misses of one block share one remote fetch (single
+// flight). Eviction happens before a block is written and waits for the evicted files to be gone, so
+// the disk never holds more than the capacity; when the disk fills anyway (ENOSPC: other users of the
+// disk), the capacity shrinks to what fitted and the write is retried once after evicting.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from 'pino';
 import type { AgentMetrics } from '../metrics/agent.js';
 import { blockId, type BlockSpec } from './layout.js';
 
-const MAGIC = Buffer.from('LOCUSBK1');
+const MAGIC = Buffer.from('LOCUSBK2');
 const PREFIX = MAGIC.length + 4;
 const MAX_HEADER = 16 * 1024 * 1024;
+const DIGEST = 32;
 const SUFFIX = '.blk';
+/** Bytes each digest covers. */
+export const CHECK_CHUNK = 256 * 1024;
+/** Bytes read from disk (and verified) at a time: what one reader holds in memory. */
+const READ_BYTES = 1024 * 1024;
+/** Bytes of one part gathered before a write, so a block costs few system calls. */
+const WRITE_BATCH = 256 * 1024;
 
 interface Entry {
   spec: BlockSpec;
-  /** Bytes on disk: header and data. */
+  /** Bytes on disk: header, digests, seal and data. */
   fileBytes: number;
+  digestOffset: number;
   dataOffset: number;
+}
+
+/** Streams a block's parts into `sink`, in order within each part (parts may interleave). */
+export type BlockLoader = (spec: BlockSpec, sink: (part: number, chunk: Buffer) => Promise<void>) => Promise<void>;
+
+/** A cached block whose bytes no longer match their digests: it has been dropped. */
+export class CorruptBlockError extends Error {
+  constructor(readonly id: string, at: number) {
+    super(`block ${id} is corrupt on disk (check chunk at byte ${at}); it was dropped`);
+  }
 }
 
 export interface BlockStoreOptions {
   dir: string;
   capacityBytes: number;
-  /** Remote block fetches at once (default 8); each holds its block in memory until stored. */
+  /** Remote block fetches at once (default 8). */
   maxFetches?: number;
   metrics: AgentMetrics;
   log: Logger;
+  /** Opens files (tests inject disk errors here). */
+  open?: (path: string, flags: string) => Promise<FileHandle>;
 }
 
 export class BlockStore {
   private readonly lru: LRUCache<string, Entry>;
-  private readonly inflight = new Map<string, Promise<Buffer[]>>();
+  private readonly inflight = new Map<string, Promise<boolean>>();
   /** `bucket/key` → ids of the blocks holding bytes of that object. */
   private readonly byObject = new Map<string, Set<string>>();
   private readonly unlinking = new Set<Promise<void>>();
   private readonly listeners = new Set<() => void>();
+  private readonly open: (path: string, flags: string) => Promise<FileHandle>;
+  private capacity: number;
   private reserved = 0;
   private fetching = 0;
   private readonly fetchQueue: (() => void)[] = [];
 
   private constructor(private readonly opts: BlockStoreOptions) {
+    this.capacity = opts.capacityBytes;
+    this.open = opts.open ?? ((path, flags) => openFile(path, flags));
     this.lru = new LRUCache<string, Entry>({
       maxSize: opts.capacityBytes,
       sizeCalculation: (e) => e.fileBytes,
@@ -64,7 +94,8 @@ export class BlockStore {
     return store;
   }
 
-  get capacityBytes(): number { return this.opts.capacityBytes; }
+  /** The capacity in use: the configured one, or less after the disk filled up. */
+  get capacityBytes(): number { return this.capacity; }
   get usedBytes(): number { return this.lru.calculatedSize; }
 
   /** Whether the block is on disk (does not count as a use). */
@@ -83,7 +114,7 @@ export class BlockStore {
 
   /** `length` bytes at `from` of a cached block, or undefined when it is not on disk. */
   async read(id: string, from: number, length: number): Promise<Buffer | undefined> {
-    const chunks = await this.stream(id, from, length, length);
+    const chunks = await this.stream(id, from, length);
     if (!chunks) return undefined;
     const out: Buffer[] = [];
     for await (const c of chunks) out.push(c);
@@ -91,30 +122,44 @@ export class BlockStore {
   }
 
   /**
-   * `length` bytes at `from` of a cached block in chunks of at most `chunkBytes`, or undefined when
-   * it is not on disk. The file is opened before this returns, so a later eviction cannot cut it short.
+   * `length` bytes at `from` of a cached block, verified check chunk by check chunk, or undefined
+   * when it is not on disk. The file is opened and the first chunk verified before this returns, so a
+   * later eviction cannot cut the read short and a corrupt start is reported (CorruptBlockError)
+   * before any byte is sent; corruption further on ends the stream with that error.
    */
-  async stream(id: string, from: number, length: number, chunkBytes = 1024 * 1024): Promise<AsyncIterable<Buffer> | undefined> {
+  async stream(id: string, from: number, length: number): Promise<AsyncIterable<Buffer> | undefined> {
     const entry = this.lru.get(id);
     if (!entry) return undefined;
     let fh: FileHandle;
     try {
-      fh = await open(this.path(id), 'r');
+      fh = await this.open(this.path(id), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // evicted meanwhile
       throw err;
     }
-    const now = new Date();
-    await fh.utimes(now, now).catch(() => undefined); // the modification time records use, so LRU order survives a restart
-    const chunks = (async function* () {
+    const chunks = checkChunks(entry.spec).filter((c) => c.start < from + length && c.start + c.length > from);
+    const reads = batches(chunks);
+    let first: Buffer;
+    let digests: Buffer;
+    try {
+      const now = new Date();
+      await fh.utimes(now, now).catch(() => undefined); // the modification time records use, so LRU order survives a restart
+      digests = Buffer.alloc(chunks.length * DIGEST);
+      await readFully(fh, digests, entry.digestOffset + chunks[0].index * DIGEST);
+      first = await this.verified(fh, id, entry, reads[0], digests);
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+    const verify = (r: CheckChunk[]) => this.verified(fh, id, entry, r, digests.subarray((r[0].index - chunks[0].index) * DIGEST));
+    const cut = (r: CheckChunk[], data: Buffer) => {
+      const start = r[0].start;
+      return data.subarray(Math.max(from, start) - start, Math.min(from + length, start + data.length) - start);
+    };
+    const body = (async function* () {
       try {
-        for (let at = 0; at < length; at += chunkBytes) {
-          const n = Math.min(chunkBytes, length - at);
-          const buf = Buffer.allocUnsafe(n);
-          const { bytesRead } = await fh.read(buf, 0, n, entry.dataOffset + from + at);
-          if (bytesRead !== n) throw new Error(`block ${id} is short: read ${bytesRead} of ${n} bytes at ${from + at}`);
-          yield buf;
-        }
+        yield cut(reads[0], first);
+        for (let i = 1; i < reads.length; i++) yield cut(reads[i], await verify(reads[i]));
       } finally {
         await fh.close().catch(() => undefined);
       }
@@ -122,42 +167,57 @@ export class BlockStore {
     // A reader that leaves before the first chunk never enters the generator: close the file then too.
     return {
       [Symbol.asyncIterator]: () => ({
-        next: () => chunks.next(),
+        next: () => body.next(),
         return: async () => {
           await fh.close().catch(() => undefined);
-          return chunks.return(undefined);
+          return body.return(undefined);
         },
       }),
     };
   }
 
+  /** Consecutive check chunks read from disk in one go, each compared with its digest (`digests` starts at the first); a mismatch drops the block. */
+  private async verified(fh: FileHandle, id: string, entry: Entry, run: CheckChunk[], digests: Buffer): Promise<Buffer> {
+    const start = run[0].start;
+    const last = run[run.length - 1];
+    const data = Buffer.allocUnsafe(last.start + last.length - start);
+    await readFully(fh, data, entry.dataOffset + start);
+    run.forEach((c, i) => {
+      const digest = createHash('sha256').update(data.subarray(c.start - start, c.start - start + c.length)).digest();
+      if (!timingSafeEqual(digest, digests.subarray(i * DIGEST, (i + 1) * DIGEST))) {
+        this.opts.metrics.corruptBlocks.inc();
+        this.opts.log.warn({ id, at: c.start }, 'cached block failed its checksum; dropped, it will be fetched again');
+        if (this.lru.peek(id) === entry) this.lru.delete(id);
+        throw new CorruptBlockError(id, c.start);
+      }
+    });
+    return data;
+  }
+
   /**
-   * The whole block (as chunks), fetched with `load` and stored. Concurrent calls for one id share
-   * one `load`. A block that cannot be stored (larger than the capacity, disk error) is still returned.
+   * Fetches the block with `load` into the cache. Concurrent calls for one id share one `load`.
+   * Resolves true when the block is on disk, false when it could not be kept (larger than the
+   * capacity, the disk full or failing): the caller then reads what it needs from the remote.
    */
-  fetch(spec: BlockSpec, load: (spec: BlockSpec) => Promise<Buffer[]>): Promise<Buffer[]> {
+  fetch(spec: BlockSpec, load: BlockLoader): Promise<boolean> {
     const id = blockId(spec);
+    if (this.lru.has(id)) return Promise.resolve(true);
     const running = this.inflight.get(id);
     if (running) return running;
     this.opts.metrics.fetches.inc();
     const p = (async () => {
       await this.fetchSlot();
-      let data: Buffer[];
       try {
-        data = await load(spec);
+        return await this.store(id, spec, load);
       } finally {
         this.releaseFetchSlot();
       }
-      const loaded = data.reduce((n, c) => n + c.length, 0);
-      if (loaded !== spec.length) throw new Error(`block ${id}: loaded ${loaded} bytes, expected ${spec.length}`);
-      await this.store(id, spec, data).catch((err: unknown) => this.opts.log.warn({ err, id }, 'could not store block; served uncached'));
-      return data;
     })().finally(() => this.inflight.delete(id));
     this.inflight.set(id, p);
     return p;
   }
 
-  /** Waits for one of `maxFetches` remote fetches: blocks in flight are held in memory. */
+  /** Waits for one of `maxFetches` remote fetches. */
   private fetchSlot(): Promise<void> {
     if (this.fetching < (this.opts.maxFetches ?? 8)) {
       this.fetching++;
@@ -197,30 +257,66 @@ export class BlockStore {
     return join(this.opts.dir, id + SUFFIX);
   }
 
-  private async store(id: string, spec: BlockSpec, data: Buffer[]): Promise<void> {
-    if (this.lru.has(id)) return;
-    const header = Buffer.from(JSON.stringify(spec));
-    const prefix = Buffer.alloc(PREFIX);
-    MAGIC.copy(prefix);
-    prefix.writeUInt32BE(header.length, MAGIC.length);
-    const fileBytes = PREFIX + header.length + spec.length;
-    if (!(await this.reserve(fileBytes))) return;
+  /** Writes the block; on ENOSPC shrinks the capacity to what fitted, evicts and tries once more. */
+  private async store(id: string, spec: BlockSpec, load: BlockLoader): Promise<boolean> {
+    const layout = fileLayout(spec);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!(await this.reserve(layout.fileBytes))) return false;
+      try {
+        await this.write(id, spec, layout, load);
+        this.add(id, { spec, fileBytes: layout.fileBytes, digestOffset: layout.digestOffset, dataOffset: layout.dataOffset });
+        return true;
+      } catch (err) {
+        if (!(err instanceof DiskError)) throw err; // the remote's: the reader gets it
+        if (err.code !== 'ENOSPC') {
+          this.opts.log.warn({ err: err.cause, id }, 'could not store block; served from the remote');
+          return false;
+        }
+        this.opts.metrics.diskFull.inc();
+        this.shrink(this.lru.calculatedSize + this.reserved - layout.fileBytes);
+        this.opts.log.warn({ id, capacityBytes: this.capacity }, 'the cache disk is full: capacity lowered to what fits, evicting to make room');
+      } finally {
+        this.reserved -= layout.fileBytes;
+      }
+    }
+    return false;
+  }
+
+  /** Lowers the capacity (the disk holds less than configured); evicts down to it. */
+  private shrink(bytes: number): void {
+    this.capacity = Math.max(0, Math.min(this.capacity, bytes));
+    this.opts.metrics.capacityBytes.set(this.capacity);
+    while (this.lru.size > 0 && this.lru.calculatedSize > this.capacity) this.lru.pop();
+  }
+
+  private async write(id: string, spec: BlockSpec, layout: FileLayout, load: BlockLoader): Promise<void> {
     const tmp = join(this.opts.dir, `${id}.tmp-${randomBytes(4).toString('hex')}`);
+    const fh = await onDisk(() => this.open(tmp, 'wx'));
     try {
-      await writeChunks(tmp, [prefix, header, ...data]);
-      await rename(tmp, this.path(id));
+      const parts = partWriters(fh, spec, layout);
+      await load(spec, (i, chunk) => parts[i].push(chunk));
+      const digests: Buffer[] = [];
+      for (const p of parts) digests.push(...(await p.end()));
+      const head = Buffer.concat([layout.head, ...digests]);
+      const seal = createHash('sha256').update(head).digest();
+      await onDisk(async () => {
+        await writeAll(fh, Buffer.concat([head, seal]), 0);
+        await fh.sync();
+        await fh.close();
+        await rename(tmp, this.path(id));
+        await syncDir(this.opts.dir);
+      });
     } catch (err) {
+      await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw err;
-    } finally {
-      this.reserved -= fileBytes;
     }
-    this.add(id, { spec, fileBytes, dataOffset: PREFIX + header.length });
   }
 
   /** Evicts until `bytes` more fit beside the cache and the writes in progress; false when they never can. */
   private async reserve(bytes: number): Promise<boolean> {
-    while (this.lru.calculatedSize + this.reserved + bytes > this.opts.capacityBytes) {
+    if (bytes + this.reserved > this.capacity) return false;
+    while (this.lru.calculatedSize + this.reserved + bytes > this.capacity) {
       if (this.lru.size === 0) return false;
       this.lru.pop();
     }
@@ -262,7 +358,7 @@ export class BlockStore {
     for (const l of this.listeners) l();
   }
 
-  /** Loads every complete block file, least recently used first (by modification time); deletes the rest. */
+  /** Loads every sealed block file, least recently used first (by modification time); deletes the rest. */
   private async rebuild(): Promise<void> {
     const found: { id: string; entry: Entry; mtime: number }[] = [];
     let dropped = 0;
@@ -272,6 +368,7 @@ export class BlockStore {
       if (valid) found.push(valid);
       else {
         dropped++;
+        if (name.endsWith(SUFFIX)) this.opts.metrics.corruptBlocks.inc();
         await unlink(file).catch(() => undefined);
       }
     }
@@ -282,39 +379,182 @@ export class BlockStore {
   }
 }
 
-/** Writes chunks to a new file with few system calls (writev, in batches below IOV_MAX). */
-async function writeChunks(file: string, chunks: Buffer[]): Promise<void> {
-  const fh = await open(file, 'wx');
-  try {
-    for (let i = 0; i < chunks.length; i += 512) {
-      const batch = chunks.slice(i, i + 512);
-      const want = batch.reduce((n, c) => n + c.length, 0);
-      const { bytesWritten } = await fh.writev(batch);
-      if (bytesWritten !== want) throw new Error(`${file}: short write (${bytesWritten} of ${want} bytes)`);
+/** A check chunk: `index` in the block's digest table, bytes [start, start + length) of the block. */
+interface CheckChunk {
+  index: number;
+  start: number;
+  length: number;
+}
+
+/** Consecutive check chunks in runs of at most READ_BYTES (one chunk may be a run of its own). */
+function batches(chunks: CheckChunk[]): CheckChunk[][] {
+  const out: CheckChunk[][] = [];
+  let bytes = 0;
+  for (const c of chunks) {
+    if (out.length === 0 || bytes + c.length > READ_BYTES) {
+      out.push([]);
+      bytes = 0;
     }
+    out[out.length - 1].push(c);
+    bytes += c.length;
+  }
+  return out;
+}
+
+/** Each part cut into CHECK_CHUNK pieces, in block order. */
+function checkChunks(spec: Pick<BlockSpec, 'parts'>): CheckChunk[] {
+  const out: CheckChunk[] = [];
+  let base = 0;
+  for (const p of spec.parts) {
+    for (let at = 0; at < p.length; at += CHECK_CHUNK) out.push({ index: out.length, start: base + at, length: Math.min(CHECK_CHUNK, p.length - at) });
+    base += p.length;
+  }
+  return out;
+}
+
+interface FileLayout {
+  /** Magic, header length and header. */
+  head: Buffer;
+  digestOffset: number;
+  dataOffset: number;
+  fileBytes: number;
+}
+
+function fileLayout(spec: BlockSpec): FileLayout {
+  const header = Buffer.from(JSON.stringify({ ...spec, checkChunk: CHECK_CHUNK }));
+  const prefix = Buffer.alloc(PREFIX);
+  MAGIC.copy(prefix);
+  prefix.writeUInt32BE(header.length, MAGIC.length);
+  return { head: Buffer.concat([prefix, header]), ...offsets(header.length, spec) };
+}
+
+/** Where a block file's digests and data start, and its size, given its header's length. */
+function offsets(headerLength: number, spec: BlockSpec): Omit<FileLayout, 'head'> {
+  const digestOffset = PREFIX + headerLength;
+  const dataOffset = digestOffset + checkChunks(spec).length * DIGEST + DIGEST;
+  return { digestOffset, dataOffset, fileBytes: dataOffset + spec.length };
+}
+
+/**
+ * One writer per part: chunks arrive in order, are hashed per check chunk and written at the part's
+ * place in batches. `end` checks the part's length and returns its digests.
+ */
+function partWriters(fh: FileHandle, spec: BlockSpec, layout: FileLayout) {
+  let base = 0;
+  return spec.parts.map((part) => {
+    const at = layout.dataOffset + base;
+    base += part.length;
+    const digests: Buffer[] = [];
+    let hash = createHash('sha256');
+    let inChunk = 0;
+    let written = 0;
+    let received = 0;
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    const flush = async () => {
+      if (batchBytes === 0) return;
+      const [b, n] = [batch, batchBytes];
+      batch = [];
+      batchBytes = 0;
+      await onDisk(() => writeAll(fh, b, at + written));
+      written += n;
+    };
+    return {
+      async push(chunk: Buffer): Promise<void> {
+        received += chunk.length;
+        if (received > part.length) throw new Error(`part ${part.key} of block: received more than its ${part.length} bytes`);
+        for (let off = 0; off < chunk.length;) {
+          const n = Math.min(chunk.length - off, CHECK_CHUNK - inChunk);
+          hash.update(chunk.subarray(off, off + n));
+          inChunk += n;
+          off += n;
+          if (inChunk === CHECK_CHUNK) {
+            digests.push(hash.digest());
+            hash = createHash('sha256');
+            inChunk = 0;
+          }
+        }
+        batch.push(chunk);
+        batchBytes += chunk.length;
+        if (batchBytes >= WRITE_BATCH) await flush();
+      },
+      async end(): Promise<Buffer[]> {
+        if (received !== part.length) throw new Error(`part ${part.key} of block: received ${received} of ${part.length} bytes`);
+        await flush();
+        if (inChunk > 0) digests.push(hash.digest());
+        return digests;
+      },
+    };
+  });
+}
+
+/** Writes buffers at `position`, with few system calls (writev, in batches below IOV_MAX). */
+async function writeAll(fh: FileHandle, data: Buffer | Buffer[], position: number): Promise<void> {
+  const chunks = Array.isArray(data) ? data : [data];
+  for (let i = 0; i < chunks.length; i += 512) {
+    const batch = chunks.slice(i, i + 512);
+    const want = batch.reduce((n, c) => n + c.length, 0);
+    const { bytesWritten } = await fh.writev(batch, position);
+    if (bytesWritten !== want) throw new Error(`short write (${bytesWritten} of ${want} bytes)`);
+    position += want;
+  }
+}
+
+async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  const { bytesRead } = await fh.read(buf, 0, buf.length, position);
+  if (bytesRead !== buf.length) throw new Error(`block file is short: read ${bytesRead} of ${buf.length} bytes at ${position}`);
+}
+
+/** Makes a rename in `dir` durable. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await openFile(dir, 'r');
+  try {
+    await fh.sync();
   } finally {
     await fh.close();
   }
 }
 
-/** A block file's entry when it is complete and consistent with its name; undefined otherwise. */
+/** A failure of the cache's disk, told apart from the remote's: a reader is served despite it. */
+class DiskError extends Error {
+  readonly code: string | undefined;
+  constructor(override readonly cause: unknown) {
+    super(`cache disk: ${(cause as Error).message}`);
+    this.code = (cause as NodeJS.ErrnoException).code;
+  }
+}
+
+async function onDisk<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw new DiskError(err);
+  }
+}
+
+/** A block file's entry when its seal, name and size agree; undefined otherwise. */
 async function readBlockFile(file: string, id: string): Promise<{ id: string; entry: Entry; mtime: number } | undefined> {
-  const fh = await open(file, 'r').catch(() => undefined);
+  const fh = await openFile(file, 'r').catch(() => undefined);
   if (!fh) return undefined;
   try {
     const st = await stat(file);
     const prefix = Buffer.alloc(PREFIX);
-    await fh.read(prefix, 0, PREFIX, 0);
+    await readFully(fh, prefix, 0);
     if (!prefix.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
     const headerLength = prefix.readUInt32BE(MAGIC.length);
     if (headerLength > MAX_HEADER || PREFIX + headerLength > st.size) return undefined;
     const header = Buffer.alloc(headerLength);
-    await fh.read(header, 0, headerLength, PREFIX);
-    const spec = JSON.parse(header.toString('utf8')) as BlockSpec;
-    if (!Array.isArray(spec.parts) || typeof spec.bucket !== 'string' || blockId(spec) !== id) return undefined;
+    await readFully(fh, header, PREFIX);
+    const { checkChunk, ...spec } = JSON.parse(header.toString('utf8')) as BlockSpec & { checkChunk: number };
+    if (checkChunk !== CHECK_CHUNK || !Array.isArray(spec.parts) || typeof spec.bucket !== 'string' || blockId(spec) !== id) return undefined;
     if (spec.parts.reduce((n, p) => n + p.length, 0) !== spec.length) return undefined;
-    if (st.size !== PREFIX + headerLength + spec.length) return undefined;
-    return { id, entry: { spec, fileBytes: st.size, dataOffset: PREFIX + headerLength }, mtime: st.mtimeMs };
+    const layout = offsets(headerLength, spec);
+    if (st.size !== layout.fileBytes) return undefined;
+    const table = Buffer.alloc(layout.dataOffset - layout.digestOffset);
+    await readFully(fh, table, layout.digestOffset);
+    const seal = createHash('sha256').update(prefix).update(header).update(table.subarray(0, table.length - DIGEST)).digest();
+    if (!seal.equals(table.subarray(table.length - DIGEST))) return undefined;
+    return { id, entry: { spec, fileBytes: st.size, digestOffset: layout.digestOffset, dataOffset: layout.dataOffset }, mtime: st.mtimeMs };
   } catch {
     return undefined;
   } finally {

@@ -1,4 +1,5 @@
-// Which Dataset an object key belongs to (bucket + longest prefix), and each Dataset's key-ordered
+// Which Dataset an object key belongs to (bucket + longest prefix, within the namespace that claimed
+// the bytes first), and each Dataset's key-ordered
 // listing, laid out in blocks. The agent versions a listing exactly as the operator versions its
 // catalogue, so with an operator the listing is used only when its version is the Dataset's
 // `status.catalog.version` (and re-listed when that changes); until then the Dataset's objects are
@@ -18,6 +19,8 @@ export interface DatasetSource {
   blockSize?: number;
   /** The operator's `status.catalog`: the version the agent's listing must match, and its block size. */
   catalog?: { version: string; blockSize: number };
+  /** When the Dataset was created (ms since the epoch): the first namespace to claim bytes keeps them. */
+  claimedAt?: number;
 }
 
 export interface CataloguesOptions {
@@ -62,9 +65,16 @@ export class Catalogues {
     if (changed) this.changed();
   }
 
-  /** The Dataset holding `bucket/key`: the one with the longest matching prefix. */
+  /**
+   * The Dataset holding `bucket/key`. Where Datasets of several namespaces claim it, the namespace of
+   * the earliest claim keeps it, so a Dataset created later elsewhere (any tenant may name any bucket)
+   * cannot take over how this namespace's reads are counted; within that namespace the longest prefix wins.
+   */
   match(bucket: string, key: string): DatasetSource | undefined {
-    return this.sources.find((s) => s.bucket === bucket && key.startsWith(s.prefix));
+    const claims = this.sources.filter((s) => s.bucket === bucket && key.startsWith(s.prefix));
+    if (claims.length <= 1) return claims[0];
+    const first = claims.reduce((a, b) => (earlier(b, a) ? b : a));
+    return claims.find((s) => s.namespace === first.namespace);
   }
 
   source(key: string): DatasetSource | undefined {
@@ -130,4 +140,11 @@ export class Catalogues {
   private changed(): void {
     for (const l of this.listeners) l();
   }
+}
+
+/** Whether `a` claimed before `b`; same time: the lexically first namespace, so every agent agrees. */
+function earlier(a: DatasetSource, b: DatasetSource): boolean {
+  const ta = a.claimedAt ?? 0;
+  const tb = b.claimedAt ?? 0;
+  return ta !== tb ? ta < tb : a.namespace < b.namespace;
 }

@@ -5,14 +5,13 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { isObjectStore, parseDataset, PATTERNS } from '../dataset/schema.js';
-import { describeIssues } from '../inventory/nodecache.js';
+import { isObjectStore, parseDataset, PATTERNS } from '../api/dataset.js';
+import { describeIssues, objectName as name } from '../api/fields.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { DATASETS } from '../kube/resources.js';
 import type { DatasetSource } from './catalogues.js';
 
-const name = z.string().regex(new RegExp(PATTERNS.objectName), 'must be a lower-case RFC 1123 name, e.g. "my-dataset"');
 const fileSchema = z.object({
   datasets: z.array(z.object({
     namespace: name,
@@ -52,6 +51,8 @@ export function datasetSource(obj: unknown, endpoints: readonly string[]): Datas
   };
   if (spec.cache?.blockSize) source.blockSize = spec.cache.blockSize;
   if (status?.catalog) source.catalog = { version: status.catalog.version, blockSize: status.catalog.blockSize };
+  const created = Date.parse((obj as { metadata?: { creationTimestamp?: string } }).metadata?.creationTimestamp ?? '');
+  if (Number.isFinite(created)) source.claimedAt = created;
   return source;
 }
 

@@ -6,13 +6,15 @@
 // even when a write whose answer was lost did land. Failures (API errors, 409 conflicts) are retried
 // with exponential backoff and jitter. All of it runs on timers: a read never waits for a report.
 import type { Logger } from 'pino';
+import type { NodeCacheStatus } from '../api/nodecache.js';
+import { snapshotToNodeCache, snapshotToNodeCacheStatus } from '../inventory/nodecache.js';
 import { backoffDelay, type BackoffOptions } from '../kube/backoff.js';
 import type { KubeClient } from '../kube/client.js';
 import { AlreadyExistsError, ConflictError, NotFoundError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/object.js';
 import { NODE_CACHES, NODES } from '../kube/resources.js';
-import { snapshotToNodeCache, snapshotToNodeCacheStatus, type NodeCacheStatus } from '../inventory/nodecache.js';
 import type { AgentMetrics } from '../metrics/agent.js';
+import { AGENT_REFRESH_MS } from '../runtime/settings.js';
 import type { InventorySnapshot } from '../core/types.js';
 import type { DatasetHoldings } from './inventory.js';
 
@@ -46,7 +48,7 @@ export class Publisher {
   private readonly refreshMs: number;
 
   constructor(private readonly opts: PublisherOptions) {
-    this.refreshMs = opts.refreshMs ?? 600_000;
+    this.refreshMs = opts.refreshMs ?? AGENT_REFRESH_MS;
   }
 
   start(): void {

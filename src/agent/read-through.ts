@@ -1,9 +1,11 @@
 // The read path: an object key and byte range become block segments (Dataset blocks when the key
 // belongs to a Dataset with a usable catalogue, per-object blocks otherwise), each served from disk
-// or fetched once from the remote, with one block of read-ahead for sequential readers.
+// or fetched once from the remote onto disk and served from there, with read-ahead for sequential
+// readers. Bytes are streamed, never gathered per block: a 10-byte read of a big block holds one
+// check chunk in memory. A block the cache cannot keep is read from the remote, only the bytes asked for.
 import type { AgentMetrics } from '../metrics/agent.js';
-import type { BlockStore } from './block-store.js';
-import type { Catalogues } from './catalogues.js';
+import { CorruptBlockError, type BlockStore } from './block-store.js';
+import type { Catalogues, DatasetSource } from './catalogues.js';
 import { blockId, datasetSegments, objectSegments, type ListedObject, type Segment } from './layout.js';
 import { ObjectChangedError, type Upstream } from './upstream.js';
 import { datasetKey } from '../core/types.js';
@@ -32,10 +34,14 @@ export interface ReadThroughOptions {
 export class ReadThrough {
   constructor(private readonly opts: ReadThroughOptions) {}
 
-  /** The object at `bucket/key`: from its Dataset's catalogue when listed there, else a HEAD upstream. */
-  async resolve(bucket: string, key: string): Promise<ObjectView> {
+  /**
+   * The object at `bucket/key`: from its Dataset's catalogue when listed there, else a HEAD upstream.
+   * `dataset`: the Dataset the reader is authenticated for, whose blocks these are; else the one
+   * the catalogues match.
+   */
+  async resolve(bucket: string, key: string, dataset?: DatasetSource): Promise<ObjectView> {
     const { catalogues, upstream, blockSize } = this.opts;
-    const source = catalogues.match(bucket, key);
+    const source = dataset ?? catalogues.match(bucket, key);
     const layout = source && (await catalogues.layout(source));
     const obj = layout?.byKey.get(key);
     if (source && layout && obj) {
@@ -69,33 +75,37 @@ export class ReadThrough {
     const segment = (s: Segment) => this.segment(s);
     const prefetch = (s: Segment) => this.prefetch(s);
     const ahead = this.opts.readAhead;
-    return (async function* () {
+    const body = (async function* () {
       for (let i = 0; i < segments.length; i++) {
         for (let j = i + 1; j <= i + ahead && j < segments.length; j++) prefetch(segments[j]);
         yield* i === 0 ? first : await segment(segments[i]);
       }
     })();
+    // A reader that leaves before the first byte never enters the generator: release the first segment then too.
+    return releasing(body, first[Symbol.asyncIterator]());
   }
 
   /** Starts fetching a missing block without waiting; a failure surfaces when the block is read. */
   private prefetch(seg: Segment): void {
     const { store, upstream } = this.opts;
-    if (!store.has(blockId(seg.spec))) store.fetch(seg.spec, (spec) => upstream.loadBlock(spec)).catch(() => undefined);
+    if (!store.has(blockId(seg.spec))) store.fetch(seg.spec, (spec, sink) => upstream.loadBlock(spec, sink)).catch(() => undefined);
   }
 
-  private async segment(seg: Segment): Promise<AsyncIterable<Buffer> | Buffer[]> {
+  private async segment(seg: Segment): Promise<AsyncIterable<Buffer>> {
     const { store, upstream, metrics } = this.opts;
-    const cached = await store.stream(blockId(seg.spec), seg.from, seg.length);
+    const cached = await this.fromDisk(seg);
     if (cached) {
       metrics.hits.inc();
       metrics.bytesServed.inc({ source: 'cache' }, seg.length);
       return cached;
     }
     metrics.misses.inc();
+    metrics.bytesServed.inc({ source: 'remote' }, seg.length);
     try {
-      const block = await store.fetch(seg.spec, (spec) => upstream.loadBlock(spec));
-      metrics.bytesServed.inc({ source: 'remote' }, seg.length);
-      return slice(block, seg.from, seg.length);
+      if (await store.fetch(seg.spec, (spec, sink) => upstream.loadBlock(spec, sink))) {
+        const stored = await this.fromDisk(seg);
+        if (stored) return stored;
+      }
     } catch (err) {
       if (err instanceof ObjectChangedError) {
         store.invalidate(err.bucket, err.key, err.etag);
@@ -103,19 +113,51 @@ export class ReadThrough {
       }
       throw err;
     }
+    // Not kept (larger than the cache, disk failing, or evicted at once): only the bytes asked for.
+    return upstream.readRange(seg.spec, seg.from, seg.length);
+  }
+
+  /**
+   * The segment from disk, or undefined when the block is not there or its first chunk failed its
+   * checksum. A chunk further on that fails (the block is then dropped) does not cut the reader
+   * off: the rest of the segment is read again, which fetches the block anew.
+   */
+  private async fromDisk(seg: Segment): Promise<AsyncIterable<Buffer> | undefined> {
+    let stream: AsyncIterable<Buffer> | undefined;
+    try {
+      stream = await this.opts.store.stream(blockId(seg.spec), seg.from, seg.length);
+    } catch (err) {
+      if (err instanceof CorruptBlockError) return undefined;
+      throw err;
+    }
+    if (!stream) return undefined;
+    const inner = stream[Symbol.asyncIterator]();
+    const rest = (sent: number) => this.segment({ spec: seg.spec, from: seg.from + sent, length: seg.length - sent });
+    const body = (async function* () {
+      let sent = 0;
+      try {
+        for (let r = await inner.next(); !r.done; r = await inner.next()) {
+          sent += r.value.length;
+          yield r.value;
+        }
+      } catch (err) {
+        if (!(err instanceof CorruptBlockError)) throw err;
+        yield* await rest(sent);
+      }
+    })();
+    return releasing(body, inner);
   }
 }
 
-/** Bytes [from, from + length) of a block held as chunks, without copying. */
-export function slice(chunks: readonly Buffer[], from: number, length: number): Buffer[] {
-  const out: Buffer[] = [];
-  let at = 0;
-  for (const c of chunks) {
-    const a = Math.max(from, at);
-    const b = Math.min(from + length, at + c.length);
-    if (b > a) out.push(c.subarray(a - at, b - at));
-    at += c.length;
-    if (at >= from + length) break;
-  }
-  return out;
+/** `body`, closing `inner` too when the reader leaves before `body` started (a generator's finally would not run). */
+function releasing(body: AsyncGenerator<Buffer>, inner: AsyncIterator<Buffer>): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => body.next(),
+      return: async () => {
+        await inner.return?.();
+        return body.return(undefined);
+      },
+    }),
+  };
 }

@@ -1,26 +1,26 @@
 // The agent's S3 front end (path-style): GetObject (with Range) through the block cache, HeadObject,
 // HeadBucket and ListObjectsV2 passed through to the remote. The agent is a read-only cache, so
 // every write (PUT, POST, DELETE) is refused with 403 AccessDenied, the answer a client gets from a
-// bucket it may read but not write; mounters surface it as "permission denied".
+// bucket it may read but not write; mounters surface it as "permission denied". With agent keys
+// configured, a request is served only when signed for a Dataset, and only inside its bucket/prefix.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import { PATTERNS } from '../api/dataset.js';
 import type { AgentMetrics } from '../metrics/agent.js';
+import { confine, type AgentAccess } from './access.js';
+import type { DatasetSource } from './catalogues.js';
 import type { ReadThrough } from './read-through.js';
+import { S3Error } from './s3-error.js';
 import { errorXml, listObjectsV2Xml } from './s3-xml.js';
+import { decode } from './sigv4.js';
 import { ObjectChangedError, type Upstream } from './upstream.js';
-
-/** An S3 error answer: HTTP status, S3 error code and message. */
-export class S3Error extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
-    super(message);
-  }
-}
 
 export interface S3ApiOptions {
   readThrough: ReadThrough;
   upstream: Upstream;
+  access: AgentAccess;
   metrics: AgentMetrics;
   log: Logger;
 }
@@ -63,7 +63,9 @@ export function s3App(opts: S3ApiOptions): Koa {
     if (unsupported || bucket === undefined) {
       throw new S3Error(501, 'NotImplemented', `the agent serves GetObject, HeadObject, HeadBucket and ListObjectsV2 only${unsupported ? ` (not ?${unsupported})` : ''}`);
     }
+    const grant = opts.access.authorize(ctx.req as { method: string; url: string; headers: typeof ctx.req.headers });
     if (key === undefined) {
+      if (grant) confine(grant, bucket, ctx.method === 'HEAD' ? {} : { listPrefix: typeof ctx.query.prefix === 'string' ? ctx.query.prefix : '' });
       if (ctx.method === 'HEAD') {
         ctx.state.operation = 'HeadBucket';
         await opts.upstream.headBucket(bucket);
@@ -75,12 +77,13 @@ export function s3App(opts: S3ApiOptions): Koa {
       await listObjects(ctx, opts, bucket);
       return;
     }
+    if (grant) confine(grant, bucket, { key });
     if (ctx.method === 'HEAD') {
       ctx.state.operation = 'HeadObject';
       await headObject(ctx, opts, bucket, key);
     } else {
       ctx.state.operation = 'GetObject';
-      await getObject(ctx, opts, bucket, key);
+      await getObject(ctx, opts, bucket, key, grant);
     }
   });
   return app;
@@ -115,8 +118,8 @@ async function headObject(ctx: Koa.Context, opts: S3ApiOptions, bucket: string, 
   ctx.set('Content-Length', String(head.ContentLength ?? 0));
 }
 
-async function getObject(ctx: Koa.Context, opts: S3ApiOptions, bucket: string, key: string): Promise<void> {
-  const view = await opts.readThrough.resolve(bucket, key);
+async function getObject(ctx: Koa.Context, opts: S3ApiOptions, bucket: string, key: string, grant: DatasetSource | undefined): Promise<void> {
+  const view = await opts.readThrough.resolve(bucket, key, grant);
   if (objectHeaders(ctx, view.etag, view.lastModified, view.contentType)) return;
   const range = parseRange(ctx.get('Range'), view.size);
   const [start, end] = range ?? [0, view.size - 1];
@@ -174,14 +177,25 @@ function etagListHas(list: string, etag: string): boolean {
   });
 }
 
-/** `/bucket/some/key` → bucket and key, each URL-decoded; `/` has neither. */
+const BUCKET = new RegExp(PATTERNS.bucket);
+
+/**
+ * `/bucket/some/key` → bucket and key, each URL-decoded; `/` has neither. Refused with S3's codes: a
+ * malformed escape (400 InvalidURI), a bad bucket name (400 InvalidBucketName), and a key with a `.`
+ * or `..` segment, encoded or not (400 InvalidURI): the object store's URL would resolve it to
+ * another path, even another bucket.
+ */
 export function splitPath(path: string): { bucket?: string; key?: string } {
   const rest = path.replace(/^\//, '');
   if (rest === '') return {};
   const slash = rest.indexOf('/');
-  if (slash < 0) return { bucket: decodeURIComponent(rest) };
-  const key = rest.slice(slash + 1);
-  return { bucket: decodeURIComponent(rest.slice(0, slash)), ...(key !== '' ? { key: decodeURIComponent(key) } : {}) };
+  const bucket = decode(slash < 0 ? rest : rest.slice(0, slash));
+  if (!BUCKET.test(bucket)) throw new S3Error(400, 'InvalidBucketName', `"${bucket}" is not a valid bucket name`);
+  const key = slash < 0 ? '' : decode(rest.slice(slash + 1));
+  if (key.split('/').some((s) => s === '.' || s === '..')) {
+    throw new S3Error(400, 'InvalidURI', 'object keys with "." or ".." path segments are refused: the object store would resolve them to another object');
+  }
+  return { bucket, ...(key !== '' ? { key } : {}) };
 }
 
 /** Any failure as the S3 error a client expects: the remote's own answer where there is one. */

@@ -9,7 +9,7 @@ import {
   type ListObjectsV2CommandInput,
   type ListObjectsV2CommandOutput,
 } from '@aws-sdk/client-s3';
-import type { BlockSpec, ListedObject } from './layout.js';
+import type { BlockSpec, ListedObject, Part } from './layout.js';
 
 export interface UpstreamOptions {
   endpoint: string;
@@ -42,33 +42,46 @@ export class Upstream {
   }
 
   /**
-   * The bytes of a block, as the chunks they arrived in (no block-sized buffer is allocated or copied
-   * into: that churn dominated the agent's CPU): each part read with a ranged GET, checked against its
-   * ETag and length.
+   * Streams a block's parts into `sink` as they arrive (nothing block-sized is held in memory): each
+   * part read with a ranged GET, checked against its ETag and length; up to `partConcurrency` parts
+   * at once for blocks made of many small objects.
    */
-  async loadBlock(spec: BlockSpec): Promise<Buffer[]> {
-    const parts: Buffer[][] = spec.parts.map(() => []);
+  async loadBlock(spec: BlockSpec, sink: (part: number, chunk: Buffer) => Promise<void>): Promise<void> {
     let next = 0;
     const worker = async () => {
       for (let i = next++; i < spec.parts.length; i = next++) {
-        const p = spec.parts[i];
-        const res = await this.client.send(new GetObjectCommand({
-          Bucket: spec.bucket, Key: p.key, Range: `bytes=${p.offset}-${p.offset + p.length - 1}`,
-        }));
-        if (res.ETag !== undefined && res.ETag !== p.etag) {
-          res.Body?.transformToWebStream().cancel().catch(() => undefined);
-          throw new ObjectChangedError(spec.bucket, p.key, res.ETag);
-        }
-        let n = 0;
-        for await (const chunk of res.Body as AsyncIterable<Buffer>) {
-          parts[i].push(chunk);
-          n += chunk.length;
-        }
-        if (n !== p.length) throw new ObjectChangedError(spec.bucket, p.key, res.ETag ?? '');
+        for await (const chunk of this.readPart(spec.bucket, spec.parts[i], 0, spec.parts[i].length)) await sink(i, chunk);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.partConcurrency, spec.parts.length) }, worker));
-    return parts.flat();
+  }
+
+  /** Bytes [from, from + length) of a block straight from the remote: for blocks the cache cannot keep. */
+  async *readRange(spec: BlockSpec, from: number, length: number): AsyncIterable<Buffer> {
+    let base = 0;
+    for (const p of spec.parts) {
+      const a = Math.max(from, base);
+      const b = Math.min(from + length, base + p.length);
+      if (b > a) yield* this.readPart(spec.bucket, p, a - base, b - a);
+      base += p.length;
+    }
+  }
+
+  /** `length` bytes at `offset` into a part, checked against the part's ETag. */
+  private async *readPart(bucket: string, p: Part, offset: number, length: number): AsyncIterable<Buffer> {
+    const from = p.offset + offset;
+    const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: p.key, Range: `bytes=${from}-${from + length - 1}` }));
+    if (res.ETag !== undefined && res.ETag !== p.etag) {
+      res.Body?.transformToWebStream().cancel().catch(() => undefined);
+      throw new ObjectChangedError(bucket, p.key, res.ETag);
+    }
+    let n = 0;
+    for await (const chunk of res.Body as AsyncIterable<Buffer>) {
+      n += chunk.length;
+      if (n > length) break;
+      yield chunk;
+    }
+    if (n !== length) throw new ObjectChangedError(bucket, p.key, res.ETag ?? '');
   }
 
   head(bucket: string, key: string): Promise<HeadObjectCommandOutput> {

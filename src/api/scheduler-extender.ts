@@ -52,6 +52,7 @@ export function readPod(v: unknown, path: string): PodLike & { metadata: NonNull
     namespace: optionalString(field(meta, 'namespace'), `${path}.metadata.namespace`),
     labels: stringMap(field(meta, 'labels'), `${path}.metadata.labels`),
     annotations: stringMap(field(meta, 'annotations'), `${path}.metadata.annotations`),
+    ownerReferences: readOwners(field(meta, 'ownerReferences'), `${path}.metadata.ownerReferences`),
   };
   const volumesRaw = spec ? field(spec, 'volumes') : undefined;
   if (volumesRaw === undefined || volumesRaw === null) return { metadata };
@@ -66,6 +67,20 @@ export function readPod(v: unknown, path: string): PodLike & { metadata: NonNull
     };
   });
   return { metadata, spec: { volumes } };
+}
+
+/** The kind, name and controller flag of each owner (an Indexed Job's pods name their Job). */
+function readOwners(v: unknown, path: string): NonNullable<PodLike['metadata']>['ownerReferences'] {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v)) throw new WireError(`${path} must be an array, got ${typeName(v)}`);
+  return v.map((raw, i) => {
+    const o = objectAt(raw, `${path}[${i}]`) ?? {};
+    const controller = field(o, 'controller');
+    if (controller !== undefined && controller !== null && typeof controller !== 'boolean') {
+      throw new WireError(`${path}[${i}].controller must be a boolean, got ${typeName(controller)}`);
+    }
+    return { kind: optionalString(field(o, 'kind'), `${path}[${i}].kind`), name: optionalString(field(o, 'name'), `${path}[${i}].name`), controller: controller as boolean | null | undefined };
+  });
 }
 
 export interface ExtenderArgs {

@@ -1,7 +1,8 @@
-// The slice of the Hive metastore's Thrift API (service ThriftHiveMetastore) that Locus calls:
-// `Table get_table(1: string dbname, 2: string tbl_name) throws (1: MetaException, 2: NoSuchObjectException)`.
+// The client side of the slice of the Hive metastore's Thrift API (service ThriftHiveMetastore) that
+// Locus calls: `Table get_table(1: string dbname, 2: string tbl_name) throws (1: MetaException, 2: NoSuchObjectException)`.
 // Hand-written from the metastore IDL (field ids and types must match it); fields Locus does not
 // read are skipped on input, so tables carrying columns, parameters and newer fields decode fine.
+// test/catalog/hive-idl.ts encodes the metastore's answers independently to check it.
 import thrift, { type TProtocol, type TTransport } from 'thrift';
 
 const { Type, MessageType, TApplicationException } = thrift.Thrift;
@@ -71,7 +72,7 @@ function readStorageDescriptor(input: TProtocol): StorageDescriptor {
   return sd;
 }
 
-export function readTable(input: TProtocol): Table {
+function readTable(input: TProtocol): Table {
   const table: Table = {};
   readStruct(input, (id, t) => {
     if (id === 1 && t === Type.STRING) table.tableName = input.readString();
@@ -98,51 +99,6 @@ function writeString(out: TProtocol, name: string, id: number, value: string | u
   out.writeFieldEnd();
 }
 
-function writeFieldSchemas(out: TProtocol, name: string, id: number, list: FieldSchema[] | undefined): void {
-  if (list === undefined) return;
-  out.writeFieldBegin(name, Type.LIST, id);
-  out.writeListBegin(Type.STRUCT, list.length);
-  for (const fs of list) {
-    out.writeStructBegin('FieldSchema');
-    writeString(out, 'name', 1, fs.name);
-    writeString(out, 'type', 2, fs.type);
-    writeString(out, 'comment', 3, fs.comment);
-    out.writeFieldStop();
-    out.writeStructEnd();
-  }
-  out.writeListEnd();
-  out.writeFieldEnd();
-}
-
-export function writeTable(out: TProtocol, table: Table): void {
-  out.writeStructBegin('Table');
-  writeString(out, 'tableName', 1, table.tableName);
-  writeString(out, 'dbName', 2, table.dbName);
-  writeString(out, 'owner', 3, table.owner);
-  if (table.sd) {
-    out.writeFieldBegin('sd', Type.STRUCT, 7);
-    out.writeStructBegin('StorageDescriptor');
-    writeFieldSchemas(out, 'cols', 1, table.sd.cols);
-    writeString(out, 'location', 2, table.sd.location);
-    writeString(out, 'inputFormat', 3, table.sd.inputFormat);
-    out.writeFieldStop();
-    out.writeStructEnd();
-    out.writeFieldEnd();
-  }
-  writeFieldSchemas(out, 'partitionKeys', 8, table.partitionKeys);
-  if (table.parameters) {
-    const entries = Object.entries(table.parameters);
-    out.writeFieldBegin('parameters', Type.MAP, 9);
-    out.writeMapBegin(Type.STRING, Type.STRING, entries.length);
-    for (const [k, v] of entries) { out.writeString(k); out.writeString(v); }
-    out.writeMapEnd();
-    out.writeFieldEnd();
-  }
-  writeString(out, 'tableType', 12, table.tableType);
-  out.writeFieldStop();
-  out.writeStructEnd();
-}
-
 function readMessageOnly(input: TProtocol): string {
   let message = '';
   readStruct(input, (id, t) => {
@@ -153,16 +109,9 @@ function readMessageOnly(input: TProtocol): string {
   return message;
 }
 
-function writeMessageOnly(out: TProtocol, struct: string, message: string): void {
-  out.writeStructBegin(struct);
-  writeString(out, 'message', 1, message);
-  out.writeFieldStop();
-  out.writeStructEnd();
-}
+interface GetTableArgs { dbname: string; tblName: string }
 
-export interface GetTableArgs { dbname: string; tblName: string }
-
-export function writeGetTableArgs(out: TProtocol, args: GetTableArgs): void {
+function writeGetTableArgs(out: TProtocol, args: GetTableArgs): void {
   out.writeStructBegin('get_table_args');
   writeString(out, 'dbname', 1, args.dbname);
   writeString(out, 'tbl_name', 2, args.tblName);
@@ -170,36 +119,9 @@ export function writeGetTableArgs(out: TProtocol, args: GetTableArgs): void {
   out.writeStructEnd();
 }
 
-export function readGetTableArgs(input: TProtocol): GetTableArgs {
-  const args: GetTableArgs = { dbname: '', tblName: '' };
-  readStruct(input, (id, t) => {
-    if (t !== Type.STRING) return false;
-    if (id === 1) args.dbname = input.readString();
-    else if (id === 2) args.tblName = input.readString();
-    else return false;
-    return true;
-  });
-  return args;
-}
+type GetTableResult = { success: Table } | { error: MetastoreError };
 
-export type GetTableResult = { success: Table } | { error: MetastoreError };
-
-export function writeGetTableResult(out: TProtocol, result: GetTableResult): void {
-  out.writeStructBegin('get_table_result');
-  if ('success' in result) {
-    out.writeFieldBegin('success', Type.STRUCT, 0);
-    writeTable(out, result.success);
-  } else {
-    const id = result.error.kind === 'MetaException' ? 1 : 2;
-    out.writeFieldBegin(`o${id}`, Type.STRUCT, id);
-    writeMessageOnly(out, result.error.kind, result.error.message);
-  }
-  out.writeFieldEnd();
-  out.writeFieldStop();
-  out.writeStructEnd();
-}
-
-export function readGetTableResult(input: TProtocol): GetTableResult | undefined {
+function readGetTableResult(input: TProtocol): GetTableResult | undefined {
   let result: GetTableResult | undefined;
   readStruct(input, (id, t) => {
     if (t !== Type.STRUCT) return false;

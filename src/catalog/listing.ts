@@ -2,6 +2,7 @@
 // extender and the agents read. Block i is the i-th `blockSize` block of the key-ordered
 // concatenation of the objects, so every reader must order keys exactly as `compareKeys` does.
 import { createHash } from 'node:crypto';
+import { MAX_CATALOG_PREFIX_LENGTH, MAX_CATALOG_PREFIXES, type CatalogPrefix } from '../api/dataset.js';
 
 export interface CatalogObject {
   key: string;
@@ -15,6 +16,9 @@ export interface CatalogSummary {
   blockSize: number;
   blockCount: number;
   version: string;
+  /** Top-level prefixes and their blocks (bounded; see MAX_CATALOG_PREFIXES). */
+  prefixes?: CatalogPrefix[];
+  prefixesTruncated?: true;
 }
 
 /** S3's listing order: keys compared as UTF-8 bytes (not UTF-16 code units, as String#localeCompare or `<` would). */
@@ -44,13 +48,61 @@ export function blockCount(totalBytes: number, blockSize: number): number {
   return Math.ceil(totalBytes / blockSize);
 }
 
-export function summarise(objects: readonly CatalogObject[], blockSize: number): CatalogSummary {
-  const totalBytes = objects.reduce((sum, o) => sum + o.size, 0);
+/**
+ * Counts, bytes, blocks and version of a listing, and its top-level prefixes. `keyPrefix` is the
+ * Dataset's own prefix (spec.local.prefix), which the listed keys start with and prefixes are relative to.
+ */
+export function summarise(objects: readonly CatalogObject[], blockSize: number, keyPrefix = ''): CatalogSummary {
+  const sorted = sortObjects(objects);
+  const totalBytes = sorted.reduce((sum, o) => sum + o.size, 0);
   return {
     objectCount: objects.length,
     totalBytes,
     blockSize,
     blockCount: blockCount(totalBytes, blockSize),
-    version: catalogVersion(objects),
+    version: catalogVersion(sorted),
+    ...topLevelPrefixes(sorted, blockSize, keyPrefix),
   };
+}
+
+/**
+ * The top-level prefixes (the key up to and including its first "/" after `keyPrefix`) of key-ordered
+ * objects, each with the blocks from the first byte of its first object to the last byte of its last:
+ * keys sharing a prefix are adjacent in key order, so that range holds exactly their bytes (and may
+ * share an edge block with a neighbour). Prefixes holding no bytes have no blocks and are left out;
+ * past MAX_CATALOG_PREFIXES, or for a prefix longer than MAX_CATALOG_PREFIX_LENGTH bytes, the list
+ * stops and says it is truncated.
+ */
+export function topLevelPrefixes(sorted: readonly CatalogObject[], blockSize: number, keyPrefix = ''): { prefixes: CatalogPrefix[]; prefixesTruncated?: true } {
+  const prefixes: CatalogPrefix[] = [];
+  let offset = 0;
+  let current: { prefix: string; start: number; end: number } | undefined;
+  let truncated = false;
+  const close = () => {
+    if (!current || current.end === current.start) return;
+    if (prefixes.length >= MAX_CATALOG_PREFIXES) {
+      truncated = true;
+      return;
+    }
+    prefixes.push({ prefix: current.prefix, firstBlock: Math.floor(current.start / blockSize), lastBlock: Math.ceil(current.end / blockSize) - 1 });
+  };
+  for (const o of sorted) {
+    // A Dataset prefix written without its trailing "/" (`data`) still means the folder `data/`.
+    const rel = (o.key.startsWith(keyPrefix) ? o.key.slice(keyPrefix.length) : o.key).replace(/^\//, '');
+    const slash = rel.indexOf('/');
+    const prefix = slash < 0 ? undefined : rel.slice(0, slash + 1);
+    if (prefix !== current?.prefix) {
+      close();
+      current = prefix === undefined ? undefined : { prefix, start: offset, end: offset };
+      if (prefix !== undefined && Buffer.byteLength(prefix) > MAX_CATALOG_PREFIX_LENGTH) {
+        truncated = true;
+        current = undefined;
+      }
+    }
+    offset += o.size;
+    if (current) current.end = offset;
+    if (truncated && prefixes.length >= MAX_CATALOG_PREFIXES) break;
+  }
+  close();
+  return truncated ? { prefixes, prefixesTruncated: true } : { prefixes };
 }

@@ -1,97 +1,70 @@
 // `locus agent`: the per-node read-through S3 block cache that publishes its node's NodeCache.
-import { pino } from 'pino';
-import { startAgent } from '../agent/agent.js';
-import { ClusterDatasets, datasetsFromFile } from '../agent/dataset-sources.js';
-import { ClusterSizedInterval, DEFAULT_INTERVAL_POLICY } from '../agent/report-interval.js';
-import { DEFAULT_BLOCK_SIZE } from '../dataset/schema.js';
-import { createKubeClient } from '../kube/client.js';
-import { loadKubeConfig } from '../kube/config.js';
-import { agentMetrics } from '../metrics/agent.js';
-import { numberFlag, parseFlags, UsageError } from './flags.js';
+import { readFile } from 'node:fs/promises';
+import { parseAgentKeys } from '../api/agent-credentials.js';
+import { DEFAULT_BLOCK_SIZE } from '../api/dataset.js';
+import { defineCommand, KUBE_FLAGS } from '../runtime/flags.js';
+import { createLogger } from '../runtime/logger.js';
+import { AGENT_REFRESH_MS, checkFreshness, NODECACHE_TTL_MS } from '../runtime/settings.js';
+import { untilStopped } from '../runtime/signals.js';
 
-const USAGE = `usage: locus agent --upstream <url> [flags]
-
-Serves the S3 read API (GetObject with Range, HeadObject, HeadBucket, ListObjectsV2; path-style) in
+const command = defineCommand({
+  name: 'agent',
+  synopsis: '--upstream <url> [flags]',
+  description: `Serves the S3 read API (GetObject with Range, HeadObject, HeadBucket, ListObjectsV2; path-style) in
 front of one object store, caching fixed-size blocks on local disk, and publishes what it holds as
 the status of its node's NodeCache. Writes are refused with 403 AccessDenied. Credentials for the
-upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's default chain).
-
-  --upstream <url>              the object store, e.g. http://minio.storage:9000 (required)
-  --region <name>               its region (default us-east-1)
-  --host <addr>                 listen address of the S3 and ops ports (default 0.0.0.0)
-  --port <n>                    S3 port (default 9300)
-  --ops-port <n>                /healthz and /metrics port (default 9301)
-  --cache-dir <dir>             where blocks are kept (default /var/cache/locus)
-  --capacity <size>             bytes of disk the cache may use, e.g. 200Gi (default 10Gi)
-  --block-size <size>           block size for objects outside a catalogued Dataset (default 16Mi)
-  --datasets <cluster|file>     Datasets to report on: watched in the cluster (default), or a YAML file
-                                "datasets: [{namespace, name, bucket, prefix, blockSize}]"
-  --advertise-url <url>         the agents' Service address; Datasets whose endpoint is this URL (or
-                                --upstream) are read through the agent (default
-                                http://locus-agent.locus-system.svc:9300)
-  --relist-interval <seconds>   how long a file Dataset's listing is trusted (default 60)
-  --node <name>                 node name, for the NodeCache (default $NODE_NAME)
-  --no-publish                  do not write a NodeCache (standalone cache)
-  --daemonset <ns/name>         the agents' DaemonSet, whose size sets the report interval
-                                (default $POD_NAMESPACE/locus-agent)
-  --report-interval <seconds>   fixed least time between writes of a changed inventory, instead
-                                of sizing it from the DaemonSet (2 s up to 160 nodes … 60 s at 4,800)
-  --refresh-interval <seconds>  rewrite an unchanged NodeCache after this long (default 600)
-  --kubeconfig <file>           kubeconfig (default: KUBECONFIG, the pod's service account, ~/.kube/config)
-  --context <name>              kubeconfig context
-  --log-level <level>           pino level (default info)`;
-
-const UNITS: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
-
-/** `200Gi`, `16Mi`, `500M`, `1048576` → bytes. */
-export function parseSize(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(|K|M|G|T|Ki|Mi|Gi|Ti)$/.exec(value.trim());
-  if (!m) throw new UsageError(`--${flag} must be a size such as 16Mi, 200Gi or 1048576, got "${value}"`, USAGE);
-  const bytes = Math.floor(Number(m[1]) * UNITS[m[2]]);
-  if (bytes <= 0) throw new UsageError(`--${flag} must be more than 0 bytes`, USAGE);
-  return bytes;
-}
+upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's default chain).`,
+  flags: {
+    upstream: { kind: 'string', arg: '<url>', help: 'the object store, e.g. http://minio.storage:9000 (required)' },
+    region: { kind: 'string', arg: '<name>', help: 'its region', default: 'us-east-1' },
+    listen: { kind: 'listen', help: 'address of the S3 API', default: { host: '0.0.0.0', port: 9300 } },
+    'ops-listen': { kind: 'listen', help: 'address of /healthz, /readyz and /metrics', default: { host: '0.0.0.0', port: 9301 } },
+    'cache-dir': { kind: 'string', arg: '<dir>', help: 'where blocks are kept', default: '/var/cache/locus' },
+    capacity: { kind: 'size', help: 'disk the cache may use, e.g. 200Gi', default: 10 * 2 ** 30 },
+    'block-size': { kind: 'size', help: 'block size for objects outside a catalogued Dataset', default: DEFAULT_BLOCK_SIZE },
+    datasets: { kind: 'string', arg: '<cluster|file>', help: 'Datasets to report on: watched in the cluster, or a YAML file\n"datasets: [{namespace, name, bucket, prefix, blockSize}]"', default: 'cluster' },
+    'advertise-url': { kind: 'string', arg: '<url>', help: 'the agents\' Service address; Datasets whose endpoint is this URL (or\n--upstream) are read through the agent', default: 'http://locus-agent.locus-system.svc:9300' },
+    'relist-interval': { kind: 'duration', help: 'how long a file Dataset\'s listing is trusted', default: 60_000 },
+    node: { kind: 'string', arg: '<name>', help: 'node name, for the NodeCache (default $NODE_NAME)' },
+    'no-publish': { kind: 'boolean', help: 'do not write a NodeCache (standalone cache)' },
+    'auth-key-file': { kind: 'string', arg: '<file>', help: 'agent keys, one per line (the first current): S3 requests must be signed with\nthe credentials the operator derives from them for a Dataset (required unless --no-auth)' },
+    'no-auth': { kind: 'boolean', help: 'serve every bucket the upstream credentials open to anyone who reaches the port\n(a standalone cache on a trusted host only)' },
+    daemonset: { kind: 'string', arg: '<ns/name>', help: 'the agents\' DaemonSet, whose size sets the report interval\n(default $POD_NAMESPACE/locus-agent)' },
+    'report-interval': { kind: 'duration', help: 'fixed least time between writes of a changed inventory, instead of\nsizing it from the DaemonSet (2s up to 160 nodes … 1m at 4,800)' },
+    'refresh-interval': { kind: 'duration', help: 'rewrite an unchanged NodeCache after this long', default: AGENT_REFRESH_MS },
+    ttl: { kind: 'duration', help: 'the extenders\' NodeCache TTL (their --ttl); --refresh-interval must be shorter', default: NODECACHE_TTL_MS },
+    ...KUBE_FLAGS,
+  },
+});
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: f } = parseFlags(argv, {
-    upstream: { type: 'string' },
-    region: { type: 'string', default: 'us-east-1' },
-    host: { type: 'string', default: '0.0.0.0' },
-    port: { type: 'string' },
-    'ops-port': { type: 'string' },
-    'cache-dir': { type: 'string', default: '/var/cache/locus' },
-    capacity: { type: 'string', default: '10Gi' },
-    'block-size': { type: 'string', default: String(DEFAULT_BLOCK_SIZE) },
-    datasets: { type: 'string', default: 'cluster' },
-    'advertise-url': { type: 'string', default: 'http://locus-agent.locus-system.svc:9300' },
-    'relist-interval': { type: 'string' },
-    node: { type: 'string' },
-    'no-publish': { type: 'boolean', default: false },
-    daemonset: { type: 'string' },
-    'report-interval': { type: 'string' },
-    'refresh-interval': { type: 'string' },
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    'log-level': { type: 'string', default: 'info' },
-    help: { type: 'boolean', short: 'h' },
-  }, USAGE);
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
+  const parsed = command.parse(argv);
+  if (parsed === 'help') {
+    process.stdout.write(`${command.help}\n`);
     return 0;
   }
-  if (!f.upstream) throw new UsageError('--upstream is required: the URL of the object store the agent caches', USAGE);
-  const capacityBytes = parseSize(f.capacity, 'capacity');
-  const blockSize = parseSize(f['block-size'], 'block-size');
+  const f = parsed.values;
+  if (!f.upstream) command.fail('--upstream is required: the URL of the object store the agent caches');
+  const upstream = f.upstream!;
   const node = f.node ?? process.env.NODE_NAME;
   const publish = !f['no-publish'];
-  if (publish && !node) throw new UsageError('--node (or $NODE_NAME) is required to publish a NodeCache; use --no-publish for a standalone cache', USAGE);
+  if (publish && !node) command.fail('--node (or $NODE_NAME) is required to publish a NodeCache; use --no-publish for a standalone cache');
   const daemonSet = f.daemonset ?? `${process.env.POD_NAMESPACE ?? 'locus-system'}/locus-agent`;
   const [dsNamespace, dsName] = daemonSet.split('/');
-  if (!dsNamespace || !dsName) throw new UsageError(`--daemonset must be <namespace>/<name>, got "${daemonSet}"`, USAGE);
-  const fixedInterval = f['report-interval'] === undefined ? undefined : numberFlag(f['report-interval'], 'report-interval', USAGE, 0) * 1000;
-  const refreshMs = numberFlag(f['refresh-interval'], 'refresh-interval', USAGE, 600) * 1000;
+  if (!dsNamespace || !dsName) command.fail(`--daemonset must be <namespace>/<name>, got "${daemonSet}"`);
+  if (!f['auth-key-file'] === !f['no-auth']) command.fail('give --auth-key-file <file> (reads signed with Dataset credentials) or, for a standalone cache on a trusted host, --no-auth');
+  const fixedInterval = f['report-interval'];
+  const refreshMs = f['refresh-interval'];
+  if (publish) checkFreshness(f.ttl, refreshMs, { ttl: '--ttl', refresh: '--refresh-interval' });
 
-  const log = pino({ name: 'locus-agent', level: f['log-level'] });
+  // Loaded after the flags are read, so --help and usage errors answer at once.
+  const [{ startAgent }, { ClusterDatasets, datasetsFromFile }, { ClusterSizedInterval, DEFAULT_INTERVAL_POLICY }, { createKubeClient }, { loadKubeConfig }, { agentMetrics }] = await Promise.all([
+    import('../agent/agent.js'), import('../agent/dataset-sources.js'), import('../agent/report-interval.js'),
+    import('../kube/client.js'), import('../kube/config.js'), import('../metrics/agent.js'),
+  ]);
+  const log = createLogger('agent', f['log-level']);
+  const keyFile = f['auth-key-file'];
+  const auth = keyFile ? { keys: parseAgentKeys(await readFile(keyFile, 'utf8'), keyFile) } : undefined;
   const needCluster = publish || f.datasets === 'cluster';
   const cluster = needCluster ? loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context }) : undefined;
   const client = cluster && createKubeClient(cluster.kc, { timeoutMs: 10_000, userAgent: 'locus-agent', fieldManager: 'locus-agent' });
@@ -104,37 +77,35 @@ export async function run(argv: string[]): Promise<number> {
     : undefined;
 
   const agent = await startAgent({
-    s3: { host: f.host, port: numberFlag(f.port, 'port', USAGE, 9300) },
-    ops: { host: f.host, port: numberFlag(f['ops-port'], 'ops-port', USAGE, 9301) },
+    s3: f.listen,
+    ops: f['ops-listen'],
     cacheDir: f['cache-dir'],
-    capacityBytes,
-    blockSize,
+    capacityBytes: f.capacity,
+    blockSize: f['block-size'],
     upstream: {
-      endpoint: f.upstream,
+      endpoint: upstream,
       region: f.region,
       ...(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
         ? { credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } }
         : {}),
     },
-    relistMs: numberFlag(f['relist-interval'], 'relist-interval', USAGE, 60) * 1000,
+    relistMs: f['relist-interval'],
     datasets: f.datasets === 'cluster' ? [] : await datasetsFromFile(f.datasets),
     ...(publish && client && node
       ? { publish: { client, node, refreshMs, interval: () => fixedInterval ?? interval!.get() } }
       : {}),
+    ...(auth ? { auth } : {}),
     log,
     metrics: agentMetrics(true),
   });
 
   const watcher = f.datasets === 'cluster' && cluster && client
-    ? new ClusterDatasets(cluster.kc, client, [f.upstream, f['advertise-url']], (sources) => agent.setDatasets(sources), log)
+    ? new ClusterDatasets(cluster.kc, client, [upstream, f['advertise-url']], (sources) => agent.setDatasets(sources), log)
     : undefined;
   await watcher?.start();
 
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve);
-    process.once('SIGINT', resolve);
-  });
-  log.info('shutting down');
+  const why = await untilStopped();
+  log.info({ why }, 'shutting down');
   await watcher?.stop();
   await agent.close();
   return 0;

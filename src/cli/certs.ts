@@ -7,50 +7,43 @@ import { setCaBundle } from '../certs/ca-bundle.js';
 import { notAfter } from '../certs/expiry.js';
 import { FILES, readCa, writeAtomic, writeCertFiles } from '../certs/files.js';
 import { issueCa, issueServingCert } from '../certs/issue.js';
-import { numberFlag, parseFlags, UsageError } from './flags.js';
-
-const USAGE = `usage: locus certs --out <dir> --dns <name>... [--ip <addr>...] [flags]
-
-Writes <dir>/ca.crt, ca.key, tls.crt and tls.key. A CA already in <dir> is reused (pass --new-ca to replace it).
-
-  --out <dir>               where to write the files
-  --dns <name>              DNS name of the webhook Service, repeatable (e.g. locus-webhook.locus-system.svc)
-  --ip <addr>               IP address the API server calls, repeatable (e.g. 127.0.0.1)
-  --days <n>                serving certificate validity (default 365)
-  --ca-days <n>             CA validity when a new CA is made (default 3650)
-  --new-ca                  make a new CA even if <dir> has one (the caBundle must then be updated)
-  --webhook-config <file>   MutatingWebhookConfiguration YAML whose caBundle is set to the CA
-                            (e.g. deploy/webhook/mutatingwebhookconfiguration.yaml)`;
+import { defineCommand } from '../runtime/flags.js';
+import { formatDuration } from '../runtime/units.js';
 
 const DAY_MS = 86_400_000;
 
+const command = defineCommand({
+  name: 'certs',
+  synopsis: '--out <dir> [--dns <name>...] [--ip <ip>...] [flags]',
+  description: `Writes <dir>/ca.crt, ca.key, tls.crt and tls.key for the names and addresses the API server calls
+the webhook by (at least one --dns or --ip). A CA already in <dir> is reused (pass --new-ca to replace it).`,
+  flags: {
+    out: { kind: 'string', arg: '<dir>', help: 'where to write the files (required)' },
+    dns: { kind: 'strings', arg: '<name>', help: 'DNS name of the webhook Service, repeatable (e.g. locus-webhook.locus-system.svc)' },
+    ip: { kind: 'strings', arg: '<ip>', help: 'IP address the API server calls, repeatable (e.g. 127.0.0.1)' },
+    'valid-for': { kind: 'duration', help: 'serving certificate validity', default: 365 * DAY_MS },
+    'ca-valid-for': { kind: 'duration', help: 'CA validity when a new CA is made', default: 3650 * DAY_MS },
+    'new-ca': { kind: 'boolean', help: 'make a new CA even if <dir> has one (the caBundle must then be updated)' },
+    'webhook-config': { kind: 'string', arg: '<file>', help: 'MutatingWebhookConfiguration YAML whose caBundle is set to the CA\n(e.g. deploy/webhook/mutatingwebhookconfiguration.yaml)' },
+  },
+});
+
 export async function run(argv: string[]): Promise<number> {
-  const { values: f } = parseFlags(argv, {
-    out: { type: 'string' },
-    dns: { type: 'string', multiple: true, default: [] },
-    ip: { type: 'string', multiple: true, default: [] },
-    days: { type: 'string' },
-    'ca-days': { type: 'string' },
-    'new-ca': { type: 'boolean', default: false },
-    'webhook-config': { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
-  }, USAGE);
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
+  const parsed = command.parse(argv);
+  if (parsed === 'help') {
+    process.stdout.write(`${command.help}\n`);
     return 0;
   }
-  if (!f.out) throw new UsageError('--out <dir> is required', USAGE);
-  if (f.dns.length === 0 && f.ip.length === 0) throw new UsageError('give at least one --dns name or --ip address the API server calls the webhook by', USAGE);
-  const days = numberFlag(f.days, 'days', USAGE, 365);
-  const caDays = numberFlag(f['ca-days'], 'ca-days', USAGE, 3650);
-  if (days <= 0 || caDays <= 0) throw new UsageError('--days and --ca-days must be more than 0', USAGE);
+  const f = parsed.values;
+  if (!f.out) return command.fail('--out <dir> is required');
+  if (f.dns.length === 0 && f.ip.length === 0) command.fail('give at least one --dns name or --ip address the API server calls the webhook by');
+  const validMs = f['valid-for'];
+  const days = validMs / DAY_MS;
+  const caDays = f['ca-valid-for'] / DAY_MS;
 
   const kept = f['new-ca'] ? undefined : await readCa(f.out);
-  if (kept && notAfter(kept.cert).getTime() < Date.now() + days * DAY_MS) {
-    throw new UsageError(
-      `the CA in ${f.out} expires ${notAfter(kept.cert).toISOString()}, before a ${days}-day certificate would; pass --new-ca (and update the caBundle) or fewer --days`,
-      USAGE,
-    );
+  if (kept && notAfter(kept.cert).getTime() < Date.now() + validMs) {
+    command.fail(`the CA in ${f.out} expires ${notAfter(kept.cert).toISOString()}, before a certificate valid for ${formatDuration(validMs)} would; pass --new-ca (and update the caBundle) or a shorter --valid-for`);
   }
   const ca = kept ?? await issueCa({ commonName: 'locus-webhook-ca', days: caDays });
   const serving = await issueServingCert(ca, { dns: f.dns, ips: f.ip, days });

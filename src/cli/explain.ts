@@ -3,46 +3,41 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'yaml';
 import type { ExplainAnswer } from '../core/decisions.js';
 import { EXPLAIN_PATH } from '../extender/app.js';
-import { UsageError, parseFlags } from './flags.js';
+import { defineCommand } from '../runtime/flags.js';
+import { UserError } from '../runtime/errors.js';
 
-const USAGE = `usage: locus explain <namespace>/<pod> [flags]
-       locus explain --pod-file <pod.yaml> [flags]
-
-Shows the score breakdown of a pod on each node: its Datasets' bytes on the node, in its zone and
+const command = defineCommand({
+  name: 'explain',
+  synopsis: ['<namespace>/<pod> [flags]', '--pod-file <pod.yaml> [flags]'],
+  description: `Shows the score breakdown of a pod on each node: its Datasets' bytes on the node, in its zone and
 region, what the policy credits, and the 0-10 score kube-scheduler receives. The extender knows pods
-the scheduler asked about recently (or reads them from the API); --pod-file sends a pod object.
-
-flags:
-  --server <url>       the extender (default http://127.0.0.1:8888)
-  --node <name>        only this node (repeatable; default every node the extender knows)
-  --pod-file <file>    a Pod (YAML or JSON) instead of <namespace>/<pod>
-  --json               print the extender's answer as JSON
-  -h, --help           show this help`;
-
-const options = {
-  server: { type: 'string' },
-  node: { type: 'string', multiple: true },
-  'pod-file': { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+the scheduler asked about recently (or reads them from the API); --pod-file sends a pod object.`,
+  positionals: true,
+  flags: {
+    server: { kind: 'string', arg: '<url>', help: 'the extender', default: 'http://127.0.0.1:8888' },
+    node: { kind: 'strings', arg: '<name>', help: 'only this node (repeatable; default every node the extender knows)' },
+    'pod-file': { kind: 'string', arg: '<file>', help: 'a Pod (YAML or JSON) instead of <namespace>/<pod>' },
+    json: { kind: 'boolean', help: 'print the extender\'s answer as JSON' },
+  },
+});
 
 export async function run(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  const { values: v, positionals } = parseFlags(argv, options, USAGE, true);
-  if (v.help) {
-    out(`${USAGE}\n`);
+  const parsed = command.parse(argv);
+  if (parsed === 'help') {
+    out(`${command.help}\n`);
     return 0;
   }
+  const { values: v, positionals } = parsed;
   const server = (v.server ?? 'http://127.0.0.1:8888').replace(/\/+$/, '');
-  const nodes = v.node ?? [];
+  const nodes = v.node;
   let res: Response;
   if (v['pod-file']) {
-    if (positionals.length > 0) throw new UsageError('give either <namespace>/<pod> or --pod-file, not both', USAGE);
+    if (positionals.length > 0) command.fail('give either <namespace>/<pod> or --pod-file, not both');
     const pod: unknown = parse(await readFile(v['pod-file'], 'utf8'));
     res = await request(`${server}${EXPLAIN_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pod, nodes }) });
   } else {
     const [ref, ...extra] = positionals;
-    if (!ref || extra.length > 0 || !/^[^/]+\/[^/]+$/.test(ref)) throw new UsageError('give the pod as <namespace>/<name>, e.g. default/trainer-0', USAGE);
+    if (!ref || extra.length > 0 || !/^[^/]+\/[^/]+$/.test(ref)) command.fail('give the pod as <namespace>/<name>, e.g. default/trainer-0');
     const query = new URLSearchParams({ pod: ref });
     for (const n of nodes) query.append('node', n);
     res = await request(`${server}${EXPLAIN_PATH}?${query}`, {});
@@ -65,7 +60,9 @@ async function request(url: string, init: RequestInit): Promise<Response> {
   try {
     return await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
   } catch (err) {
-    throw new Error(`cannot reach the extender at ${url}: ${(err as Error).cause ?? (err as Error).message}; is it running? (--server)`, { cause: err });
+    const cause = (err as Error).cause;
+    const why = cause instanceof Error ? cause.message : (err as Error).message;
+    throw new UserError(`cannot reach the extender at ${new URL(url).origin}: ${why}`, 'start it (locus extender), or point --server at the one that runs', { cause: err });
   }
 }
 
@@ -87,9 +84,14 @@ export function formatExplanation(a: ExplainAnswer): string {
   const rows: string[][] = [['NODE', 'SCORE', 'ZONE', 'LIVE', 'DATASET', 'ON NODE', 'IN ZONE', 'IN REGION', 'SIZE', 'CREDITED', 'NOTE']];
   for (const n of a.nodes) {
     const head = [n.node, String(n.score), n.zone ?? '-', n.inventoryLive ? 'yes' : 'no'];
-    if (n.datasets.length === 0) rows.push([...head, '-', '', '', '', '', '', '']);
+    // The filter's verdict, for pods with a locality requirement, goes on the node's first row.
+    const verdict = n.filter ? (n.filter.passed ? 'filter: passed' : `filtered out: ${n.filter.reason ?? ''}`) : '';
+    if (n.datasets.length === 0) rows.push([...head, '-', '', '', '', '', '', verdict]);
     n.datasets.forEach((d, i) => {
-      rows.push([...(i === 0 ? head : ['', '', '', '']), d.dataset, bytes(d.onNode), bytes(d.inZone), bytes(d.inRegion), bytes(d.totalBytes), bytes(Math.round(d.credited)), d.note ?? '']);
+      // A slice shows beside its Dataset, and SIZE is then the slice's bytes: what the pod reads.
+      const dataset = d.slice ? `${d.dataset} ${d.slice}` : d.dataset;
+      const note = [d.note, i === 0 ? verdict : ''].filter(Boolean).join('; ');
+      rows.push([...(i === 0 ? head : ['', '', '', '']), dataset, bytes(d.onNode), bytes(d.inZone), bytes(d.inRegion), bytes(d.sliceBytes ?? d.totalBytes), bytes(Math.round(d.credited)), note]);
     });
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

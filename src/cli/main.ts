@@ -1,10 +1,10 @@
 // `locus <sub-command>`: one binary for every part; each sub-command lives in its own module.
-import { UsageError } from './flags.js';
+import { describeFailure, UsageError } from '../runtime/errors.js';
 
 interface Command { run(argv: string[]): Promise<number> }
 
 /** Sub-commands, each in `src/cli/<name>.ts` exporting `run`. */
-const commands: Record<string, { summary: string }> = {
+export const commands: Record<string, { summary: string }> = {
   extender: { summary: 'serve kube-scheduler filter/prioritize from the locality index' },
   explain: { summary: 'show the score breakdown for a pod on a node (asks a running extender)' },
   operator: { summary: 'reconcile Dataset objects into Secrets, ConfigMaps and PVCs' },
@@ -18,6 +18,14 @@ export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `usage: locus <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\n'locus <command> --help' shows a command's flags.`;
+}
+
+/** `--log-level debug` (or trace) among the arguments: failures then show their stack. */
+function debugging(argv: string[]): boolean {
+  const i = argv.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
+  if (i < 0) return false;
+  const level = argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
+  return level === 'debug' || level === 'trace';
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`locus ${name}: ${err.message}\n\n${err.usage}\n`);
       return 2;
     }
-    throw err;
+    process.stderr.write(describeFailure(name, err, debugging(rest)));
+    return 1;
   }
 }
-

@@ -1,54 +1,42 @@
 // `locus operator`: reconciles Dataset objects into Secrets, ConfigMaps, PVCs (and PVs for NFS and
 // HOST), records catalogues and the pods-per-Dataset audit in their status.
-import pino, { type Level } from 'pino';
-import { parseDuration } from '../runtime/units.js';
-import { createKubeClient } from '../kube/client.js';
-import { loadKubeConfig } from '../kube/config.js';
-import { DEFAULT_CONFIG, type OperatorConfig } from '../operator/config.js';
-import { startOperator } from '../operator/server.js';
-import { parseFlags, UsageError } from './flags.js';
+import { PATTERNS } from '../api/dataset.js';
+import { DEFAULT_ARCHIVE_LIMITS, DEFAULT_CONFIG, type ArchiveStore, type OperatorConfig } from '../operator/config.js';
+import { defineCommand, KUBE_FLAGS } from '../runtime/flags.js';
+import { createLogger } from '../runtime/logger.js';
+import { untilStopped } from '../runtime/signals.js';
+import { formatBytes, parseBytes } from '../runtime/units.js';
 
-const USAGE = `usage: locus operator [flags]
-
-Reconciles Dataset objects (datasets.locus.dev) into an owned Secret (<name>-credentials), ConfigMap
+const command = defineCommand({
+  name: 'operator',
+  description: `Reconciles Dataset objects (datasets.locus.dev) into an owned Secret (<name>-credentials), ConfigMap
 (<name>) and PVC (<name>) bound through the S3 or NFS CSI driver's StorageClass (a hostPath PV for
 HOST), lists object-store Datasets into status.catalog, and records which pods use each Dataset in
-status.usage. Serves /healthz, /readyz and /metrics.
-
-flags:
-  --listen <host:port>          address of /healthz, /readyz and /metrics (default 0.0.0.0:8080)
-  --kubeconfig <file>           kubeconfig (default: KUBECONFIG, the pod's service account, ~/.kube/config)
-  --context <name>              kubeconfig context to use
-  --namespace <ns>              reconcile Datasets of this namespace only (default: all namespaces)
-  --catalog-interval <duration> list object-store Datasets again after this long, e.g. 10m (default ${DEFAULT_CONFIG.catalogIntervalMs / 60_000}m)
-  --storage-class-s3 <name>     StorageClass of the S3 CSI driver (default ${DEFAULT_CONFIG.storageClassS3})
-  --storage-class-nfs <name>    StorageClass of the NFS CSI driver (default ${DEFAULT_CONFIG.storageClassNfs})
-  --nfs-driver <name>           CSI driver named in NFS PersistentVolumes (default ${DEFAULT_CONFIG.nfsDriver})
-  --hive-metastore <uri>        Hive metastore for spec.remote entries without catalogURI, thrift://<host>:<port>
-  --pod-name-limit <n>          most pod names kept in status.usage.podNames (default ${DEFAULT_CONFIG.podNameLimit})
-  --volume-size <quantity>      capacity the PVCs request (default ${DEFAULT_CONFIG.volumeSize})
-  --workers <n>                 Datasets reconciled at once (default 2)
-  --log-level <level>           fatal | error | warn | info | debug | trace (default info)
-  -h, --help                    show this help`;
-
-const options = {
-  listen: { type: 'string' },
-  kubeconfig: { type: 'string' },
-  context: { type: 'string' },
-  namespace: { type: 'string' },
-  'catalog-interval': { type: 'string' },
-  'storage-class-s3': { type: 'string' },
-  'storage-class-nfs': { type: 'string' },
-  'nfs-driver': { type: 'string' },
-  'hive-metastore': { type: 'string' },
-  'pod-name-limit': { type: 'string' },
-  'volume-size': { type: 'string' },
-  workers: { type: 'string' },
-  'log-level': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-const LEVELS: Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+status.usage. Serves /healthz, /readyz and /metrics.`,
+  flags: {
+    listen: { kind: 'listen', help: 'address of /healthz, /readyz and /metrics', default: { host: '0.0.0.0', port: 8080 } },
+    ...KUBE_FLAGS,
+    namespace: { kind: 'string', arg: '<ns>', help: 'reconcile Datasets of this namespace only (default: all namespaces)' },
+    'catalog-interval': { kind: 'duration', help: 'list object-store Datasets again after this long', default: DEFAULT_CONFIG.catalogIntervalMs },
+    'storage-class-s3': { kind: 'string', arg: '<name>', help: 'StorageClass of the S3 CSI driver', default: DEFAULT_CONFIG.storageClassS3 },
+    'storage-class-nfs': { kind: 'string', arg: '<name>', help: 'StorageClass of the NFS CSI driver', default: DEFAULT_CONFIG.storageClassNfs },
+    'nfs-driver': { kind: 'string', arg: '<name>', help: 'CSI driver named in NFS PersistentVolumes', default: DEFAULT_CONFIG.nfsDriver },
+    'hive-metastore': { kind: 'string', arg: '<uri>', help: 'Hive metastore for spec.remote entries without catalogURI, thrift://<host>:<port>' },
+    'pod-name-limit': { kind: 'count', min: 1, help: 'most pod names kept in status.usage.podNames', default: DEFAULT_CONFIG.podNameLimit },
+    'volume-size': { kind: 'size', help: 'capacity the PVCs request', default: parseBytes(DEFAULT_CONFIG.volumeSize) },
+    workers: { kind: 'count', min: 1, help: 'Datasets reconciled at once', default: 2 },
+    'archive-endpoint': { kind: 'string', arg: '<url>', help: 'object store that ARCHIVE Datasets without a bucket of their own are staged in' },
+    'archive-region': { kind: 'string', arg: '<region>', help: 'region of --archive-endpoint', default: '' },
+    'archive-bucket': { kind: 'string', arg: '<bucket>', help: 'staging bucket; each archive goes under <prefix><namespace>/<name>/' },
+    'archive-prefix': { kind: 'string', arg: '<prefix>', help: 'key prefix in the staging bucket, empty or ending in /', default: '' },
+    'archive-secret': { kind: 'string', arg: '<ns>/<name>', help: 'Secret with accessKeyID and secretAccessKey of the staging store (pods of ARCHIVE Datasets get these keys)' },
+    'archive-max-bytes': { kind: 'size', help: 'largest archive downloaded', default: DEFAULT_ARCHIVE_LIMITS.maxDownloadBytes },
+    'archive-max-extracted-bytes': { kind: 'size', help: 'most bytes one archive may unpack to', default: DEFAULT_ARCHIVE_LIMITS.maxExtractedBytes },
+    'archive-timeout': { kind: 'duration', help: 'longest one staging (download, extraction, upload) may take', default: DEFAULT_ARCHIVE_LIMITS.timeoutMs },
+    'archive-workers': { kind: 'count', min: 1, help: 'archives staged at once', default: DEFAULT_CONFIG.archiveConcurrency },
+    'nfs-helper-image': { kind: 'string', arg: '<image>', help: 'image of the Job that makes an NFS Dataset\'s own directory (createDirPVC); runs mkdir -p', default: DEFAULT_CONFIG.nfsHelperImage },
+  },
+});
 
 export interface OperatorFlags {
   host: string;
@@ -58,66 +46,74 @@ export interface OperatorFlags {
   namespace?: string;
   config: OperatorConfig;
   workers: number;
-  logLevel: Level;
+  logLevel: string;
 }
 
 /** Parses and checks the flags; every mistake names the flag and the expected form. */
 export function parseOperatorFlags(argv: string[]): OperatorFlags | 'help' {
-  const { values: v } = parseFlags(argv, options, USAGE);
-  if (v.help) return 'help';
-  const fail = (message: string): never => {
-    throw new UsageError(message, USAGE);
-  };
-  const listen = v.listen ?? '0.0.0.0:8080';
-  const m = /^(.*):(\d{1,5})$/.exec(listen);
-  if (!m || Number(m[2]) > 65535) fail(`--listen must be <host>:<port>, e.g. 0.0.0.0:8080, got "${listen}"`);
-  const interval = v['catalog-interval'] === undefined ? DEFAULT_CONFIG.catalogIntervalMs : parseDuration(v['catalog-interval']);
-  if (!(interval! > 0)) fail(`--catalog-interval must be a positive duration such as 10m or 90s, got "${v['catalog-interval']}"`);
-  const positive = (flag: 'pod-name-limit' | 'workers', fallback: number) => {
-    const text = v[flag];
-    if (text === undefined) return fallback;
-    const n = Number(text);
-    if (!/^\d+$/.test(text) || n < 1) fail(`--${flag} must be a whole number of at least 1, got "${text}"`);
-    return n;
-  };
+  const parsed = command.parse(argv);
+  if (parsed === 'help') return 'help';
+  const v = parsed.values;
   const hive = v['hive-metastore'];
-  if (hive !== undefined && !/^thrift:\/\/[^\s/:]+:\d+\/?$/.test(hive)) fail(`--hive-metastore must be thrift://<host>:<port>, got "${hive}"`);
-  const size = v['volume-size'] ?? DEFAULT_CONFIG.volumeSize;
-  if (!/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/.test(size)) fail(`--volume-size must be a Kubernetes quantity such as 1Gi, got "${size}"`);
-  const logLevel = (v['log-level'] ?? 'info') as Level;
-  if (!LEVELS.includes(logLevel)) fail(`--log-level must be one of ${LEVELS.join(', ')}, got "${v['log-level']}"`);
-  const nonEmpty = (flag: 'storage-class-s3' | 'storage-class-nfs' | 'nfs-driver', fallback: string) => {
-    const text = v[flag];
-    if (text === '') fail(`--${flag} must not be empty`);
-    return text ?? fallback;
-  };
+  if (hive !== undefined && !/^thrift:\/\/[^\s/:]+:\d+\/?$/.test(hive)) command.fail(`--hive-metastore must be thrift://<host>:<port>, got "${hive}"`);
+  for (const flag of ['storage-class-s3', 'storage-class-nfs', 'nfs-driver', 'nfs-helper-image'] as const) {
+    if (v[flag] === '') command.fail(`--${flag} must not be empty`);
+  }
+  const archiveStore = parseArchiveStore(v['archive-endpoint'], v['archive-bucket'], v['archive-secret'], v['archive-region'] ?? '', v['archive-prefix'] ?? '');
   return {
-    host: m![1].replace(/^\[|\]$/g, ''),
-    port: Number(m![2]),
+    host: v.listen.host,
+    port: v.listen.port,
     kubeconfig: v.kubeconfig,
     context: v.context,
     namespace: v.namespace,
     config: {
-      storageClassS3: nonEmpty('storage-class-s3', DEFAULT_CONFIG.storageClassS3),
-      storageClassNfs: nonEmpty('storage-class-nfs', DEFAULT_CONFIG.storageClassNfs),
-      nfsDriver: nonEmpty('nfs-driver', DEFAULT_CONFIG.nfsDriver),
+      ...DEFAULT_CONFIG,
+      storageClassS3: v['storage-class-s3'],
+      storageClassNfs: v['storage-class-nfs'],
+      nfsDriver: v['nfs-driver'],
       hiveMetastore: hive,
-      catalogIntervalMs: interval!,
-      podNameLimit: positive('pod-name-limit', DEFAULT_CONFIG.podNameLimit),
-      volumeSize: size,
+      catalogIntervalMs: v['catalog-interval'],
+      podNameLimit: v['pod-name-limit'],
+      volumeSize: formatBytes(v['volume-size']!),
+      archiveStore,
+      archiveLimits: {
+        ...DEFAULT_ARCHIVE_LIMITS,
+        maxDownloadBytes: v['archive-max-bytes']!,
+        maxExtractedBytes: v['archive-max-extracted-bytes']!,
+        timeoutMs: v['archive-timeout']!,
+      },
+      archiveConcurrency: v['archive-workers'],
+      nfsHelperImage: v['nfs-helper-image'],
     },
-    workers: positive('workers', 2),
-    logLevel,
+    workers: v.workers,
+    logLevel: v['log-level'],
   };
+}
+
+/** The staging store: all of endpoint, bucket and secret, or none (then only ARCHIVEs naming a bucket work). */
+function parseArchiveStore(endpoint: string | undefined, bucket: string | undefined, secret: string | undefined, region: string, prefix: string): ArchiveStore | undefined {
+  const given = [endpoint, bucket, secret].filter((x) => x !== undefined).length;
+  if (given === 0) return undefined;
+  if (given < 3) command.fail('--archive-endpoint, --archive-bucket and --archive-secret go together: give all three, or none');
+  if (!/^https?:\/\/[^\s/]+(\/.*)?$/.test(endpoint!)) command.fail(`--archive-endpoint must be an http(s) URL such as http://minio.storage:9000, got "${endpoint}"`);
+  if (!new RegExp(PATTERNS.bucket).test(bucket!)) command.fail(`--archive-bucket must be an S3 bucket name, got "${bucket}"`);
+  const [namespace, name, ...rest] = secret!.split('/');
+  if (!namespace || !name || rest.length > 0) command.fail(`--archive-secret must be <namespace>/<name>, got "${secret}"`);
+  if (prefix !== '' && !prefix.endsWith('/')) command.fail(`--archive-prefix must be empty or end in "/", got "${prefix}"`);
+  return { endpoint: endpoint!, region, bucket: bucket!, prefix, secret: { namespace, name } };
 }
 
 export async function run(argv: string[]): Promise<number> {
   const flags = parseOperatorFlags(argv);
   if (flags === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${command.help}\n`);
     return 0;
   }
-  const logger = pino({ level: flags.logLevel, base: { component: 'operator' } });
+  // Loaded after the flags are read, so --help and usage errors answer at once.
+  const [{ createKubeClient }, { loadKubeConfig }, { startOperator }] = await Promise.all([
+    import('../kube/client.js'), import('../kube/config.js'), import('../operator/server.js'),
+  ]);
+  const logger = createLogger('operator', flags.logLevel);
   const { kc, source } = loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context });
   logger.info({ kubeconfig: source, server: kc.getCurrentCluster()?.server, namespace: flags.namespace ?? '(all)' }, 'watching the cluster');
   const client = createKubeClient(kc, { userAgent: 'locus-operator', fieldManager: 'locus-operator' });
@@ -133,10 +129,8 @@ export async function run(argv: string[]): Promise<number> {
     defaultMetrics: true,
   });
   logger.info({ url: op.url, config: flags.config }, 'operator running');
-  await new Promise<void>((resolve) => {
-    process.once('SIGTERM', resolve).once('SIGINT', resolve);
-  });
-  logger.info('shutting down');
+  const why = await untilStopped();
+  logger.info({ why }, 'shutting down');
   await op.close();
   return 0;
 }

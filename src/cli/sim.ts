@@ -8,44 +8,46 @@ import { POLICY_NAMES, parsePolicyList } from '../../sim/policies/index.js';
 import { renderHtml } from '../../sim/report/html.js';
 import { summaryTable } from '../../sim/report/table.js';
 import { compare } from '../../sim/run.js';
-import { loadWorkload, SHIPPED } from '../../sim/workloads/index.js';
-import { numberFlag, parseFlags, UsageError } from './flags.js';
+import { defaultCluster, loadWorkload, SHIPPED } from '../../sim/workloads/index.js';
+import { defineCommand } from '../runtime/flags.js';
+import { checkFreshness } from '../runtime/settings.js';
 
-const USAGE = `usage: locus sim --trace <name|file|synthetic[:k=v,…]> [--policies <list|all>] [--cluster <preset|file>] [--seed <n>] [--out <dir>]
-
-  --trace      shipped: ${Object.keys(SHIPPED).join(', ')}; or a SWIM .tsv, Gavel .trace or Pollux .csv file;
-               or synthetic:jobs=2000,rate=0.5,datasets=50,zipf=1.1,… (see the README)
-  --policies   comma-separated: ${POLICY_NAMES.join(', ')}; or all (default)
-  --cluster    preset (${Object.keys(PRESETS).join(', ')}) or a YAML/JSON spec file;
-               default: gpu for training traces, spark otherwise
-  --seed       seed of every random draw (default 1); the same seed gives the same report.json
-  --out        directory for report.json and report.html (default out/sim)`;
-
-const isTraining = (trace: string) => /^(gavel|pollux)/.test(trace) || /\.(csv|trace)$/.test(trace);
+const command = defineCommand({
+  name: 'sim',
+  synopsis: '--trace <name|file|synthetic[:k=v,…]> [flags]',
+  description: `Replays a trace on a modelled cluster under each placement policy, writes report.json and
+report.html to --out and prints the summary table. The same --seed gives the same report.json.`,
+  flags: {
+    trace: {
+      kind: 'string', arg: '<name|file|synthetic>',
+      help: `shipped: ${Object.keys(SHIPPED).join(', ')};\nor a SWIM .tsv, Gavel .trace or Pollux .csv file;\nor generated: synthetic:jobs=2000,rate=0.5,…, serving:models=6,hours=24,…,\nhoard, datashim (see the README) (required)`,
+    },
+    policies: { kind: 'string', arg: '<list|all>', help: `comma-separated: ${POLICY_NAMES.join(', ')}; or all`, default: 'all' },
+    cluster: { kind: 'string', arg: '<preset|file>', help: `preset (${Object.keys(PRESETS).join(', ')}) or a YAML/JSON spec file;\ndefault: hoard/datashim for those traces, gpu for training and serving, spark otherwise` },
+    seed: { kind: 'count', help: 'seed of every random draw', default: 1 },
+    out: { kind: 'string', arg: '<dir>', help: 'directory for report.json and report.html', default: 'out/sim' },
+  },
+});
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parseFlags(argv, {
-    trace: { type: 'string' },
-    policies: { type: 'string', default: 'all' },
-    cluster: { type: 'string' },
-    seed: { type: 'string' },
-    out: { type: 'string', default: 'out/sim' },
-    help: { type: 'boolean', short: 'h' },
-  }, USAGE);
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+  const parsed = command.parse(argv);
+  if (parsed === 'help') {
+    process.stdout.write(`${command.help}\n`);
     return 0;
   }
-  if (!values.trace) throw new UsageError('--trace is required', USAGE);
-  const seed = numberFlag(values.seed, 'seed', USAGE, 1);
-  if (!Number.isSafeInteger(seed)) throw new UsageError(`--seed must be an integer, got "${values.seed}"`, USAGE);
+  const values = parsed.values;
+  if (!values.trace) return command.fail('--trace is required');
+  const seed = values.seed;
+  if (!Number.isSafeInteger(seed)) command.fail(`--seed must be an integer, got "${seed}"`);
   let policies;
   try {
     policies = parsePolicyList(values.policies);
   } catch (err) {
-    throw new UsageError((err as Error).message, USAGE);
+    return command.fail((err as Error).message);
   }
-  const cluster = buildCluster(loadCluster(values.cluster ?? (isTraining(values.trace) ? 'gpu' : 'spark')));
+  const spec = loadCluster(values.cluster ?? defaultCluster(values.trace));
+  checkFreshness(spec.inventoryTtlSeconds * 1000, spec.inventoryRefreshSeconds * 1000, { ttl: 'the cluster spec\'s inventoryTtlSeconds', refresh: 'its inventoryRefreshSeconds' });
+  const cluster = buildCluster(spec);
   const workload = loadWorkload(values.trace, cluster, seed);
 
   const bar = process.stderr.isTTY

@@ -1,57 +1,37 @@
 // `locus webhook`: the mutating admission webhook for pods that use Datasets, over HTTPS.
-import { pino } from 'pino';
-import { numberFlag, parseFlags, UsageError } from './flags.js';
+import { defineCommand, KUBE_FLAGS } from '../runtime/flags.js';
+import { createLogger } from '../runtime/logger.js';
+import { delay, onReloadSignal, untilStopped } from '../runtime/signals.js';
 
-const USAGE = `usage: locus webhook [flags]
-
-Serves POST /mutate-pods (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz and /metrics.
-
-  --host <addr>                 listen address (default 0.0.0.0)
-  --port <n>                    listen port (default 8443)
-  --cert <file>                 serving certificate, PEM (default /etc/locus/webhook/tls.crt)
-  --key <file>                  its private key, PEM (default /etc/locus/webhook/tls.key)
-  --reload-interval <seconds>   how often the certificate files are checked for a new pair (default 10)
-  --expiry-warning-days <n>     log a warning when the certificate expires within n days (default 30)
-  --scheduler-name <name>       scheduler for pods that use Datasets and name the default one (default locus-scheduler)
-  --keep-scheduler-name         never change a pod's schedulerName
-  --allow-missing               admit pods with malformed dataset labels or missing Datasets, with a warning, instead of denying them
-  --no-events                   do not record an Event per Dataset on mutated pods
-  --no-dataset-cache            ask the API server for every Dataset instead of keeping a watch cache of them
-  --body-limit <bytes>          largest AdmissionReview accepted (default 4194304)
-  --shutdown-delay <seconds>    keep serving this long after SIGTERM, while the Service stops routing here (default 5)
-  --kubeconfig <file>           kubeconfig (default: KUBECONFIG, the pod's service account, ~/.kube/config)
-  --context <name>              kubeconfig context
-  --log-level <level>           pino level (default info)`;
+const command = defineCommand({
+  name: 'webhook',
+  description: 'Serves POST /mutate-pods (AdmissionReview admission.k8s.io/v1) over HTTPS, plus /healthz, /readyz and /metrics.',
+  flags: {
+    listen: { kind: 'listen', help: 'HTTPS address to listen on', default: { host: '0.0.0.0', port: 8443 } },
+    cert: { kind: 'string', arg: '<file>', help: 'serving certificate, PEM', default: '/etc/locus/webhook/tls.crt' },
+    key: { kind: 'string', arg: '<file>', help: 'its private key, PEM', default: '/etc/locus/webhook/tls.key' },
+    'reload-interval': { kind: 'duration', help: 'how often the certificate files are checked for a new pair (also on SIGHUP)', default: 10_000 },
+    'expiry-warning': { kind: 'duration', help: 'log a warning when the certificate expires within this long', default: 30 * 86_400_000 },
+    'scheduler-name': { kind: 'string', arg: '<name>', help: 'scheduler for pods that use Datasets and name the default one', default: 'locus-scheduler' },
+    'keep-scheduler-name': { kind: 'boolean', help: 'never change a pod\'s schedulerName' },
+    'allow-missing': { kind: 'boolean', help: 'admit pods with malformed dataset labels or missing Datasets, with a warning,\ninstead of denying them' },
+    'no-events': { kind: 'boolean', help: 'do not record an Event per Dataset on mutated pods' },
+    'no-dataset-cache': { kind: 'boolean', help: 'ask the API server for every Dataset instead of keeping a watch cache of them' },
+    'body-limit': { kind: 'size', help: 'largest AdmissionReview accepted', default: 4 * 1024 * 1024 },
+    'shutdown-delay': { kind: 'duration', min: 0, help: 'keep serving this long after SIGTERM, while the Service stops routing here', default: 5_000 },
+    ...KUBE_FLAGS,
+  },
+});
 
 export async function run(argv: string[]): Promise<number> {
-  const { values: f } = parseFlags(argv, {
-    host: { type: 'string', default: '0.0.0.0' },
-    port: { type: 'string' },
-    cert: { type: 'string', default: '/etc/locus/webhook/tls.crt' },
-    key: { type: 'string', default: '/etc/locus/webhook/tls.key' },
-    'reload-interval': { type: 'string' },
-    'expiry-warning-days': { type: 'string' },
-    'scheduler-name': { type: 'string', default: 'locus-scheduler' },
-    'keep-scheduler-name': { type: 'boolean', default: false },
-    'allow-missing': { type: 'boolean', default: false },
-    'no-events': { type: 'boolean', default: false },
-    'no-dataset-cache': { type: 'boolean', default: false },
-    'body-limit': { type: 'string' },
-    'shutdown-delay': { type: 'string' },
-    kubeconfig: { type: 'string' },
-    context: { type: 'string' },
-    'log-level': { type: 'string', default: 'info' },
-    help: { type: 'boolean', short: 'h' },
-  }, USAGE);
-  if (f.help) {
-    process.stdout.write(USAGE + '\n');
+  const parsed = command.parse(argv);
+  if (parsed === 'help') {
+    process.stdout.write(`${command.help}\n`);
     return 0;
   }
-  const reloadSeconds = numberFlag(f['reload-interval'], 'reload-interval', USAGE, 10);
-  const shutdownDelay = numberFlag(f['shutdown-delay'], 'shutdown-delay', USAGE, 5);
-  if (reloadSeconds <= 0) throw new UsageError('--reload-interval must be more than 0 seconds', USAGE);
+  const f = parsed.values;
   if (!f['keep-scheduler-name'] && !f['scheduler-name']) {
-    throw new UsageError('--scheduler-name must not be empty; use --keep-scheduler-name to leave pods\' scheduler alone', USAGE);
+    command.fail('--scheduler-name must not be empty; use --keep-scheduler-name to leave pods\' scheduler alone');
   }
 
   // Loaded after the flags are read, so --help and usage errors answer at once.
@@ -59,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     import('../kube/client.js'), import('../kube/config.js'), import('../kube/informer.js'), import('../kube/resources.js'),
     import('../webhook/audit.js'), import('../webhook/kube-lookup.js'), import('../webhook/server.js'),
   ]);
-  const log = pino({ name: 'locus-webhook', level: f['log-level'] });
+  const log = createLogger('webhook', f['log-level']);
   const { kc, source } = loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context });
   const kube = createKubeClient(kc, { timeoutMs: 5_000, userAgent: 'locus-webhook', fieldManager: 'locus-webhook' });
   const datasets = f['no-dataset-cache'] ? undefined : new Informer(kc, kube, {
@@ -68,13 +48,13 @@ export async function run(argv: string[]): Promise<number> {
   });
   datasets?.start();
   const webhook = await startWebhook({
-    host: f.host,
-    port: numberFlag(f.port, 'port', USAGE, 8443),
+    host: f.listen.host,
+    port: f.listen.port,
     certFile: f.cert,
     keyFile: f.key,
-    reloadIntervalMs: reloadSeconds * 1000,
-    expiryWarnDays: numberFlag(f['expiry-warning-days'], 'expiry-warning-days', USAGE, 30),
-    bodyLimit: numberFlag(f['body-limit'], 'body-limit', USAGE, 4 * 1024 * 1024),
+    reloadIntervalMs: f['reload-interval'],
+    expiryWarnDays: f['expiry-warning'] / 86_400_000,
+    bodyLimit: f['body-limit'],
     lookup: datasets ? cachedDatasetLookup(datasets, kubeDatasetLookup(kube)) : kubeDatasetLookup(kube),
     audit: f['no-events'] ? undefined : kubeAuditRecorder(kube),
     options: {
@@ -89,14 +69,12 @@ export async function run(argv: string[]): Promise<number> {
     schedulerName: f['keep-scheduler-name'] ? null : f['scheduler-name'], allowMissing: f['allow-missing'],
   }, 'webhook listening');
 
-  process.on('SIGHUP', () => void webhook.reloader.check(webhook.server));
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const stopReloading = onReloadSignal(() => void webhook.reloader.check(webhook.server));
+  const signal = await untilStopped();
+  stopReloading();
   // With failurePolicy Fail, closing before the endpoint is gone from the Service would fail pod creations.
-  log.info({ signal, delaySeconds: shutdownDelay }, 'shutting down');
-  await new Promise((resolve) => setTimeout(resolve, shutdownDelay * 1000));
+  log.info({ signal, delayMs: f['shutdown-delay'] }, 'shutting down');
+  await delay(f['shutdown-delay']);
   await Promise.all([webhook.close(), datasets?.stop()]);
   return 0;
 }

@@ -1,12 +1,11 @@
 // Which Datasets a pod reads: Datashim's `dataset.<i>.id` / `dataset.<i>.useas` labels, and PVC
 // volumes whose claim is named after a Dataset (the operator names each Dataset's PVC after it).
+import { OBJECT_NAME } from '../api/names.js';
 import type { PodLike } from './pod.js';
 import type { DatasetRef, Problem, UseAs } from './types.js';
 
 const LABEL = /^dataset\.(\d+)\.(id|useas)$/;
 const USES: readonly UseAs[] = ['mount', 'configmap'];
-/** A Kubernetes object name (RFC 1123 subdomain), which a Dataset's name must be. */
-const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 export interface DatasetRefsOptions {
   /** Namespace to use when the pod object carries none (as in an AdmissionReview of a CREATE). */
@@ -53,7 +52,7 @@ export function datasetRefsFromPod(pod: PodLike, opts: DatasetRefsOptions = {}):
   for (const index of [...ids.keys()].sort((a, b) => a - b)) {
     const name = ids.get(index)!;
     const field = `dataset.${index}.id`;
-    if (!NAME.test(name)) {
+    if (!OBJECT_NAME.test(name)) {
       problems.push({
         field,
         message: `label "${field}" must name a Dataset (lower-case letters, digits, "-" and "."), got "${name}"`,

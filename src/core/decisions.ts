@@ -1,8 +1,8 @@
 // The extender's answers: ExtenderArgs in, the core's filter / scores / explanation out, serialised
 // on the scheduler's wire. No policy here: the core decides; this adapts and fails open.
 import {
-  explain, filterNodes, requestForPod, scoreNodes,
-  type Explanation, type FilterRequest, type LocalityIndex, type PodLike, type PolicyName, type Problem, type ScoringConfig,
+  explain, filterNodes, localityRequirement, requestForPod, scoreNodes,
+  type Explanation, type FilterRequest, type LocalityIndex, type PodLike, type PolicyName, type Problem, type ScoringConfig, type SliceOptions,
 } from './index.js';
 import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from '../api/scheduler-extender.js';
 
@@ -13,6 +13,8 @@ export interface DecisionOptions {
   now: () => number;
   /** False until the inventory sources have synced: answers are then neutral. */
   ready: () => boolean;
+  /** `spec.completions` of a Job, for the shards of an Indexed Job's pods. */
+  jobCompletions?: SliceOptions['jobCompletions'];
 }
 
 /** `ok`: the core decided; `neutral`: nothing to decide on (no known Dataset, not synced); `failed-open`: the core threw. */
@@ -23,6 +25,8 @@ export interface Decision<T> {
   outcome: Outcome;
   /** What was decided and why, for the debug log line (built only when it is logged). */
   detail: () => Record<string, unknown>;
+  /** What is wrong in what the pod's author wrote (e.g. a malformed slice), for a warning. */
+  problems: Problem[];
 }
 
 export class Decisions {
@@ -35,10 +39,14 @@ export class Decisions {
   /** The core's request for a pod, or undefined when the index has nothing to say about it. */
   private request(pod: PodLike, nodes: readonly string[]): (FilterRequest & { problems: Problem[] }) | undefined {
     if (!this.opts.ready()) return undefined;
-    const req = requestForPod(pod, nodes, this.opts.index, this.opts.now(), this.opts.scoring);
+    const req = this.requestFor(pod, nodes);
     // Datasets the index does not know cannot be located: they neither filter nor score.
     req.datasets = req.datasets.filter((ref) => this.opts.index.dataset(`${ref.namespace}/${ref.name}`) !== undefined);
     return req.datasets.length > 0 ? req : undefined;
+  }
+
+  private requestFor(pod: PodLike, nodes: readonly string[]): FilterRequest & { problems: Problem[] } {
+    return requestForPod(pod, nodes, this.opts.index, this.opts.now(), this.opts.scoring, { jobCompletions: this.opts.jobCompletions });
   }
 
   /**
@@ -72,7 +80,7 @@ export class Decisions {
     };
     if (args.nodeItems) answer.Nodes = { metadata: {}, items: keep(args.nodeItems, args.nodeNames, passed) };
     else answer.NodeNames = passed as string[];
-    return { answer, outcome, detail: () => ({ nodes: args.nodeNames.length, passed: passed.length, failed, problems, error }) };
+    return { answer, outcome, problems, detail: () => ({ nodes: args.nodeNames.length, passed: passed.length, failed, problems, error }) };
   }
 
   prioritize(args: ExtenderArgs): Decision<HostPriority[]> {
@@ -80,19 +88,29 @@ export class Decisions {
     const names = args.nodeNames;
     const answer = new Array<HostPriority>(names.length);
     for (let i = 0; i < names.length; i++) answer[i] = { Host: names[i], Score: scores ? scores[i] : 0 };
-    return { answer, outcome, detail: () => ({ nodes: names.length, policy: this.opts.policy, top: summarise(answer), problems, error }) };
+    return { answer, outcome, problems, detail: () => ({ nodes: names.length, policy: this.opts.policy, top: summarise(answer), problems, error }) };
   }
 
-  /** The score breakdown of a pod on each of `nodes`, with the pod's Datasets and any problems. */
+  /**
+   * The score breakdown of a pod on each of `nodes`, with the pod's Datasets and any problems, and
+   * for a pod with a locality requirement the filter's verdict on each node.
+   */
   explain(pod: PodLike, nodes: readonly string[]): ExplainAnswer {
-    const req = requestForPod(pod, nodes, this.opts.index, this.opts.now(), this.opts.scoring);
+    const req = this.requestFor(pod, nodes);
+    const problems = [...req.problems];
+    let verdict: ((node: string) => { passed: boolean; reason?: string }) | undefined;
+    if (localityRequirement(pod.metadata?.annotations).requirement.mode !== 'none') {
+      const f = filterNodes(req);
+      problems.push(...f.problems);
+      verdict = (node) => (Object.hasOwn(f.failed, node) ? { passed: false, reason: f.failed[node] } : { passed: true });
+    }
     return {
       pod: `${pod.metadata?.namespace || 'default'}/${pod.metadata?.name ?? ''}`,
       policy: this.opts.policy,
       ready: this.opts.ready(),
       datasets: req.datasets.map((d) => `${d.namespace}/${d.name}`),
-      problems: req.problems,
-      nodes: nodes.map((node) => explain(this.opts.policy, req, node)),
+      problems,
+      nodes: nodes.map((node) => explain(this.opts.policy, req, node, verdict?.(node))),
     };
   }
 }

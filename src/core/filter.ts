@@ -1,6 +1,7 @@
 // Filtering: every node passes unless the pod asks for locality through its annotations.
 import type { ScoreRequest } from './policies/config.js';
-import { sizedDatasets } from './policies/index.js';
+import { localityOf, sizedDatasets, type SizedDataset } from './policies/index.js';
+import { formatSlice } from './slice.js';
 import { localityRequirement } from './locality-requirement.js';
 import type { Problem } from './types.js';
 
@@ -31,20 +32,25 @@ export function filterNodes(req: FilterRequest): FilterResult {
   const passed: string[] = [];
   const failed: Record<string, string> = {};
   for (const node of req.nodes) {
-    const held = sized.map((d) => req.index.locality(node, d.key, req.now).onNode);
+    const held = sized.map((d) => localityOf(req, d, node).onNode);
     const fraction = held.reduce((a, b) => a + b, 0) / total;
     if (fraction + 1e-12 >= requirement.minLocalFraction) passed.push(node);
-    else failed[node] = shortfall(sized.map((d, i) => ({ key: d.key, share: held[i] / d.totalBytes })), fraction, requirement.minLocalFraction);
+    else failed[node] = shortfall(sized.map((d, i) => ({ what: describe(d), share: held[i] / d.totalBytes })), fraction, requirement.minLocalFraction);
   }
   if (requirement.mode === 'preferred' && passed.length === 0) return all;
   return { passed, failed, problems };
 }
 
-const percent = (x: number) => `${Math.floor(x * 100)}%`;
+// Words, not `%`: kube-scheduler uses an extender's reasons as a format string, so a `%` in them is
+// read as a verb and mangled in the FailedScheduling Event.
+const percent = (x: number) => `${Math.floor(x * 100)} percent`;
 
-function shortfall(parts: Array<{ key: string; share: number }>, fraction: number, min: number): string {
+/** `ml/a`, or `ml/a shard 0/2` when the pod reads a slice of it. */
+const describe = (d: SizedDataset): string => (d.slice ? `${d.key} ${formatSlice(d.slice.spec)}` : d.key);
+
+function shortfall(parts: Array<{ what: string; share: number }>, fraction: number, min: number): string {
   const what = parts.length === 1
-    ? `${percent(parts[0].share)} of ${parts[0].key}`
-    : `${percent(fraction)} of its datasets (${parts.map((p) => `${p.key} ${percent(p.share)}`).join(', ')})`;
+    ? `${percent(parts[0].share)} of ${parts[0].what}`
+    : `${percent(fraction)} of its datasets (${parts.map((p) => `${p.what} ${percent(p.share)}`).join(', ')})`;
   return `holds ${what}, pod requires ${percent(min)}`;
 }

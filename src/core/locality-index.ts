@@ -1,5 +1,6 @@
 // The locality index: which node caches which bytes of which Dataset, fed by NodeCache snapshots.
 // Every update is a full per-node snapshot (epoch, seq); time is passed in, never read.
+import { countInRanges, popcount, type Slice } from './slice.js';
 import type { ApplyOutcome, DatasetCatalogue, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from './types.js';
 
 export interface IndexOptions {
@@ -68,8 +69,16 @@ interface Area {
 interface AreaBytes {
   catalogueGeneration: number;
   computedAt: number;
+  /** The last instant every contributing member still counts (the first to pass its TTL). */
   validUntil: number;
   bytes: number;
+  /** The union of the members' block sets encoded against the current catalogue (for slices). */
+  union?: Uint32Array;
+  /** The largest byte count of a member whose blocks are not known against the current catalogue. */
+  countedOnly: number;
+  /** The slice last asked for here, and its bytes (the union's blocks in it, or countedOnly's share). */
+  slice?: Slice;
+  sliceBytes?: number;
 }
 
 export class LocalityIndex {
@@ -82,8 +91,6 @@ export class LocalityIndex {
   private latestAreaQuery = -Infinity;
   /** Snapshots checked so far: marks the entries a snapshot lists. */
   private checks = 0;
-  /** Per Dataset of the snapshot last checked, the entry in force when it says the same, else undefined. */
-  private keep: Array<Entry | undefined> = [];
 
   constructor(opts: IndexOptions) {
     if (!(opts.ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${opts.ttlMs}`);
@@ -134,8 +141,10 @@ export class LocalityIndex {
   applyInventory(snap: InventorySnapshot, now: number): ApplyOutcome {
     const state = this.nodes.get(snap.node);
     const current = state?.inventory;
-    const invalid = validateHeader(snap) ?? this.check(snap, current);
-    if (invalid) return { kind: 'rejected', reason: invalid };
+    const header = validateHeader(snap);
+    if (header) return { kind: 'rejected', reason: header };
+    const checked = this.check(snap, current);
+    if ('invalid' in checked) return { kind: 'rejected', reason: checked.invalid };
     let reason: 'first' | 'newer-seq' | 'new-epoch' = 'first';
     if (current) {
       if (current.epoch === snap.epoch) {
@@ -151,8 +160,7 @@ export class LocalityIndex {
     const kept = current !== undefined && this.unchangedSince(current, now);
     // The entries in force are updated in place: the snapshot was checked whole, nothing can fail now.
     const datasets = current?.datasets ?? new Map<DatasetKey, Entry>();
-    const listing = this.keep as Entry[];
-    this.keep = [];
+    const listing = checked.keep as Entry[];
     let blocks = 0;
     let bytes = 0;
     for (let i = 0; i < snap.datasets.length; i++) {
@@ -208,27 +216,59 @@ export class LocalityIndex {
   }
 
   isLive(node: string, now: number): boolean {
-    const inv = this.nodes.get(node)?.inventory;
-    return inv !== undefined && now - inv.appliedAt <= this.ttlMs;
+    return this.live(this.nodes.get(node)?.inventory, now);
   }
 
   /** Bytes of `key` cached on `node`; 0 for unknown nodes and for inventories past their TTL. O(1). */
   cachedBytes(node: string, key: DatasetKey, now: number): number {
     const inv = this.nodes.get(node)?.inventory;
-    if (!inv || now - inv.appliedAt > this.ttlMs) return 0;
-    return inv.datasets.get(key)?.bytes ?? 0;
+    return this.live(inv, now) ? inv!.datasets.get(key)?.bytes ?? 0 : 0;
   }
 
   /** Bytes of `key` on the node, in its zone and in its region; each capped at the Dataset's size. */
   locality(node: string, key: DatasetKey, now: number): Locality {
     const total = this.catalogue.get(key)?.totalBytes ?? Infinity;
     const state = this.nodes.get(node);
-    const inv = state?.inventory;
-    const held = inv && now - inv.appliedAt <= this.ttlMs ? inv.datasets.get(key)?.bytes ?? 0 : 0;
-    const onNode = Math.min(total, held);
-    const inZone = state?.zone ? Math.max(onNode, Math.min(total, this.areaCached(state.zone, key, now))) : onNode;
-    const inRegion = state?.region ? Math.max(inZone, Math.min(total, this.areaCached(state.region, key, now))) : inZone;
+    const onNode = Math.min(total, this.cachedBytes(node, key, now));
+    const inZone = state?.zone ? Math.max(onNode, Math.min(total, this.areaHoldings(state.zone, key, now).bytes)) : onNode;
+    const inRegion = state?.region ? Math.max(inZone, Math.min(total, this.areaHoldings(state.region, key, now).bytes)) : inZone;
     return { onNode, inZone, inRegion };
+  }
+
+  /**
+   * Bytes of a slice of `key` on the node, in its zone and in its region: the slice's blocks in the
+   * block sets (O(words the slice's ranges span)), or, where only a byte count is known, that count's
+   * pro-rata share. Each is at most the slice's bytes and at most what `locality` answers; a whole
+   * slice answers exactly what `locality` does.
+   */
+  sliceLocality(node: string, key: DatasetKey, slice: Slice, now: number): Locality {
+    const cat = this.catalogue.get(key);
+    if (slice.whole || !cat?.totalBytes) return this.locality(node, key, now);
+    const total = cat.totalBytes;
+    const share = slice.bytes / total;
+    const state = this.nodes.get(node);
+    const inv = state?.inventory;
+    const entry = this.live(inv, now) ? inv!.datasets.get(key) : undefined;
+    // The whole Dataset's bytes, as `locality` computes them, bound the slice's.
+    const wholeOnNode = Math.min(total, entry?.bytes ?? 0);
+    let onNode = 0;
+    if (entry) onNode = Math.min(wholeOnNode, slice.bytes, this.matches(entry, cat) ? this.bytesIn(entry.words, slice, cat) : entry.bytes * share);
+    let wholeBelow = wholeOnNode;
+    let below = onNode;
+    const area = (a: Area | undefined): number => {
+      if (!a) return below;
+      const held = this.areaHoldings(a, key, now);
+      wholeBelow = Math.max(wholeBelow, Math.min(total, held.bytes));
+      // Every node of an area asks the same slice of a request: its bytes there are kept with the union.
+      if (held.slice !== slice) {
+        held.slice = slice;
+        held.sliceBytes = Math.max(this.bytesIn(held.union, slice, cat), held.countedOnly * share);
+      }
+      below = Math.min(Math.max(below, held.sliceBytes!), wholeBelow, slice.bytes);
+      return below;
+    };
+    const inZone = area(state?.zone);
+    return { onNode, inZone, inRegion: area(state?.region) };
   }
 
   /** Nodes whose inventory passed its TTL since the last call (each reported once per snapshot). */
@@ -236,7 +276,7 @@ export class LocalityIndex {
     const expired: string[] = [];
     for (const [name, state] of this.nodes) {
       const inv = state.inventory;
-      if (inv && !inv.expiredReported && now - inv.appliedAt > this.ttlMs) {
+      if (inv && !inv.expiredReported && !this.live(inv, now)) {
         inv.expiredReported = true;
         expired.push(name);
       }
@@ -253,12 +293,36 @@ export class LocalityIndex {
       const inv = state.inventory;
       if (!inv) continue;
       inventories++;
-      if (now - inv.appliedAt > this.ttlMs) continue;
+      if (!this.live(inv, now)) continue;
       liveInventories++;
       blocks += inv.blocks;
       bytes += inv.bytes;
     }
     return { nodes: this.nodes.size, datasets: this.catalogue.size, inventories, liveInventories, blocks, bytes };
+  }
+
+  /** The one expiry rule: an inventory counts until `ttlMs` after it was applied, inclusive. */
+  private lastLive(inv: Inventory): number {
+    return inv.appliedAt + this.ttlMs;
+  }
+
+  private live(inv: Inventory | undefined, now: number): boolean {
+    return inv !== undefined && now <= this.lastLive(inv);
+  }
+
+  /** Whether an entry's block set was encoded against the Dataset's current catalogue. */
+  private matches(entry: Entry, cat: DatasetCatalogue | undefined): entry is Entry & { words: Uint32Array } {
+    return entry.words !== undefined && !!cat?.blockSize && cat.catalogVersion !== undefined
+      && entry.catalogVersion === cat.catalogVersion && entry.blockSize === cat.blockSize;
+  }
+
+  /** Bytes of the slice's blocks set in `words`, the catalogue's last block at its real size. */
+  private bytesIn(words: Uint32Array | undefined, slice: Slice, cat: DatasetCatalogue): number {
+    if (!words) return 0;
+    const last = (cat.blockCount ?? 0) - 1;
+    const { count, hasLast } = countInRanges(words, slice.ranges, last);
+    const padding = hasLast ? Math.max(0, (cat.blockCount ?? 0) * cat.blockSize! - cat.totalBytes!) : 0;
+    return Math.max(0, count * cat.blockSize! - padding);
   }
 
   private state(name: string): NodeState {
@@ -307,12 +371,12 @@ export class LocalityIndex {
   }
 
   /**
-   * Checks the snapshot's Datasets (the first problem wins), marks the entries in force that it lists,
-   * and notes in `keep` those it leaves unchanged.
+   * Checks the snapshot's Datasets (the first problem wins) and marks the entries in force that it
+   * lists; `keep` holds, per Dataset of the snapshot, the entry in force when it says the same.
    */
-  private check(snap: InventorySnapshot, current: Inventory | undefined): string | undefined {
+  private check(snap: InventorySnapshot, current: Inventory | undefined): { keep: Array<Entry | undefined> } | { invalid: string } {
     const mark = ++this.checks;
-    const keep: Array<Entry | undefined> = (this.keep = new Array(snap.datasets.length));
+    const keep = new Array<Entry | undefined>(snap.datasets.length);
     let added: Set<DatasetKey> | undefined;
     // Snapshots tend to list Datasets in the order of the last one: walk its listing alongside, and
     // hash a key only when the orders differ.
@@ -327,19 +391,19 @@ export class LocalityIndex {
         else previous = current.datasets.get(d.dataset);
       }
       if (previous) {
-        if (previous.listed === mark) return `dataset ${d.dataset} appears twice`;
+        if (previous.listed === mark) return { invalid: `dataset ${d.dataset} appears twice` };
         previous.listed = mark;
       } else {
         added ??= new Set();
-        if (added.has(d.dataset)) return `dataset ${d.dataset} appears twice`;
+        if (added.has(d.dataset)) return { invalid: `dataset ${d.dataset} appears twice` };
         added.add(d.dataset);
       }
-      if (!Number.isFinite(d.bytes) || d.bytes < 0) return `dataset ${d.dataset}: bytes must be a non-negative number, got ${d.bytes}`;
+      if (!Number.isFinite(d.bytes) || d.bytes < 0) return { invalid: `dataset ${d.dataset}: bytes must be a non-negative number, got ${d.bytes}` };
       const same = checkBlocks(d, previous);
-      if (same === undefined) return `dataset ${d.dataset}: block indices must be sorted and distinct`;
+      if (same === undefined) return { invalid: `dataset ${d.dataset}: block indices must be sorted and distinct` };
       keep[i] = same ? previous : undefined;
     }
-    return undefined;
+    return { keep };
   }
 
   /**
@@ -347,39 +411,40 @@ export class LocalityIndex {
    * of a snapshot applied at `now` instead: then a Dataset entry it keeps leaves those unions as they were.
    */
   private unchangedSince(inv: Inventory, now: number): boolean {
-    return now >= inv.appliedAt && Math.max(now, this.latestAreaQuery) - inv.appliedAt <= this.ttlMs;
+    return now >= inv.appliedAt && this.live(inv, Math.max(now, this.latestAreaQuery));
   }
 
   /**
-   * Bytes of `key` cached anywhere in an area: the union of the members' block sets where they were
-   * encoded against the Dataset's current catalogue, else the largest byte count any member reports.
-   * Cached until a member's entry for `key` changes, the members change, or the first contributing
-   * inventory passes its TTL.
+   * What an area holds of `key`: the union of the members' block sets where they were encoded against
+   * the Dataset's current catalogue, and the bytes that makes, or the largest byte count any member
+   * reports if more. Cached until a member's entry for `key` changes, the members change, or the
+   * first contributing inventory passes its TTL.
    */
-  private areaCached(a: Area, key: DatasetKey, now: number): number {
+  private areaHoldings(a: Area, key: DatasetKey, now: number): AreaBytes {
     const cached = a.bytes.get(key);
-    if (cached && cached.catalogueGeneration === this.catalogueGeneration && now >= cached.computedAt && now < cached.validUntil) {
-      return cached.bytes;
+    if (cached && cached.catalogueGeneration === this.catalogueGeneration && now >= cached.computedAt && now <= cached.validUntil) {
+      return cached;
     }
     if (now > this.latestAreaQuery) this.latestAreaQuery = now;
     const cat = this.catalogue.get(key);
     let union: Uint32Array | undefined;
     let maxBytes = 0;
+    let countedOnly = 0;
     let validUntil = Infinity;
     for (const member of a.members) {
       const inv = member.inventory;
-      if (!inv || now - inv.appliedAt > this.ttlMs) continue;
-      const entry = inv.datasets.get(key);
+      if (!this.live(inv, now)) continue;
+      const entry = inv!.datasets.get(key);
       if (!entry) continue;
-      validUntil = Math.min(validUntil, inv.appliedAt + this.ttlMs + 1);
+      validUntil = Math.min(validUntil, this.lastLive(inv!));
       maxBytes = Math.max(maxBytes, entry.bytes);
-      if (entry.words && cat?.blockSize && cat.catalogVersion !== undefined && entry.catalogVersion === cat.catalogVersion && entry.blockSize === cat.blockSize) {
-        union = orInto(union, entry.words);
-      }
+      if (this.matches(entry, cat)) union = orInto(union, entry.words);
+      else countedOnly = Math.max(countedOnly, entry.bytes);
     }
     const bytes = Math.max(maxBytes, union && cat ? unionBytes(union, cat) : 0);
-    a.bytes.set(key, { catalogueGeneration: this.catalogueGeneration, computedAt: now, validUntil, bytes });
-    return bytes;
+    const held: AreaBytes = { catalogueGeneration: this.catalogueGeneration, computedAt: now, validUntil, bytes, union, countedOnly };
+    a.bytes.set(key, held);
+    return held;
   }
 }
 
@@ -435,10 +500,4 @@ function unionBytes(words: Uint32Array, cat: DatasetCatalogue): number {
     bytes -= Math.max(0, cat.blockCount! * blockSize - cat.totalBytes);
   }
   return cat.totalBytes === undefined ? bytes : Math.min(bytes, cat.totalBytes);
-}
-
-function popcount(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }

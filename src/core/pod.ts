@@ -6,6 +6,8 @@ export interface PodLike {
     namespace?: string;
     labels?: Record<string, string> | null;
     annotations?: Record<string, string> | null;
+    /** The owning Job, for the shard count of an Indexed Job's pod. */
+    ownerReferences?: Array<{ kind?: string; name?: string; controller?: boolean | null }> | null;
   } | null;
   spec?: {
     volumes?: Array<{ name?: string; persistentVolumeClaim?: { claimName?: string } | null }> | null;

@@ -1,4 +1,5 @@
 // Plain data shared by every part of Locus. Nothing here does I/O.
+import type { Slice } from './slice.js';
 
 /** A Dataset's identity: `<namespace>/<name>`. */
 export type DatasetKey = string;
@@ -14,6 +15,8 @@ export interface DatasetRef {
   useAs: UseAs[];
   /** Where the reference came from: the label index `i` of `dataset.<i>.id`, or `pvc` for a volume. */
   source: { kind: 'label'; index: number } | { kind: 'pvc'; volume: string };
+  /** The part of the Dataset the pod reads, resolved against its catalogue; absent means all of it. */
+  slice?: Slice;
 }
 
 /** Something wrong in what a user wrote, with the place and the fix. */
@@ -33,6 +36,17 @@ export interface DatasetCatalogue {
   blockCount?: number;
   /** Version of the key-ordered object listing that block indices refer to. */
   catalogVersion?: string;
+  /** Top-level key prefixes and their blocks, in key order (a bounded list: see `prefixesTruncated`). */
+  prefixes?: CataloguePrefix[];
+  /** The Dataset has more top-level prefixes than the catalogue records. */
+  prefixesTruncated?: boolean;
+}
+
+/** A top-level key prefix (a partition, e.g. `date=2024-01-01/`) and the blocks [first, end) its objects fill. */
+export interface CataloguePrefix {
+  prefix: string;
+  first: number;
+  end: number;
 }
 
 /** A node's place in the topology, from its `topology.kubernetes.io/{zone,region}` labels. */

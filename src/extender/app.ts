@@ -6,8 +6,10 @@ import type { Logger } from 'pino';
 import type { PodLike } from '../core/index.js';
 import type { ExtenderMetrics } from '../metrics/extender.js';
 import { HttpError, readJson } from '../runtime/body.js';
+import { errorMiddleware, opsRoutes } from '../runtime/ops.js';
 import type { Decision, Decisions } from '../core/decisions.js';
-import { readExtenderArgs, readPod, WireError, field } from '../api/scheduler-extender.js';
+import { LRUCache } from 'lru-cache';
+import { readExtenderArgs, readPod, WireError, field, type ExtenderArgs } from '../api/scheduler-extender.js';
 
 /** The verbs the scheduler config names (`filterVerb`, `prioritizeVerb`). */
 export const FILTER_VERB = 'filter';
@@ -37,33 +39,39 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
   const router = new Router();
   const prefix = normalisePrefix(opts.prefix);
 
-  // The one place errors become HTTP answers; bodies keep the wire's `Error` key.
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
+  // Bodies keep the wire's `Error` key; every refusal is counted by verb and outcome.
+  app.use(errorMiddleware({
+    classify: (err) => (err instanceof WireError ? { status: 400, message: err.message } : undefined),
+    body: (message) => ({ Error: message }),
+    observe(ctx, { status, message }, err) {
       const verb = (ctx.state.verb as string | undefined) ?? 'other';
-      if (err instanceof HttpError || err instanceof WireError) {
-        const status = err instanceof HttpError ? err.status : 400;
-        ctx.status = status;
-        ctx.body = { Error: err.message };
-        if (status === 413) ctx.set('Connection', 'close');
-        metrics.requests.inc({ verb, outcome: status === 413 ? 'too-large' : status === 404 ? 'not-found' : 'bad-request' });
-        logger.warn({ verb, status, err: err.message }, 'request refused');
-      } else {
-        ctx.status = 500;
-        ctx.body = { Error: `internal error: ${(err as Error).message}` };
-        metrics.requests.inc({ verb, outcome: 'error' });
-        logger.warn({ verb, err }, 'request failed');
-      }
-    }
-  });
+      const outcome = status === 413 ? 'too-large' : status === 404 ? 'not-found' : status === 500 ? 'error' : 'bad-request';
+      metrics.requests.inc({ verb, outcome });
+      if (status === 500) logger.warn({ verb, err }, 'request failed');
+      else logger.warn({ verb, status, err: message }, 'request refused');
+    },
+  }));
 
-  const schedulerVerb = (verb: string, decide: (body: unknown) => Decision<unknown>) => async (ctx: Koa.Context) => {
+  // What is wrong in a pod's annotations (a malformed slice, say) is logged once per pod, not on
+  // every filter and prioritize call the scheduler makes for it.
+  const warned = new LRUCache<string, true>({ max: 10_000 });
+  const warnProblems = (args: ExtenderArgs, decision: Decision<unknown>) => {
+    if (decision.problems.length === 0) return;
+    const pod = `${args.pod.metadata.namespace || 'default'}/${args.pod.metadata.name ?? ''}`;
+    const key = `${pod} ${decision.problems.map((p) => p.message).join('\n')}`;
+    if (warned.has(key)) return;
+    warned.set(key, true);
+    logger.warn({ pod, problems: decision.problems }, 'pod annotations or labels have problems; scoring carries on without them');
+  };
+
+  const schedulerVerb = (verb: string, decide: (args: ExtenderArgs) => Decision<unknown>) => async (ctx: Koa.Context) => {
     ctx.state.verb = verb;
     const body = await readJson(ctx.req, opts.bodyLimit);
     const end = metrics.requestDuration.startTimer({ verb });
-    const decision = decide(body);
+    const args = readExtenderArgs(body);
+    opts.seenPod?.(args.pod);
+    const decision = decide(args);
+    warnProblems(args, decision);
     ctx.body = JSON.stringify(decision.answer);
     ctx.type = 'application/json';
     end();
@@ -72,13 +80,8 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
     else if (logger.isLevelEnabled('debug')) logger.debug({ verb, outcome: decision.outcome, ...decision.detail() }, 'decision');
   };
 
-  const args = (body: unknown) => {
-    const a = readExtenderArgs(body);
-    opts.seenPod?.(a.pod);
-    return a;
-  };
-  router.post(`${prefix}/${FILTER_VERB}`, schedulerVerb(FILTER_VERB, (b) => decisions.filter(args(b))));
-  router.post(`${prefix}/${PRIORITIZE_VERB}`, schedulerVerb(PRIORITIZE_VERB, (b) => decisions.prioritize(args(b))));
+  router.post(`${prefix}/${FILTER_VERB}`, schedulerVerb(FILTER_VERB, (a) => decisions.filter(a)));
+  router.post(`${prefix}/${PRIORITIZE_VERB}`, schedulerVerb(PRIORITIZE_VERB, (a) => decisions.prioritize(a)));
 
   router.get(EXPLAIN_PATH, async (ctx) => {
     ctx.state.verb = 'explain';
@@ -117,18 +120,7 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
     metrics.requests.inc({ verb: 'explain', outcome: 'ok' });
   };
 
-  router.get('/healthz', (ctx) => {
-    ctx.body = 'ok';
-  });
-  router.get('/readyz', (ctx) => {
-    const ready = opts.ready();
-    ctx.status = ready ? 200 : 503;
-    ctx.body = ready ? 'ready' : 'not ready: the Node, Dataset and NodeCache sources have not synced yet';
-  });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  opsRoutes(router, { registry: metrics.registry, ready: opts.ready, notReady: 'the Node, Dataset and NodeCache sources have not synced yet' });
 
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -1,7 +1,6 @@
 // The extender as a reusable unit: the index, its feed from a source, the Koa app and (optionally) a
 // listening HTTP server. The CLI, the simulator's equivalence test and the e2e suite all start it here.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { LRUCache } from 'lru-cache';
 import pino, { type Logger } from 'pino';
 import { LocalityIndex, type PodLike, type PolicyName, type ScoringConfig } from '../core/index.js';
@@ -12,14 +11,15 @@ import { buildApp } from './app.js';
 import { Decisions } from '../core/decisions.js';
 import type Koa from 'koa';
 import type { Router } from '@koa/router';
+import { NODECACHE_TTL_MS } from '../runtime/settings.js';
+import { handler, serve } from '../runtime/serve.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
   port: 8888,
   prefix: '/scheduler',
   policy: 'locality' as PolicyName,
-  /** Longer than the agents' 10-minute rewrite of an unchanged NodeCache. */
-  ttlMs: 15 * 60_000,
+  ttlMs: NODECACHE_TTL_MS,
   /** Full-Node requests at 5,000 nodes are ~25 MB. */
   bodyLimit: 64 * 1024 * 1024,
   expireEveryMs: 5_000,
@@ -78,7 +78,9 @@ export function createExtender(opts: ExtenderOptions): Extender {
     },
   });
   const ready = () => opts.source.synced();
-  const decisions = new Decisions({ index, policy: opts.policy ?? DEFAULTS.policy, scoring: opts.scoring, now, ready });
+  const decisions = new Decisions({
+    index, policy: opts.policy ?? DEFAULTS.policy, scoring: opts.scoring, now, ready, jobCompletions: (ns, job) => feed.jobCompletions(ns, job),
+  });
   const recent = new LRUCache<string, PodLike>({ max: 10_000 });
   const prefix = opts.prefix ?? DEFAULTS.prefix;
   const { app, router } = buildApp({
@@ -135,32 +137,21 @@ export interface RunningExtender extends Extender {
  */
 export async function startExtender(opts: ExtenderOptions & { host?: string; port?: number }): Promise<RunningExtender> {
   const ext = createExtender(opts);
-  const server = createServer(ext.app.callback());
+  const server = createServer(handler(ext.app));
   // A slow client must not hold a connection: the scheduler's own timeout is seconds.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? DEFAULTS.port, opts.host ?? DEFAULTS.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const served = await serve(server, { host: opts.host ?? DEFAULTS.host, port: opts.port ?? DEFAULTS.port });
   const synced = ext.start();
   synced.catch((err: Error) => ext.logger.error({ err: err.message }, 'inventory sources failed to start'));
   return {
     ...ext,
     server,
-    url: `http://${host}:${address.port}`,
+    url: served.url,
     synced,
     async close() {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await served.close();
       await ext.close();
     },
   };

@@ -1,10 +1,10 @@
 // What the index needs of a Dataset object: its key and the catalogue the operator records in
-// `status.catalog` (size, block size and count, version), or else the size hint in `spec.cache`.
+// `status.catalog` (size, block size and count, version, top-level prefixes), or else the size hint in `spec.cache`.
 // The rest of the Dataset is the operator's business, so a Dataset with a bad spec still counts.
 import { z } from 'zod';
 import { datasetKey, type DatasetCatalogue } from '../core/types.js';
-import { CacheSpec, CatalogStatus } from '../dataset/schema.js';
-import { describeIssues } from './nodecache.js';
+import { CacheSpec, CatalogStatus } from '../api/dataset.js';
+import { describeIssues } from '../api/fields.js';
 
 const metadataSchema = z.looseObject({ name: z.string().min(1), namespace: z.string().min(1).default('default') });
 
@@ -29,6 +29,8 @@ export function datasetCatalogue(obj: DatasetLike): { catalogue: DatasetCatalogu
     const c = CatalogStatus.safeParse(obj.status.catalog);
     if (!c.success) return { catalogue, problem: `${where}: status.catalog: ${describeIssues(c.error)}` };
     Object.assign(catalogue, { totalBytes: c.data.totalBytes, blockSize: c.data.blockSize, blockCount: c.data.blockCount, catalogVersion: c.data.version });
+    if (c.data.prefixes) catalogue.prefixes = c.data.prefixes.map((p) => ({ prefix: p.prefix, first: p.firstBlock, end: p.lastBlock + 1 }));
+    if (c.data.prefixesTruncated) catalogue.prefixesTruncated = true;
     return { catalogue };
   }
   if (obj.spec?.cache !== undefined && obj.spec.cache !== null) {

@@ -1,4 +1,5 @@
-// Applies Node, Dataset and NodeCache objects (from informers or files) to the locality index.
+// Applies Node, Dataset and NodeCache objects (from informers or files) to the locality index, and
+// keeps the Jobs' completion counts (the shard count of an Indexed Job's pods).
 // Sources call it with whole objects; it converts them, applies them and reports the outcome.
 import type { LocalityIndex } from '../core/locality-index.js';
 import type { ApplyOutcome } from '../core/types.js';
@@ -6,7 +7,7 @@ import { datasetCatalogue, datasetObjectKey } from './dataset-catalogue.js';
 import { nodeTopology } from './node-topology.js';
 import { decodeNodeCache } from './nodecache.js';
 
-export type ObjectKind = 'Node' | 'Dataset' | 'NodeCache';
+export type ObjectKind = 'Node' | 'Dataset' | 'NodeCache' | 'Job';
 export type ChangeType = 'upsert' | 'delete';
 
 export interface FeedObserver {
@@ -20,6 +21,8 @@ interface Meta { metadata?: { name?: string; namespace?: string; labels?: Record
 
 export class InventoryFeed {
   private readonly nodes = new Set<string>();
+  /** `namespace/name` of each Job → its `spec.completions`. */
+  private readonly completions = new Map<string, number>();
 
   constructor(
     readonly index: LocalityIndex,
@@ -30,7 +33,22 @@ export class InventoryFeed {
   apply(kind: ObjectKind, type: ChangeType, obj: unknown): void {
     if (kind === 'Node') this.node(type, obj as Meta);
     else if (kind === 'Dataset') this.dataset(type, obj as Meta);
+    else if (kind === 'Job') this.job(type, obj as Meta & { spec?: { completions?: unknown } | null });
     else this.nodeCache(type, obj as Meta);
+  }
+
+  /** `spec.completions` of a Job seen (and not deleted), or undefined. */
+  jobCompletions(namespace: string, name: string): number | undefined {
+    return this.completions.get(`${namespace}/${name}`);
+  }
+
+  private job(type: ChangeType, obj: Meta & { spec?: { completions?: unknown } | null }): void {
+    const name = obj?.metadata?.name;
+    if (!name) return this.observer.invalid?.('Job', 'Job without metadata.name ignored');
+    const key = `${obj.metadata?.namespace || 'default'}/${name}`;
+    const completions = obj.spec?.completions;
+    if (type === 'delete' || typeof completions !== 'number') this.completions.delete(key);
+    else this.completions.set(key, completions);
   }
 
   private node(type: ChangeType, obj: Meta): void {

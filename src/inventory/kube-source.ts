@@ -1,10 +1,10 @@
 // Node, Dataset and NodeCache objects from the API server, through informers that restart after a
-// failed watch. Read-only: list and watch on the three resources.
+// failed watch, and Jobs for the shard count of Indexed Jobs' pods. Read-only: list and watch.
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { BackoffOptions } from '../kube/backoff.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
-import { DATASETS, NODE_CACHES, NODES, type ResourceType } from '../kube/resources.js';
+import { DATASETS, JOBS, NODE_CACHES, NODES, type ResourceType } from '../kube/resources.js';
 import type { InventoryFeed, ObjectKind } from './feed.js';
 import type { InventorySource, SourceEvents } from './source.js';
 
@@ -14,9 +14,15 @@ export interface KubeSourceOptions {
 }
 
 const WATCHED: Array<[ObjectKind, ResourceType]> = [['Node', NODES], ['Dataset', DATASETS], ['NodeCache', NODE_CACHES]];
+/**
+ * Watched too, but readiness does not wait for it: without Jobs (e.g. RBAC not yet updated) an Indexed
+ * Job's pods are scored on whole Datasets, which is no reason to hold the extender back.
+ */
+const OPTIONAL: Array<[ObjectKind, ResourceType]> = [['Job', JOBS]];
 
 export class KubeSource implements InventorySource {
   private informers: Informer[] = [];
+  private optional: Informer[] = [];
 
   constructor(
     private readonly kc: KubeConfig,
@@ -25,7 +31,7 @@ export class KubeSource implements InventorySource {
   ) {}
 
   async start(feed: InventoryFeed, events: SourceEvents = {}): Promise<void> {
-    this.informers = WATCHED.map(([kind, resource]) => {
+    const watch = ([kind, resource]: [ObjectKind, ResourceType]) => {
       const informer = new Informer(this.kc, this.client, {
         resource,
         backoff: this.opts.backoff,
@@ -35,8 +41,10 @@ export class KubeSource implements InventorySource {
       informer.on('update', (obj) => feed.apply(kind, 'upsert', obj));
       informer.on('delete', (obj) => feed.apply(kind, 'delete', obj));
       return informer;
-    });
-    for (const informer of this.informers) informer.start();
+    };
+    this.informers = WATCHED.map(watch);
+    this.optional = OPTIONAL.map(watch);
+    for (const informer of [...this.informers, ...this.optional]) informer.start();
     await Promise.all(this.informers.map((i) => i.waitForSync()));
   }
 
@@ -45,6 +53,6 @@ export class KubeSource implements InventorySource {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.informers.map((i) => i.stop()));
+    await Promise.all([...this.informers, ...this.optional].map((i) => i.stop()));
   }
 }

@@ -1,76 +1,8 @@
-// The NodeCache object (locus.dev/v1alpha1, cluster-scoped, one per node): its zod schema, mirroring
-// crds/nodecache.yaml, and the conversions to and from the core's InventorySnapshot.
-// The agent writes these objects, the extender reads them, the simulator produces them.
-import { z } from 'zod';
+// Conversions between NodeCache objects (src/api/nodecache.ts) and the core's InventorySnapshot.
+import { NODECACHE_KIND, NodeCacheError, parseNodeCache, type NodeCache, type NodeCacheDataset, type NodeCacheStatus } from '../api/nodecache.js';
+import { API_VERSION } from '../api/group.js';
 import { BlockSetError, decodeBlockSetWithCount, encodeBlockSet } from '../core/blockset.js';
 import { datasetKey, type DatasetInventory, type InventorySnapshot } from '../core/types.js';
-
-export const NODECACHE_GROUP = 'locus.dev';
-export const NODECACHE_VERSION = 'v1alpha1';
-export const NODECACHE_API_VERSION = `${NODECACHE_GROUP}/${NODECACHE_VERSION}`;
-export const NODECACHE_KIND = 'NodeCache';
-export const NODECACHE_PLURAL = 'nodecaches';
-
-const count = z.number().int().nonnegative();
-/** A Kubernetes object name (RFC 1123 subdomain). */
-const objectName = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a lower-case RFC 1123 name, e.g. "my-dataset"');
-
-export const nodeCacheDatasetSchema = z.object({
-  namespace: objectName.max(253),
-  name: objectName.max(253),
-  /** Bytes per block of the catalogue the block set was encoded against. */
-  blockSize: z.number().int().positive().optional(),
-  /** The Dataset's `status.catalog.version` the block indices refer to. */
-  catalogVersion: z.string().optional(),
-  /** Bytes of this Dataset held on the node. */
-  bytes: count,
-  /** Blocks in that catalogue (the size of the universe `blocks` is encoded against). */
-  blockCount: count.optional(),
-  /** The cached block indices in the core's block-set encoding (base64). */
-  blocks: z.string().optional(),
-});
-
-export const nodeCacheStatusSchema = z.object({
-  epoch: z.string().min(1, 'must be a non-empty string, new on every agent restart or cache wipe'),
-  seq: z.number().int().nonnegative(),
-  capacityBytes: count.optional(),
-  usedBytes: count.optional(),
-  updatedAt: z.iso.datetime({ offset: true }).optional(),
-  /** Entries in `datasets`, for `kubectl get nodecaches`. */
-  datasetCount: count.optional(),
-  datasets: z.array(nodeCacheDatasetSchema).default([]),
-});
-
-export const nodeCacheSchema = z.object({
-  apiVersion: z.literal(NODECACHE_API_VERSION).optional(),
-  kind: z.literal(NODECACHE_KIND).optional(),
-  metadata: z.looseObject({
-    name: objectName,
-    resourceVersion: z.string().optional(),
-  }),
-  spec: z.object({ nodeName: z.string().min(1) }),
-  status: nodeCacheStatusSchema.optional(),
-});
-
-export type NodeCacheDataset = z.infer<typeof nodeCacheDatasetSchema>;
-export type NodeCacheStatus = z.infer<typeof nodeCacheStatusSchema>;
-export type NodeCache = z.infer<typeof nodeCacheSchema>;
-
-/** A NodeCache that cannot be turned into a snapshot; the message names the field and the fix. */
-export class NodeCacheError extends Error {}
-
-/** Parses an object as a NodeCache, throwing a NodeCacheError that names each bad field. */
-export function parseNodeCache(obj: unknown): NodeCache {
-  const result = nodeCacheSchema.safeParse(obj);
-  if (result.success) return result.data;
-  const name = (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name;
-  throw new NodeCacheError(`NodeCache ${typeof name === 'string' ? `"${name}"` : '(unnamed)'}: ${describeIssues(result.error)}`);
-}
-
-/** `path.to.field: message; …`, the form every Locus validation error takes. */
-export function describeIssues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join('.') : '(object)'}: ${i.message}`).join('; ');
-}
 
 /**
  * The snapshot a NodeCache's status carries, block sets decoded. Undefined when the agent has not
@@ -148,14 +80,14 @@ export interface ToObjectOptions extends ToStatusOptions {
   nodeUid?: string;
 }
 
-/** A complete NodeCache object for a snapshot, ready for server-side apply. */
+/** A complete NodeCache object for a snapshot, ready to create. */
 export function snapshotToNodeCache(snapshot: InventorySnapshot, opts: ToObjectOptions = {}): NodeCache & { metadata: Record<string, unknown> } {
   const metadata: Record<string, unknown> & { name: string } = { name: snapshot.node };
   if (opts.nodeUid) {
     metadata.ownerReferences = [{ apiVersion: 'v1', kind: 'Node', name: snapshot.node, uid: opts.nodeUid }];
   }
   return {
-    apiVersion: NODECACHE_API_VERSION,
+    apiVersion: API_VERSION,
     kind: NODECACHE_KIND,
     metadata,
     spec: { nodeName: snapshot.node },

@@ -21,13 +21,6 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-export interface ApplyOptions {
-  /** Defaults to the client's fieldManager. */
-  fieldManager?: string;
-  /** Take ownership of fields another manager owns. */
-  force?: boolean;
-}
-
 export interface KubeClient {
   /** The object, or undefined when it does not exist. */
   get<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef): Promise<T | undefined>;
@@ -42,8 +35,6 @@ export interface KubeClient {
   /** RFC 7386 merge patch; `null` deletes a field. A patch naming metadata.resourceVersion is conditional. */
   mergePatch<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T>;
   mergePatchStatus<T extends KubeObject = KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T>;
-  /** Server-side apply of the fields in obj (creates the object if absent). */
-  apply<T extends KubeObject>(res: ResourceType, obj: T, opts?: ApplyOptions): Promise<T>;
   /** Deleting an absent object is not an error. With finalizers the object stays, marked for deletion. */
   delete(res: ResourceType, ref: ObjectRef, opts?: DeleteOptions): Promise<void>;
   /**
@@ -124,17 +115,6 @@ class RestKubeClient implements KubeClient {
 
   async mergePatchStatus<T extends KubeObject>(res: ResourceType, ref: ObjectRef, patch: object): Promise<T> {
     return this.patch<T>(res, ref, patch, 'application/merge-patch+json', 'status');
-  }
-
-  async apply<T extends KubeObject>(res: ResourceType, obj: T, opts: ApplyOptions = {}): Promise<T> {
-    return this.transport.request<T>({
-      method: 'PATCH',
-      path: resourcePath(res, named(res, obj.metadata)),
-      query: { fieldManager: opts.fieldManager ?? this.fieldManager, force: opts.force ? 'true' : undefined },
-      // JSON is YAML, so the apply content type takes a JSON body.
-      body: typed(res, obj),
-      contentType: 'application/apply-patch+yaml',
-    });
   }
 
   async delete(res: ResourceType, ref: ObjectRef, opts: DeleteOptions = {}): Promise<void> {

@@ -42,7 +42,7 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): { kc: KubeConf
     const file = join(opts.home ?? homedir(), '.kube', 'config');
     if (!existsSync(file)) {
       throw new KubeConfigError(
-        'no Kubernetes configuration found: pass --kubeconfig <file>, set KUBECONFIG, or run in a pod with a service account',
+        `no Kubernetes configuration found: looked at --kubeconfig, KUBECONFIG, the pod's service account and ~/.kube/config (${file})`,
       );
     }
     loadFiles(kc, [file], '~/.kube/config');

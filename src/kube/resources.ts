@@ -1,4 +1,7 @@
 // The resource types Locus reads and writes: how each is addressed on the API server's REST paths.
+import { KIND as DATASET_KIND, PLURAL as DATASET_PLURAL } from '../api/dataset.js';
+import { GROUP, VERSION } from '../api/group.js';
+import { NODECACHE_KIND, NODECACHE_PLURAL } from '../api/nodecache.js';
 import type { ObjectRef } from './object.js';
 
 export interface ResourceType {
@@ -24,18 +27,18 @@ export const PERSISTENT_VOLUMES = core('persistentvolumes', 'PersistentVolume', 
 export const EVENTS = core('events', 'Event', true, false);
 export const NAMESPACES = core('namespaces', 'Namespace', false, true);
 
-export const LOCUS_GROUP = 'locus.dev';
-export const LOCUS_VERSION = 'v1alpha1';
+/** Read by the extender for the completions of Indexed Jobs (the shard count of their pods). */
+export const JOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true, statusSubresource: true };
 
 export const DATASETS: ResourceType = {
-  group: LOCUS_GROUP, version: LOCUS_VERSION, plural: 'datasets', kind: 'Dataset', namespaced: true, statusSubresource: true,
+  group: GROUP, version: VERSION, plural: DATASET_PLURAL, kind: DATASET_KIND, namespaced: true, statusSubresource: true,
 };
 export const NODE_CACHES: ResourceType = {
-  group: LOCUS_GROUP, version: LOCUS_VERSION, plural: 'nodecaches', kind: 'NodeCache', namespaced: false, statusSubresource: true,
+  group: GROUP, version: VERSION, plural: NODECACHE_PLURAL, kind: NODECACHE_KIND, namespaced: false, statusSubresource: true,
 };
 
 export const ALL_RESOURCES: readonly ResourceType[] = [
-  NODES, PODS, SECRETS, CONFIG_MAPS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, EVENTS, NAMESPACES, DATASETS, NODE_CACHES,
+  NODES, PODS, SECRETS, CONFIG_MAPS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, EVENTS, NAMESPACES, JOBS, DATASETS, NODE_CACHES,
 ];
 
 /** `v1` or `group/version`, as objects carry it in `apiVersion`. */

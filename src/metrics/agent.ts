@@ -1,5 +1,6 @@
 // Prometheus metrics of the node cache agent, in the agent's own registry.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { componentRegistry } from './registry.js';
 
 export interface AgentMetrics {
   registry: Registry;
@@ -14,6 +15,10 @@ export interface AgentMetrics {
   evictions: Counter;
   /** Blocks dropped because an object's ETag changed. */
   invalidations: Counter;
+  /** Cached blocks dropped because their bytes failed their checksum (read) or their file its seal (start). */
+  corruptBlocks: Counter;
+  /** Block writes that found the disk full (ENOSPC); each lowers the capacity to what fits. */
+  diskFull: Counter;
   usedBytes: Gauge;
   capacityBytes: Gauge;
   blocks: Gauge;
@@ -24,8 +29,7 @@ export interface AgentMetrics {
 }
 
 export function agentMetrics(withProcessMetrics = false): AgentMetrics {
-  const registry = new Registry();
-  if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: 'locus_agent_' });
+  const registry = componentRegistry('agent', withProcessMetrics);
   const registers = [registry];
   return {
     registry,
@@ -35,6 +39,8 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
     bytesServed: new Counter({ name: 'locus_agent_served_bytes_total', help: 'Bytes sent to clients, by source (cache or remote).', labelNames: ['source'], registers }),
     evictions: new Counter({ name: 'locus_agent_evictions_total', help: 'Blocks evicted to stay within capacity.', registers }),
     invalidations: new Counter({ name: 'locus_agent_invalidations_total', help: 'Blocks dropped because their object changed (ETag).', registers }),
+    corruptBlocks: new Counter({ name: 'locus_agent_corrupt_blocks_total', help: 'Cached blocks dropped because they failed their checksum; they are fetched again.', registers }),
+    diskFull: new Counter({ name: 'locus_agent_disk_full_total', help: 'Block writes that found the cache disk full (ENOSPC); the capacity is lowered to what fits.', registers }),
     usedBytes: new Gauge({ name: 'locus_agent_cache_used_bytes', help: 'Bytes of blocks on local disk.', registers }),
     capacityBytes: new Gauge({ name: 'locus_agent_cache_capacity_bytes', help: 'Configured cache capacity in bytes.', registers }),
     blocks: new Gauge({ name: 'locus_agent_cache_blocks', help: 'Blocks on local disk.', registers }),

@@ -1,5 +1,6 @@
 // Prometheus metrics of the extender, on a registry of its own.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { componentRegistry } from './registry.js';
 import type { IndexStats } from '../core/locality-index.js';
 
 export interface ExtenderMetrics {
@@ -20,8 +21,7 @@ export interface ExtenderMetrics {
 
 /** Builds the metrics; `stats` is read at scrape time for the index-size gauges. */
 export function createExtenderMetrics(stats: () => IndexStats, opts: { defaultMetrics?: boolean } = {}): ExtenderMetrics {
-  const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'locus_extender_' });
+  const registry = componentRegistry('extender', opts.defaultMetrics);
   new Gauge({
     name: 'locus_extender_index',
     help: 'Size of the locality index: nodes, datasets, inventories, live_inventories, blocks and bytes (live inventories only).',

@@ -1,5 +1,6 @@
 // Prometheus metrics of the operator, on a registry of its own.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { componentRegistry } from './registry.js';
 
 export interface OperatorMetrics {
   registry: Registry;
@@ -19,8 +20,7 @@ export interface OperatorGauges {
 }
 
 export function createOperatorMetrics(gauges: OperatorGauges, opts: { defaultMetrics?: boolean } = {}): OperatorMetrics {
-  const registry = new Registry();
-  if (opts.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'locus_operator_' });
+  const registry = componentRegistry('operator', opts.defaultMetrics);
   new Gauge({
     name: 'locus_operator_dataset_pods',
     help: 'Pods that use each Dataset (by Datashim labels or a PVC named after it): the data-access audit.',

@@ -1,5 +1,6 @@
 // Prometheus metrics of the admission webhook, on a registry of its own.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { componentRegistry } from './registry.js';
 
 export interface WebhookMetrics {
   registry: Registry;
@@ -17,8 +18,7 @@ export interface WebhookMetrics {
 
 /** `secondsToExpiry` is read at every scrape, so the gauge never goes stale between reloads. */
 export function webhookMetrics(secondsToExpiry: () => number | undefined, withProcessMetrics = false): WebhookMetrics {
-  const registry = new Registry();
-  if (withProcessMetrics) collectDefaultMetrics({ register: registry, prefix: 'locus_webhook_' });
+  const registry = componentRegistry('webhook', withProcessMetrics);
   const registers = [registry];
   new Gauge({
     name: 'locus_webhook_certificate_expiry_seconds',

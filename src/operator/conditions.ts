@@ -1,8 +1,9 @@
 // Status conditions: each says what is wrong and how to fix it; lastTransitionTime moves only when
 // the status of a condition changes, so an unchanged reconcile writes an unchanged status.
-import type { Condition } from '../dataset/schema.js';
+import type { Condition } from '../api/dataset.js';
 
-export type ConditionType = 'Ready' | 'CredentialsResolved' | 'CatalogResolved' | 'CatalogListed' | 'VolumeBound' | 'RawKeysInSpec';
+export type ConditionType = 'Ready' | 'CredentialsResolved' | 'CatalogResolved' | 'CatalogListed' | 'VolumeBound' | 'RawKeysInSpec'
+  | 'ArchiveStaged' | 'BucketProvisioned' | 'DirectoryCreated' | 'Unsupported';
 
 export interface ConditionInput {
   type: ConditionType;

@@ -1,5 +1,38 @@
 // What the operator is told at start-up: storage classes to bind through, catalogue timing, limits.
 
+/** Bounds on one archive staging: a download is untrusted input. */
+export interface ArchiveLimits {
+  /** Most bytes downloaded. */
+  maxDownloadBytes: number;
+  /** Most bytes written when extracting (a small gzip can hold a huge tar). */
+  maxExtractedBytes: number;
+  /** Most files extracted. */
+  maxEntries: number;
+  /** Whole staging, download and upload. */
+  timeoutMs: number;
+  /** Redirects followed (each must stay http/https). */
+  maxRedirects: number;
+}
+
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+  maxDownloadBytes: 10 * 1024 ** 3,
+  maxExtractedBytes: 50 * 1024 ** 3,
+  maxEntries: 1_000_000,
+  timeoutMs: 60 * 60_000,
+  maxRedirects: 5,
+};
+
+/** Where ARCHIVE Datasets that name no bucket of their own are staged (Datashim's `minio-conf` store). */
+export interface ArchiveStore {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  /** Put before `<namespace>/<name>/`; empty or ending in `/`. */
+  prefix: string;
+  /** The Secret with accessKeyID and secretAccessKey for the store, read by name. */
+  secret: { namespace: string; name: string };
+}
+
 export interface OperatorConfig {
   /** StorageClass of the S3 CSI driver, for COS, S3, staged ARCHIVE and catalog-entry Datasets. */
   storageClassS3: string;
@@ -15,6 +48,12 @@ export interface OperatorConfig {
   podNameLimit: number;
   /** Capacity requested by the PVCs (S3 and NFS drivers ignore it; Kubernetes requires one). */
   volumeSize: string;
+  archiveStore?: ArchiveStore;
+  archiveLimits: ArchiveLimits;
+  /** Archive stagings at once. */
+  archiveConcurrency: number;
+  /** Image of the Job that makes an NFS Dataset's own directory (createDirPVC): it runs `mkdir -p`. */
+  nfsHelperImage: string;
 }
 
 export const DEFAULT_CONFIG: OperatorConfig = {
@@ -24,4 +63,7 @@ export const DEFAULT_CONFIG: OperatorConfig = {
   catalogIntervalMs: 10 * 60_000,
   podNameLimit: 20,
   volumeSize: '1Gi',
+  archiveLimits: DEFAULT_ARCHIVE_LIMITS,
+  archiveConcurrency: 2,
+  nfsHelperImage: 'busybox:1.36',
 };

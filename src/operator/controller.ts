@@ -1,28 +1,30 @@
 // The operator's I/O loop: informers feed a work queue of Dataset keys; each key is reconciled by
-// reading what exists, looking up the catalogue when due, asking `reconcile` what to do, and
-// writing it. Every write is conditional on what was read, so a conflict means "look again".
+// reading what exists, looking up what `reconcile` says it needs (Secrets, PVC events, the catalog
+// entry, the listing) until it can decide, and writing what it decided. Every write is conditional on
+// what was read, so a conflict means "look again".
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { TableLocator } from '../catalog/hive.js';
 import { summarise, type CatalogObject } from '../catalog/listing.js';
 import type { S3Credentials, S3Location } from '../catalog/s3.js';
 import { datasetKey } from '../core/types.js';
-import { configMapName, credentialsSecretName, FINALIZER, OWNER_UID_LABEL, pvcName, pvName } from '../dataset/names.js';
-import { KIND, parseDataset } from '../dataset/schema.js';
+import { configMapName, credentialsSecretName, FINALIZER, OWNER_UID_LABEL, pvcName, pvName } from '../api/names.js';
+import { KIND } from '../api/dataset.js';
 import type { KubeClient } from '../kube/client.js';
 import { AlreadyExistsError, ConflictError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/object.js';
 import {
-  CONFIG_MAPS, DATASETS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType,
+  CONFIG_MAPS, DATASETS, JOBS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType,
 } from '../kube/resources.js';
 import type { BackoffOptions } from '../kube/backoff.js';
 import type { OperatorMetrics } from '../metrics/operator.js';
+import { ArchiveStager } from './archive-jobs.js';
 import type { OperatorConfig } from './config.js';
+import { secretValue } from './credentials.js';
+import { ensureBucket } from './provision.js';
 import { WorkQueue } from './queue.js';
-import {
-  blockSizeOf, catalogAddress, catalogDue, credentialsOf, reconcile, storageOf, type Action, type Observed, type ReconcileResult,
-} from './reconcile.js';
+import { reconcile, type Action, type Need, type Observed, type ReconcileResult } from './reconcile.js';
 import { stableJson } from './stable-json.js';
 import { stripKeysPatch } from './strip-keys.js';
 import { UsageIndex, type PodObject } from './usage.js';
@@ -48,9 +50,12 @@ const BY_KIND: Record<string, ResourceType> = {
   ConfigMap: CONFIG_MAPS,
   PersistentVolumeClaim: PERSISTENT_VOLUME_CLAIMS,
   PersistentVolume: PERSISTENT_VOLUMES,
+  Job: JOBS,
 };
 
 const COMPONENT = 'locus-operator';
+/** Lookups can depend on earlier ones (the listing on the catalog entry and the Secret): a bound on the chain. */
+const MAX_LOOKUP_ROUNDS = 4;
 
 export class DatasetController {
   readonly queue: WorkQueue;
@@ -59,6 +64,8 @@ export class DatasetController {
   private readonly now: () => Date;
   private workers: Promise<void>[] = [];
   private synced = false;
+  /** ARCHIVE stagings run in this process; each change of one looks at its Dataset again. */
+  private readonly stager: ArchiveStager;
 
   constructor(private readonly opts: ControllerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -84,6 +91,9 @@ export class DatasetController {
       pvcEvents: informer(EVENTS, undefined, 'involvedObject.kind=PersistentVolumeClaim'),
     };
     this.usage = new UsageIndex((ns, name) => this.informers.datasets.get({ namespace: ns, name }) !== undefined);
+    this.stager = new ArchiveStager({
+      limits: opts.config.archiveLimits, concurrency: opts.config.archiveConcurrency, onChange: (key) => this.queue.add(key), now: this.now,
+    });
     this.wire();
   }
 
@@ -111,6 +121,7 @@ export class DatasetController {
   }
 
   async stop(): Promise<void> {
+    this.stager.stop();
     this.queue.shutDown();
     await Promise.all(Object.values(this.informers).map((i) => i.stop()));
     await Promise.all(this.workers);
@@ -130,6 +141,7 @@ export class DatasetController {
       enqueue(ds);
     });
     datasets.on('delete', (ds) => {
+      this.stager.cancel(datasetKey(ds.metadata.namespace ?? '', ds.metadata.name ?? ''));
       for (const pod of pods.list(ds.metadata.namespace)) this.podChanged(pod);
     });
     const owned = (o: KubeObject) => {
@@ -185,67 +197,89 @@ export class DatasetController {
       return 'ok';
     }
     const observed = await this.observe(raw);
-    const result = reconcile(raw, observed, this.opts.config);
+    let result = reconcile(raw, observed, this.opts.config);
+    // Each lookup fills a field reconcile then sees as looked up, so it asks for fewer each time.
+    for (let round = 1; result.needs.length > 0; round++) {
+      if (round > MAX_LOOKUP_ROUNDS) throw new Error(`reconcile still needs ${result.needs.map((n) => n.kind).join(', ')} after ${MAX_LOOKUP_ROUNDS} rounds`);
+      for (const need of result.needs) await this.lookUp(raw, need, observed);
+      result = reconcile(raw, observed, this.opts.config);
+    }
     const acted = await this.execute(raw, result);
     return this.schedule(key, result, acted);
   }
 
+  /** What every round reads: the objects the operator owns for the Dataset, and the pods that use it. */
   private async observe(raw: KubeObject): Promise<Observed> {
-    const { client, config } = this.opts;
+    const { client } = this.opts;
     const namespace = raw.metadata.namespace ?? '';
     const name = raw.metadata.name ?? '';
-    const now = this.now();
     const get = async (res: ResourceType, n: string) => (await client.get<KubeObject>(res, { namespace, name: n })) ?? null;
-    const observed: Observed = {
-      now: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    return {
+      now: this.now().toISOString().replace(/\.\d+Z$/, 'Z'),
       pods: this.usage.pods(datasetKey(namespace, name)),
       ownedSecret: await get(SECRETS, credentialsSecretName(name)),
       configMap: await get(CONFIG_MAPS, configMapName(name)),
       pvc: await get(PERSISTENT_VOLUME_CLAIMS, pvcName(name)),
       pv: await get(PERSISTENT_VOLUMES, pvName(namespace, name, raw.metadata.uid ?? '')),
     };
-    const parsed = parseDataset(raw);
-    if (raw.metadata.deletionTimestamp || !parsed.ok) return observed;
-    const ds = parsed.dataset;
+  }
 
-    const store = ds.spec.local ?? ds.spec.remote!;
-    const secretName = store['secret-name'];
-    const secretNamespace = store['secret-namespace'];
-    // Only ever the Dataset's own namespace: a Secret elsewhere is refused, not read.
-    if (secretName && (!secretNamespace || secretNamespace === namespace)) observed.userSecret = await get(SECRETS, secretName);
-
-    const pvcUid = observed.pvc?.metadata.uid;
-    if (pvcUid && (observed.pvc?.status as { phase?: string } | undefined)?.phase !== 'Bound') {
-      observed.pvcEvents = this.informers.pvcEvents.list(namespace).filter((e) => (e.involvedObject as { uid?: string } | undefined)?.uid === pvcUid);
+  /** Performs one lookup reconcile asked for, into `observed`; a failed catalogue lookup is recorded, not thrown. */
+  private async lookUp(raw: KubeObject, need: Need, observed: Observed): Promise<void> {
+    const { client, metrics } = this.opts;
+    const namespace = raw.metadata.namespace ?? '';
+    switch (need.kind) {
+      case 'userSecret':
+        observed.userSecret = (await client.get<KubeObject>(SECRETS, { namespace, name: need.name })) ?? null;
+        return;
+      case 'pvcEvents':
+        observed.pvcEvents = this.informers.pvcEvents.list(namespace).filter((e) => (e.involvedObject as { uid?: string } | undefined)?.uid === need.pvcUid);
+        return;
+      case 'remote':
+        try {
+          observed.remote = { ok: true, ...(await this.opts.locator.locate(need.uri, need.table)) };
+          metrics.catalogRefreshes.inc({ kind: 'hive', result: 'ok' });
+        } catch (err) {
+          observed.remote = { ok: false, message: (err as Error).message };
+          metrics.catalogRefreshes.inc({ kind: 'hive', result: 'failed' });
+        }
+        return;
+      case 'listing':
+        try {
+          const { endpoint, region, bucket, prefix } = need.location;
+          const objects = await this.opts.listObjects({ endpoint, region, bucket, prefix }, need.keys);
+          observed.listing = { ok: true, summary: summarise(objects, need.blockSize, prefix ?? '') };
+          metrics.catalogRefreshes.inc({ kind: 's3', result: 'ok' });
+        } catch (err) {
+          observed.listing = { ok: false, message: (err as Error).message };
+          metrics.catalogRefreshes.inc({ kind: 's3', result: 'failed' });
+        }
+        return;
+      case 'archiveKeys':
+        observed.archiveKeys = await this.stagingKeys();
+        return;
+      case 'archive':
+        observed.archive = this.stager.observe(datasetKey(namespace, raw.metadata.name ?? ''), need.plan, need.keys);
+        return;
+      case 'provision':
+        observed.provisioned = await ensureBucket(need.location, need.keys);
+        return;
+      case 'dirJob':
+        observed.dirJob = (await client.get<KubeObject>(JOBS, { namespace, name: need.name })) ?? null;
+        return;
     }
+  }
 
-    const due = catalogDue(ds, now.getTime(), config.catalogIntervalMs);
-    const address = catalogAddress(ds, config);
-    if (address && !('error' in address) && (due || !ds.status?.resolved)) {
-      try {
-        const loc = await this.opts.locator.locate(address.uri, address.table);
-        observed.remote = { ok: true, ...loc };
-        this.opts.metrics.catalogRefreshes.inc({ kind: 'hive', result: 'ok' });
-      } catch (err) {
-        observed.remote = { ok: false, message: (err as Error).message };
-        this.opts.metrics.catalogRefreshes.inc({ kind: 'hive', result: 'failed' });
-      }
+  /** The keys of the archive staging store (--archive-secret), read by name like every Secret the operator reads. */
+  private async stagingKeys(): Promise<Observed['archiveKeys']> {
+    const ref = this.opts.config.archiveStore?.secret;
+    if (!ref) return { error: 'the operator has no --archive-secret' };
+    const secret = await this.opts.client.get<KubeObject>(SECRETS, ref);
+    const keys = secret && { accessKeyID: secretValue(secret, 'accessKeyID'), secretAccessKey: secretValue(secret, 'secretAccessKey') };
+    if (!keys?.accessKeyID || !keys.secretAccessKey) {
+      return { error: `Secret ${ref.namespace}/${ref.name} (--archive-secret) ${secret ? 'lacks accessKeyID or secretAccessKey' : 'does not exist'}: the administrator must create it with both keys of the staging store` };
     }
-
-    const where = storageOf(ds, observed.remote, config);
-    const creds = credentialsOf(ds, observed);
-    if (due && 'storage' in where && where.storage.kind === 'object-store' && creds?.ok) {
-      const { endpoint, region, bucket, prefix } = where.storage.location;
-      try {
-        const objects = await this.opts.listObjects({ endpoint, region, bucket, prefix }, creds.keys);
-        observed.listing = { ok: true, summary: summarise(objects, blockSizeOf(ds)) };
-        this.opts.metrics.catalogRefreshes.inc({ kind: 's3', result: 'ok' });
-      } catch (err) {
-        observed.listing = { ok: false, message: (err as Error).message };
-        this.opts.metrics.catalogRefreshes.inc({ kind: 's3', result: 'failed' });
-      }
-    }
-    return observed;
+    return { accessKeyID: keys.accessKeyID, secretAccessKey: keys.secretAccessKey };
   }
 
   /** Performs the actions in order (stopping at the first failure), then records the status. True when it wrote anything. */

@@ -1,7 +1,7 @@
 // Where an object-store Dataset's keys come from: the Secret it names (in its own namespace only),
 // or raw keys in its spec (Datashim allowed them), which the operator moves into the owned Secret.
-import { credentialsSecretName, SECRET_KEYS } from '../dataset/names.js';
-import type { LocalSpec, RemoteSpec } from '../dataset/schema.js';
+import { credentialsSecretName, SECRET_KEYS } from '../api/names.js';
+import type { LocalSpec, RemoteSpec } from '../api/dataset.js';
 import type { KubeObject } from '../kube/object.js';
 
 export interface Keys {
@@ -16,8 +16,11 @@ export type Credentials =
   | {
     ok: true;
     keys: Keys;
-    /** `secret`: the Secret named by secret-name; `spec`: raw keys in the spec; `moved`: raw keys moved earlier into the owned Secret. */
-    source: 'secret' | 'spec' | 'moved';
+    /**
+     * `secret`: the Secret named by secret-name; `spec`: raw keys in the spec; `moved`: raw keys moved
+     * earlier into the owned Secret; `staging`: the operator's archive staging store.
+     */
+    source: 'secret' | 'spec' | 'moved' | 'staging';
     secretName?: string;
     /** Raw keys present in the spec (to move out of it), also when a secret-name takes precedence. */
     rawKeysInSpec: boolean;

@@ -1,26 +1,14 @@
 // What should exist for a Dataset: pure functions from the Dataset (and its resolved storage and
 // credentials) to the Secret, ConfigMap, PVC and PV objects, labelled and owned so that they go
 // with it. The reconciler compares these with what exists.
-import { configMapName, credentialsSecretName, DATASET_ANNOTATION, OWNER_UID_LABEL, pvcName, pvName } from '../dataset/names.js';
-import { API_VERSION, KIND, type LocalSpec } from '../dataset/schema.js';
+import { KIND } from '../api/dataset.js';
+import { API_VERSION } from '../api/group.js';
+import { configMapName, credentialsSecretName, DATASET_ANNOTATION, OWNER_UID_LABEL, pvcName, pvName } from '../api/names.js';
+import { configMapData, type Storage } from '../api/storage.js';
 import type { KubeObject, ObjectMeta, OwnerReference } from '../kube/object.js';
 import type { OperatorConfig } from './config.js';
 import { CREDENTIALS_SOURCE_ANNOTATION, type Keys } from './credentials.js';
-
-/** Where an object-store Dataset's objects are. */
-export interface ObjectStoreLocation {
-  endpoint: string;
-  region: string;
-  bucket: string;
-  prefix: string;
-}
-
-export type Storage =
-  | { kind: 'object-store'; location: ObjectStoreLocation; readonly: boolean }
-  | { kind: 'nfs'; server: string; share: string; readonly: boolean }
-  | { kind: 'host'; path: string; hostPathType: string; readonly: boolean }
-  /** An ARCHIVE that names no bucket it is staged in: the operator cannot give it a volume. */
-  | { kind: 'archive'; url: string; format: string; extract: string };
+import { dirJob, nfsDirJobName, nfsDirName, nfsDirPath } from './nfs-dir.js';
 
 /** The Dataset's identity, as the owned objects record it. */
 export interface Owner {
@@ -30,28 +18,6 @@ export interface Owner {
 }
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'locus-operator' };
-
-/** Storage of a `spec.local`; object stores need their location resolved (for ARCHIVE: the staging bucket). */
-export function localStorage(local: LocalSpec): Storage {
-  const readonly = local.readonly === 'true';
-  switch (local.type) {
-    case 'NFS':
-      return { kind: 'nfs', server: local.server ?? '', share: local.share ?? '', readonly };
-    case 'HOST':
-      return { kind: 'host', path: local.path ?? '', hostPathType: local.hostPathType === 'CreateNew' ? 'DirectoryOrCreate' : (local.hostPathType ?? ''), readonly };
-    case 'ARCHIVE':
-      if (local.bucket === undefined || local.endpoint === undefined) {
-        return { kind: 'archive', url: local.url ?? '', format: local.format ?? '', extract: local.extract ?? 'false' };
-      }
-      return objectStore(local, readonly);
-    default:
-      return objectStore(local, readonly);
-  }
-}
-
-function objectStore(local: LocalSpec, readonly: boolean): Storage {
-  return { kind: 'object-store', location: { endpoint: local.endpoint ?? '', region: local.region ?? '', bucket: local.bucket ?? '', prefix: local.prefix ?? '' }, readonly };
-}
 
 export function ownerReference(owner: Owner): OwnerReference {
   return { apiVersion: API_VERSION, kind: KIND, name: owner.name, uid: owner.uid, controller: true, blockOwnerDeletion: true };
@@ -73,22 +39,7 @@ function meta(owner: Owner, name: string, annotations: Record<string, string> = 
 
 /** ConfigMap `<name>`: where the data is, for pods that use the Dataset as a ConfigMap. Never keys. */
 export function desiredConfigMap(owner: Owner, storage: Storage): KubeObject {
-  let data: Record<string, string>;
-  switch (storage.kind) {
-    case 'object-store':
-      data = { endpoint: storage.location.endpoint, bucket: storage.location.bucket, region: storage.location.region, prefix: storage.location.prefix };
-      break;
-    case 'nfs':
-      data = { server: storage.server, share: storage.share };
-      break;
-    case 'host':
-      data = { path: storage.path };
-      break;
-    case 'archive':
-      data = { url: storage.url, format: storage.format, extract: storage.extract };
-      break;
-  }
-  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(owner, configMapName(owner.name)), data };
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(owner, configMapName(owner.name)), data: configMapData(storage) };
 }
 
 /** Secret `<name>-credentials` with the object store's keys. */
@@ -108,8 +59,7 @@ export function desiredSecret(owner: Owner, keys: Keys, source: string): KubeObj
 const accessModes = (readonly: boolean): string[] => [readonly ? 'ReadOnlyMany' : 'ReadWriteMany'];
 
 /** PVC `<name>`: dynamically provisioned by the S3 driver, or bound to the Dataset's own PV (NFS, HOST). */
-export function desiredPvc(owner: Owner, storage: Storage, config: OperatorConfig): KubeObject | undefined {
-  if (storage.kind === 'archive') return undefined;
+export function desiredPvc(owner: Owner, storage: Storage, config: OperatorConfig): KubeObject {
   const resources = { requests: { storage: config.volumeSize } };
   if (storage.kind === 'object-store') {
     const loc = storage.location;
@@ -144,13 +94,15 @@ export function desiredPvc(owner: Owner, storage: Storage, config: OperatorConfi
 /** PV for NFS (through the NFS CSI driver) and HOST (hostPath), reserved for the Dataset's PVC. */
 export function desiredPv(owner: Owner, storage: Storage, config: OperatorConfig): KubeObject | undefined {
   if (storage.kind !== 'nfs' && storage.kind !== 'host') return undefined;
+  // createDirPVC: the volume is the Dataset's own directory on the share (made before the PV, see nfs-dir.ts).
+  const share = storage.kind === 'nfs' && storage.ownDirectory ? nfsDirPath(storage.share, nfsDirName(owner.name, owner.uid)) : storage.kind === 'nfs' ? storage.share : '';
   const source = storage.kind === 'nfs'
     ? {
       storageClassName: config.storageClassNfs,
       csi: {
         driver: config.nfsDriver,
-        volumeHandle: `${storage.server}${storage.share}#${owner.namespace}/${owner.name}`,
-        volumeAttributes: { server: storage.server, share: storage.share },
+        volumeHandle: `${storage.server}${share}#${owner.namespace}/${owner.name}`,
+        volumeAttributes: { server: storage.server, share },
         readOnly: storage.readonly,
       },
     }
@@ -168,4 +120,11 @@ export function desiredPv(owner: Owner, storage: Storage, config: OperatorConfig
       ...source,
     },
   };
+}
+
+/** Job `<name>-mkdir` that makes an NFS Dataset's own directory on its share (createDirPVC), owned by the Dataset. */
+export function desiredDirJob(owner: Owner, storage: Extract<Storage, { kind: 'nfs' }>, config: OperatorConfig): KubeObject {
+  return dirJob(meta(owner, nfsDirJobName(owner.name)), {
+    server: storage.server, share: storage.share, dir: nfsDirName(owner.name, owner.uid), image: config.nfsHelperImage,
+  });
 }

@@ -1,22 +1,47 @@
 // The operator's decisions, level-based and pure: from a Dataset and what was observed of the
 // cluster (its objects, Secrets, PVC events, catalogue lookups, pods), the writes to make, the
-// status to record and when to look again. The controller does the I/O around it.
+// status to record and when to look again. It also declares what else it needs looked up (`needs`);
+// the controller fetches exactly that and asks again, so what to fetch is decided here, once.
 import type { CatalogSummary } from '../catalog/listing.js';
-import { credentialsSecretName, FINALIZER, OWNER_UID_LABEL } from '../dataset/names.js';
 import {
   DEFAULT_BLOCK_SIZE, parseDataset, type CatalogStatus, type Condition, type Dataset, type DatasetStatus, type Phase,
-} from '../dataset/schema.js';
+} from '../api/dataset.js';
+import { credentialsSecretName, FINALIZER, OWNER_UID_LABEL } from '../api/names.js';
+import { localStorage, type ObjectStoreLocation, type Storage } from '../api/storage.js';
 import type { KubeObject } from '../kube/object.js';
 import { mergeConditions, notOk, ok, type ConditionInput } from './conditions.js';
 import type { OperatorConfig } from './config.js';
-import { resolveCredentials, type Credentials } from './credentials.js';
+import { resolveCredentials, type Credentials, type Keys } from './credentials.js';
 import { stableJson } from './stable-json.js';
+import { archivePlan, archiveState, stagedView, type ArchiveObservation, type ArchivePlan, type ArchiveState } from './archive-plan.js';
+import { dirJobState, nfsDirName, nfsDirPath } from './nfs-dir.js';
+import type { Provisioned } from './provision.js';
+import { ignoredFields, unsupportedType } from './unsupported.js';
 import {
-  desiredConfigMap, desiredPv, desiredPvc, desiredSecret, localStorage, type ObjectStoreLocation, type Owner, type Storage,
+  desiredConfigMap, desiredDirJob, desiredPv, desiredPvc, desiredSecret, type Owner,
 } from './desired.js';
 
 export type RemoteLookup = { ok: true; location: string; bucket: string; prefix: string } | { ok: false; message: string };
 export type Listing = { ok: true; summary: CatalogSummary } | { ok: false; message: string };
+
+/** A lookup reconcile needs before it can decide: the controller performs it into `Observed`. */
+export type Need =
+  /** The Secret named by secret-name, in the Dataset's namespace → `userSecret`. */
+  | { kind: 'userSecret'; name: string }
+  /** Events about the PVC of this uid → `pvcEvents`. */
+  | { kind: 'pvcEvents'; pvcUid: string }
+  /** The catalog entry's location → `remote`. */
+  | { kind: 'remote'; uri: string; table: string }
+  /** A listing of the object store's prefix → `listing`. */
+  | { kind: 'listing'; location: ObjectStoreLocation; keys: Keys; blockSize: number }
+  /** The keys of the operator's archive staging store → `archiveKeys`. */
+  | { kind: 'archiveKeys' }
+  /** How staging this archive stands (starting it when it is not under way) → `archive`. */
+  | { kind: 'archive'; plan: ArchivePlan; keys: Keys }
+  /** Create the bucket unless it exists (`provision: "true"`) → `provisioned`. */
+  | { kind: 'provision'; location: ObjectStoreLocation; keys: Keys }
+  /** The Job making an NFS Dataset's own directory → `dirJob`. */
+  | { kind: 'dirJob'; name: string };
 
 /** What the controller saw this round. `null`: looked up, absent; `undefined`: not looked up. */
 export interface Observed {
@@ -35,6 +60,11 @@ export interface Observed {
   listing?: Listing;
   /** Names of the pods that use the Dataset. */
   pods: string[];
+  /** The archive staging store's keys, or why they cannot be read. */
+  archiveKeys?: Keys | { error: string };
+  archive?: ArchiveObservation;
+  provisioned?: Provisioned;
+  dirJob?: KubeObject | null;
 }
 
 export interface ObjectId {
@@ -55,6 +85,8 @@ export type Action =
   | { kind: 'stripSpecKeys'; field: 'local' | 'remote' };
 
 export interface ReconcileResult {
+  /** Lookups to make before acting: when not empty, look them up and reconcile again. */
+  needs: Need[];
   actions: Action[];
   /** The status to record; undefined leaves it as it is. */
   status?: DatasetStatus;
@@ -75,7 +107,7 @@ function storeSpec(ds: Dataset): { spec: NonNullable<Dataset['spec']['local'] | 
 }
 
 /** Credentials of an object-store Dataset (undefined for NFS, HOST and unstaged archives). */
-export function credentialsOf(ds: Dataset, observed: Pick<Observed, 'userSecret' | 'ownedSecret'>): Credentials | undefined {
+function credentialsOf(ds: Dataset, observed: Pick<Observed, 'userSecret' | 'ownedSecret'>): Credentials | undefined {
   const store = storeSpec(ds);
   if (!store) return undefined;
   return resolveCredentials({
@@ -89,7 +121,7 @@ export function credentialsOf(ds: Dataset, observed: Pick<Observed, 'userSecret'
 }
 
 /** The catalog address for spec.remote, or why there is none. */
-export function catalogAddress(ds: Dataset, config: OperatorConfig): { uri: string; table: string } | { error: string } | undefined {
+function catalogAddress(ds: Dataset, config: OperatorConfig): { uri: string; table: string } | { error: string } | undefined {
   const remote = ds.spec.remote;
   if (!remote) return undefined;
   const uri = remote.catalogURI ?? config.hiveMetastore;
@@ -101,7 +133,7 @@ export function catalogAddress(ds: Dataset, config: OperatorConfig): { uri: stri
  * Where the Dataset's data is: from spec.local, or for spec.remote from this round's catalog lookup
  * (else the one recorded in status). An error message when it cannot be known.
  */
-export function storageOf(ds: Dataset, remote: RemoteLookup | undefined, config: OperatorConfig): { storage: Storage } | { error: string; reason: string; permanent: boolean } {
+function storageOf(ds: Dataset, remote: RemoteLookup | undefined, config: OperatorConfig): { storage: Storage } | { error: string; reason: string; permanent: boolean } {
   if (ds.spec.local) return { storage: localStorage(ds.spec.local) };
   const spec = ds.spec.remote!;
   const address = catalogAddress(ds, config);
@@ -127,7 +159,7 @@ export function catalogDue(ds: Dataset, nowMs: number, intervalMs: number): bool
   return nowMs - Date.parse(st.catalog.refreshedAt) >= intervalMs;
 }
 
-export const blockSizeOf = (ds: Dataset): number => ds.spec.cache?.blockSize ?? DEFAULT_BLOCK_SIZE;
+const blockSizeOf = (ds: Dataset): number => ds.spec.cache?.blockSize ?? DEFAULT_BLOCK_SIZE;
 
 export function reconcile(raw: KubeObject, observed: Observed, config: OperatorConfig): ReconcileResult {
   if (raw.metadata.deletionTimestamp) return finalize(raw, observed);
@@ -139,16 +171,26 @@ export function reconcile(raw: KubeObject, observed: Observed, config: OperatorC
   if (!parsed.ok) {
     const message = parsed.problems.map((p) => `${p.field}: ${p.message}`).join('; ');
     return {
+      needs: [],
       actions,
       status: buildStatus(raw, previous, observed, [notOk('Ready', 'InvalidSpec', `the spec is invalid: ${message}`)], 'Failed', {}),
     };
   }
-  return new Round(parsed.dataset, raw, previous, observed, config, actions).run();
+  const ds = parsed.dataset;
+  const refused = unsupportedType(ds);
+  const plan = archivePlan(ds, config);
+  const cannot = refused ? { reason: 'UnsupportedType', message: refused } : plan && 'error' in plan ? { reason: 'NoStagingStore', message: plan.error } : undefined;
+  if (cannot) {
+    return { needs: [], actions, status: buildStatus(raw, previous, observed, [notOk('Ready', cannot.reason, cannot.message)], 'Failed', {}, config.podNameLimit) };
+  }
+  // An ARCHIVE is reconciled as the object store it is staged in, once the staging is done.
+  const archive = plan && !('error' in plan) ? plan : undefined;
+  return new Round(archive ? stagedView(ds, archive) : ds, raw, previous, observed, config, actions, archive).run();
 }
 
 /** Deletion: remove what the operator created, then let the Dataset go. */
 function finalize(raw: KubeObject, observed: Observed): ReconcileResult {
-  if (!(raw.metadata.finalizers ?? []).includes(FINALIZER)) return { actions: [] };
+  if (!(raw.metadata.finalizers ?? []).includes(FINALIZER)) return { needs: [], actions: [] };
   const uid = raw.metadata.uid ?? '';
   const actions: Action[] = [];
   for (const o of [observed.ownedSecret, observed.configMap, observed.pvc]) {
@@ -157,7 +199,7 @@ function finalize(raw: KubeObject, observed: Observed): ReconcileResult {
   if (observed.pv && !isDeleting(observed.pv) && pvOwnedBy(observed.pv, uid)) actions.push({ kind: 'delete', target: idOf(observed.pv) });
   // Objects still terminating (a PVC in use keeps its protection finalizer) finish on their own.
   actions.push({ kind: 'removeFinalizer' });
-  return { actions };
+  return { needs: [], actions };
 }
 
 function idOf(o: KubeObject): ObjectId {
@@ -167,6 +209,7 @@ function idOf(o: KubeObject): ObjectId {
 /** One reconcile of a valid Dataset. */
 class Round {
   private readonly conditions: ConditionInput[] = [];
+  private readonly needs: Need[] = [];
   private permanent = false;
   private transient = false;
   private readonly owner: Owner;
@@ -178,17 +221,34 @@ class Round {
     private readonly observed: Observed,
     private readonly config: OperatorConfig,
     private readonly actions: Action[],
+    private readonly archive?: ArchivePlan,
   ) {
     this.owner = { namespace: ds.metadata.namespace ?? '', name: ds.metadata.name, uid: ds.metadata.uid ?? '' };
   }
 
   run(): ReconcileResult {
-    const { ds, observed } = this;
-    const where = storageOf(ds, observed.remote, this.config);
+    const { ds, observed, config } = this;
+    const due = catalogDue(ds, Date.parse(observed.now), config.catalogIntervalMs);
+    const address = catalogAddress(ds, config);
+    if (address && !('error' in address) && (due || !ds.status?.resolved) && observed.remote === undefined) {
+      this.needs.push({ kind: 'remote', uri: address.uri, table: address.table });
+    }
+    const where = storageOf(ds, observed.remote, config);
     if (ds.spec.remote) this.catalogResolvedCondition(where);
 
-    const creds = credentialsOf(ds, observed);
+    const store = storeSpec(ds);
+    const secretName = store?.spec['secret-name'];
+    const secretNamespace = store?.spec['secret-namespace'];
+    // Only ever the Dataset's own namespace: a Secret elsewhere is refused, not read.
+    if (secretName && (!secretNamespace || secretNamespace === ds.metadata.namespace) && observed.userSecret === undefined) {
+      this.needs.push({ kind: 'userSecret', name: secretName });
+    }
+    const ignored = ignoredFields(ds);
+    if (ignored) this.conditions.push(ignored);
+    const staging = this.archive && this.staging(this.archive);
+    const creds = this.archive?.keys === 'staging' ? this.stagingCredentials() : credentialsOf(ds, observed);
     if (creds) this.credentials(creds);
+    if (staging?.pending && creds?.ok && observed.archive === undefined) this.needs.push({ kind: 'archive', plan: this.archive!, keys: creds.keys });
 
     let volumeReady = false;
     let catalog: CatalogStatus | undefined;
@@ -201,8 +261,13 @@ class Round {
         const { bucket, prefix, endpoint } = storage.location;
         resolved = prefix ? { bucket, prefix, endpoint } : { bucket, endpoint };
         catalog = this.catalog(resolved, creds);
+        const bucketReady = this.provision(storage.location, creds, due);
+        if (due && bucketReady && creds?.ok && !staging?.pending && observed.listing === undefined) {
+          this.needs.push({ kind: 'listing', location: storage.location, keys: creds.keys, blockSize: blockSizeOf(ds) });
+        }
       }
-      if (!creds || creds.ok) volumeReady = this.volume(storage);
+      if (staging?.pending) this.conditions.push(notOk('VolumeBound', 'WaitingForArchive', `no PVC until the archive is staged: ${staging.condition.message}`));
+      else if (!creds || creds.ok) volumeReady = this.volume(storage);
       else this.conditions.push(notOk('VolumeBound', 'WaitingForCredentials', `no PVC until the credentials are resolved: ${creds.message}`));
     } else {
       this.conditions.push(notOk('VolumeBound', 'WaitingForCatalog', `no PVC until the catalog entry is resolved: ${where.error}`));
@@ -217,8 +282,89 @@ class Round {
       ? ok('Ready', 'Ready', this.readyMessage(catalog))
       : notOk('Ready', failing?.reason ?? 'NotReady', failing?.message ?? 'waiting for the volume');
     const phase: Phase = ready ? 'Ready' : this.permanent ? 'Failed' : 'Pending';
-    const status = buildStatus(this.raw, this.previous, observed, [readyCondition, ...this.conditions], phase, { catalog, resolved }, this.config.podNameLimit);
-    return { actions: this.actions, status, requeue: this.requeue(catalog) };
+    const status = buildStatus(this.raw, this.previous, observed, [readyCondition, ...this.conditions], phase, { catalog, resolved, archive: staging?.record }, this.config.podNameLimit);
+    return { needs: this.needs, actions: this.actions, status, requeue: this.requeue(catalog) };
+  }
+
+  /** The ArchiveStaged condition and whether the volume must wait for the staging. */
+  private staging(plan: ArchivePlan): ArchiveState {
+    const state = archiveState(this.ds, plan, this.observed.archive);
+    this.conditions.push(state.condition);
+    if (state.lasting) this.permanent = true;
+    return state;
+  }
+
+  /** The staging store's keys, read by name from the Secret the operator was given (--archive-secret). */
+  private stagingCredentials(): Credentials {
+    const keys = this.observed.archiveKeys;
+    if (keys === undefined) {
+      this.needs.push({ kind: 'archiveKeys' });
+      return { ok: false, reason: 'NotLookedUp', message: 'the staging store\'s keys have not been read yet', rawKeysInSpec: false, permanent: false };
+    }
+    if ('error' in keys) return { ok: false, reason: 'StagingKeysMissing', message: keys.error, rawKeysInSpec: false, permanent: false };
+    return { ok: true, keys, source: 'staging', rawKeysInSpec: false };
+  }
+
+  /** `provision: "true"`: the bucket is created when missing; true when listing may go ahead. */
+  private provision(location: ObjectStoreLocation, creds: Credentials | undefined, due: boolean): boolean {
+    if (this.ds.spec.local?.provision !== 'true' || !creds?.ok) return true;
+    const done = this.observed.provisioned;
+    if (done === undefined) {
+      const before = this.previous?.conditions?.find((c) => c.type === 'BucketProvisioned');
+      if (!due && before) {
+        this.conditions.push({ type: 'BucketProvisioned', status: before.status, reason: before.reason, message: before.message });
+        return true;
+      }
+      this.needs.push({ kind: 'provision', location, keys: creds.keys });
+      return false;
+    }
+    if (!done.ok) {
+      this.transient = true;
+      this.conditions.push(notOk('BucketProvisioned', 'ProvisionFailed', done.message));
+      return false;
+    }
+    this.conditions.push(ok('BucketProvisioned', done.created ? 'Created' : 'Exists',
+      `bucket ${location.bucket} ${done.created ? 'created' : 'exists'} at ${location.endpoint}`));
+    return true;
+  }
+
+  /**
+   * createDirPVC: the Dataset's own directory on the share, made by a Job before the PV that mounts
+   * it; true once it exists (or the Dataset needs none).
+   */
+  private directory(storage: Storage, pvExists: boolean): boolean {
+    if (storage.kind !== 'nfs' || !storage.ownDirectory) return true;
+    const { owner, observed } = this;
+    const path = nfsDirPath(storage.share, nfsDirName(owner.name, owner.uid));
+    const where = `directory ${path} on ${storage.server}`;
+    if (pvExists) {
+      this.conditions.push(ok('DirectoryCreated', 'Created', `${where} is the Dataset's volume`));
+      return true;
+    }
+    if (observed.dirJob === undefined) {
+      this.needs.push({ kind: 'dirJob', name: desiredDirJob(owner, storage, this.config).metadata.name! });
+      return false;
+    }
+    if (observed.dirJob === null) {
+      this.actions.push({ kind: 'create', object: desiredDirJob(owner, storage, this.config) });
+      this.conditions.push(notOk('DirectoryCreated', 'Creating', `making ${where}`));
+      this.transient = true;
+      return false;
+    }
+    const job = dirJobState(observed.dirJob);
+    if (job.state === 'succeeded') {
+      this.conditions.push(ok('DirectoryCreated', 'Created', `${where} is the Dataset's volume`));
+      return true;
+    }
+    if (job.state === 'failed') {
+      this.permanent = true;
+      this.conditions.push(notOk('DirectoryCreated', 'MkdirFailed',
+        `Job ${observed.dirJob.metadata.name} could not make ${where}: ${job.message}; check the server exports ${storage.share} read-write to the nodes, then delete the Job to try again`));
+      return false;
+    }
+    this.transient = true;
+    this.conditions.push(notOk('DirectoryCreated', 'Creating', `Job ${observed.dirJob.metadata.name} is making ${where}`));
+    return false;
   }
 
   private readyMessage(catalog: CatalogStatus | undefined): string {
@@ -255,11 +401,13 @@ class Round {
       // The user's own Secret already has the name pods use: nothing to copy.
       this.conditions.push(ok('CredentialsResolved', 'FromSecret', `keys from Secret ${creds.secretName}`));
     } else {
-      const source = creds.source === 'secret' ? `secret/${creds.secretName}` : 'spec';
+      const source = creds.source === 'secret' ? `secret/${creds.secretName}` : creds.source === 'staging' ? 'archive-store' : 'spec';
       const desired = desiredSecret(this.owner, creds.keys, source);
       const written = this.ensure(observed.ownedSecret, desired);
-      const from = creds.source === 'secret' ? `Secret ${creds.secretName}` : creds.source === 'spec' ? field : `${field} (moved earlier)`;
-      this.conditions.push(ok('CredentialsResolved', creds.source === 'secret' ? 'FromSecret' : 'MovedFromSpec', `keys from ${from}, in Secret ${ownedName}`));
+      const from = creds.source === 'secret' ? `Secret ${creds.secretName}`
+        : creds.source === 'staging' ? 'the archive staging store' : creds.source === 'spec' ? field : `${field} (moved earlier)`;
+      const reason = creds.source === 'secret' ? 'FromSecret' : creds.source === 'staging' ? 'FromStagingStore' : 'MovedFromSpec';
+      this.conditions.push(ok('CredentialsResolved', reason, `keys from ${from}, in Secret ${ownedName}`));
       if (creds.rawKeysInSpec && written) this.actions.push({ kind: 'stripSpecKeys', field: ds.spec.remote ? 'remote' : 'local' });
     }
     if (creds.rawKeysInSpec || (creds.ok && creds.source === 'moved')) {
@@ -329,17 +477,15 @@ class Round {
   private volume(storage: Storage): boolean {
     const { observed, owner, config } = this;
     const pvc = desiredPvc(owner, storage, config);
-    if (!pvc) {
-      this.permanent = true;
-      this.conditions.push(notOk('VolumeBound', 'ArchiveNotStaged',
-        'ARCHIVE Datasets get a volume only from the bucket they are unpacked into: unpack the archive into a bucket and set spec.local.endpoint, bucket and secret-name'));
-      return false;
-    }
     const pv = desiredPv(owner, storage, config);
     if (pv && observed.pv !== undefined) {
-      if (observed.pv === null) this.actions.push({ kind: 'create', object: pv });
-      else if (!pvOwnedBy(observed.pv, owner.uid)) this.conflict(pv);
-      else if (!isDeleting(observed.pv) && !sameSpec(observed.pv, pv, ['storageClassName', 'csi', 'hostPath', 'accessModes'])) this.replaceOutdated(observed.pv);
+      if (observed.pv === null) {
+        if (this.directory(storage, false)) this.actions.push({ kind: 'create', object: pv });
+      } else if (!pvOwnedBy(observed.pv, owner.uid)) this.conflict(pv);
+      else {
+        this.directory(storage, true);
+        if (!isDeleting(observed.pv) && !sameSpec(observed.pv, pv, ['storageClassName', 'csi', 'hostPath', 'accessModes'])) this.replaceOutdated(observed.pv);
+      }
     }
     const current = observed.pvc;
     if (current === undefined) return false;
@@ -372,6 +518,7 @@ class Round {
     if (phase === 'Lost') {
       this.conditions.push(notOk('VolumeBound', 'Lost', `PVC ${name} lost its volume: delete the PVC and the operator recreates it`));
     } else {
+      if (observed.pvcEvents === undefined && current.metadata.uid) this.needs.push({ kind: 'pvcEvents', pvcUid: current.metadata.uid });
       this.conditions.push(notOk('VolumeBound', 'Pending', `PVC ${name} is Pending: ${pendingCause(observed.pvcEvents ?? [], pvc)}`));
     }
     return false;
@@ -454,7 +601,7 @@ function buildStatus(
   observed: Observed,
   conditions: ConditionInput[],
   phase: Phase,
-  extra: { catalog?: CatalogStatus; resolved?: DatasetStatus['resolved'] },
+  extra: { catalog?: CatalogStatus; resolved?: DatasetStatus['resolved']; archive?: DatasetStatus['archive'] },
   podNameLimit = 20,
 ): DatasetStatus {
   const generation = raw.metadata.generation;
@@ -466,6 +613,7 @@ function buildStatus(
   if (generation !== undefined) status.observedGeneration = generation;
   if (extra.resolved) status.resolved = extra.resolved;
   if (extra.catalog) status.catalog = extra.catalog;
+  if (extra.archive) status.archive = extra.archive;
   return status;
 }
 

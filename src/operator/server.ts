@@ -1,7 +1,6 @@
 // The operator as a unit: the controller, its metrics, and a small HTTP app for /metrics, /healthz
 // and /readyz. The CLI, the operator tests and the e2e suite all start it here.
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Router } from '@koa/router';
 import type { KubeConfig } from '@kubernetes/client-node';
 import Koa from 'koa';
@@ -14,6 +13,8 @@ import type { BackoffOptions } from '../kube/backoff.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics/operator.js';
 import type { OperatorConfig } from './config.js';
 import { DatasetController } from './controller.js';
+import { errorMiddleware, opsRoutes } from '../runtime/ops.js';
+import { handler, serve } from '../runtime/serve.js';
 
 export interface OperatorOptions {
   kc: KubeConfig;
@@ -68,27 +69,8 @@ export function createOperator(opts: OperatorOptions): Operator {
 
 function buildApp(metrics: OperatorMetrics, ready: () => boolean, logger: Logger): Koa {
   const app = new Koa();
-  const router = new Router();
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      ctx.status = 500;
-      ctx.body = `internal error: ${(err as Error).message}\n`;
-      logger.warn({ path: ctx.path, err }, 'request failed');
-    }
-  });
-  router.get('/healthz', (ctx) => {
-    ctx.body = 'ok\n';
-  });
-  router.get('/readyz', (ctx) => {
-    ctx.status = ready() ? 200 : 503;
-    ctx.body = ready() ? 'ok\n' : 'informers not synced\n';
-  });
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  const router = opsRoutes(new Router(), { registry: metrics.registry, ready, notReady: 'informers not synced' });
+  app.use(errorMiddleware({ observe: (ctx, _failure, err) => logger.warn({ path: ctx.path, err }, 'request failed') }));
   app.use(router.routes()).use(router.allowedMethods());
   return app;
 }
@@ -101,21 +83,20 @@ export interface RunningOperator extends Operator {
 /** Listens on host:port (port 0 picks a free one), then starts the controller. */
 export async function startOperator(opts: OperatorOptions & { host?: string; port?: number }): Promise<RunningOperator> {
   const op = createOperator(opts);
-  const server = createServer(op.app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 8080, opts.host ?? '0.0.0.0', () => resolve());
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
-  await op.start();
+  const served = await serve(createServer(handler(op.app)), { host: opts.host ?? '0.0.0.0', port: opts.port ?? 8080 });
+  try {
+    await op.start();
+  } catch (err) {
+    await served.close();
+    throw err;
+  }
   return {
     ...op,
-    server,
-    url: `http://${host}:${port}`,
+    server: served.server,
+    url: served.url,
     async close() {
       await op.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await served.close();
     },
   };
 }

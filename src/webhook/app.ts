@@ -1,10 +1,11 @@
 // The webhook's Koa app, built apart from the HTTPS server so tests can drive it either way.
-// Routes: POST /mutate-pods (AdmissionReview v1), GET /healthz, GET /metrics.
+// Routes: POST /mutate-pods (AdmissionReview v1), GET /healthz, /readyz, /metrics.
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { HttpError, readJson } from '../runtime/body.js';
+import { readJson } from '../runtime/body.js';
+import { errorMiddleware, opsRoutes } from '../runtime/ops.js';
 import type { WebhookMetrics } from '../metrics/webhook.js';
 import { admissionResponse, admissionReviewSchema, parseTimeout } from './admission.js';
 import { review, type ReviewDeps } from './review.js';
@@ -28,24 +29,15 @@ export function buildApp(opts: AppOptions): Koa {
   const app = new Koa();
   const router = new Router();
 
-  // The one place errors become HTTP answers.
-  app.use(async (ctx, next) => {
-    try {
-      await next();
-    } catch (err) {
-      if (err instanceof HttpError || err instanceof z.ZodError) {
-        ctx.status = err instanceof HttpError ? err.status : 400;
-        ctx.body = { error: err instanceof z.ZodError ? describeZod(err) : err.message };
-        metrics.admissions.inc({ result: 'bad-request' });
-        log.warn({ status: ctx.status, err: ctx.body.error }, 'request refused');
-      } else {
-        ctx.status = 500;
-        ctx.body = { error: `internal error: ${(err as Error).message}` };
-        metrics.admissions.inc({ result: 'error' });
-        log.error({ err }, 'request failed');
-      }
-    }
-  });
+  app.use(errorMiddleware({
+    classify: (err) => (err instanceof z.ZodError ? { status: 400, message: describeZod(err) } : undefined),
+    body: (message) => ({ error: message }),
+    observe(_ctx, { status, message }, err) {
+      metrics.admissions.inc({ result: status === 500 ? 'error' : 'bad-request' });
+      if (status === 500) log.error({ err }, 'request failed');
+      else log.warn({ status, err: message }, 'request refused');
+    },
+  }));
 
   router.post(MUTATE_PATH, async (ctx) => {
     const end = metrics.duration.startTimer();
@@ -62,14 +54,8 @@ export function buildApp(opts: AppOptions): Koa {
     }, 'admission');
   });
 
-  router.get('/healthz', (ctx) => {
-    ctx.body = 'ok';
-  });
-
-  router.get('/metrics', async (ctx) => {
-    ctx.type = metrics.registry.contentType;
-    ctx.body = await metrics.registry.metrics();
-  });
+  // Serving at all means the certificate pair loaded: always ready.
+  opsRoutes(router, { registry: metrics.registry });
 
   app.use(router.routes()).use(router.allowedMethods());
   return app;

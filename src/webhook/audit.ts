@@ -4,12 +4,16 @@ import type { KubeClient } from '../kube/client.js';
 import type { KubeObject } from '../kube/object.js';
 import type { Mutation } from './mutate.js';
 import type { Pod } from './pod.js';
+import type { Problem } from '../core/types.js';
+import { SLICE_EVENT_REASON } from './slices.js';
 
 export const EVENT_REASON = 'DatasetAttached';
 export const EVENT_COMPONENT = 'locus-webhook';
 
 export interface AuditRecorder {
   record(pod: Pod, namespace: string, changes: Mutation['changes']): Promise<void>;
+  /** Warning Events for what the pod's author got wrong but the pod is admitted with (a malformed slice). */
+  problems?(pod: Pod, namespace: string, problems: Problem[]): Promise<void>;
 }
 
 export function kubeAuditRecorder(kube: Pick<KubeClient, 'createEvent'>): AuditRecorder {
@@ -22,6 +26,17 @@ export function kubeAuditRecorder(kube: Pick<KubeClient, 'createEvent'>): AuditR
         type: 'Normal',
         reason: EVENT_REASON,
         message: `${target.prefix}Dataset "${dataset}": ${actions.join('; ')}`,
+        component: EVENT_COMPONENT,
+      })));
+    },
+    async problems(pod, namespace, problems) {
+      const target = eventTarget(pod, namespace);
+      if (!target) return;
+      await Promise.all(problems.map((p) => kube.createEvent({
+        regarding: target.object,
+        type: 'Warning',
+        reason: SLICE_EVENT_REASON,
+        message: `${target.prefix}${p.field}: ${p.message}`,
         component: EVENT_COMPONENT,
       })));
     },

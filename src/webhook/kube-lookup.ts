@@ -1,9 +1,9 @@
 // Datasets as the API server has them: one GET per name, only ever in the pod's own namespace.
-import type { Dataset } from '../dataset/schema.js';
+import type { Dataset } from '../api/dataset.js';
+import { configMapData, localStorage, type Storage } from '../api/storage.js';
 import type { KubeClient } from '../kube/client.js';
 import type { Informer } from '../kube/informer.js';
 import { DATASETS } from '../kube/resources.js';
-import { desiredConfigMap, localStorage, type Storage } from '../operator/desired.js';
 import type { FoundDataset } from './mutate.js';
 import type { DatasetLookup } from './review.js';
 
@@ -32,22 +32,37 @@ export function cachedDatasetLookup(cache: Pick<Informer, 'hasSynced' | 'get'>, 
 }
 
 /**
- * What the mutation needs of a Dataset, derived from what the operator creates for it (the same
- * pure functions), so the env the webhook references are the ConfigMap keys the operator writes.
+ * What the mutation needs of a Dataset, derived from the storage mapping the operator creates its
+ * objects from, so the env the webhook references are the ConfigMap keys the operator writes.
  */
 export function foundDataset(ds: Dataset): FoundDataset {
   const name = ds.metadata.name;
-  const storage: Storage = ds.spec?.local
-    ? localStorage(ds.spec.local)
-    // A catalog entry resolves to a bucket and prefix: an object store.
-    : { kind: 'object-store', location: { endpoint: '', region: '', bucket: '', prefix: '' }, readonly: ds.spec?.remote?.readonly === 'true' };
-  const configMap = desiredConfigMap({ namespace: ds.metadata.namespace ?? '', name, uid: '' }, storage);
+  const local = ds.spec?.local;
+  // Catalog entries and archives become object stores (a bucket and prefix) once the operator has
+  // resolved or staged them; archives are read-only, as Datashim mounts them.
+  const resolvedLater = !local || local.type === 'ARCHIVE';
+  const storage: Storage = resolvedLater
+    ? { kind: 'object-store', location: { endpoint: '', region: '', bucket: '', prefix: '' }, readonly: local !== undefined || ds.spec?.type === 'ARCHIVE' || ds.spec?.remote?.readonly === 'true' }
+    : localStorage(local);
   return {
     name,
     credentials: storage.kind === 'object-store',
     readOnly: 'readonly' in storage && storage.readonly,
-    volume: storage.kind !== 'archive',
-    configKeys: Object.keys((configMap.data ?? {}) as Record<string, string>),
+    volume: local?.type !== 'H3',
+    configKeys: Object.keys(configMapData(storage)),
     deleting: Boolean(ds.metadata.deletionTimestamp),
+    ...(storage.kind === 'object-store' ? { flags: datashimFlags(ds, storage.readonly) } : {}),
+  };
+}
+
+/** The switches Datashim's operator writes beside the keys, read back by its pods as env; "false" when unset, as there. */
+function datashimFlags(ds: Dataset, readonly: boolean): Record<string, string> {
+  const local = ds.spec?.local;
+  const label = ds.metadata.labels?.['remove-on-delete'];
+  return {
+    readonly: String(readonly),
+    extract: ds.spec?.extract ?? local?.extract ?? 'false',
+    provision: local?.provision ?? 'false',
+    'remove-on-delete': label === 'true' || local?.removeOnDelete === 'true' ? 'true' : 'false',
   };
 }

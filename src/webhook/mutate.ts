@@ -3,7 +3,7 @@
 // pod names are looked up beforehand and passed in.
 import { datasetRefsFromPod } from '../core/dataset-refs.js';
 import type { Problem } from '../core/types.js';
-import { SECRET_KEYS, configMapName, credentialsSecretName, mountPath as datasetMountPath, pvcName } from '../dataset/names.js';
+import { SECRET_KEYS, configMapName, credentialsSecretName, mountPath as datasetMountPath, pvcName } from '../api/names.js';
 import type { Pod, PodContainer } from './pod.js';
 
 /** What the webhook needs to know of a Dataset that exists in the pod's namespace. */
@@ -13,12 +13,17 @@ export interface FoundDataset {
   credentials: boolean;
   /** Mount read-only (`spec.local.readonly`). */
   readOnly: boolean;
-  /** Whether the operator gives it a PVC (an ARCHIVE with no bucket to stage into has none). */
+  /** Whether the operator gives it a PVC (a type Locus does not support has none). */
   volume: boolean;
   /** Keys of its ConfigMap, which depend on the type (endpoint/bucket/… for object stores, server/share for NFS). */
   configKeys: readonly string[];
   /** Marked for deletion: its PVC, ConfigMap and Secret are about to go. */
   deleting: boolean;
+  /**
+   * Datashim's own switches, which its pods read as `<name>_readonly`, `_provision`, `_extract`,
+   * `_remove-on-delete` (object stores); plain settings of the Dataset, never secret.
+   */
+  flags?: Readonly<Record<string, string>>;
 }
 
 export interface MutateOptions {
@@ -101,25 +106,28 @@ export function mutatePod(
     if (mount) {
       const claimName = pvcName(ds.name);
       const podVolumes = pod.spec?.volumes ?? [];
-      // A volume named after the Dataset, else one the pod already has on its PVC, is reused.
+      // A volume named after the Dataset, or one on its PVC, means the pod mounts the Dataset itself:
+      // as Datashim does, its volumes and mounts stay as written (read-only is added below).
       const existing = podVolumes.find((v) => v.name === ds.name) ?? podVolumes.find((v) => v.persistentVolumeClaim?.claimName === claimName);
-      const volume = existing?.name ?? ds.name;
-      if (!existing) {
-        volumes.push({ name: volume, persistentVolumeClaim: { claimName } });
-        did.push(`added volume "${volume}" from PVC "${claimName}"`);
-      } else if (existing.persistentVolumeClaim?.claimName !== claimName) {
-        warnings.push(`volume "${volume}" is not PVC "${claimName}" of the Dataset; it is mounted as the pod defines it`);
+      if (existing) {
+        if (existing.persistentVolumeClaim?.claimName !== claimName) {
+          warnings.push(`volume "${existing.name}" is not PVC "${claimName}" of the Dataset; the pod keeps it as written and Dataset "${ds.name}" is not mounted`);
+        }
+      } else {
+        volumes.push({ name: ds.name, persistentVolumeClaim: ds.readOnly ? { claimName, readOnly: true } : { claimName } });
+        did.push(`added volume "${ds.name}" from PVC "${claimName}"${ds.readOnly ? ' read-only' : ''}`);
       }
       const mountPath = datasetMountPath(ds.name);
-      const into = containers.filter(({ c }) => {
+      const into = existing ? [] : containers.filter(({ c }) => {
         const mounts = c.volumeMounts ?? [];
-        if (mounts.some((m) => m.name === volume)) return false;
+        if (mounts.some((m) => m.name === ds.name)) return false;
         const taken = mounts.find((m) => m.mountPath === mountPath);
         if (taken) warnings.push(`container ${c.name} mounts volume "${taken.name}" at ${mountPath}; Dataset "${ds.name}" is not mounted there`);
         return !taken;
       });
       for (const { mounts } of into) {
-        mounts.push(ds.readOnly ? { name: volume, mountPath, readOnly: true } : { name: volume, mountPath });
+        // Read-only lives on the volume (as Datashim sets it), so it holds for every mount of it.
+        mounts.push({ name: ds.name, mountPath });
       }
       if (into.length > 0) did.push(`mounted at ${mountPath} in ${containerList(into.map(({ c }) => c))}`);
     }
@@ -134,6 +142,16 @@ export function mutatePod(
         did.push(`env ${ds.name}_* from ConfigMap "${configMapName(ds.name)}"${ds.credentials ? ` and Secret "${credentialsSecretName(ds.name)}"` : ''}`);
       }
     }
+  }
+  for (const ds of new Set(used.map((u) => u.ds))) {
+    if (!ds.readOnly) continue;
+    const claimName = pvcName(ds.name);
+    (pod.spec?.volumes ?? []).forEach((v, i) => {
+      if (v.persistentVolumeClaim?.claimName !== claimName || v.persistentVolumeClaim.readOnly === true) return;
+      // Datashim's place for it: every mount of a read-only PVC volume is then read-only.
+      patch.push({ op: 'add', path: `/spec/volumes/${i}/persistentVolumeClaim/readOnly`, value: true });
+      actions.get(ds.name)!.push(`volume "${v.name}" made read-only`);
+    });
   }
   patch.push(...volumes.ops());
   for (const { mounts, env } of containers) patch.push(...mounts.ops(), ...env.ops());
@@ -198,7 +216,7 @@ function resolve(pod: Pod, namespace: string, found: ReadonlyMap<string, FoundDa
     if (mount && !ds.volume) {
       all.push({
         field: `dataset.${ref.source.index}.useas`,
-        message: `Dataset "${ds.name}" has no volume to mount (an ARCHIVE without a bucket to stage into); use "dataset.${ref.source.index}.useas: configmap", or give the Dataset a bucket`,
+        message: `Dataset "${ds.name}" has no volume to mount (its type is one Locus does not support, see its Ready condition); use "dataset.${ref.source.index}.useas: configmap", or change the Dataset's type`,
       });
       continue;
     }
@@ -217,11 +235,14 @@ function resolve(pod: Pod, namespace: string, found: ReadonlyMap<string, FoundDa
 
 /** The env a `configmap` use adds: ConfigMap keys by reference, credentials only by Secret reference. */
 function envFor(ds: FoundDataset) {
-  const vars: Array<{ name: string; valueFrom: object }> = ds.configKeys.map((key) => ({
-    name: `${ds.name}_${key}`,
+  // Datashim calls the prefix `folder`: pods written for it read `<name>_folder`.
+  const names = ds.configKeys.flatMap((key) => (key === 'prefix' ? [[key, key], ['folder', key]] : [[key, key]]));
+  const vars: Array<{ name: string; valueFrom?: object; value?: string }> = names.map(([env, key]) => ({
+    name: `${ds.name}_${env}`,
     // Optional: a ConfigMap the operator has not written yet must not keep the container from starting.
     valueFrom: { configMapKeyRef: { name: configMapName(ds.name), key, optional: true } },
   }));
+  for (const [flag, value] of Object.entries(ds.flags ?? {})) vars.push({ name: `${ds.name}_${flag}`, value });
   if (ds.credentials) {
     for (const key of SECRET_KEYS) {
       vars.push({ name: `${ds.name}_${key}`, valueFrom: { secretKeyRef: { name: credentialsSecretName(ds.name), key } } });

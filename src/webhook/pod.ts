@@ -29,7 +29,7 @@ export const podSchema = z.looseObject({
   spec: z.looseObject({
     volumes: z.array(z.looseObject({
       name: z.string(),
-      persistentVolumeClaim: z.looseObject({ claimName: z.string() }).nullish(),
+      persistentVolumeClaim: z.looseObject({ claimName: z.string(), readOnly: z.boolean().nullish() }).nullish(),
     })).nullish(),
     containers: z.array(container).nullish(),
     initContainers: z.array(container).nullish(),

@@ -1,11 +1,13 @@
 // One admission decision: parse the pod, look up the Datasets it names in its own namespace, let
 // mutatePod decide, and record what changed as Events on the pod (without waiting for them).
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { WebhookMetrics } from '../metrics/webhook.js';
 import type { AdmissionRequest, Verdict } from './admission.js';
 import { type FoundDataset, type MutateOptions, mutatePod, namesToLookUp } from './mutate.js';
-import { podSchema } from './pod.js';
+import { podSchema, type Pod } from './pod.js';
 import type { AuditRecorder } from './audit.js';
+import { sliceProblems } from './slices.js';
 
 /** Where Datasets come from: the API server in production, a map in tests. */
 export interface DatasetLookup {
@@ -19,6 +21,8 @@ export interface ReviewDeps {
   log: Logger;
   metrics: WebhookMetrics;
   audit?: AuditRecorder;
+  /** The random part of names the webhook gives generateName-only pods (tests pass a fixed one). */
+  nameSuffix?: () => string;
 }
 
 /** Raised when the lookups outlast the API server's `?timeout=`, so the answer still arrives in time. */
@@ -57,14 +61,39 @@ export async function review(req: AdmissionRequest, deps: ReviewDeps, budgetMs: 
 
   const mutation = mutatePod(pod, namespace, found, deps.options);
   if (mutation.denial) return deny(403, 'Forbidden', mutation.denial);
-  if (deps.audit && mutation.changes.length > 0 && !req.dryRun) {
+  const slices = sliceProblems(pod, namespace, found);
+  if (deps.audit && (mutation.changes.length > 0 || slices.length > 0) && !req.dryRun) {
+    const named = nameForEvents(pod, deps.nameSuffix ?? randomSuffix);
+    if (named) mutation.patch.push({ op: 'add', path: '/metadata/name', value: named.metadata!.name });
     // Events are an audit trail, not a condition of admission: never awaited, failures only logged.
-    deps.audit.record(pod, namespace, mutation.changes).catch((err: unknown) => {
+    const failed = (err: unknown) => {
       deps.metrics.eventErrors.inc();
       deps.log.warn({ err, namespace, pod: pod.metadata?.name ?? pod.metadata?.generateName }, 'recording Dataset events failed');
-    });
+    };
+    if (mutation.changes.length > 0) deps.audit.record(named ?? pod, namespace, mutation.changes).catch(failed);
+    if (slices.length > 0) deps.audit.problems?.(named ?? pod, namespace, slices).catch(failed);
   }
-  return { patch: mutation.patch, warnings: [...warnings, ...mutation.warnings] };
+  const sliceWarnings = slices.map((p) => `${p.field}: ${p.message}`);
+  return { patch: mutation.patch, warnings: [...warnings, ...mutation.warnings, ...sliceWarnings] };
+}
+
+/** The alphabet and length kube-apiserver's name generator uses (no vowels, no look-alikes). */
+const SUFFIX_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const MAX_GENERATED_BASE = 58;
+
+function randomSuffix(): string {
+  return Array.from(randomBytes(5), (b) => SUFFIX_ALPHABET[b % SUFFIX_ALPHABET.length]).join('');
+}
+
+/**
+ * A pod with only a `generateName` and no owner would get its name after the webhooks run, leaving
+ * its Events nothing to point at: the webhook names it the way the API server would (a clash is
+ * refused as AlreadyExists, as it would be for the server's own choice).
+ */
+function nameForEvents(pod: Pod, suffix: () => string): Pod | undefined {
+  const meta = pod.metadata;
+  if (!meta || meta.name || !meta.generateName || (meta.ownerReferences ?? []).length > 0) return undefined;
+  return { ...pod, metadata: { ...meta, name: `${meta.generateName.slice(0, MAX_GENERATED_BASE)}${suffix()}` } };
 }
 
 function deny(code: number, reason: string, message: string): Verdict {

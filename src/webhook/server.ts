@@ -1,8 +1,7 @@
 // The webhook's HTTPS server: the Koa app behind node:https, on the certificate files it keeps
 // reloading. This is what `locus webhook` runs and what tests start on 127.0.0.1.
-import { once } from 'node:events';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { handler, serve } from '../runtime/serve.js';
 import { webhookMetrics, type WebhookMetrics } from '../metrics/webhook.js';
 import { buildApp, MUTATE_PATH, type AppOptions } from './app.js';
 import { CertReloader } from './cert-reloader.js';
@@ -47,29 +46,21 @@ export async function startWebhook(opts: WebhookServerOptions): Promise<RunningW
     return expires && Math.floor((expires.getTime() - Date.now()) / 1000);
   }, opts.processMetrics);
   const app = buildApp({ ...opts, metrics });
-  const server = createServer({ ...reloader.pem, minVersion: 'TLSv1.2' }, app.callback());
+  const server = createServer({ ...reloader.pem, minVersion: 'TLSv1.2' }, handler(app));
   // The API server reuses connections: keep idle ones past the 5 s default to save TLS handshakes.
   server.keepAliveTimeout = 30_000;
-  server.listen(opts.port, opts.host);
-  await once(server, 'listening');
+  const served = await serve(server, { host: opts.host, port: opts.port }, 'https');
   reloader.watch(server);
-  const { port } = server.address() as AddressInfo;
-  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   return {
-    url: `https://${host}:${port}${MUTATE_PATH}`,
-    port,
+    url: `${served.url}${MUTATE_PATH}`,
+    port: served.port,
     server,
     metrics,
     reloader,
     async close() {
       reloader.stop();
-      const closed = once(server, 'close');
-      server.close();
-      server.closeIdleConnections();
       // Reviews in flight get a moment to finish (they are bounded by the API server's timeout anyway).
-      const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
-      await closed;
-      clearTimeout(force);
+      await served.close(CLOSE_GRACE_MS);
     },
   };
 }

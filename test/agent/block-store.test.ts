@@ -3,7 +3,8 @@
 import { readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { BlockStore } from '../../src/agent/block-store.js';
+import { BlockStore, type BlockLoader } from '../../src/agent/block-store.js';
+import { blockId } from '../../src/agent/layout.js';
 import { agentMetrics } from '../../src/metrics/agent.js';
 import { agentFor, bytes, clientFor, getBytes, MiB, silent, tempDir } from './harness.js';
 import { startRemote, type Remote } from './remote.js';
@@ -68,18 +69,20 @@ describe('agent block store across restarts', function () {
     let running = 0;
     let peak = 0;
     const loads: number[] = [];
-    const load = async (s: { parts: { offset: number }[] }) => {
+    const load: BlockLoader = async (s, sink) => {
       peak = Math.max(peak, ++running);
       loads.push(s.parts[0].offset);
       await new Promise((r) => setTimeout(r, 10));
+      await sink(0, Buffer.alloc(400, s.parts[0].offset % 251));
+      await sink(0, Buffer.alloc(600, s.parts[0].offset % 251));
       running--;
-      return [Buffer.alloc(400, s.parts[0].offset % 251), Buffer.alloc(600, s.parts[0].offset % 251)];
     };
     const specs = Array.from({ length: 12 }, (_, i) => ({ bucket: BUCKET, parts: [{ key: KEY, etag: '"e"', offset: i * 1000, length: 1000 }], length: 1000 }));
     const got = await Promise.all([...specs, ...specs].map((s) => store.fetch(s, load)));
     expect(peak).to.equal(3);
     expect(loads.sort((a, b) => a - b)).to.deep.equal(specs.map((s) => s.parts[0].offset));
-    got.forEach((b, i) => expect(Buffer.concat(b).equals(Buffer.alloc(1000, specs[i % 12].parts[0].offset % 251))).to.equal(true));
+    expect(got.every((stored) => stored)).to.equal(true);
+    for (const s of specs) expect(await store.read(blockId(s), 0, 1000)).to.deep.equal(Buffer.alloc(1000, s.parts[0].offset % 251));
     expect(await store.read([...store.blocks()].find(([, s]) => s.parts[0].offset === 5000)![0], 390, 20)).to.deep.equal(Buffer.alloc(20, 5000 % 251));
   });
 
@@ -87,7 +90,7 @@ describe('agent block store across restarts', function () {
     const store = await BlockStore.open({ dir, capacityBytes: 10 * MiB, metrics: agentMetrics(), log: silent });
     const specs = [0, 1, 2].map((i) => ({ bucket: BUCKET, parts: [{ key: KEY, etag: '"e"', offset: i * MiB, length: MiB }], length: MiB }));
     for (const spec of specs) {
-      await store.fetch(spec, async (s) => [BODY.subarray(s.parts[0].offset, s.parts[0].offset + MiB)]);
+      await store.fetch(spec, (s, sink) => sink(0, BODY.subarray(s.parts[0].offset, s.parts[0].offset + MiB)));
       await new Promise((r) => setTimeout(r, 20)); // distinct modification times
     }
     const [id0, id1, id2] = [...store.blocks()].map(([id]) => id).reverse(); // oldest first

@@ -37,8 +37,8 @@ describe('agent killed while filling its cache', function () {
     const datasets = join(dir, 'datasets.yaml');
     await writeFile(datasets, `datasets:\n  - {namespace: ml, name: big, bucket: ${BUCKET}, prefix: big/, blockSize: ${MiB}}\n`);
     child = spawn(process.execPath, [
-      '--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${remote.endpoint}`, '--host=127.0.0.1', '--port=0', '--ops-port=0',
-      `--cache-dir=${cache}`, '--capacity=1Gi', `--datasets=${datasets}`, '--no-publish',
+      '--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${remote.endpoint}`, '--listen=127.0.0.1:0', '--ops-listen=127.0.0.1:0',
+      `--cache-dir=${cache}`, '--capacity=1Gi', `--datasets=${datasets}`, '--no-publish', '--no-auth',
     ], { cwd: root, env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey }, stdio: ['ignore', 'pipe', 'ignore'] });
     const url = await new Promise<string>((resolve, reject) => {
       child!.once('exit', (code) => reject(new Error(`agent exited with ${code}`)));

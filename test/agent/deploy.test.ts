@@ -72,7 +72,7 @@ describe('agent deployment manifests', () => {
     const advertised = new URL(args.find((a) => a.startsWith('--advertise-url='))!.split('=')[1]);
     expect(advertised.hostname).to.equal(`${svc.metadata.name}.${svc.metadata.namespace}.svc`);
     expect(Number(advertised.port)).to.equal(svc.spec.ports[0].port);
-    expect(container.ports.find((p: { name: string }) => p.name === 's3').containerPort).to.equal(Number(args.find((a) => a.startsWith('--port='))!.split('=')[1]));
+    expect(container.ports.find((p: { name: string }) => p.name === 's3').containerPort).to.equal(Number(args.find((a) => a.startsWith('--listen='))!.split(':').pop()));
     expect(args).to.include(`--daemonset=$(POD_NAMESPACE)/${one('DaemonSet').metadata.name}`);
   });
 });

@@ -1,10 +1,17 @@
 // An in-process Hive metastore speaking ThriftHiveMetastore's get_table over the thrift library's
-// own server (binary protocol, buffered transport) on 127.0.0.1.
+// own server (binary protocol, buffered transport) on 127.0.0.1. Its answers are whole IDL structs
+// encoded by test/catalog/hive-idl.ts, not by the client's codec.
 import type { AddressInfo, Server } from 'node:net';
 import thrift, { type TProtocol } from 'thrift';
-import { MetastoreError, readGetTableArgs, writeGetTableResult, type Table } from '../../src/catalog/hive-thrift.js';
+import { GetTableArgs, GetTableResult, readStringStruct, writeStruct, type IdlValue } from './hive-idl.js';
 
 const { Type, MessageType, TApplicationException, TApplicationExceptionType } = thrift.Thrift;
+
+/** What get_table throws for a table: the IDL's two exceptions. */
+export interface MetastoreFault {
+  throws: 'MetaException' | 'NoSuchObjectException';
+  message: string;
+}
 
 export interface FakeMetastore {
   uri: string;
@@ -14,7 +21,7 @@ export interface FakeMetastore {
 }
 
 class Processor {
-  constructor(private readonly handler: (db: string, table: string) => Table) {}
+  constructor(private readonly handler: (db: string, table: string) => IdlValue | MetastoreFault) {}
 
   process(input: TProtocol, output: TProtocol): void {
     const msg = input.readMessageBegin();
@@ -28,30 +35,28 @@ class Processor {
       output.flush();
       return;
     }
-    const args = readGetTableArgs(input);
+    const args = readStringStruct(input, GetTableArgs);
     input.readMessageEnd();
-    let result;
-    try {
-      result = { success: this.handler(args.dbname, args.tblName) };
-    } catch (err) {
-      if (!(err instanceof MetastoreError)) throw err;
-      result = { error: err };
-    }
+    const answer = this.handler(args.dbname, args.tbl_name);
+    const result = 'throws' in answer && 'message' in answer
+      ? { [answer.throws === 'MetaException' ? 'o1' : 'o2']: { message: answer.message } }
+      : { success: answer };
     output.writeMessageBegin('get_table', MessageType.REPLY, msg.rseqid);
-    writeGetTableResult(output, result);
+    writeStruct(output, GetTableResult, result);
     output.writeMessageEnd();
     output.flush();
   }
 }
 
-/** Serves `tables` (keyed `db.table`); unknown tables answer NoSuchObjectException like the real metastore. */
-export async function startFakeMetastore(tables: Record<string, Table>): Promise<FakeMetastore> {
+/**
+ * Serves `tables` (keyed `db.table`, each an IDL Table by field name, or the exception get_table
+ * throws for it); unknown tables answer NoSuchObjectException like the real metastore.
+ */
+export async function startFakeMetastore(tables: Record<string, IdlValue | MetastoreFault>): Promise<FakeMetastore> {
   const calls: string[] = [];
-  const handler = (db: string, table: string): Table => {
+  const handler = (db: string, table: string): IdlValue | MetastoreFault => {
     calls.push(`${db}.${table}`);
-    const t = tables[`${db}.${table}`];
-    if (!t) throw new MetastoreError('NoSuchObjectException', `${db}.${table} table not found`);
-    return t;
+    return tables[`${db}.${table}`] ?? { throws: 'NoSuchObjectException', message: `${db}.${table} table not found` };
   };
   const server = thrift.createServer(Processor, handler, { transport: thrift.TBufferedTransport, protocol: thrift.TBinaryProtocol }) as unknown as Server;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

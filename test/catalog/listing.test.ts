@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { MAX_CATALOG_PREFIX_LENGTH, MAX_CATALOG_PREFIXES } from '../../src/api/dataset.js';
 import { blockCount, catalogVersion, compareKeys, sortObjects, summarise, type CatalogObject } from '../../src/catalog/listing.js';
 
 const MiB = 1024 * 1024;
@@ -44,6 +45,54 @@ describe('catalog listing', () => {
       if (what === 'etag') changed[i].etag += 'f';
       if (what === 'drop') changed.splice(i, 1);
       expect(catalogVersion(changed)).to.not.equal(catalogVersion(objects));
+    }));
+  });
+});
+
+describe('catalog listing: top-level prefixes', () => {
+  const B = 10;
+  it('records each top-level prefix with the blocks its objects fill, relative to the Dataset prefix', () => {
+    const objects = [obj('data/day=2/a', 15), obj('data/day=1/b', 5), obj('data/day=1/a', 10), obj('data/top', 3), obj('data/day=3/empty', 0)];
+    // In key order: day=1/a (0-9), day=1/b (10-14), day=2/a (15-29), day=3/empty, top (30-32).
+    expect(summarise(objects, B, 'data/').prefixes).to.deep.equal([
+      { prefix: 'day=1/', firstBlock: 0, lastBlock: 1 },
+      { prefix: 'day=2/', firstBlock: 1, lastBlock: 2 },
+    ]);
+    expect(summarise(objects, B, 'data').prefixes).to.deep.equal(summarise(objects, B, 'data/').prefixes);
+    expect(summarise(objects, B, 'data/')).to.not.have.property('prefixesTruncated');
+  });
+
+  it('stops at MAX_CATALOG_PREFIXES and at over-long prefixes, saying the list is truncated', () => {
+    const many = Array.from({ length: MAX_CATALOG_PREFIXES + 5 }, (_, i) => obj(`p${String(i).padStart(5, '0')}/x`, 1));
+    const s = summarise(many, B);
+    expect(s.prefixes).to.have.length(MAX_CATALOG_PREFIXES);
+    expect(s.prefixes![MAX_CATALOG_PREFIXES - 1].prefix).to.equal(`p${String(MAX_CATALOG_PREFIXES - 1).padStart(5, '0')}/`);
+    expect(s.prefixesTruncated).to.equal(true);
+    const long = summarise([obj('a/x', 1), obj(`${'b'.repeat(MAX_CATALOG_PREFIX_LENGTH)}/x`, 1)], B);
+    expect(long).to.deep.include({ prefixes: [{ prefix: 'a/', firstBlock: 0, lastBlock: 0 }], prefixesTruncated: true });
+  });
+
+  it('every prefix\'s blocks hold exactly its objects\' bytes, in order (property)', () => {
+    const entry = fc.record({ dir: fc.constantFrom('a/', 'b/', 'c/', ''), name: fc.stringMatching(/^[a-z]{1,4}$/), size: fc.nat(50) });
+    fc.assert(fc.property(fc.uniqueArray(entry, { selector: (e) => e.dir + e.name, maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (entries, blockSize) => {
+      const objects = sortObjects(entries.map((e) => obj(e.dir + e.name, e.size)));
+      const { prefixes } = summarise(objects, blockSize);
+      let offset = 0;
+      const spans = new Map<string, [number, number]>();
+      for (const o of objects) {
+        const dir = o.key.includes('/') ? o.key.slice(0, o.key.indexOf('/') + 1) : undefined;
+        if (dir && o.size > 0) {
+          const span = spans.get(dir) ?? [offset, offset];
+          spans.set(dir, [Math.min(span[0], offset), offset + o.size]);
+        }
+        offset += o.size;
+      }
+      expect(prefixes!.map((p) => p.prefix)).to.deep.equal([...spans.keys()]);
+      for (const p of prefixes!) {
+        const [start, end] = spans.get(p.prefix)!;
+        expect(p.firstBlock).to.equal(Math.floor(start / blockSize));
+        expect(p.lastBlock).to.equal(Math.ceil(end / blockSize) - 1);
+      }
     }));
   });
 });

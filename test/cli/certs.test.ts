@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { run } from '../../src/cli/certs.js';
-import { UsageError } from '../../src/cli/flags.js';
+import { UsageError } from '../../src/runtime/flags.js';
 
 describe('locus certs', () => {
   const quiet = async (argv: string[]) => {
@@ -23,7 +23,7 @@ describe('locus certs', () => {
     const config = join(dir, 'mwc.yaml');
     writeFileSync(config, readFileSync('test/fixtures/admission/mutating-webhook-configuration.yaml'));
     const out = join(dir, 'tls');
-    expect(await quiet(['--out', out, '--dns', 'locus-webhook.locus-system.svc', '--ip', '127.0.0.1', '--days', '10', '--webhook-config', config])).to.equal(0);
+    expect(await quiet(['--out', out, '--dns', 'locus-webhook.locus-system.svc', '--ip', '127.0.0.1', '--valid-for', '10d', '--webhook-config', config])).to.equal(0);
 
     const ca = readFileSync(join(out, 'ca.crt'), 'utf8');
     const cert = new X509Certificate(readFileSync(join(out, 'tls.crt')));
@@ -45,12 +45,12 @@ describe('locus certs', () => {
 
   it('refuses to outlive a kept CA, and names missing flags', async () => {
     const out = mkdtempSync(join(tmpdir(), 'locus-certs-'));
-    await quiet(['--out', out, '--ip', '127.0.0.1', '--ca-days', '5', '--days', '1']);
+    await quiet(['--out', out, '--ip', '127.0.0.1', '--ca-valid-for', '5d', '--valid-for', '1d']);
     for (const [argv, text] of [
-      [['--out', out, '--ip', '127.0.0.1', '--days', '30'], /expires .* before a 30-day certificate would; pass --new-ca/],
+      [['--out', out, '--ip', '127.0.0.1', '--valid-for', '30d'], /expires .* before a certificate valid for 30d would; pass --new-ca/],
       [['--ip', '127.0.0.1'], /--out <dir> is required/],
       [['--out', out], /at least one --dns name or --ip address/],
-      [['--out', out, '--ip', '127.0.0.1', '--days', 'ten'], /--days must be a number/],
+      [['--out', out, '--ip', '127.0.0.1', '--valid-for', '10'], /--valid-for must be a duration such as 15m/],
     ] as const) {
       let error: unknown;
       await quiet([...argv]).catch((err: unknown) => { error = err; });

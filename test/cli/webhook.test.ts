@@ -26,8 +26,8 @@ describe('locus webhook (process)', function () {
     api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'datasets-demo', name: 'my-dataset' }, spec: { local: { type: 'S3', bucket: 'my-dataset' } } });
     const certs = await certDir();
     child = spawn(process.execPath, [
-      '--import', 'tsx', 'src/cli/locus.ts', 'webhook', '--host', '127.0.0.1', '--port', '0',
-      '--cert', certs.certFile, '--key', certs.keyFile, '--kubeconfig', api.writeKubeconfig(), '--shutdown-delay', '1',
+      '--import', 'tsx', 'src/cli/locus.ts', 'webhook', '--listen', '127.0.0.1:0',
+      '--cert', certs.certFile, '--key', certs.keyFile, '--kubeconfig', api.writeKubeconfig(), '--shutdown-delay', '1s',
     ], { stdio: ['ignore', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout! });
     const url = await new Promise<string>((resolve, reject) => {

@@ -34,8 +34,8 @@ describe('core/filter', () => {
   }
 
   it('says in words what a failed node holds and what the pod requires', () => {
-    expect(run({ 'locus.dev/locality': 'required' }).failed.warm).to.equal('holds 12% of ml/imagenet-train, pod requires 50%');
+    expect(run({ 'locus.dev/locality': 'required' }).failed.warm).to.equal('holds 12 percent of ml/imagenet-train, pod requires 50 percent');
     expect(run({ 'locus.dev/locality': 'required' }, ['ml/imagenet-train', 'ml/b']).failed.warm)
-      .to.equal('holds 6% of its datasets (ml/imagenet-train 12%, ml/b 0%), pod requires 50%');
+      .to.equal('holds 6 percent of its datasets (ml/imagenet-train 12 percent, ml/b 0 percent), pod requires 50 percent');
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { LocalityIndex } from '../../src/core/locality-index.js';
+import { resolveSlice, type Slice } from '../../src/core/slice.js';
 import type { InventorySnapshot } from '../../src/core/types.js';
 import { buildIndex } from './index-builder.js';
 
@@ -46,18 +47,6 @@ describe('core/locality-index', () => {
     });
   }
 
-  it('a node past its TTL holds nothing, and expire() reports it once', () => {
-    const index = new LocalityIndex({ ttlMs: 1000 });
-    index.applyInventory(snap(1, 100), 0);
-    expect(index.cachedBytes('n1', 'ml/a', 1000)).to.equal(100);
-    expect(index.isLive('n1', 1001)).to.equal(false);
-    expect(index.cachedBytes('n1', 'ml/a', 1001)).to.equal(0);
-    expect(index.expire(1001)).to.deep.equal(['n1']);
-    expect(index.expire(2000)).to.deep.equal([]);
-    index.applyInventory(snap(2, 100), 2000);
-    expect(index.cachedBytes('n1', 'ml/a', 2000)).to.equal(100);
-  });
-
   it('removing a node or its NodeCache removes what it held', () => {
     const index = buildIndex({ nodes: { n1: { zone: 'z' }, n2: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 100 } }, caches: { n1: { 'ml/a': 40 }, n2: { 'ml/a': 30 } } });
     expect(index.locality('n2', 'ml/a', 0).inZone).to.equal(40);
@@ -89,13 +78,6 @@ describe('core/locality-index', () => {
     expect(index.locality('a', 'ml/a', 0).inZone).to.equal(600);
   });
 
-  it('zone bytes forget a member once it passes its TTL', () => {
-    const index = buildIndex({ ttlMs: 100, nodes: { a: { zone: 'z' }, b: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 1000 } }, caches: { b: { 'ml/a': 600 } } });
-    expect(index.locality('a', 'ml/a', 50).inZone).to.equal(600);
-    expect(index.locality('a', 'ml/a', 101).inZone).to.equal(0);
-    expect(index.locality('a', 'ml/a', 50).inZone).to.equal(600);
-  });
-
   it('an unchanged entry re-applied at an earlier time counts in its zone only until its new TTL', () => {
     const index = buildIndex({ ttlMs: 100, at: 100, nodes: { a: { zone: 'z' }, b: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 1000 } }, caches: { b: { 'ml/a': 600 } } });
     expect(index.locality('a', 'ml/a', 150).inZone).to.equal(600);
@@ -104,7 +86,8 @@ describe('core/locality-index', () => {
     expect(index.locality('a', 'ml/a', 190).inZone).to.equal(0);
   });
 
-  it('zone and region bytes kept across snapshots equal those of an index built afresh (property)', () => {
+  it('zone and region bytes, of the whole and of a slice, kept across snapshots equal those of an index built afresh (property)', () => {
+    const shard = resolveSlice({ kind: 'shard', index: 1, count: 3 }, { key: 'k', totalBytes: 395, blockSize: 10, blockCount: 40 }) as Slice;
     const keys = ['ml/a', 'ml/b'];
     const nodes = ['a', 'b', 'c', 'd'];
     const blockSets = fc.uniqueArray(fc.nat(39), { maxLength: 12 }).map((b) => Uint32Array.from(b.sort((x, y) => x - y)));
@@ -145,6 +128,8 @@ describe('core/locality-index', () => {
           world(fresh);
           for (const { snap, at } of last.values()) fresh.applyInventory(snap, at);
           expect(index.locality(o.node, o.key, now)).to.deep.equal(fresh.locality(o.node, o.key, now));
+          // The same slice object every time: what the index keeps of it per area must follow every change.
+          expect(index.sliceLocality(o.node, o.key, shard, now)).to.deep.equal(fresh.sliceLocality(o.node, o.key, shard, now));
         }
       }
     }), { numRuns: 500 });
@@ -171,9 +156,48 @@ describe('core/locality-index', () => {
     }));
   });
 
-  it('stats count live inventories only', () => {
+  it('stats count nodes, inventories, blocks and bytes', () => {
     const index = buildIndex({ ttlMs: 10, datasets: { 'ml/a': { totalBytes: 100, blockSize: 10, blockCount: 10 } }, caches: { a: { 'ml/a': [1, 2] }, b: { 'ml/a': 5 } } });
     expect(index.stats(0)).to.deep.equal({ nodes: 2, datasets: 1, inventories: 2, liveInventories: 2, blocks: 2, bytes: 25 });
-    expect(index.stats(11)).to.include({ inventories: 2, liveInventories: 0, bytes: 0 });
+  });
+
+  describe('expiry: an inventory counts until ttlMs after it was applied, inclusive, everywhere', () => {
+    // Node b holds blocks 0-2 of ml/a (10 blocks of 100 bytes) since t=100; a is in its zone, TTL 50.
+    const world = () => buildIndex({
+      ttlMs: 50, at: 100, nodes: { a: { zone: 'z', region: 'r' }, b: { zone: 'z', region: 'r' } },
+      datasets: { 'ml/a': { totalBytes: 1000, blockSize: 100, blockCount: 10 } }, caches: { b: { 'ml/a': [0, 1, 2] } },
+    });
+    const shard = resolveSlice({ kind: 'shard', index: 0, count: 2 }, { key: 'ml/a', totalBytes: 1000, blockSize: 100, blockCount: 10 }) as Slice;
+    const observers: Array<[string, (index: LocalityIndex, now: number) => unknown, unknown, unknown]> = [
+      // [what, read at `now`, value while live, value once expired]
+      ['isLive', (i, now) => i.isLive('b', now), true, false],
+      ['cachedBytes', (i, now) => i.cachedBytes('b', 'ml/a', now), 300, 0],
+      ['locality on the node', (i, now) => i.locality('b', 'ml/a', now).onNode, 300, 0],
+      ['locality in the zone of another node', (i, now) => i.locality('a', 'ml/a', now).inZone, 300, 0],
+      ['locality in the region of another node', (i, now) => i.locality('a', 'ml/a', now).inRegion, 300, 0],
+      ['sliceLocality on the node', (i, now) => i.sliceLocality('b', 'ml/a', shard, now).onNode, 300, 0],
+      ['sliceLocality in the zone', (i, now) => i.sliceLocality('a', 'ml/a', shard, now).inZone, 300, 0],
+      ['stats', (i, now) => i.stats(now).liveInventories, 1, 0],
+      ['expire', (i, now) => i.expire(now), [], ['b']],
+    ];
+    for (const [what, read, live, expired] of observers) {
+      it(what, () => {
+        expect(read(world(), 100), 'when applied').to.deep.equal(live);
+        expect(read(world(), 150), 'at the TTL').to.deep.equal(live);
+        expect(read(world(), 151), 'past the TTL').to.deep.equal(expired);
+        // An index asked past the TTL answers as before when asked at an earlier time again.
+        const index = world();
+        read(index, 151);
+        if (what !== 'expire') expect(read(index, 120), 'asked earlier again').to.deep.equal(live);
+      });
+    }
+
+    it('expire() reports a node once per snapshot, and again after the next snapshot passes its TTL', () => {
+      const index = world();
+      expect(index.expire(151)).to.deep.equal(['b']);
+      expect(index.expire(500)).to.deep.equal([]);
+      index.applyInventory({ node: 'b', epoch: 'e1', seq: 2, datasets: [] }, 600);
+      expect(index.expire(651)).to.deep.equal(['b']);
+    });
   });
 });

@@ -8,7 +8,8 @@ import { startBrokenExtender } from './support/broken-extender.js';
 import { createCataloguedDataset, deleteDataset } from './support/datasets.js';
 import { indexGauge, startExtender } from './support/extender.js';
 import { deleteNodeCache, writeNodeCache, type Holding } from './support/nodecache.js';
-import { boundNode, createPod, deleteAllPods, pod } from './support/pods.js';
+import { get, type Obj } from './support/api.js';
+import { boundNode, createPod, deleteAllPods, pod, podPath } from './support/pods.js';
 import type { Tracked } from './support/process.js';
 import { startLocusScheduler } from './support/scheduler.js';
 import { until } from './support/wait.js';
@@ -82,6 +83,26 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
       extender = await startExtender(['--policy', 'none']);
       const nodes = await placeAll('none', 'x', 6);
       expect(new Set(nodes).size, `nodes chosen: ${nodes.join(', ')}`).to.be.greaterThan(1);
+    });
+  });
+
+  describe('locality required', () => {
+    it('leaves a pod no node can serve Pending, with the extender\'s reasons intact in the FailedScheduling Event', async () => {
+      // kube-scheduler formats extender reasons as a format string: a `%` in them would come out as `%!o(MISSING)`.
+      await createPod(pod(ns, 'picky', {
+        schedulerName: 'locus-scheduler',
+        labels: { 'dataset.0.id': 'x', 'dataset.0.useas': 'mount' },
+        annotations: { 'locus.dev/locality': 'required', 'locus.dev/min-local-fraction': '0.95' },
+      }));
+      const event = await until('a FailedScheduling Event for pod picky', async () => {
+        const list = await get<{ items: Obj[] }>(`/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent('involvedObject.name=picky,reason=FailedScheduling')}`);
+        return list.items.find((e) => String((e as { message?: string }).message).includes('holds'));
+      }, { timeoutMs: 60_000 });
+      const message = String((event as { message?: string }).message);
+      expect(message).to.include('holds 80 percent of e2e-placement/x, pod requires 95 percent');
+      expect(message).to.include('holds 10 percent of e2e-placement/x, pod requires 95 percent');
+      expect(message).to.not.match(/%|MISSING/);
+      expect((await get(podPath(ns, 'picky'))).spec.nodeName).to.equal(undefined);
     });
   });
 

@@ -2,45 +2,16 @@
 // with the repo's MutatingWebhookConfiguration with only its address and caBundle filled in; the real
 // apiserver calls it on pod CREATE and stores what it patched in.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
-import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
-import { ApiError, create, find, get, mergePatch, remove, type Obj } from './support/api.js';
+import { ApiError, create, find, get, mergePatch, remove } from './support/api.js';
 import { datasetPath, s3Dataset } from './support/datasets.js';
 import { installCrds } from './support/crds.js';
-import { cluster } from './support/env.js';
-import { kubectlOk } from './support/kubectl.js';
 import { createPod, deleteAllPods, pod, podPath } from './support/pods.js';
-import { startLocus, type Tracked } from './support/process.js';
+import type { Tracked } from './support/process.js';
 import { until } from './support/wait.js';
+import { register, startWebhook, unregister } from './support/webhook.js';
 
 const ns = 'e2e-webhook';
 const plainNs = 'e2e-plain';
-const WEBHOOK_CONFIG = 'deploy/webhook/mutatingwebhookconfiguration.yaml';
-
-interface WebhookConfig extends Obj {
-  webhooks: { name: string; clientConfig: { url?: string; service?: { path?: string }; caBundle?: string } }[];
-}
-
-/**
- * Registers the repo's MutatingWebhookConfiguration as a user would (kubectl apply), then points each
- * webhook at the loopback server (kubectl patch): only clientConfig's address and caBundle change.
- */
-async function register(): Promise<string> {
-  const docs = parseAllDocuments(readFileSync(join(cluster.root, WEBHOOK_CONFIG), 'utf8')).map((d) => d.toJS() as Obj);
-  const config = docs.find((d) => d?.kind === 'MutatingWebhookConfiguration') as WebhookConfig | undefined;
-  if (!config) throw new Error(`${WEBHOOK_CONFIG} holds no MutatingWebhookConfiguration`);
-  const caBundle = readFileSync(cluster.caFile).toString('base64');
-  const ops = config.webhooks.map((w, i) => {
-    const path = w.clientConfig.service?.path ?? new URL(w.clientConfig.url!).pathname;
-    return { op: 'replace', path: `/webhooks/${i}/clientConfig`, value: { url: `https://127.0.0.1:${cluster.ports.webhook}${path}`, caBundle } };
-  });
-  await kubectlOk(['apply', '-f', WEBHOOK_CONFIG]);
-  await kubectlOk(['patch', 'mutatingwebhookconfiguration', config.metadata.name, '--type', 'json', '-p', JSON.stringify(ops)]);
-  return config.metadata.name;
-}
-
 const datasetLabels = (name: string) => ({ 'dataset.0.id': name, 'dataset.0.useas': 'mount.configmap' });
 
 describe('scenario 4: the webhook on the real apiserver', () => {
@@ -51,17 +22,12 @@ describe('scenario 4: the webhook on the real apiserver', () => {
     await installCrds();
     await mergePatch(`/api/v1/namespaces/${ns}`, { metadata: { labels: { 'monitor-pods-datasets': 'enabled' } } });
     await create(datasetPath(ns), s3Dataset(ns, 'books'));
-    webhook = startLocus('webhook', ['--kubeconfig', cluster.kubeconfig, '--host', '127.0.0.1', '--port', String(cluster.ports.webhook),
-      '--cert', cluster.loopbackCert, '--key', cluster.loopbackKey]);
-    await until('the webhook to serve /healthz over TLS', async () => {
-      if (!webhook.running()) throw new Error(`locus webhook exited: ${webhook.log().slice(-2000)}`);
-      return tlsHealthy();
-    });
+    webhook = await startWebhook();
     configName = await register();
   });
 
   after(async () => {
-    await remove(`/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${configName}`);
+    await unregister(configName);
     await webhook?.stop();
     await deleteAllPods(ns);
     await deleteAllPods(plainNs);
@@ -76,9 +42,9 @@ describe('scenario 4: the webhook on the real apiserver', () => {
       return p.spec.volumes?.some((v: { name: string }) => v.name === 'books') ? p : undefined;
     });
     expect(stored.spec.schedulerName).to.equal('locus-scheduler');
-    expect(stored.spec.volumes).to.deep.include({ name: 'books', persistentVolumeClaim: { claimName: 'books' } });
+    expect(stored.spec.volumes).to.deep.include({ name: 'books', persistentVolumeClaim: { claimName: 'books', readOnly: true } });
     const container = stored.spec.containers[0];
-    expect(container.volumeMounts).to.deep.include({ name: 'books', mountPath: '/mnt/datasets/books', readOnly: true });
+    expect(container.volumeMounts).to.deep.include({ name: 'books', mountPath: '/mnt/datasets/books' });
     const env = Object.fromEntries((container.env as { name: string; valueFrom: unknown }[]).map((e) => [e.name, e.valueFrom]));
     expect(env.books_endpoint).to.deep.equal({ configMapKeyRef: { name: 'books', key: 'endpoint', optional: true } });
     expect(env.books_bucket).to.deep.equal({ configMapKeyRef: { name: 'books', key: 'bucket', optional: true } });
@@ -103,15 +69,3 @@ describe('scenario 4: the webhook on the real apiserver', () => {
     expect(stored.metadata.annotations?.['locus.dev/datasets']).to.equal(undefined);
   });
 });
-
-/** GET /healthz on the webhook over TLS, verified against the cluster CA as the apiserver will. */
-function tlsHealthy(): Promise<boolean> {
-  return new Promise((resolvePromise) => {
-    const req = request(`https://127.0.0.1:${cluster.ports.webhook}/healthz`, { ca: readFileSync(cluster.caFile) }, (res) => {
-      res.resume();
-      resolvePromise(res.statusCode === 200);
-    });
-    req.on('error', () => resolvePromise(false));
-    req.end();
-  });
-}

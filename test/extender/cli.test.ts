@@ -5,8 +5,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseExtenderFlags, run as runExtender, type ExtenderFlags } from '../../src/cli/extender.js';
 import { formatExplanation, run as explain } from '../../src/cli/explain.js';
-import { UsageError } from '../../src/cli/flags.js';
+import { UsageError } from '../../src/runtime/flags.js';
 import { parseBytes, parseDuration } from '../../src/runtime/units.js';
+import { SettingsError } from '../../src/runtime/settings.js';
 import { capture, captureBody, fixtureExtender, inventoryFiles, post, type Wire } from './harness.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -55,16 +56,16 @@ describe('locus extender (CLI)', () => {
     });
 
     it('reads every flag', () => {
-      const flags = parseExtenderFlags(['--listen', '[::1]:9000', '--prefix', '/x', '--policy', 'none', '--ttl', '90s', '--body-limit', '1Mi',
+      const flags = parseExtenderFlags(['--listen', '[::1]:9000', '--prefix', '/x', '--policy', 'none', '--ttl', '90s', '--agent-refresh-interval', '1m', '--body-limit', '1Mi',
         '--zone-credit', '0.7', '--region-credit', '0', '--log-level', 'debug', '--nodes', 'a.yaml', '--nodes', 'b.yaml', '--caches', 'c.yaml']) as ExtenderFlags;
       expect(flags).to.deep.include({ host: '::1', port: 9000, prefix: '/x', policy: 'none', ttlMs: 90_000, bodyLimit: 1 << 20, logLevel: 'debug', scoring: { zoneCredit: 0.7, regionCredit: 0 } });
-      expect(flags.files).to.deep.equal({ nodes: ['a.yaml', 'b.yaml'], datasets: undefined, caches: ['c.yaml'] });
+      expect(flags.files).to.deep.equal({ nodes: ['a.yaml', 'b.yaml'], datasets: [], caches: ['c.yaml'] });
     });
 
     const bad: Array<[string[], RegExp]> = [
       [['--listen', '8888'], /--listen must be <host>:<port>/],
       [['--policy', 'nearest'], /--policy must be one of locality, dataset-affinity, none, got "nearest"/],
-      [['--ttl', '15'], /--ttl must be a positive duration/],
+      [['--ttl', '15'], /--ttl must be a duration such as 15m, 1m30s or 500ms, got "15"/],
       [['--body-limit', 'big'], /--body-limit must be a size/],
       [['--zone-credit', '2'], /--zone-credit must be a number from 0 to 1/],
       [['--log-level', 'loud'], /--log-level must be one of/],
@@ -77,9 +78,15 @@ describe('locus extender (CLI)', () => {
       });
     }
 
+    it('refuses a --ttl not longer than the agents\' refresh interval, naming both', () => {
+      expect(() => parseExtenderFlags(['--ttl', '5m'])).to.throw(SettingsError, /--ttl \(5m\) must be longer than --agent-refresh-interval \(10m\)/);
+      expect(() => parseExtenderFlags(['--ttl', '20m', '--agent-refresh-interval', '20m'])).to.throw(SettingsError, /\(20m\) must be longer than .* \(20m\)/);
+      expect((parseExtenderFlags(['--ttl', '21m', '--agent-refresh-interval', '20m']) as ExtenderFlags).ttlMs).to.equal(21 * 60_000);
+    });
+
     it('parses durations and sizes', () => {
-      expect([parseDuration('500ms'), parseDuration('1.5h'), parseDuration('15m'), parseDuration('15')]).to.deep.equal([500, 5_400_000, 900_000, undefined]);
-      expect([parseBytes('64Mi'), parseBytes('10MB'), parseBytes('1048576'), parseBytes('1 GiB'), parseBytes('-1')]).to.deep.equal([64 << 20, 10_000_000, 1048576, 1 << 30, undefined]);
+      expect([parseDuration('500ms'), parseDuration('1.5h'), parseDuration('15m'), parseDuration('1m30s'), parseDuration('30d'), parseDuration('15'), parseDuration('1m30')]).to.deep.equal([500, 5_400_000, 900_000, 90_000, 2_592_000_000, undefined, undefined]);
+      expect([parseBytes('64Mi'), parseBytes('10M'), parseBytes('1048576'), parseBytes('1Gi'), parseBytes('-1'), parseBytes('10MB'), parseBytes('1 GiB')]).to.deep.equal([64 << 20, 10_000_000, 1048576, 1 << 30, undefined, undefined, undefined]);
     });
   });
 
@@ -187,6 +194,22 @@ describe('locus extender (CLI)', () => {
       expect(text).to.contain('(none)  (extender not synced yet)');
       expect(text).to.contain('problem: dataset.0.useas: bad');
       expect(text.trim().split('\n').at(-1)).to.match(/^n\s+0\s+-\s+no\s+-$/);
+    });
+
+    it('prints the slice a pod reads beside its Dataset, and the filter verdict per node in NOTE', () => {
+      const MiB = 1 << 20;
+      const row = (node: string, onNode: number, filter: { passed: boolean; reason?: string }) => ({
+        node, policy: 'locality' as const, score: onNode > 0 ? 10 : 5, zone: 'z1', inventoryLive: true, filter,
+        datasets: [{ dataset: 'ml/logs', slice: 'shard 1/2 (blocks 4-7)', sliceBytes: 4 * MiB, totalBytes: 8 * MiB, onNode, inZone: 4 * MiB, inRegion: 4 * MiB, credited: onNode }],
+      });
+      const text = formatExplanation({
+        pod: 'ml/reader', policy: 'locality', ready: true, datasets: ['ml/logs'], problems: [],
+        nodes: [row('node-b', 4 * MiB, { passed: true }), row('node-a', 0, { passed: false, reason: 'holds 0 percent of ml/logs shard 1/2, pod requires 50 percent' })],
+      });
+      const [, header, b, a] = text.trim().split('\n');
+      expect(header).to.match(/DATASET\s+ON NODE/);
+      expect(b).to.match(/^node-b\s+10\s+z1\s+yes\s+ml\/logs shard 1\/2 \(blocks 4-7\)\s+4\.0MiB\s+4\.0MiB\s+4\.0MiB\s+4\.0MiB\s+4\.0MiB\s+filter: passed$/);
+      expect(a).to.match(/^node-a\s+5 .*\s0B\s.*filtered out: holds 0 percent of ml\/logs shard 1\/2, pod requires 50 percent$/);
     });
   });
 });

@@ -13,6 +13,7 @@ import { FILTER_VERB, PRIORITIZE_VERB } from '../../src/extender/app.js';
 import { createExtender, DEFAULTS } from '../../src/extender/server.js';
 import { FileSource } from '../../src/inventory/file-source.js';
 import type { Wire } from './harness.js';
+import { skipBecause } from '../support/skip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const yaml = (path: string): Wire => parse(readFileSync(join(root, path), 'utf8'));
@@ -46,6 +47,10 @@ describe('scheduler-config/', () => {
         expect(extender).to.include({ nodeCacheCapable: true, ignorable: true, enableHTTPS: false });
         expect(extender.weight).to.be.a('number').and.above(0);
         expect(extender.httpTimeout).to.match(/^[1-5]s$/);
+      });
+
+      it('lets every feasible node be scored, so the holders of a pod\'s data reach the extender', () => {
+        expect(config.percentageOfNodesToScore).to.equal(100);
       });
 
       it('calls the routes the extender registers', () => {
@@ -92,8 +97,7 @@ describe('scheduler-config/', () => {
 
   const kubeScheduler = join(root, '.k8s-bin/kube-scheduler');
   it('satisfies a real kube-scheduler 1.20 (v1beta1 variant)', async function () {
-    // Needs the kube-scheduler binary that ../shared/k8s/build.sh makes (.ci/run builds it before npm test).
-    if (!existsSync(kubeScheduler)) this.skip();
+    if (!existsSync(kubeScheduler)) skipBecause(this, `needs ${kubeScheduler}: run scripts/k8s/build.sh (.ci/run does, before npm test)`);
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), 'locus-sched-'));
     writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n');
@@ -104,8 +108,11 @@ describe('scheduler-config/', () => {
     const text = readFileSync(join(root, 'scheduler-config/locus-scheduler-v1beta1.yaml'), 'utf8');
     expect(await check(text)).to.equal('');
     expect(parse(readFileSync(join(dir, 'out.yaml'), 'utf8')).extenders[0]).to.include({ filterVerb: 'filter', nodeCacheCapable: true, ignorable: true });
-    // The check can fail: a weight the scheduler refuses is reported.
+    // The scheduler keeps percentageOfNodesToScore as written (100: every feasible node is scored).
+    expect(parse(readFileSync(join(dir, 'out.yaml'), 'utf8')).percentageOfNodesToScore).to.equal(100);
+    // The check can fail: a weight or a percentage the scheduler refuses is reported.
     expect(await check(text.replace('weight: 5', 'weight: -1'))).to.contain('extenders[0].weight: Invalid value: -1');
+    expect(await check(text.replace('percentageOfNodesToScore: 100', 'percentageOfNodesToScore: 101'))).to.contain('percentageOfNodesToScore');
   });
 });
 
@@ -113,8 +120,7 @@ describe('deploy/ and scheduler-config/ build with kubectl 1.20\'s kustomize', (
   const kubectl = join(root, '.k8s-bin/kubectl');
   for (const dir of ['deploy', 'scheduler-config']) {
     it(`kubectl kustomize ${dir}/`, async function () {
-      // Needs the kubectl binary that ../shared/k8s/build.sh makes (.ci/run builds it before npm test).
-      if (!existsSync(kubectl)) this.skip();
+      if (!existsSync(kubectl)) skipBecause(this, `needs ${kubectl}: run scripts/k8s/build.sh (.ci/run does, before npm test)`);
       this.timeout(60_000);
       const { stdout } = await run(kubectl, ['kustomize', join(root, dir)], { maxBuffer: 16 << 20 });
       const kinds = parseAllDocuments(stdout).map((d) => `${d.get('kind')}/${(d.toJS() as Wire).metadata.name}`);

@@ -83,17 +83,6 @@ describe('kube/client against the fake API server', () => {
     expect(err).to.be.instanceOf(ConflictError);
   });
 
-  it('server-side applies: creates when absent, merges the sent fields when present', async () => {
-    const applied = await client.apply(CONFIG_MAPS, { metadata: { name: 'cm', namespace: 'team-a' }, data: { endpoint: 'e' } });
-    expect(applied.data).to.deep.equal({ endpoint: 'e' });
-    const again = await client.apply(CONFIG_MAPS, { metadata: { name: 'cm', namespace: 'team-a' }, data: { bucket: 'b' } }, { fieldManager: 'other', force: true });
-    expect(again.data).to.deep.equal({ endpoint: 'e', bucket: 'b' });
-    const apply = api.requests.filter((r) => r.method === 'PATCH');
-    expect(apply.map((r) => [r.contentType, r.query.fieldManager])).to.deep.equal([
-      ['application/apply-patch+yaml', 'locus'], ['application/apply-patch+yaml', 'other'],
-    ]);
-  });
-
   it('keeps an object with finalizers until they are removed', async () => {
     const ds = await client.create(DATASETS, dataset('ds1', { metadata: { name: 'ds1', namespace: 'team-a', finalizers: ['locus.dev/cleanup'] } }));
     await client.delete(DATASETS, ds.metadata);

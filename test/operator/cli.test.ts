@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { parseOperatorFlags, type OperatorFlags } from '../../src/cli/operator.js';
-import { UsageError } from '../../src/cli/flags.js';
+import { UsageError } from '../../src/runtime/flags.js';
 
 describe('locus operator flags', () => {
   it('takes the documented flags', () => {
@@ -20,11 +20,11 @@ describe('locus operator flags', () => {
   });
 
   for (const [argv, message] of [
-    [['--catalog-interval', 'soon'], /--catalog-interval must be a positive duration/],
+    [['--catalog-interval', 'soon'], /--catalog-interval must be a duration such as 15m/],
     [['--hive-metastore', 'hive:9083'], /--hive-metastore must be thrift:\/\/<host>:<port>/],
     [['--listen', '8080'], /--listen must be <host>:<port>/],
     [['--workers', '0'], /--workers must be a whole number/],
-    [['--volume-size', 'big'], /--volume-size must be a Kubernetes quantity/],
+    [['--volume-size', 'big'], /--volume-size must be a size such as 64Mi/],
     [['--storage-class-s3', ''], /--storage-class-s3 must not be empty/],
     [['--bogus'], /bogus/],
   ] as const) {

@@ -1,15 +1,13 @@
-// The operator against a real API server: runs only when KUBECONFIG is set (the e2e suite's control
-// plane, or any test cluster), and skips otherwise. It checks what the in-memory fake cannot: the API
-// server's own validation and defaulting of the PVs, PVCs and status the operator writes, merge
-// patches with null, and the finalizer path next to the PVC/PV protection finalizers.
+// The operator against a real API server: runs when LOCUS_REAL_KUBECONFIG names a disposable cluster
+// (npm run test:e2e runs it against its control plane) and says why it skips otherwise. It checks what
+// the in-memory fake cannot: the API server's own validation and defaulting of the PVs, PVCs and status
+// the operator writes, merge patches with null, and the finalizer path next to the PVC/PV protection
+// finalizers.
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import pino from 'pino';
-import { parse } from 'yaml';
-import type { Condition, DatasetStatus } from '../../src/dataset/schema.js';
+import type { Condition, DatasetStatus } from '../../src/api/dataset.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
-import { loadKubeConfig } from '../../src/kube/config.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import {
   CONFIG_MAPS, DATASETS, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, SECRETS, type ResourceType,
@@ -17,8 +15,7 @@ import {
 import { DEFAULT_CONFIG } from '../../src/operator/config.js';
 import { createOperator, type Operator } from '../../src/operator/server.js';
 import { S3RVER_KEYS, startS3, type TestS3 } from '../catalog/s3rver.js';
-
-const CRDS: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, statusSubresource: true };
+import { installCrds, realCluster } from '../support/real-cluster.js';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -30,7 +27,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   }
 }
 
-(process.env.KUBECONFIG ? describe : describe.skip)('operator on a real cluster (KUBECONFIG)', function () {
+describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
   this.timeout(120_000);
   const ns = `locus-op-${randomBytes(3).toString('hex')}`;
   let client: KubeClient;
@@ -42,17 +39,10 @@ async function until<T>(what: string, probe: () => Promise<T | undefined | false
   const status = async (name: string) => (await get(DATASETS, name))?.status as DatasetStatus | undefined;
   const condition = async (name: string, type: string): Promise<Condition | undefined> => (await status(name))?.conditions?.find((c) => c.type === type);
 
-  before(async () => {
-    const { kc } = loadKubeConfig();
+  before(async function () {
+    const kc = realCluster(this);
     client = createKubeClient(kc);
-    const crd = parse(readFileSync('crds/dataset.yaml', 'utf8')) as KubeObject;
-    const existing = await client.get<KubeObject>(CRDS, { name: 'datasets.locus.dev' });
-    if (existing) await client.replace(CRDS, { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata.resourceVersion } });
-    else await client.create(CRDS, crd);
-    await until('the Dataset CRD to be established', async () => {
-      const c = await client.get<KubeObject>(CRDS, { name: 'datasets.locus.dev' });
-      return ((c?.status as { conditions?: Condition[] } | undefined)?.conditions ?? []).some((x) => x.type === 'Established' && x.status === 'True');
-    });
+    await installCrds(client);
     await client.create(NAMESPACES, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
     s3 = await startS3(['books']);
     await s3.put('books', 'train/a', 'a'.repeat(100));

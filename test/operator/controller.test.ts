@@ -1,9 +1,14 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { parseAllDocuments } from 'yaml';
-import { credentialsSecretName, FINALIZER, OWNER_UID_LABEL } from '../../src/dataset/names.js';
-import type { Condition, DatasetStatus } from '../../src/dataset/schema.js';
+import { credentialsSecretName, FINALIZER, OWNER_UID_LABEL } from '../../src/api/names.js';
+import type { Condition, DatasetStatus } from '../../src/api/dataset.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { DATASETS, PODS, type ResourceType } from '../../src/kube/resources.js';
@@ -14,6 +19,26 @@ import { startFakeMetastore, type FakeMetastore } from '../catalog/fake-metastor
 import { S3RVER_KEYS, startS3, type TestS3 } from '../catalog/s3rver.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** An HTTP server on loopback serving a real tar.gz (made with the system's tar) at /noaa.tar.gz. */
+async function serveArchive(): Promise<{ url: string; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'locus-archive-'));
+  mkdirSync(join(dir, 'src', 'jfk'), { recursive: true });
+  writeFileSync(join(dir, 'src', 'jfk', 'weather.csv'), 'date,temp\n2020-01-01,4\n');
+  writeFileSync(join(dir, 'src', 'README.md'), 'NOAA weather\n');
+  execFileSync('tar', ['-czf', join(dir, 'noaa.tar.gz'), '-C', join(dir, 'src'), '.']);
+  const body = readFileSync(join(dir, 'noaa.tar.gz'));
+  rmSync(dir, { recursive: true, force: true });
+  const server = createServer((req, res) => {
+    if (req.url === '/noaa.tar.gz') res.writeHead(200, { 'content-length': body.length }).end(body);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
 
 async function waitFor<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 8000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -32,7 +57,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
 
 /** The operator's KubeClient calls as RBAC sees them: `group/resource[/subresource]:verb`. */
 function recordingClient(client: KubeClient, used: Set<string>): KubeClient {
-  const verbs: Record<string, string> = { get: 'get', list: 'list', create: 'create', replace: 'update', replaceStatus: 'update', mergePatch: 'patch', mergePatchStatus: 'patch', apply: 'patch', delete: 'delete' };
+  const verbs: Record<string, string> = { get: 'get', list: 'list', create: 'create', replace: 'update', replaceStatus: 'update', mergePatch: 'patch', mergePatchStatus: 'patch', delete: 'delete' };
   return new Proxy(client, {
     get(target, prop: string) {
       const method = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop];
@@ -58,6 +83,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
   let hive: FakeMetastore;
   let client: KubeClient;
   let op: RunningOperator;
+  let archiveWeb: { url: string; close(): Promise<void> };
   const used = new Set<string>();
 
   const status = (ns: string, name: string) => api.object<KubeObject>('datasets', name, ns)?.status as DatasetStatus | undefined;
@@ -72,7 +98,8 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-creds', namespace: ns }, data: { accessKeyID: b64(S3RVER_KEYS.accessKeyID), secretAccessKey: b64(S3RVER_KEYS.secretAccessKey) } });
 
   before(async () => {
-    [api, s3] = await Promise.all([FakeApiServer.start(), startS3(['books'])]);
+    [api, s3] = await Promise.all([FakeApiServer.start(), startS3(['books', 'archives'])]);
+    archiveWeb = await serveArchive();
     for (let i = 0; i < 3; i++) await s3.put('books', `train/part-${i}`, 'x'.repeat(1000));
     await s3.put('books', 'test/part-0', 'y'.repeat(10));
     hive = await startFakeMetastore({ 'lake.books': { tableName: 'books', dbName: 'lake', sd: { location: 's3a://books/train' } } });
@@ -81,7 +108,11 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     op = await startOperator({
       kc,
       client: recordingClient(createKubeClient(kc, { userAgent: 'locus-operator' }), used),
-      config: { ...DEFAULT_CONFIG, catalogIntervalMs: 60_000 },
+      config: {
+        ...DEFAULT_CONFIG,
+        catalogIntervalMs: 60_000,
+        archiveStore: { endpoint: s3.endpoint, region: '', bucket: 'archives', prefix: 'staged/', secret: { namespace: 'locus-system', name: 'archive-store' } },
+      },
       backoff: { initialMs: 20, maxMs: 1000 },
       logger: pino({ level: 'silent' }),
       host: '127.0.0.1',
@@ -90,7 +121,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
   });
   after(async () => {
     await op?.close();
-    await Promise.all([api?.close(), s3?.close(), hive?.close()]);
+    await Promise.all([api?.close(), s3?.close(), hive?.close(), archiveWeb?.close()]);
   });
 
   it('serves /healthz, /readyz and /metrics', async () => {
@@ -259,6 +290,57 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     expect(metrics).to.not.include('no-such-dataset');
     await client.delete(PODS, { namespace: 'audit', name: 'trainer' });
     await waitFor('one user', () => status('audit', 'books')?.usage?.pods === 1);
+  });
+
+  it('stages an ARCHIVE Dataset (Datashim\'s top-level form): download, extract, then a read-only object-store Dataset', async () => {
+    api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'archive-store', namespace: 'locus-system' }, data: { accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') } });
+    await client.create(DATASETS, {
+      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'weather', namespace: 'arch' },
+      spec: { type: 'ARCHIVE', url: `${archiveWeb.url}/noaa.tar.gz`, format: 'application/x-tar', extract: 'true' },
+    });
+    await waitFor('the archive to be staged', () => condition('arch', 'weather', 'ArchiveStaged')?.status === 'True', 20_000);
+    expect(status('arch', 'weather')?.archive).to.deep.include({ url: `${archiveWeb.url}/noaa.tar.gz`, extract: true, objects: 2 });
+    const catalog = await waitFor('the catalogue of what was staged', () => status('arch', 'weather')?.catalog);
+    expect(catalog).to.include({ objectCount: 2 });
+    const cm = api.object<KubeObject>('configmaps', 'weather', 'arch')!;
+    expect(cm.data).to.deep.equal({ endpoint: s3.endpoint, bucket: 'archives', region: '', prefix: 'staged/arch/weather/' });
+    const pvc = await waitFor('the PVC', () => api.object<KubeObject>('persistentvolumeclaims', 'weather', 'arch'));
+    expect((pvc.spec as { accessModes: string[] }).accessModes).to.deep.equal(['ReadOnlyMany']);
+    expect(api.object<KubeObject>('secrets', 'weather-credentials', 'arch')?.metadata.annotations).to.include({ 'locus.dev/credentials-source': 'archive-store' });
+    api.put({ ...pvc, spec: { ...(pvc.spec as object), volumeName: 'pv-weather' }, status: { phase: 'Bound' } });
+    await waitFor('Ready', () => status('arch', 'weather')?.phase === 'Ready');
+  });
+
+  it('reports an archive that cannot be downloaded in ArchiveStaged, with the HTTP status and the retry', async () => {
+    api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'archive-store', namespace: 'locus-system' }, data: { accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') } });
+    await client.create(DATASETS, {
+      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'gone', namespace: 'arch' },
+      spec: { type: 'ARCHIVE', url: `${archiveWeb.url}/missing.tar.gz` },
+    });
+    const c = await waitFor('the failure', () => condition('arch', 'gone', 'ArchiveStaged')?.status === 'False' && condition('arch', 'gone', 'ArchiveStaged'), 20_000);
+    expect(c.message).to.match(/answered HTTP 404; check spec.url; trying again at /);
+    expect(api.object('persistentvolumeclaims', 'gone', 'arch')).to.equal(undefined);
+  });
+
+  it('creates a missing bucket for provision: "true", then lists it', async () => {
+    putCredentials('prov');
+    await client.create(DATASETS, s3Dataset('prov', 'models', { bucket: 'my-model', prefix: '', provision: 'true' }));
+    await waitFor('BucketProvisioned', () => condition('prov', 'models', 'BucketProvisioned')?.status === 'True');
+    expect(condition('prov', 'models', 'BucketProvisioned')).to.include({ reason: 'Created' });
+    await waitFor('the (empty) catalogue', () => status('prov', 'models')?.catalog);
+  });
+
+  it('NFS createDirPVC: creates the mkdir Job, and the PV on the new directory once the Job succeeded', async () => {
+    const created = await client.create<KubeObject>(DATASETS, {
+      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'scratch', namespace: 'nfs' },
+      spec: { local: { type: 'NFS', server: 'nfs.example', share: '/exports', createDirPVC: 'true' } },
+    });
+    const job = await waitFor('the Job', () => api.object<KubeObject>('jobs', 'scratch-mkdir', 'nfs'));
+    const dir = `scratch-${created.metadata.uid!.replace(/-/g, '').slice(0, 6)}`;
+    expect(JSON.stringify(job.spec)).to.include(`/share/${dir}`);
+    api.put({ ...job, status: { succeeded: 1 } });
+    const pv = await waitFor('the PV', () => api.objects<KubeObject>('persistentvolumes').find((p) => p.metadata.name === 'locus-nfs-scratch'), 10_000);
+    expect((pv.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).to.deep.equal({ server: 'nfs.example', share: `/exports/${dir}` });
   });
 
   it('needed nothing that deploy/operator/rbac.yaml does not grant, and never listed Secrets', () => {

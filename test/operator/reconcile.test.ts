@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { FINALIZER, OWNER_UID_LABEL } from '../../src/dataset/names.js';
-import type { Condition, DatasetStatus } from '../../src/dataset/schema.js';
+import { FINALIZER, OWNER_UID_LABEL } from '../../src/api/names.js';
+import type { Condition, DatasetStatus } from '../../src/api/dataset.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { DEFAULT_CONFIG } from '../../src/operator/config.js';
 import { catalogDue, reconcile, type Action, type Observed, type ReconcileResult } from '../../src/operator/reconcile.js';
@@ -239,11 +239,128 @@ describe('operator reconcile (pure)', () => {
       expect(pv.spec).to.deep.include({ storageClassName: '', hostPath: { path: '/data/books', type: 'DirectoryOrCreate' } });
     });
 
-    it('explains that an ARCHIVE without a staging bucket gets no volume', () => {
-      const r = reconcile(dataset({ local: { type: 'ARCHIVE', url: 'https://example.com/a.tar.gz', format: 'application/x-tar' } }), nothing, DEFAULT_CONFIG);
-      expect(writes(r, 'create').PersistentVolumeClaim).to.equal(undefined);
-      expect(writes(r, 'create').ConfigMap.data).to.deep.equal({ url: 'https://example.com/a.tar.gz', format: 'application/x-tar', extract: 'false' });
-      expect(cond(r, 'VolumeBound')).to.include({ reason: 'ArchiveNotStaged' });
+  });
+
+  describe('Datashim\'s fields', () => {
+    const store = { endpoint: 'http://staging:9000', region: '', bucket: 'locus-archives', prefix: '', secret: { namespace: 'locus-system', name: 'archive-store' } };
+    const config = { ...DEFAULT_CONFIG, archiveStore: store };
+    const archive = { type: 'ARCHIVE', url: 'https://cdn.example.com/noaa.tar.gz', format: 'application/x-tar', extract: 'true' };
+    const stagingKeys = { accessKeyID: 'SAK', secretAccessKey: 'SSK' };
+    const needs = (r: ReconcileResult) => r.needs.map((n) => n.kind);
+
+    it('ARCHIVE at the top of spec: reads the staging keys, then stages, with no volume until it is staged', () => {
+      let r = reconcile(dataset(archive), nothing, config);
+      expect(needs(r)).to.deep.equal(['archiveKeys']);
+      r = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys }, config);
+      const need = r.needs.find((n) => n.kind === 'archive');
+      expect(need).to.deep.include({ keys: stagingKeys });
+      expect(need && need.kind === 'archive' && need.plan).to.deep.include({
+        url: archive.url, extract: true, keys: 'staging', target: { endpoint: 'http://staging:9000', region: '', bucket: 'locus-archives', prefix: 'ml/books/' },
+      });
+      expect(needs(r), 'nothing is listed before the files are there').to.not.include('listing');
+      const running = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys, archive: { state: 'running', id: need!.kind === 'archive' ? need!.plan.id : '', phase: 'downloading', bytes: 3 << 20, totalBytes: 10 << 20, objects: 0 } }, config);
+      expect(cond(running, 'ArchiveStaged')).to.include({ status: 'Unknown', reason: 'Downloading', message: `downloaded 3.0 MiB of 10.0 MiB of ${archive.url}` });
+      expect(writes(running, 'create').PersistentVolumeClaim).to.equal(undefined);
+      expect(writes(running, 'create').Secret.metadata.annotations).to.include({ 'locus.dev/credentials-source': 'archive-store' });
+      expect(cond(running, 'Ready')).to.include({ status: 'False' });
+      expect(running.status?.phase).to.equal('Pending');
+    });
+
+    it('ARCHIVE staged: records it, and is from then on the read-only object store it was staged in', () => {
+      const first = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys }, config);
+      const plan = (first.needs.find((n) => n.kind === 'archive') as { plan: { id: string } }).plan;
+      const done = { state: 'done' as const, id: plan.id, objects: 2, bytes: 4096, detected: 'tar+gzip', at: T0 };
+      const r = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys, archive: done }, config);
+      expect(r.status?.archive).to.deep.equal({ id: plan.id, url: archive.url, extract: true, objects: 2, bytes: 4096, stagedAt: T0 });
+      expect(cond(r, 'ArchiveStaged')).to.include({ status: 'True', reason: 'Staged' });
+      expect(writes(r, 'create').PersistentVolumeClaim.spec).to.deep.include({ accessModes: ['ReadOnlyMany'] });
+      expect(writes(r, 'create').ConfigMap.data).to.deep.equal({ endpoint: 'http://staging:9000', bucket: 'locus-archives', region: '', prefix: 'ml/books/' });
+      expect(r.status?.resolved).to.deep.equal({ bucket: 'locus-archives', prefix: 'ml/books/', endpoint: 'http://staging:9000' });
+      expect(needs(r)).to.include('listing');
+      // Next round the record in status says it is staged: no staging is asked for again.
+      const again = reconcile(dataset(archive, { status: r.status }), { ...nothing, archiveKeys: stagingKeys }, config);
+      expect(needs(again)).to.not.include('archive');
+      expect(cond(again, 'ArchiveStaged')).to.include({ status: 'True' });
+    });
+
+    it('ARCHIVE: a failure shows in ArchiveStaged and Ready; one only a spec change mends fails the Dataset', () => {
+      const first = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys }, config);
+      const id = (first.needs.find((n) => n.kind === 'archive') as { plan: { id: string } }).plan.id;
+      const r = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys, archive: { state: 'failed', id, reason: 'TooLarge', message: 'the archive is larger than 10 bytes' } }, config);
+      expect(cond(r, 'ArchiveStaged')).to.include({ status: 'False', reason: 'TooLarge' });
+      expect(cond(r, 'Ready')).to.include({ status: 'False', reason: 'TooLarge' });
+      expect(r.status?.phase).to.equal('Failed');
+    });
+
+    it('ARCHIVE without a staging store, or a staging Secret that is missing, says what to do', () => {
+      const r = reconcile(dataset(archive), nothing, DEFAULT_CONFIG);
+      expect(cond(r, 'Ready')).to.include({ status: 'False', reason: 'NoStagingStore' });
+      expect(cond(r, 'Ready')?.message).to.match(/--archive-endpoint, --archive-bucket and --archive-secret/);
+      const missing = reconcile(dataset(archive), { ...nothing, archiveKeys: { error: 'Secret locus-system/archive-store (--archive-secret) does not exist' } }, config);
+      expect(cond(missing, 'CredentialsResolved')).to.include({ status: 'False', reason: 'StagingKeysMissing' });
+    });
+
+    it('ARCHIVE in spec.local with a bucket of its own is staged there, with its own keys', () => {
+      const local = { type: 'ARCHIVE', url: archive.url, extract: 'false', endpoint: 'http://minio:9000', bucket: 'weather/jfk', 'secret-name': 's3-creds' };
+      const r = reconcile(dataset({ local }), { ...nothing, userSecret }, config);
+      const need = r.needs.find((n) => n.kind === 'archive') as { plan: { target: object; keys: string }; keys: object } | undefined;
+      expect(need?.plan).to.deep.include({ keys: 'dataset', target: { endpoint: 'http://minio:9000', region: '', bucket: 'weather', prefix: 'jfk/' } });
+      expect(need?.keys).to.deep.equal({ accessKeyID: 'AK', secretAccessKey: 'SK' });
+    });
+
+    it('bucket: <bucket>/<folder> is the bucket and the prefix <folder>/', () => {
+      const r = reconcile(dataset({ local: { ...s3Spec.local, bucket: 'my-bucket/my-user/data', prefix: undefined } }), { ...nothing, userSecret }, DEFAULT_CONFIG);
+      expect(writes(r, 'create').ConfigMap.data).to.include({ bucket: 'my-bucket', prefix: 'my-user/data/' });
+    });
+
+    it('provision: "true" creates the bucket before it is listed', () => {
+      const spec = { local: { ...s3Spec.local, provision: 'true' } };
+      const r = reconcile(dataset(spec), { ...nothing, userSecret }, DEFAULT_CONFIG);
+      expect(needs(r)).to.deep.equal(['provision']);
+      const created = reconcile(dataset(spec), { ...nothing, userSecret, provisioned: { ok: true, created: true } }, DEFAULT_CONFIG);
+      expect(cond(created, 'BucketProvisioned')).to.include({ status: 'True', reason: 'Created', message: 'bucket books created at http://minio:9000' });
+      expect(needs(created)).to.deep.equal(['listing']);
+      const failed = reconcile(dataset(spec), { ...nothing, userSecret, provisioned: { ok: false, message: 'could not create bucket books: AccessDenied' } }, DEFAULT_CONFIG);
+      expect(cond(failed, 'Ready')).to.include({ status: 'False', reason: 'ProvisionFailed' });
+      expect(failed.requeue).to.equal('backoff');
+    });
+
+    it('H3 is refused with the reason; removeOnDelete is accepted and reported as ignored', () => {
+      const h3 = reconcile(dataset({ local: { type: 'H3', storageUri: 'h3://x', bucket: 'bucket1' } }), nothing, DEFAULT_CONFIG);
+      expect(cond(h3, 'Ready')).to.include({ status: 'False', reason: 'UnsupportedType' });
+      expect(h3.status?.phase).to.equal('Failed');
+      expect(h3.actions.filter((a) => a.kind === 'create')).to.deep.equal([]);
+      const r = reconcile(dataset({ local: { ...s3Spec.local, removeOnDelete: 'true' } }), { ...nothing, userSecret }, DEFAULT_CONFIG);
+      expect(cond(r, 'Unsupported')).to.include({ status: 'True', reason: 'FieldsIgnored' });
+      expect(cond(r, 'Unsupported')?.message).to.match(/never deletes the bucket/);
+    });
+
+    it('HOST permissions: ReadOnly is read-only', () => {
+      const r = reconcile(dataset({ local: { type: 'HOST', path: '/data/books', permissions: 'ReadOnly' } }), nothing, DEFAULT_CONFIG);
+      expect((writes(r, 'create').PersistentVolume.spec as { accessModes: string[] }).accessModes).to.deep.equal(['ReadOnlyMany']);
+    });
+
+    it('NFS createDirPVC: a Job makes the Dataset\'s own directory first, then the PV mounts it', () => {
+      const spec = { local: { type: 'NFS', server: '10.109.11.40', share: '/', createDirPVC: 'true' } };
+      const dir = 'books-uidboo';
+      let r = reconcile(dataset(spec), nothing, DEFAULT_CONFIG);
+      expect(r.needs).to.deep.equal([{ kind: 'dirJob', name: 'books-mkdir' }]);
+      r = reconcile(dataset(spec), { ...nothing, dirJob: null }, DEFAULT_CONFIG);
+      const job = writes(r, 'create').Job;
+      expect(job.metadata).to.deep.include({ name: 'books-mkdir', namespace: 'ml', ownerReferences: owner });
+      const pod = (job.spec as { template: { spec: { containers: { command: string[] }[]; volumes: object[] } } }).template.spec;
+      expect(pod.containers[0].command).to.deep.equal(['mkdir', '-p', `/share/${dir}`]);
+      expect(pod.volumes).to.deep.equal([{ name: 'share', nfs: { server: '10.109.11.40', path: '/' } }]);
+      expect(writes(r, 'create').PersistentVolume).to.equal(undefined);
+      expect(cond(r, 'DirectoryCreated')).to.include({ status: 'False', reason: 'Creating' });
+      const succeeded = stored(job, { status: { succeeded: 1 } });
+      r = reconcile(dataset(spec), { ...nothing, dirJob: succeeded }, DEFAULT_CONFIG);
+      const pv = writes(r, 'create').PersistentVolume;
+      expect((pv.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).to.deep.equal({ server: '10.109.11.40', share: `/${dir}` });
+      expect(cond(r, 'DirectoryCreated')).to.include({ status: 'True', message: `directory /${dir} on 10.109.11.40 is the Dataset's volume` });
+      const failed = stored(job, { status: { failed: 4, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } });
+      r = reconcile(dataset(spec), { ...nothing, dirJob: failed }, DEFAULT_CONFIG);
+      expect(cond(r, 'Ready')).to.include({ status: 'False', reason: 'MkdirFailed' });
       expect(r.status?.phase).to.equal('Failed');
     });
   });
@@ -273,6 +390,54 @@ describe('operator reconcile (pure)', () => {
     });
   });
 
+  describe('what it needs looked up (the controller fetches exactly that)', () => {
+    const unread: Observed = { now: T0, ownedSecret: null, configMap: null, pvc: null, pv: null, pods: [] };
+    const listing = { ok: true as const, summary: { objectCount: 1, totalBytes: 1, blockSize: 16 << 20, blockCount: 1, version: 'v' } };
+    const keys = { accessKeyID: 'AK', secretAccessKey: 'SK' };
+
+    it('an S3 Dataset: its Secret, then (keys in hand) the listing, then nothing', () => {
+      expect(reconcile(dataset(s3Spec), unread, DEFAULT_CONFIG).needs).to.deep.equal([{ kind: 'userSecret', name: 's3-creds' }]);
+      expect(reconcile(dataset(s3Spec), { ...unread, userSecret }, DEFAULT_CONFIG).needs).to.deep.equal([{
+        kind: 'listing', location: { endpoint: 'http://minio:9000', region: 'eu', bucket: 'books', prefix: 'train/' }, keys, blockSize: 16 << 20,
+      }]);
+      expect(reconcile(dataset(s3Spec), { ...unread, userSecret, listing }, DEFAULT_CONFIG).needs).to.deep.equal([]);
+    });
+
+    it('a catalog entry: the entry and the Secret, then the listing of where the entry points', () => {
+      const remote = { remote: { type: 'CatalogEntry', table: 'default/books', catalogURI: 'thrift://hive:9083', endpoint: 'http://minio:9000', 'secret-name': 's3-creds' } };
+      expect(reconcile(dataset(remote), unread, DEFAULT_CONFIG).needs).to.deep.equal([
+        { kind: 'remote', uri: 'thrift://hive:9083', table: 'default/books' }, { kind: 'userSecret', name: 's3-creds' },
+      ]);
+      const located = { ...unread, userSecret, remote: { ok: true as const, location: 's3a://lake/books', bucket: 'lake', prefix: 'books/' } };
+      expect(reconcile(dataset(remote), located, DEFAULT_CONFIG).needs).to.deep.equal([{
+        kind: 'listing', location: { endpoint: 'http://minio:9000', region: '', bucket: 'lake', prefix: 'books/' }, keys, blockSize: 16 << 20,
+      }]);
+    });
+
+    it('no catalogue lookups while the catalogue is fresh, and no Secret from another namespace', () => {
+      const fresh = dataset(s3Spec, {
+        status: {
+          observedGeneration: 1, resolved: { bucket: 'books', prefix: 'train/', endpoint: 'http://minio:9000' },
+          catalog: { ...listing.summary, refreshedAt: T0 },
+          conditions: [{ type: 'CatalogListed', status: 'True', reason: 'Listed', message: 'x', lastTransitionTime: T0 }],
+        },
+      });
+      expect(reconcile(fresh, { ...unread, userSecret }, DEFAULT_CONFIG).needs).to.deep.equal([]);
+      const elsewhere = dataset({ local: { ...s3Spec.local, 'secret-namespace': 'other' } });
+      expect(reconcile(elsewhere, unread, DEFAULT_CONFIG).needs).to.deep.equal([]);
+    });
+
+    it('the events of a Pending PVC, none for a bound one or a Dataset without object store', () => {
+      const pvc = stored(writes(reconcile(dataset(s3Spec), { ...nothing, userSecret }, DEFAULT_CONFIG), 'create').PersistentVolumeClaim);
+      const pending = { ...unread, userSecret, listing, pvc: { ...pvc, status: { phase: 'Pending' } } };
+      expect(reconcile(dataset(s3Spec), pending, DEFAULT_CONFIG).needs).to.deep.equal([{ kind: 'pvcEvents', pvcUid: 'uid-PersistentVolumeClaim' }]);
+      expect(reconcile(dataset(s3Spec), { ...pending, pvcEvents: [] }, DEFAULT_CONFIG).needs).to.deep.equal([]);
+      expect(reconcile(dataset(s3Spec), { ...pending, pvc: { ...pvc, status: { phase: 'Bound' } } }, DEFAULT_CONFIG).needs).to.deep.equal([]);
+      const nfs = { local: { type: 'NFS', server: 'nfs', share: '/exports/x', 'secret-name': 'unused' } };
+      expect(reconcile(dataset(nfs), unread, DEFAULT_CONFIG).needs).to.deep.equal([]);
+    });
+  });
+
   describe('deletion', () => {
     it('deletes what it owns (PV included), leaves the rest, then drops its finalizer', () => {
       const ownedCm: KubeObject = { kind: 'ConfigMap', metadata: { name: 'books', namespace: 'ml', uid: 'c1', ownerReferences: owner } };
@@ -289,7 +454,7 @@ describe('operator reconcile (pure)', () => {
     });
 
     it('does nothing for a deleted Dataset without its finalizer', () => {
-      expect(reconcile(dataset(s3Spec, { deleting: true, finalizers: ['other'] }), nothing, DEFAULT_CONFIG)).to.deep.equal({ actions: [] });
+      expect(reconcile(dataset(s3Spec, { deleting: true, finalizers: ['other'] }), nothing, DEFAULT_CONFIG)).to.deep.equal({ needs: [], actions: [] });
     });
   });
 

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../../src/cli/flags.js';
+import { UsageError } from '../../src/runtime/flags.js';
 import { run } from '../../src/cli/sim.js';
 
 describe('sim: locus sim', function () {

@@ -1,7 +1,9 @@
 // Invariants of every policy's run, the bounds, and determinism.
 import { expect } from 'chai';
+import { readPod } from '../../src/api/scheduler-extender.js';
 import { LocalityIndex } from '../../src/core/locality-index.js';
 import { scoreNodes } from '../../src/core/policies/index.js';
+import { requestForPod } from '../../src/core/pod-request.js';
 import { beladyBytes, workloadReads } from '../../sim/bounds.js';
 import { buildCluster, parseCluster } from '../../sim/cluster.js';
 import { runSimulation, type RunResult } from '../../sim/engine.js';
@@ -112,9 +114,8 @@ describe('sim: scores kept between snapshots', () => {
         ...locality,
         place(ctx) {
           const now = Math.floor(ctx.now * 1000);
-          const name = ctx.pod().metadata.labels['dataset.0.id'];
-          const datasets = name ? [{ namespace: SIM_NAMESPACE, name, useAs: ['mount' as const], source: { kind: 'label' as const, index: 0 } }] : [];
-          const fresh = scoreNodes('locality', { datasets, nodes: c.names, index: mirror, now });
+          // The task's pod, slice annotations included, as the core reads it.
+          const fresh = scoreNodes('locality', requestForPod(readPod(ctx.pod(), 'Pod'), c.names, mirror, now));
           expect(Array.from(ctx.scores('locality')), `${ctx.now}`).to.deep.equal(fresh);
           compared++;
           if (c.names.some((n) => mirror.position(n) && !mirror.isLive(n, now))) expired++;

@@ -12,10 +12,11 @@ const spark = buildCluster(PRESETS.spark);
 const gpu = buildCluster(PRESETS.gpu);
 
 describe('sim: trace loaders', () => {
-  it('reads the SWIM FB-2010 sample with input paths: one dataset per label, map then reduce', () => {
+  it('reads the shipped SWIM FB-2010 hours 0–11 with input paths: one dataset per label, map then reduce', () => {
     const w = loadWorkload('swim-fb2010', spark, 1);
-    expect(w.jobs).to.have.length(2833);
+    expect(w.jobs).to.have.length(13483);
     expect(w.jobs[0].arrival).to.equal(1);
+    expect(w.jobs[w.jobs.length - 1].arrival).to.be.below(43200);
     // job1 reads 20,791,551,476 bytes of inputPath2 and shuffles 12,295,202,125: scaled by 100/3000.
     const job1 = w.jobs[1];
     const input = Math.round(20791551476 / 30);

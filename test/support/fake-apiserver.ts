@@ -13,7 +13,7 @@
  * persistentvolumes, events, namespaces (core v1); datasets (namespaced) and nodecaches (cluster)
  * in locus.dev/v1alpha1; more with register(ResourceType) or registerCrd(crdObject). loadCrds('crds')
  * (or registerCrd with a schema) makes custom resources behave as their CRD says: unknown fields
- * pruned silently, then validated (type, required, enum, bounds, pattern, anyOf/oneOf/allOf/not) → 422.
+ * pruned silently, then validated (type, required, enum, bounds, lengths, pattern, anyOf/allOf) → 422.
  * Discovery: /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v>, /version, /healthz.
  *
  * Semantics, as the real server (test/kube/fidelity.test.ts sends the same requests and watches to
@@ -30,9 +30,7 @@
  * - status subresource (pods, nodes, PVCs, PVs, namespaces, datasets, nodecaches): PUT/PATCH on
  *   `/status` change only status; writes to the main resource ignore status.
  * - metadata.generation (custom resources): 1 on create, +1 when anything but metadata/status changes.
- * - PATCH: merge-patch+json, strategic-merge-patch+json (treated as merge: lists replaced),
- *   json-patch+json (failed op → 422), apply-patch+yaml (server-side apply as a merge of the sent
- *   fields, creates if absent, requires ?fieldManager; no field ownership/conflicts). A patch that
+ * - PATCH: merge-patch+json, the only patch Locus sends (other content types → 415). A patch that
  *   names metadata.resourceVersion is conditional (409 when stale).
  * - DELETE: objects with finalizers get deletionTimestamp (generation +1) and stay until an update
  *   empties finalizers; new finalizers cannot be added then (422). DeleteOptions preconditions
@@ -61,8 +59,9 @@
  * - optional bearer token check (401); optional HTTPS (tls: true) with a self-signed certificate
  *   that kubeconfig()/writeKubeconfig() carry as certificate-authority-data.
  * Not modelled: namespaces need not exist unless requireNamespaces is set; no admission; custom
- * resources are schema-checked only after loadCrds/registerCrd; no defaulting; no managedFields, no field ownership conflicts
- * in apply, no pagination (limit is ignored; all items returned), no graceful pod deletion.
+ * resources are schema-checked only after loadCrds/registerCrd, and only with the keywords crds/ use (no
+ * formats, no list-type uniqueness); no defaulting; no managedFields; no strategic-merge, JSON or apply
+ * patches; no pagination (limit is ignored; all items returned), no graceful pod deletion.
  *
  * Options: FakeApiServer.start({ garbageCollection, requireNamespaces, historyLimit, token, tls,
  * bookmarkIntervalMs, now, port, resources }).

@@ -10,7 +10,7 @@ import { review } from '../../src/webhook/review.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { captureLog } from './logs.js';
-import { NS, pod } from './pods.js';
+import { applied, NS, pod } from './pods.js';
 
 interface Event extends KubeObject {
   involvedObject: { kind: string; name: string; namespace: string; uid?: string };
@@ -52,9 +52,11 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
     const lookup = kubeDatasetLookup(createKubeClient(api.kubeconfig()));
     expect(await lookup.find(NS, 'imagenet')).to.deep.equal({
       name: 'imagenet', credentials: true, readOnly: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'], deleting: false,
+      flags: { readonly: 'true', extract: 'false', provision: 'false', 'remove-on-delete': 'false' },
     });
     expect(await lookup.find(NS, 'share')).to.deep.equal({ name: 'share', credentials: false, readOnly: false, volume: true, configKeys: ['server', 'share'], deleting: false });
-    expect(await lookup.find(NS, 'weights')).to.deep.include({ credentials: false, volume: false, configKeys: ['url', 'format', 'extract'] });
+    // An archive is the object store it is staged in, read-only as Datashim mounts it.
+    expect(await lookup.find(NS, 'weights')).to.deep.include({ credentials: true, volume: true, readOnly: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
     api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'books' }, spec: { remote: { type: 'CatalogEntry', table: 'default/books' } } });
     expect(await lookup.find(NS, 'books')).to.deep.include({ credentials: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
     api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'going', deletionTimestamp: '2026-11-26T05:00:00Z', finalizers: ['locus.dev/cleanup'] }, spec: { local: { type: 'S3', bucket: 'going' } } });
@@ -97,7 +99,7 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
       expect(e.source.component).to.equal('locus-webhook');
     }
     expect(events.map((e) => e.message).sort()).to.deep.equal([
-      'Dataset "imagenet": added volume "imagenet" from PVC "imagenet"; mounted at /mnt/datasets/imagenet in container main; schedulerName set to locus-scheduler',
+      'Dataset "imagenet": added volume "imagenet" from PVC "imagenet" read-only; mounted at /mnt/datasets/imagenet in container main; schedulerName set to locus-scheduler',
       'Dataset "share": env share_* from ConfigMap "share"; schedulerName set to locus-scheduler',
     ]);
   });
@@ -116,6 +118,23 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
     });
     expect(event.involvedObject).to.deep.include({ kind: 'ReplicaSet', name: 'trainer-7d9f', uid: 'rs-uid' });
     expect(event.message).to.match(/^pod trainer-7d9f-\*: Dataset "imagenet": /);
+  });
+
+  it('names a generateName-only pod without owner, as the API server would, so its Events have a pod to point at', async () => {
+    const p = pod({ 'dataset.0.id': 'imagenet' });
+    p.metadata = { generateName: 'adhoc-', namespace: NS, labels: { 'dataset.0.id': 'imagenet' } };
+    const v = await review(request(p), { ...deps(), nameSuffix: () => 'x7k2q' }, 5000);
+    expect(v.patch).to.deep.include({ op: 'add', path: '/metadata/name', value: 'adhoc-x7k2q' });
+    const [event] = await eventually(() => {
+      const evs = api.objects<Event>('events', NS);
+      expect(evs).to.have.length(1);
+      return evs;
+    });
+    expect(event.involvedObject).to.deep.include({ kind: 'Pod', name: 'adhoc-x7k2q', namespace: NS });
+    expect(event.message).to.match(/^Dataset "imagenet": added volume/);
+    // Called again on its own output (reinvocation), nothing more is patched.
+    const again = await review(request(applied(p, v.patch!)), deps(), 5000);
+    expect(again.patch).to.deep.equal([]);
   });
 
   it('admits the pod when the Event cannot be written', async () => {

@@ -28,7 +28,7 @@ describe('deploy/webhook', () => {
     expect(hook.clientConfig.service).to.deep.equal({ name: service.metadata.name, namespace: service.metadata.namespace, path: MUTATE_PATH, port: 443 });
     expect(service.spec.ports).to.deep.equal([{ name: 'https', port: 443, targetPort: 'https' }]);
     expect(deployment.spec.template.metadata.labels).to.deep.include(service.spec.selector);
-    const port = Number(container.args.find((a: string) => a.startsWith('--port=')).split('=')[1]);
+    const port = Number(container.args.find((a: string) => a.startsWith('--listen=')).split(':').pop());
     expect(container.ports).to.deep.equal([{ name: 'https', containerPort: port }]);
     expect(container.readinessProbe.httpGet).to.deep.equal({ scheme: 'HTTPS', path: '/healthz', port: 'https' });
   });

@@ -55,17 +55,18 @@ describe('webhook mutatePod', () => {
         },
       },
       {
-        name: 'a volume of the same name is reused, not duplicated',
+        name: 'a pod that has the Dataset\'s volume under its name keeps its volumes and mounts as written (as with Datashim)',
         pod: pod({ 'dataset.0.id': 'imagenet' }, { volumes: [{ name: 'imagenet', persistentVolumeClaim: { claimName: 'imagenet' } }] }),
         found: found(dataset('imagenet')),
         check: (out, warnings) => {
-          expect(out.spec?.volumes).to.have.length(1);
-          expect(containers(out)[0].volumeMounts!.filter((m) => m.name === 'imagenet')).to.have.length(1);
+          expect(out.spec?.volumes).to.deep.equal([{ name: 'imagenet', persistentVolumeClaim: { claimName: 'imagenet' } }]);
+          expect(containers(out)[0].volumeMounts!.filter((m) => m.name === 'imagenet')).to.have.length(0);
+          expect(out.spec?.schedulerName).to.equal('locus-scheduler');
           expect(warnings).to.deep.equal([]);
         },
       },
       {
-        name: 'a volume of another name on the Dataset\'s PVC is reused and mounted where missing',
+        name: 'a volume of another name on the Dataset\'s PVC: the pod\'s mounts are kept as written',
         pod: pod({ 'dataset.0.id': 'imagenet' }, {
           volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }],
           containers: [{ name: 'a', volumeMounts: [{ name: 'data', mountPath: '/data' }] }, { name: 'b' }],
@@ -74,7 +75,19 @@ describe('webhook mutatePod', () => {
         check: (out) => {
           expect(out.spec?.volumes).to.deep.equal([{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }]);
           expect(containers(out)[0].volumeMounts).to.deep.equal([{ name: 'data', mountPath: '/data' }]);
-          expect(containers(out)[1].volumeMounts).to.deep.equal([{ name: 'data', mountPath: '/mnt/datasets/imagenet' }]);
+          expect(containers(out)[1].volumeMounts).to.equal(undefined);
+        },
+      },
+      {
+        name: 'Datashim\'s example-pod: a container mounting the Dataset at its own path gets the volume only',
+        pod: pod({ 'dataset.0.id': 'example-dataset', 'dataset.0.useas': 'mount' }, {
+          volumes: undefined,
+          containers: [{ name: 'nginx', image: 'nginx', volumeMounts: [{ mountPath: '/mount/dataset1', name: 'example-dataset' }] }],
+        }),
+        found: found(dataset('example-dataset', { readOnly: true })),
+        check: (out) => {
+          expect(out.spec?.volumes).to.deep.equal([{ name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } }]);
+          expect(containers(out)[0].volumeMounts).to.deep.equal([{ mountPath: '/mount/dataset1', name: 'example-dataset' }]);
         },
       },
       {
@@ -96,10 +109,28 @@ describe('webhook mutatePod', () => {
         },
       },
       {
-        name: 'read-only Dataset: read-only mount',
+        name: 'read-only Dataset: the volume it adds is read-only (persistentVolumeClaim.readOnly, as Datashim sets it)',
         pod: pod({ 'dataset.0.id': 'imagenet' }),
         found: found(dataset('imagenet', { readOnly: true })),
-        check: (out) => expect(containers(out)[0].volumeMounts).to.deep.include({ name: 'imagenet', mountPath: '/mnt/datasets/imagenet', readOnly: true }),
+        check: (out) => {
+          expect(out.spec?.volumes).to.deep.include({ name: 'imagenet', persistentVolumeClaim: { claimName: 'imagenet', readOnly: true } });
+          expect(containers(out)[0].volumeMounts).to.deep.include({ name: 'imagenet', mountPath: '/mnt/datasets/imagenet' });
+        },
+      },
+      {
+        name: 'read-only Dataset the pod mounts itself, labelled or not: its own volume is made read-only',
+        pod: pod({ 'dataset.0.id': 'imagenet' }, {
+          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }, { name: 'logs', persistentVolumeClaim: { claimName: 'ro-share' } }],
+          containers: [{ name: 'main', volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'logs', mountPath: '/logs' }] }],
+        }),
+        found: found(dataset('imagenet', { readOnly: true }), dataset('ro-share', { readOnly: true })),
+        check: (out) => {
+          expect(out.spec?.volumes).to.deep.equal([
+            { name: 'data', persistentVolumeClaim: { claimName: 'imagenet', readOnly: true } },
+            { name: 'logs', persistentVolumeClaim: { claimName: 'ro-share', readOnly: true } },
+          ]);
+          expect(containers(out)[0].volumeMounts).to.deep.equal([{ name: 'data', mountPath: '/data' }, { name: 'logs', mountPath: '/logs' }]);
+        },
       },
       {
         name: 'configmap: ConfigMap keys prefixed <name>_, credentials only through secretKeyRef',
@@ -108,12 +139,13 @@ describe('webhook mutatePod', () => {
         check: (out) => {
           for (const c of [...containers(out), ...containers(out, 'initContainers')]) {
             expect(c.env!.map((e) => e.name)).to.deep.equal([
-              'books_endpoint', 'books_bucket', 'books_region', 'books_prefix', 'books_accessKeyID', 'books_secretAccessKey',
+              'books_endpoint', 'books_bucket', 'books_region', 'books_prefix', 'books_folder', 'books_accessKeyID', 'books_secretAccessKey',
             ]);
             expect(c.env!.every((e) => e.value === undefined)).to.equal(true);
             expect(c.env![0].valueFrom).to.deep.equal({ configMapKeyRef: { name: 'books', key: 'endpoint', optional: true } });
-            expect(c.env![4].valueFrom).to.deep.equal({ secretKeyRef: { name: 'books-credentials', key: 'accessKeyID' } });
-            expect(c.env![5].valueFrom).to.deep.equal({ secretKeyRef: { name: 'books-credentials', key: 'secretAccessKey' } });
+            expect(c.env![4].valueFrom).to.deep.equal({ configMapKeyRef: { name: 'books', key: 'prefix', optional: true } });
+            expect(c.env![5].valueFrom).to.deep.equal({ secretKeyRef: { name: 'books-credentials', key: 'accessKeyID' } });
+            expect(c.env![6].valueFrom).to.deep.equal({ secretKeyRef: { name: 'books-credentials', key: 'secretAccessKey' } });
             expect(c.volumeMounts?.some((m) => m.name === 'books') ?? false).to.equal(false);
           }
           expect(out.spec?.volumes?.some((v) => v.name === 'books')).to.equal(false);
@@ -135,7 +167,7 @@ describe('webhook mutatePod', () => {
         check: (out) => {
           const env = containers(out)[0].env!;
           expect(env.filter((e) => e.name === 'books_bucket')).to.deep.equal([{ name: 'books_bucket', value: 'mine' }]);
-          expect(env).to.have.length(6);
+          expect(env).to.have.length(7);
         },
       },
       {
@@ -144,7 +176,7 @@ describe('webhook mutatePod', () => {
         found: found(dataset('books')),
         check: (out) => {
           expect(containers(out)[0].volumeMounts!.map((m) => m.name)).to.include('books');
-          expect(containers(out)[0].env).to.have.length(6);
+          expect(containers(out)[0].env).to.have.length(7);
         },
       },
       {
@@ -287,7 +319,7 @@ describe('webhook mutatePod', () => {
         text: /must name a Dataset/,
       },
       {
-        name: 'mount of a Dataset that has no volume (ARCHIVE without a staging bucket)',
+        name: 'mount of a Dataset that has no volume (a type Locus does not support, e.g. H3)',
         labels: { 'dataset.0.id': 'weights', 'dataset.0.useas': 'mount.configmap' },
         found: found(dataset('weights', { volume: false })),
         field: 'dataset.0.useas',

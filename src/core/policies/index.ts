@@ -1,4 +1,6 @@
 // The policy registry and the one scoring function that the extender and the simulator both call.
+import type { Locality } from '../locality-index.js';
+import type { Slice } from '../slice.js';
 import { datasetKey } from '../types.js';
 import { MAX_SCORE, scoringConfig, type Policy, type ScoreRequest } from './config.js';
 import { datasetAffinity } from './dataset-affinity.js';
@@ -15,18 +17,32 @@ export function isPolicyName(name: string): name is PolicyName {
 
 export interface SizedDataset {
   key: string;
+  /** Bytes the pod reads of it: its slice's, or the whole Dataset's. */
   totalBytes: number;
+  /** Set when the pod reads part of the Dataset. */
+  slice?: Slice;
 }
 
-/** The pod's Datasets whose size is known; the others cannot weigh in and score nothing. */
+/**
+ * The pod's Datasets whose size is known, weighed by the bytes of the slice it reads; the others
+ * cannot weigh in and score nothing.
+ */
 export function sizedDatasets(req: ScoreRequest): SizedDataset[] {
   const out: SizedDataset[] = [];
   for (const ref of req.datasets) {
     const key = datasetKey(ref.namespace, ref.name);
     const total = req.index.dataset(key)?.totalBytes;
-    if (total !== undefined && total > 0) out.push({ key, totalBytes: total });
+    if (total === undefined || !(total > 0)) continue;
+    const slice = ref.slice && !ref.slice.whole ? ref.slice : undefined;
+    if (slice?.bytes === 0) continue;
+    out.push(slice ? { key, totalBytes: slice.bytes, slice } : { key, totalBytes: total });
   }
   return out;
+}
+
+/** What is cached of the part of a Dataset the pod reads: on the node, in its zone and region. */
+export function localityOf(req: ScoreRequest, d: SizedDataset, node: string): Locality {
+  return d.slice ? req.index.sliceLocality(node, d.key, d.slice, req.now) : req.index.locality(node, d.key, req.now);
 }
 
 /** Integer 0..10 from a credited share: 10 only when everything counts as local. */
@@ -46,7 +62,7 @@ export function scoreNodes(policy: PolicyName, req: ScoreRequest): number[] {
   for (const d of sized) total += d.totalBytes;
   for (let i = 0; i < req.nodes.length; i++) {
     let credited = 0;
-    for (const d of sized) credited += p.credit(req.index.locality(req.nodes[i], d.key, req.now), d.totalBytes, cfg);
+    for (const d of sized) credited += p.credit(localityOf(req, d, req.nodes[i]), d.totalBytes, cfg);
     scores[i] = toScore(credited, total);
   }
   return scores;

@@ -15,7 +15,7 @@ const token = readFileSync(cluster.tokenFile, 'utf8').trim();
 export interface Obj {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
+  metadata: { name: string; generateName?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
     finalizers?: string[]; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
     deletionTimestamp?: string; resourceVersion?: string };
   // Kubernetes objects are open-ended; tests read what they need and assert on it.

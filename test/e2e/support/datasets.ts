@@ -1,7 +1,8 @@
 // Dataset objects for scenarios that need a catalogue without an object store: the test writes
-// status.catalog itself, in the shape the operator writes it (src/dataset/schema.ts CatalogStatus).
+// status.catalog itself, in the shape the operator writes it (src/api/dataset.ts CatalogStatus).
 import { create, mergePatch, remove, type Obj } from './api.js';
-import { API_VERSION, KIND, PLURAL, type CatalogStatus } from '../../../src/dataset/schema.js';
+import { KIND, PLURAL, type CatalogStatus } from '../../../src/api/dataset.js';
+import { API_VERSION } from '../../../src/api/group.js';
 
 export const datasetPath = (namespace: string, name = '') =>
   `/apis/${API_VERSION}/namespaces/${namespace}/${PLURAL}${name ? `/${name}` : ''}`;

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject } from '../../../src/kube/object.js';
 import { apiVersionOf, type ResourceType } from '../../../src/kube/resources.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { APPLY, applyPatch, parsePatchBody } from './patches.js';
+import { applyPatch } from './patches.js';
 import { parseFieldSelector, parseLabelSelector, type Selector } from './selectors.js';
 import { StatusError, statusBody } from './status.js';
 import type { DeleteOptions, Store } from './store.js';
@@ -115,17 +115,9 @@ export class Router {
       case 'update':
         return send(res, record, 200, this.store.update(r, namespace, name!, parseJson(raw), this.status(t)));
       case 'patch': {
-        const patch = parsePatchBody(contentType, raw);
         const current = this.store.get(r, namespace, name!);
-        if (contentType === APPLY) {
-          if (!q.get('fieldManager')) throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-          if (!current) {
-            if (subresource) throw this.notFound(t);
-            return send(res, record, 201, this.store.create(r, namespace, { ...(patch as object), metadata: { ...(patch as KubeObject).metadata, name } }));
-          }
-        }
         if (!current) throw this.notFound(t);
-        return send(res, record, 200, this.store.patch(r, current, applyPatch(current, contentType, patch), this.status(t)));
+        return send(res, record, 200, this.store.patch(r, current, applyPatch(current, contentType, raw), this.status(t)));
       }
       case 'delete': {
         const options = { ...(raw ? (parseJson(raw) as DeleteOptions) : {}) };

@@ -1,0 +1,61 @@
+// The NodeCache object (locus.dev/v1alpha1, cluster-scoped, one per node): its zod schema, the source
+// crds/nodecache.yaml is generated from. The agent writes these objects, the extender reads them, the
+// simulator produces them; src/inventory/nodecache.ts converts them to and from core snapshots.
+import { z } from 'zod';
+import { describeIssues, objectName } from './fields.js';
+import { API_VERSION } from './group.js';
+
+export const NODECACHE_KIND = 'NodeCache';
+export const NODECACHE_PLURAL = 'nodecaches';
+
+const count = z.number().int().nonnegative();
+
+export const nodeCacheDatasetSchema = z.object({
+  namespace: objectName.max(253),
+  name: objectName.max(253),
+  blockSize: z.number().int().positive().optional().describe('Bytes per block of the catalogue the block set refers to.'),
+  catalogVersion: z.string().optional()
+    .describe('The Dataset\'s status.catalog.version the block indices refer to; where it differs from the current one only bytes count.'),
+  /** Bytes of this Dataset held on the node. */
+  bytes: count,
+  blockCount: count.optional().describe('Blocks in that catalogue (the universe the block set is encoded against).'),
+  blocks: z.string().optional().describe('The cached block indices, base64 of a bitset or of runs, whichever is smaller.'),
+});
+
+export const nodeCacheStatusSchema = z.object({
+  epoch: z.string().min(1, 'must be a non-empty string, new on every agent restart or cache wipe')
+    .describe('New on every agent restart or cache wipe; a new epoch replaces whatever the extender held.'),
+  seq: z.number().int().nonnegative().describe('Increases with every write within an epoch; a write whose seq goes backwards is ignored.'),
+  capacityBytes: count.optional(),
+  usedBytes: count.optional(),
+  updatedAt: z.iso.datetime({ offset: true }).optional()
+    .describe('When the agent took the snapshot (RFC 3339). Inventories older than the extender\'s --ttl count as empty.'),
+  datasetCount: count.optional().describe('Number of entries in datasets (for kubectl get).'),
+  datasets: z.array(nodeCacheDatasetSchema).default([]).describe('Per Dataset, the bytes and blocks cached on the node.'),
+});
+
+export const nodeCacheSchema = z.object({
+  apiVersion: z.literal(API_VERSION).optional(),
+  kind: z.literal(NODECACHE_KIND).optional(),
+  metadata: z.looseObject({
+    name: objectName,
+    resourceVersion: z.string().optional(),
+  }),
+  spec: z.object({ nodeName: z.string().min(1).describe('The node this cache is on; equal to metadata.name.') }),
+  status: nodeCacheStatusSchema.optional(),
+});
+
+export type NodeCacheDataset = z.infer<typeof nodeCacheDatasetSchema>;
+export type NodeCacheStatus = z.infer<typeof nodeCacheStatusSchema>;
+export type NodeCache = z.infer<typeof nodeCacheSchema>;
+
+/** A NodeCache that cannot be turned into a snapshot; the message names the field and the fix. */
+export class NodeCacheError extends Error {}
+
+/** Parses an object as a NodeCache, throwing a NodeCacheError that names each bad field. */
+export function parseNodeCache(obj: unknown): NodeCache {
+  const result = nodeCacheSchema.safeParse(obj);
+  if (result.success) return result.data;
+  const name = (obj as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+  throw new NodeCacheError(`NodeCache ${typeof name === 'string' ? `"${name}"` : '(unnamed)'}: ${describeIssues(result.error)}`);
+}
