@@ -171,7 +171,8 @@ class Simulation {
     const jobs = this.opts.workload.jobs;
     this.opts.onPlace?.({ job: jobs[p.job].id, stage: jobs[p.job].stages[p.stage].name, task: p.task, node: this.opts.cluster.names[p.node], time: this.now });
     const t: Running = {
-      ...p, pass: 0, from: 0, to: 0, next: 0, buffered: 0, reading: false, computing: false, computed: 0, passCompute: 0, placedAt: this.now,
+      job: p.job, stage: p.stage, task: p.task, node: p.node, pass: 0, from: 0, to: 0, next: 0, buffered: 0,
+      reading: false, computing: false, computed: 0, passCompute: 0, placedAt: this.now,
     };
     this.startPass(t);
   }
@@ -205,7 +206,8 @@ class Simulation {
 
   private startPass(t: Running): void {
     const stage = this.opts.workload.jobs[t.job].stages[t.stage];
-    [t.from, t.to] = stage.dataset >= 0 ? taskBlocks(stage, t.task, t.pass) : [0, 0];
+    if (stage.dataset >= 0) [t.from, t.to] = taskBlocks(stage, t.task, t.pass);
+    else t.from = t.to = 0;
     t.next = t.from;
     t.buffered = 0;
     t.computed = 0;

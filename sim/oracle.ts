@@ -1,7 +1,8 @@
 // The block-aware oracle: a REFERENCE line for the report, not a policy anyone can run. It places each
 // task on a free node whose cache holds the most bytes of the task's slice right now, seeing the
 // modelled caches themselves instead of the inventories the agents last published, and never waits.
-// It shows how much of the clairvoyant bound placement alone can reach with these caches and slots.
+// It shows what placement that knows the caches exactly reaches with these caches and slots; being
+// greedy it is no bound (spreading, which copies blocks to more nodes, can beat it on small clusters).
 import { selectHost } from './policies/kube.js';
 import type { SimPolicy } from './policies/types.js';
 import type { NodeCacheModel } from './node-cache.js';

@@ -7,11 +7,11 @@ import { V100_SAMPLES_PER_SECOND } from './gavel.js';
 import { TRAINING_DATASETS, trainingJobs } from './training.js';
 import { blockCount, type SimDataset, type SimJob, type Workload } from './types.js';
 
-export const HOARD_SOURCE = 'Pinto et al., "Hoard: A Distributed Data Caching System to Accelerate Deep Learning Training on the Cloud", arXiv:1812.00669 (2018)';
-export const DATASHIM_SOURCE = 'Koutsovasilis et al., "A Holistic Approach to Data Access for Cloud-Native Analytics and Machine Learning", IEEE CLOUD 2021';
+const HOARD_SOURCE = 'Pinto et al., "Hoard: A Distributed Data Caching System to Accelerate Deep Learning Training on the Cloud", arXiv:1812.00669 (2018)';
+const DATASHIM_SOURCE = 'Koutsovasilis et al., "A Holistic Approach to Data Access for Cloud-Native Analytics and Machine Learning", IEEE CLOUD 2021';
 
 /** Assumed AlexNet rate of one GPU of that era (the abstract names neither GPU nor rate). */
-export const ALEXNET_SAMPLES_PER_SECOND = 2000;
+const ALEXNET_SAMPLES_PER_SECOND = 2000;
 /** Epochs of the reference AlexNet schedule (Krizhevsky et al. 2012 trained ~90 epochs). */
 const ALEXNET_EPOCHS = 90;
 

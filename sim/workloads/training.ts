@@ -1,5 +1,6 @@
 // Deep-learning training jobs: each GPU worker is a one-slot task that reads its shard of the job's
-// dataset once per epoch, shards rotating between epochs, with reading overlapped with computing.
+// dataset once per epoch (the same shard each epoch, as with a fixed shard per worker), reading ahead of
+// its computing through a bounded prefetch buffer.
 // The traces give no dataset sizes and no speeds; the tables below are the stated assumptions.
 import { blockCount, type SimDataset, type SimJob, type StageSpec } from './types.js';
 
@@ -62,7 +63,7 @@ export function trainingJobs(specs: TrainingJobSpec[], blockSize: number): { dat
       dataset,
       readBlocks,
       passes,
-      rotate: true,
+      rotate: false,
       computeSeconds: s.computeSeconds / s.gpus / passes,
       overlapIO: true,
       after: [],

@@ -94,6 +94,7 @@ export class Publisher {
       try {
         await this.write(status);
         this.opts.metrics.reportSeconds.observe({ outcome: 'ok' }, seconds(t0));
+        this.opts.metrics.lastReport.set(now / 1000);
         this.lastWriteAt = this.opts.now(); // from the end of a write, so writes start at least an interval apart
         this.lastWritten = content;
         this.failures = 0;

@@ -254,9 +254,9 @@ export const Dataset = z.looseObject({
 });
 export type Dataset = z.infer<typeof Dataset>;
 
-/** COS and S3 always, and ARCHIVE when it names the bucket it is staged in. */
+/** COS, S3 and ARCHIVE (read from the bucket it is staged in, which status.resolved names once it is). */
 export function isObjectStore(local: LocalSpec): boolean {
-  return local.type === 'COS' || local.type === 'S3' || (local.type === 'ARCHIVE' && local.bucket !== undefined);
+  return local.type === 'COS' || local.type === 'S3' || local.type === 'ARCHIVE';
 }
 
 export type ParseResult = { ok: true; dataset: Dataset } | { ok: false; problems: { field: string; message: string }[] };

@@ -1,7 +1,9 @@
 // `locus <sub-command>`: one binary for every part; each sub-command lives in its own module.
+import { asPluginText } from '../plugin/args.js';
 import { describeFailure, UsageError } from '../runtime/errors.js';
 
-interface Command { run(argv: string[]): Promise<number> }
+/** `asPlugin`: run as kubectl-locus (help and errors then name `kubectl locus`); only `kubectl` reads it. */
+interface Command { run(argv: string[], out?: (text: string) => void, asPlugin?: boolean): Promise<number> }
 
 /** Sub-commands, each in `src/cli/<name>.ts` exporting `run`. */
 export const commands: Record<string, { summary: string }> = {
@@ -10,7 +12,9 @@ export const commands: Record<string, { summary: string }> = {
   operator: { summary: 'reconcile Dataset objects into Secrets, ConfigMaps and PVCs' },
   webhook: { summary: 'mutating admission webhook for pods that use Datasets (HTTPS)' },
   certs: { summary: 'create a CA and serving certificate for the webhook' },
+  'webhook-certs': { summary: 'create and renew the webhook certificates and caBundle in the cluster' },
   agent: { summary: 'per-node read-through block cache that publishes its NodeCache' },
+  kubectl: { summary: 'the kubectl plugin: explain <pod>, datasets, nodes (installed as kubectl-locus)' },
   sim: { summary: 'replay traces on a modelled cluster and compare placement policies' },
 };
 
@@ -28,7 +32,7 @@ function debugging(argv: string[]): boolean {
   return level === 'debug' || level === 'trace';
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], opts: { asPlugin?: boolean } = {}): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
@@ -41,13 +45,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const module = (await import(`./${name}.js`)) as Command;
-    return await module.run(rest);
+    return await module.run(rest, undefined, opts.asPlugin);
   } catch (err) {
+    const failure = (text: string) => (opts.asPlugin ? asPluginText(text) : text);
     if (UsageError.is(err)) {
-      process.stderr.write(`locus ${name}: ${err.message}\n\n${err.usage}\n`);
+      process.stderr.write(failure(`locus ${name}: ${err.message}\n\n${err.usage}\n`));
       return 2;
     }
-    process.stderr.write(describeFailure(name, err, debugging(rest)));
+    process.stderr.write(failure(describeFailure(name, err, debugging(rest))));
     return 1;
   }
 }

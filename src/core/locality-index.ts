@@ -1,6 +1,12 @@
 // The locality index: which node caches which bytes of which Dataset, fed by NodeCache snapshots.
 // Every update is a full per-node snapshot (epoch, seq); time is passed in, never read.
-import { countInRanges, popcount, type Slice } from './slice.js';
+//
+// Layout for scoring: nodes and Datasets get dense ids; per Dataset a column of bytes by node id, per
+// node the instant its inventory stops counting, its zone's and region's ids; per (area, Dataset) the
+// block reference counts of `AreaHoldings`, kept current as snapshots apply. Scoring a node is then a
+// few typed-array reads (`view`), with node names resolved to ids once per request (`nodeIds`).
+import { AreaHoldings, blockBytesIn, type Holding } from './area-holdings.js';
+import type { Slice } from './slice.js';
 import type { ApplyOutcome, DatasetCatalogue, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from './types.js';
 
 export interface IndexOptions {
@@ -24,13 +30,18 @@ export interface IndexStats {
   bytes: number;
 }
 
-interface Entry {
+/** One Dataset (or a slice of it) ready to answer for many nodes at one instant: see `LocalityIndex.view`. */
+export interface LocalityView {
+  /** Fills `out` with the locality of node `id` (from `nodeIds`; -1 for an unknown node) and returns it. */
+  fill(id: number, out: Locality): Locality;
+}
+
+interface Entry extends Holding {
   key: DatasetKey;
-  bytes: number;
+  /** The Dataset's dense id. */
+  id: number;
   catalogVersion?: string;
   blockSize?: number;
-  /** The cached blocks as a bitset (32 blocks a word), or absent when only a byte count was sent. */
-  words?: Uint32Array;
   blocks: number;
   /** The last applied (or checked) snapshot that listed it, by the index's count of applies. */
   listed: number;
@@ -51,44 +62,49 @@ interface Inventory {
 }
 
 interface NodeState {
+  name: string;
+  id: number;
   topology?: NodeTopology;
   inventory?: Inventory;
-  /** The areas of its topology, so that a look-up builds no key. */
-  zone?: Area;
-  region?: Area;
 }
 
-/** A zone (`zone:<z>`) or region (`region:<r>`): its members and, per Dataset, the cached bytes held there. */
+/**
+ * A zone (`zone:<z>`) or region (`region:<r>`). Its holdings count the members live at `countedAt`;
+ * a query at another instant recounts when a member's liveness differs there (`sync`).
+ */
 interface Area {
-  members: Set<NodeState>;
-  /** Dropped per Dataset when a member's entry for it changes, and wholly when the members change. */
-  bytes: Map<DatasetKey, AreaBytes>;
+  id: number;
+  members: Set<number>;
+  counted: Set<number>;
+  countedAt: number;
+  /** At most the earliest last-live instant of a counted member, at least the latest of an uncounted one. */
+  minCounted: number;
+  maxUncounted: number;
+  /** By Dataset id. */
+  held: Array<AreaHoldings | undefined>;
 }
 
-/** Cached union of a zone's or region's block sets for one Dataset. */
-interface AreaBytes {
-  catalogueGeneration: number;
-  computedAt: number;
-  /** The last instant every contributing member still counts (the first to pass its TTL). */
-  validUntil: number;
-  bytes: number;
-  /** The union of the members' block sets encoded against the current catalogue (for slices). */
-  union?: Uint32Array;
-  /** The largest byte count of a member whose blocks are not known against the current catalogue. */
-  countedOnly: number;
-  /** The slice last asked for here, and its bytes (the union's blocks in it, or countedOnly's share). */
-  slice?: Slice;
-  sliceBytes?: number;
-}
+const NO_AREA = -1;
+const EMPTY_HOLDINGS = new AreaHoldings();
 
 export class LocalityIndex {
   readonly ttlMs: number;
   private readonly nodes = new Map<string, NodeState>();
+  private readonly states: Array<NodeState | undefined> = [];
+  private readonly freeIds: number[] = [];
+  private capacity = 64;
+  /** By node id: the last instant its inventory counts (-Infinity without one), its zone and region ids. */
+  private lastLive = new Float64Array(this.capacity).fill(-Infinity);
+  private zoneOf = new Int32Array(this.capacity).fill(NO_AREA);
+  private regionOf = new Int32Array(this.capacity).fill(NO_AREA);
+  private readonly datasetIds = new Map<DatasetKey, number>();
+  private readonly datasetKeys: DatasetKey[] = [];
+  /** By Dataset id: the catalogue (if known) and the bytes each node caches of it, by node id. */
+  private readonly catalogues: Array<DatasetCatalogue | undefined> = [];
+  private readonly columns: Float64Array[] = [];
   private readonly catalogue = new Map<DatasetKey, DatasetCatalogue>();
-  private readonly areas = new Map<string, Area>();
-  private catalogueGeneration = 0;
-  /** The latest `now` an area's bytes were computed at (see `unchangedSince`). */
-  private latestAreaQuery = -Infinity;
+  private readonly areaIds = new Map<string, number>();
+  private readonly areas: Area[] = [];
   /** Snapshots checked so far: marks the entries a snapshot lists. */
   private checks = 0;
 
@@ -98,12 +114,19 @@ export class LocalityIndex {
   }
 
   upsertDataset(cat: DatasetCatalogue): void {
-    this.catalogue.set(cat.key, { ...cat });
-    this.catalogueGeneration++;
+    const previous = this.catalogue.get(cat.key);
+    const copy = { ...cat };
+    this.catalogue.set(cat.key, copy);
+    const id = this.datasetId(cat.key);
+    this.catalogues[id] = copy;
+    if (!previous || !sameBlocks(previous, copy)) this.recount(id);
   }
 
   removeDataset(key: DatasetKey): void {
-    if (this.catalogue.delete(key)) this.catalogueGeneration++;
+    if (!this.catalogue.delete(key)) return;
+    const id = this.datasetIds.get(key)!;
+    this.catalogues[id] = undefined;
+    this.recount(id);
   }
 
   dataset(key: DatasetKey): DatasetCatalogue | undefined {
@@ -118,6 +141,8 @@ export class LocalityIndex {
     const state = this.state(topology.name);
     this.leaveAreas(state);
     state.topology = { ...topology };
+    this.zoneOf[state.id] = topology.zone ? this.area(`zone:${topology.zone}`) : NO_AREA;
+    this.regionOf[state.id] = topology.region ? this.area(`region:${topology.region}`) : NO_AREA;
     this.joinAreas(state);
   }
 
@@ -126,7 +151,10 @@ export class LocalityIndex {
     const state = this.nodes.get(name);
     if (!state) return;
     this.leaveAreas(state);
+    this.clearInventory(state);
     this.nodes.delete(name);
+    this.states[state.id] = undefined;
+    this.freeIds.push(state.id);
   }
 
   topology(node: string): NodeTopology | undefined {
@@ -135,8 +163,8 @@ export class LocalityIndex {
 
   /**
    * Replaces the node's inventory with the snapshot, in O(its size). A Dataset entry equal to the one in
-   * force (same bytes, catalogue version, block size and blocks) is kept as it is, and only the zone and
-   * region bytes of the Datasets whose entries changed are recomputed.
+   * force (same bytes, catalogue version, block size and blocks) is kept as it is; the block counts of
+   * the node's zone and region change by the entries that changed.
    */
   applyInventory(snap: InventorySnapshot, now: number): ApplyOutcome {
     const state = this.nodes.get(snap.node);
@@ -157,34 +185,58 @@ export class LocalityIndex {
       }
     }
     const target = state ?? this.state(snap.node);
-    const kept = current !== undefined && this.unchangedSince(current, now);
+    const id = target.id;
     // The entries in force are updated in place: the snapshot was checked whole, nothing can fail now.
     const datasets = current?.datasets ?? new Map<DatasetKey, Entry>();
+    const oldListing = current?.listing ?? [];
     const listing = checked.keep as Entry[];
+    const added: Entry[] = [];
+    const removed: Entry[] = [];
     let blocks = 0;
     let bytes = 0;
     for (let i = 0; i < snap.datasets.length; i++) {
       const d = snap.datasets[i];
       let entry = listing[i];
-      if (entry) {
-        if (!kept) this.touchAreas(target, d.dataset);
-      } else {
-        entry = { key: d.dataset, bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
+      if (!entry) {
+        const previous = datasets.get(d.dataset);
+        if (previous) removed.push(previous);
+        entry = { key: d.dataset, id: this.datasetId(d.dataset), bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
         if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
         datasets.set(d.dataset, entry);
         listing[i] = entry;
-        this.touchAreas(target, d.dataset);
+        added.push(entry);
       }
       blocks += entry.blocks;
       bytes += d.bytes;
     }
-    if (current) {
-      for (const entry of current.listing) {
-        if (entry.listed === this.checks) continue;
-        datasets.delete(entry.key);
-        this.touchAreas(target, entry.key);
+    for (const entry of oldListing) {
+      if (entry.listed === this.checks) continue;
+      datasets.delete(entry.key);
+      removed.push(entry);
+    }
+    for (const e of removed) this.columns[e.id][id] = 0;
+    for (const e of added) this.columns[e.id][id] = e.bytes;
+    const live = now + this.ttlMs;
+    for (const a of this.areasOf(id)) {
+      const was = a.counted.has(id);
+      const counts = a.countedAt <= live;
+      if (was && counts) {
+        this.contribute(a, removed, -1);
+        this.contribute(a, added, +1);
+        a.minCounted = Math.min(a.minCounted, live);
+      } else if (was) {
+        this.contribute(a, oldListing, -1);
+        a.counted.delete(id);
+        a.maxUncounted = Math.max(a.maxUncounted, live);
+      } else if (counts) {
+        this.contribute(a, listing, +1);
+        a.counted.add(id);
+        a.minCounted = Math.min(a.minCounted, live);
+      } else {
+        a.maxUncounted = Math.max(a.maxUncounted, live);
       }
     }
+    this.lastLive[id] = live;
     target.inventory = {
       epoch: snap.epoch,
       seq: snap.seq,
@@ -204,8 +256,8 @@ export class LocalityIndex {
   removeInventory(node: string): boolean {
     const state = this.nodes.get(node);
     if (!state?.inventory) return false;
-    for (const key of state.inventory.datasets.keys()) this.touchAreas(state, key);
-    state.inventory = undefined;
+    for (const a of this.areasOf(state.id)) this.uncount(a, state);
+    this.clearInventory(state);
     return true;
   }
 
@@ -221,54 +273,110 @@ export class LocalityIndex {
 
   /** Bytes of `key` cached on `node`; 0 for unknown nodes and for inventories past their TTL. O(1). */
   cachedBytes(node: string, key: DatasetKey, now: number): number {
-    const inv = this.nodes.get(node)?.inventory;
-    return this.live(inv, now) ? inv!.datasets.get(key)?.bytes ?? 0 : 0;
+    const state = this.nodes.get(node);
+    const d = this.datasetIds.get(key);
+    return state && d !== undefined && now <= this.lastLive[state.id] ? this.columns[d][state.id] : 0;
+  }
+
+  /** Dense ids of node names, for `LocalityView.fill`: -1 for a name the index does not know. */
+  nodeIds(names: readonly string[]): Int32Array {
+    const ids = new Int32Array(names.length);
+    for (let i = 0; i < names.length; i++) ids[i] = this.nodes.get(names[i])?.id ?? -1;
+    return ids;
+  }
+
+  /**
+   * `key` (or the slice of it, unless whole) at `now`, for many nodes: the areas' bytes are read once
+   * here, so each `fill` is a few typed-array reads (and, for a slice, the node's blocks in it).
+   */
+  view(key: DatasetKey, slice: Slice | undefined, now: number): LocalityView {
+    return this.viewOver(this.areas, key, slice, now);
+  }
+
+  /** A view whose areas' bytes are read for `areas` only (one node's zone and region). */
+  private viewOver(areas: readonly Area[], key: DatasetKey, slice: Slice | undefined, now: number): LocalityView {
+    const d = this.datasetIds.get(key);
+    const cat = this.catalogue.get(key);
+    const total = cat?.totalBytes ?? Infinity;
+    if (d === undefined) return { fill: (_id, out) => zero(out) };
+    // Per area, the whole Dataset's bytes there (capped at its size), and for a slice the slice's.
+    const areaWhole = new Float64Array(this.areas.length);
+    const areaSlice = new Float64Array(this.areas.length);
+    const sliced = slice !== undefined && !slice.whole && !!cat?.totalBytes;
+    const share = sliced ? slice.bytes / cat.totalBytes! : 0;
+    for (const a of areas) {
+      const held = this.holdings(a, d, now);
+      areaWhole[a.id] = Math.min(total, held.wholeBytes(cat));
+      if (sliced) areaSlice[a.id] = held.sliceBytesOf(slice, cat, share);
+    }
+    const column = this.columns[d];
+    const { lastLive, zoneOf, regionOf } = this;
+    if (!sliced) {
+      return {
+        fill(id, out) {
+          if (id < 0) return zero(out);
+          const onNode = now <= lastLive[id] ? Math.min(total, column[id]) : 0;
+          const z = zoneOf[id];
+          const r = regionOf[id];
+          const inZone = z === NO_AREA ? onNode : Math.max(onNode, areaWhole[z]);
+          out.onNode = onNode;
+          out.inZone = inZone;
+          out.inRegion = r === NO_AREA ? inZone : Math.max(inZone, areaWhole[r]);
+          return out;
+        },
+      };
+    }
+    const states = this.states;
+    const matching = (e: Entry) => matches(e, cat);
+    return {
+      fill(id, out) {
+        if (id < 0) return zero(out);
+        // The whole Dataset's bytes bound the slice's on each tier.
+        const live = now <= lastLive[id];
+        const wholeOnNode = live ? Math.min(total, column[id]) : 0;
+        let onNode = 0;
+        const entry = live ? states[id]!.inventory!.datasets.get(key) : undefined;
+        if (entry) onNode = Math.min(wholeOnNode, slice.bytes, matching(entry) ? blockBytesIn(entry.words!, slice, cat) : entry.bytes * share);
+        const z = zoneOf[id];
+        const r = regionOf[id];
+        let wholeInZone = wholeOnNode;
+        let inZone = onNode;
+        if (z !== NO_AREA) {
+          wholeInZone = Math.max(wholeOnNode, areaWhole[z]);
+          inZone = Math.min(Math.max(onNode, areaSlice[z]), wholeInZone, slice.bytes);
+        }
+        let inRegion = inZone;
+        if (r !== NO_AREA) {
+          const wholeInRegion = Math.max(wholeInZone, areaWhole[r]);
+          inRegion = Math.min(Math.max(inZone, areaSlice[r]), wholeInRegion, slice.bytes);
+        }
+        out.onNode = onNode;
+        out.inZone = inZone;
+        out.inRegion = inRegion;
+        return out;
+      },
+    };
   }
 
   /** Bytes of `key` on the node, in its zone and in its region; each capped at the Dataset's size. */
   locality(node: string, key: DatasetKey, now: number): Locality {
-    const total = this.catalogue.get(key)?.totalBytes ?? Infinity;
-    const state = this.nodes.get(node);
-    const onNode = Math.min(total, this.cachedBytes(node, key, now));
-    const inZone = state?.zone ? Math.max(onNode, Math.min(total, this.areaHoldings(state.zone, key, now).bytes)) : onNode;
-    const inRegion = state?.region ? Math.max(inZone, Math.min(total, this.areaHoldings(state.region, key, now).bytes)) : inZone;
-    return { onNode, inZone, inRegion };
+    return this.sliceLocality(node, key, undefined, now);
   }
 
   /**
    * Bytes of a slice of `key` on the node, in its zone and in its region: the slice's blocks in the
    * block sets (O(words the slice's ranges span)), or, where only a byte count is known, that count's
    * pro-rata share. Each is at most the slice's bytes and at most what `locality` answers; a whole
-   * slice answers exactly what `locality` does.
+   * slice answers exactly what `locality` does. For many nodes, `view` reads the areas once.
    */
-  sliceLocality(node: string, key: DatasetKey, slice: Slice, now: number): Locality {
-    const cat = this.catalogue.get(key);
-    if (slice.whole || !cat?.totalBytes) return this.locality(node, key, now);
-    const total = cat.totalBytes;
-    const share = slice.bytes / total;
+  sliceLocality(node: string, key: DatasetKey, slice: Slice | undefined, now: number): Locality {
+    const out = { onNode: 0, inZone: 0, inRegion: 0 };
     const state = this.nodes.get(node);
-    const inv = state?.inventory;
-    const entry = this.live(inv, now) ? inv!.datasets.get(key) : undefined;
-    // The whole Dataset's bytes, as `locality` computes them, bound the slice's.
-    const wholeOnNode = Math.min(total, entry?.bytes ?? 0);
-    let onNode = 0;
-    if (entry) onNode = Math.min(wholeOnNode, slice.bytes, this.matches(entry, cat) ? this.bytesIn(entry.words, slice, cat) : entry.bytes * share);
-    let wholeBelow = wholeOnNode;
-    let below = onNode;
-    const area = (a: Area | undefined): number => {
-      if (!a) return below;
-      const held = this.areaHoldings(a, key, now);
-      wholeBelow = Math.max(wholeBelow, Math.min(total, held.bytes));
-      // Every node of an area asks the same slice of a request: its bytes there are kept with the union.
-      if (held.slice !== slice) {
-        held.slice = slice;
-        held.sliceBytes = Math.max(this.bytesIn(held.union, slice, cat), held.countedOnly * share);
-      }
-      below = Math.min(Math.max(below, held.sliceBytes!), wholeBelow, slice.bytes);
-      return below;
-    };
-    const inZone = area(state?.zone);
-    return { onNode, inZone, inRegion: area(state?.region) };
+    if (!state) return out;
+    // A view of the node's own areas only.
+    const id = state.id;
+    const areas = [this.zoneOf[id], this.regionOf[id]].filter((a) => a !== NO_AREA).map((a) => this.areas[a]);
+    return this.viewOver(areas, key, slice, now).fill(id, out);
   }
 
   /** Nodes whose inventory passed its TTL since the last call (each reported once per snapshot). */
@@ -302,72 +410,173 @@ export class LocalityIndex {
   }
 
   /** The one expiry rule: an inventory counts until `ttlMs` after it was applied, inclusive. */
-  private lastLive(inv: Inventory): number {
-    return inv.appliedAt + this.ttlMs;
-  }
-
   private live(inv: Inventory | undefined, now: number): boolean {
-    return inv !== undefined && now <= this.lastLive(inv);
+    return inv !== undefined && now <= inv.appliedAt + this.ttlMs;
   }
 
-  /** Whether an entry's block set was encoded against the Dataset's current catalogue. */
-  private matches(entry: Entry, cat: DatasetCatalogue | undefined): entry is Entry & { words: Uint32Array } {
-    return entry.words !== undefined && !!cat?.blockSize && cat.catalogVersion !== undefined
-      && entry.catalogVersion === cat.catalogVersion && entry.blockSize === cat.blockSize;
+  /** The area's holdings of Dataset `d`, counting exactly the members live at `now`. */
+  private holdings(a: Area, d: number, now: number): AreaHoldings {
+    if (!(now <= a.minCounted && now > a.maxUncounted)) this.sync(a, now);
+    const held = a.held[d];
+    if (!held) return EMPTY_HOLDINGS;
+    if (held.extremaStale) held.resetExtrema(this.countedEntries(a, this.datasetKeyOf(d)));
+    return held;
   }
 
-  /** Bytes of the slice's blocks set in `words`, the catalogue's last block at its real size. */
-  private bytesIn(words: Uint32Array | undefined, slice: Slice, cat: DatasetCatalogue): number {
-    if (!words) return 0;
-    const last = (cat.blockCount ?? 0) - 1;
-    const { count, hasLast } = countInRanges(words, slice.ranges, last);
-    const padding = hasLast ? Math.max(0, (cat.blockCount ?? 0) * cat.blockSize! - cat.totalBytes!) : 0;
-    return Math.max(0, count * cat.blockSize! - padding);
+  /** Recounts the members whose liveness at `now` differs from the area's counting instant. */
+  private sync(a: Area, now: number): void {
+    let minCounted = Infinity;
+    let maxUncounted = -Infinity;
+    for (const m of a.members) {
+      const state = this.states[m]!;
+      if (!state.inventory) continue;
+      const live = this.lastLive[m];
+      const counts = now <= live;
+      if (counts !== a.counted.has(m)) {
+        this.contribute(a, state.inventory.listing, counts ? +1 : -1);
+        if (counts) a.counted.add(m);
+        else a.counted.delete(m);
+      }
+      if (counts) minCounted = Math.min(minCounted, live + 1);
+      else maxUncounted = Math.max(maxUncounted, live);
+    }
+    a.countedAt = now;
+    a.minCounted = minCounted;
+    a.maxUncounted = maxUncounted;
+  }
+
+  /** Adds (+1) or removes (-1) entries from an area's holdings. */
+  private contribute(a: Area, entries: readonly Entry[], sign: 1 | -1): void {
+    for (const e of entries) {
+      let held = a.held[e.id];
+      if (!held) {
+        if (sign < 0) continue;
+        held = a.held[e.id] = new AreaHoldings();
+      }
+      // An entry counts its blocks only when they were encoded against the Dataset's current catalogue.
+      const h = matches(e, this.catalogues[e.id]) ? e : { bytes: e.bytes };
+      if (sign > 0) held.add(h);
+      else held.remove(h);
+    }
+  }
+
+  private *countedEntries(a: Area, key: DatasetKey): Iterable<Holding> {
+    for (const m of a.counted) {
+      const e = this.states[m]!.inventory?.datasets.get(key);
+      if (e) yield matches(e, this.catalogues[e.id]) ? e : { bytes: e.bytes };
+    }
+  }
+
+  /** Dataset `d`'s blocks are now read against a different catalogue: its area holdings are rebuilt. */
+  private recount(d: number): void {
+    const key = this.datasetKeyOf(d);
+    for (const a of this.areas) {
+      if (!a.held[d]) continue;
+      const held = new AreaHoldings();
+      for (const h of this.countedEntries(a, key)) held.add(h);
+      a.held[d] = held;
+    }
+  }
+
+  private datasetKeyOf(d: number): DatasetKey {
+    return this.datasetKeys[d];
+  }
+
+  private datasetId(key: DatasetKey): number {
+    let id = this.datasetIds.get(key);
+    if (id === undefined) {
+      id = this.columns.length;
+      this.datasetIds.set(key, id);
+      this.datasetKeys.push(key);
+      this.columns.push(new Float64Array(this.capacity));
+      this.catalogues.push(undefined);
+    }
+    return id;
   }
 
   private state(name: string): NodeState {
     let state = this.nodes.get(name);
     if (!state) {
-      state = {};
+      const id = this.freeIds.pop() ?? this.states.length;
+      if (id >= this.capacity) this.grow(Math.max(id + 1, this.capacity * 2));
+      state = { name, id };
       this.nodes.set(name, state);
+      this.states[id] = state;
+      this.lastLive[id] = -Infinity;
+      this.zoneOf[id] = NO_AREA;
+      this.regionOf[id] = NO_AREA;
     }
     return state;
   }
 
-  private area(name: string): Area {
-    let a = this.areas.get(name);
-    if (!a) {
-      a = { members: new Set(), bytes: new Map() };
-      this.areas.set(name, a);
+  private grow(capacity: number): void {
+    const widen = (a: Float64Array, fill: number) => {
+      const b = new Float64Array(capacity).fill(fill);
+      b.set(a);
+      return b;
+    };
+    const widenIds = (a: Int32Array) => {
+      const b = new Int32Array(capacity).fill(NO_AREA);
+      b.set(a);
+      return b;
+    };
+    this.lastLive = widen(this.lastLive, -Infinity);
+    this.zoneOf = widenIds(this.zoneOf);
+    this.regionOf = widenIds(this.regionOf);
+    for (let d = 0; d < this.columns.length; d++) this.columns[d] = widen(this.columns[d], 0);
+    this.capacity = capacity;
+  }
+
+  private area(name: string): number {
+    let id = this.areaIds.get(name);
+    if (id === undefined) {
+      id = this.areas.length;
+      this.areaIds.set(name, id);
+      this.areas.push({ id, members: new Set(), counted: new Set(), countedAt: -Infinity, minCounted: Infinity, maxUncounted: -Infinity, held: [] });
     }
-    return a;
+    return id;
+  }
+
+  private areasOf(id: number): Area[] {
+    const out: Area[] = [];
+    if (this.zoneOf[id] !== NO_AREA) out.push(this.areas[this.zoneOf[id]]);
+    if (this.regionOf[id] !== NO_AREA) out.push(this.areas[this.regionOf[id]]);
+    return out;
   }
 
   private joinAreas(state: NodeState): void {
-    const t = state.topology;
-    state.zone = t?.zone ? this.area(`zone:${t.zone}`) : undefined;
-    state.region = t?.region ? this.area(`region:${t.region}`) : undefined;
-    for (const a of [state.zone, state.region]) {
-      if (!a) continue;
-      a.members.add(state);
-      a.bytes.clear();
+    const live = this.lastLive[state.id];
+    for (const a of this.areasOf(state.id)) {
+      a.members.add(state.id);
+      if (!state.inventory) continue;
+      if (a.countedAt <= live) {
+        this.contribute(a, state.inventory.listing, +1);
+        a.counted.add(state.id);
+        a.minCounted = Math.min(a.minCounted, live);
+      } else {
+        a.maxUncounted = Math.max(a.maxUncounted, live);
+      }
     }
   }
 
   private leaveAreas(state: NodeState): void {
-    for (const a of [state.zone, state.region]) {
-      if (!a) continue;
-      a.members.delete(state);
-      a.bytes.clear();
+    for (const a of this.areasOf(state.id)) {
+      this.uncount(a, state);
+      a.members.delete(state.id);
     }
-    state.zone = undefined;
-    state.region = undefined;
+    this.zoneOf[state.id] = NO_AREA;
+    this.regionOf[state.id] = NO_AREA;
   }
 
-  /** What the node's areas hold of `key` may have changed. */
-  private touchAreas(state: NodeState, key: DatasetKey): void {
-    state.zone?.bytes.delete(key);
-    state.region?.bytes.delete(key);
+  private uncount(a: Area, state: NodeState): void {
+    if (!a.counted.delete(state.id)) return;
+    this.contribute(a, state.inventory!.listing, -1);
+  }
+
+  private clearInventory(state: NodeState): void {
+    for (const e of state.inventory?.listing ?? []) this.columns[e.id][state.id] = 0;
+    state.inventory = undefined;
+    this.lastLive[state.id] = -Infinity;
   }
 
   /**
@@ -406,46 +615,6 @@ export class LocalityIndex {
     return { keep };
   }
 
-  /**
-   * Whether an inventory counted in every area union computed so far, and will count until the TTL
-   * of a snapshot applied at `now` instead: then a Dataset entry it keeps leaves those unions as they were.
-   */
-  private unchangedSince(inv: Inventory, now: number): boolean {
-    return now >= inv.appliedAt && this.live(inv, Math.max(now, this.latestAreaQuery));
-  }
-
-  /**
-   * What an area holds of `key`: the union of the members' block sets where they were encoded against
-   * the Dataset's current catalogue, and the bytes that makes, or the largest byte count any member
-   * reports if more. Cached until a member's entry for `key` changes, the members change, or the
-   * first contributing inventory passes its TTL.
-   */
-  private areaHoldings(a: Area, key: DatasetKey, now: number): AreaBytes {
-    const cached = a.bytes.get(key);
-    if (cached && cached.catalogueGeneration === this.catalogueGeneration && now >= cached.computedAt && now <= cached.validUntil) {
-      return cached;
-    }
-    if (now > this.latestAreaQuery) this.latestAreaQuery = now;
-    const cat = this.catalogue.get(key);
-    let union: Uint32Array | undefined;
-    let maxBytes = 0;
-    let countedOnly = 0;
-    let validUntil = Infinity;
-    for (const member of a.members) {
-      const inv = member.inventory;
-      if (!this.live(inv, now)) continue;
-      const entry = inv!.datasets.get(key);
-      if (!entry) continue;
-      validUntil = Math.min(validUntil, this.lastLive(inv!));
-      maxBytes = Math.max(maxBytes, entry.bytes);
-      if (this.matches(entry, cat)) union = orInto(union, entry.words);
-      else countedOnly = Math.max(countedOnly, entry.bytes);
-    }
-    const bytes = Math.max(maxBytes, union && cat ? unionBytes(union, cat) : 0);
-    const held: AreaBytes = { catalogueGeneration: this.catalogueGeneration, computedAt: now, validUntil, bytes, union, countedOnly };
-    a.bytes.set(key, held);
-    return held;
-  }
 }
 
 function validateHeader(snap: InventorySnapshot): string | undefined {
@@ -479,25 +648,20 @@ function toWords(blocks: Uint32Array): Uint32Array {
   return words;
 }
 
-function orInto(acc: Uint32Array | undefined, words: Uint32Array): Uint32Array {
-  if (!acc || acc.length < words.length) {
-    const grown = new Uint32Array(words.length);
-    if (acc) grown.set(acc);
-    acc = grown;
-  }
-  for (let i = 0; i < words.length; i++) acc[i] |= words[i];
-  return acc;
+/** Whether an entry's block set was encoded against the Dataset's current catalogue. */
+function matches(entry: Entry, cat: DatasetCatalogue | undefined): boolean {
+  return entry.words !== undefined && !!cat?.blockSize && cat.catalogVersion !== undefined
+    && entry.catalogVersion === cat.catalogVersion && entry.blockSize === cat.blockSize;
 }
 
-/** Bytes covered by a block bitset: full blocks, the last block of the catalogue counted as its real size. */
-function unionBytes(words: Uint32Array, cat: DatasetCatalogue): number {
-  let count = 0;
-  for (let i = 0; i < words.length; i++) count += popcount(words[i]);
-  const blockSize = cat.blockSize!;
-  let bytes = count * blockSize;
-  const last = (cat.blockCount ?? 0) - 1;
-  if (cat.totalBytes !== undefined && last >= 0 && (words[last >>> 5] ?? 0) & (1 << (last & 31))) {
-    bytes -= Math.max(0, cat.blockCount! * blockSize - cat.totalBytes);
-  }
-  return cat.totalBytes === undefined ? bytes : Math.min(bytes, cat.totalBytes);
+/** Whether two catalogues of a Dataset read block sets alike (else the areas' counts are rebuilt). */
+function sameBlocks(a: DatasetCatalogue, b: DatasetCatalogue): boolean {
+  return a.totalBytes === b.totalBytes && a.blockSize === b.blockSize && a.blockCount === b.blockCount && a.catalogVersion === b.catalogVersion;
+}
+
+function zero(out: Locality): Locality {
+  out.onNode = 0;
+  out.inZone = 0;
+  out.inRegion = 0;
+  return out;
 }

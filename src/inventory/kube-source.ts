@@ -20,6 +20,9 @@ const WATCHED: Array<[ObjectKind, ResourceType]> = [['Node', NODES], ['Dataset',
  */
 const OPTIONAL: Array<[ObjectKind, ResourceType]> = [['Job', JOBS]];
 
+/** Every resource the source lists and watches (what its RBAC must allow). */
+export const WATCHED_RESOURCES: readonly ResourceType[] = [...WATCHED, ...OPTIONAL].map(([, r]) => r);
+
 export class KubeSource implements InventorySource {
   private informers: Informer[] = [];
   private optional: Informer[] = [];

@@ -22,6 +22,8 @@ export interface AgentMetrics {
   usedBytes: Gauge;
   capacityBytes: Gauge;
   blocks: Gauge;
+  /** When the NodeCache status last written was taken (its updatedAt), Unix seconds: what the TTL is measured from. */
+  lastReport: Gauge;
   /** Time to write the NodeCache status, by outcome (`ok`, `conflict`, `error`). */
   reportSeconds: Histogram<'outcome'>;
   /** S3 requests by operation and HTTP status. */
@@ -44,6 +46,11 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
     usedBytes: new Gauge({ name: 'locus_agent_cache_used_bytes', help: 'Bytes of blocks on local disk.', registers }),
     capacityBytes: new Gauge({ name: 'locus_agent_cache_capacity_bytes', help: 'Configured cache capacity in bytes.', registers }),
     blocks: new Gauge({ name: 'locus_agent_cache_blocks', help: 'Blocks on local disk.', registers }),
+    lastReport: new Gauge({
+      name: 'locus_agent_last_report_timestamp_seconds',
+      help: 'updatedAt of the NodeCache status last written (Unix seconds); extenders count the node empty once it is older than their TTL.',
+      registers,
+    }),
     reportSeconds: new Histogram({
       name: 'locus_agent_report_seconds',
       help: 'Latency of NodeCache status writes, by outcome.',

@@ -28,7 +28,7 @@ interface Job {
 }
 
 /** Failures the same spec would meet again: only a spec change starts over. */
-const LASTING = new Set(['TooLarge', 'TooManyFiles', 'TooManyRedirects', 'NotATar', 'UnsupportedURL']);
+const LASTING = new Set(['TooLarge', 'TooManyFiles', 'TooManyRedirects', 'NotATar', 'UnsupportedURL', 'ForbiddenAddress']);
 
 export class ArchiveStager {
   private readonly jobs = new Map<string, Job>();

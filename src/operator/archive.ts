@@ -1,8 +1,10 @@
 // ARCHIVE Datasets: download the archive (http/https, bounded in bytes and time) and put it into an
 // object-store prefix, either as the one file it is or, when asked, as the files it holds (tar,
 // optionally gzip-compressed). The Dataset is then an object-store Dataset like any other.
+import { lookup } from 'node:dns/promises';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
@@ -109,10 +111,11 @@ export function entryKey(prefix: string, name: string): string | undefined {
 async function download(url: string, file: string, limits: ArchiveLimits, onProgress: (p: StagingProgress) => void, signal: AbortSignal): Promise<number> {
   let current = url;
   for (let hop = 0; ; hop++) {
-    const protocol = new URL(current).protocol;
+    const { protocol, hostname } = new URL(current);
     if (protocol !== 'http:' && protocol !== 'https:') {
       throw new ArchiveError(`${current} is not an http(s) URL: only http and https archives are downloaded`, 'UnsupportedURL');
     }
+    await refuseLinkLocal(current, hostname);
     let res: Response;
     try {
       res = await fetch(current, { redirect: 'manual', signal });
@@ -152,6 +155,18 @@ async function download(url: string, file: string, limits: ArchiveLimits, onProg
     await pipeline(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), count, createWriteStream(file), { signal });
     onProgress({ phase: 'downloading', bytes, totalBytes, objects: 0 });
     return bytes;
+  }
+}
+
+/**
+ * Link-local addresses (169.254.0.0/16, fe80::/10) hold cloud instance metadata and its credentials:
+ * a Dataset's URL, or a redirect, never reaches them through the operator.
+ */
+async function refuseLinkLocal(url: string, hostname: string): Promise<void> {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((a) => a.map((x) => x.address), () => []);
+  if (addresses.some((a) => /^169\.254\./.test(a) || /^fe[89ab][0-9a-f]:/i.test(a))) {
+    throw new ArchiveError(`${url} points at a link-local address, where cloud metadata lives: archives are not downloaded from there`, 'ForbiddenAddress');
   }
 }
 

@@ -171,7 +171,7 @@ function formatDefault(f: FlagSpec): string | undefined {
     case 'size': return formatBytes(d as number);
     case 'listen': return formatListen(d as Listen);
     case 'strings': return (d as string[]).join(', ') || undefined;
-    default: return String(d);
+    default: return String(d) || undefined;
   }
 }
 

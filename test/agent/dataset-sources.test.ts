@@ -25,6 +25,14 @@ describe('agent Dataset sources', () => {
       status: { resolved: { bucket: 'warehouse', prefix: 'books/' } },
     };
     expect(datasetSource(fromCatalog, [UPSTREAM])).to.deep.equal({ namespace: 'ml', name: 'books', bucket: 'warehouse', prefix: 'books/' });
+    // Datashim's ARCHIVE form: read from where the operator staged it, once it has.
+    const archive = (status: Record<string, unknown>) => ({
+      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'ml', name: 'weather' },
+      spec: { type: 'ARCHIVE', url: 'https://cdn.example.com/noaa.tar.gz' }, status,
+    });
+    expect(datasetSource(archive({ resolved: { bucket: 'archives', prefix: 'ml/weather/', endpoint: UPSTREAM } }), [UPSTREAM]))
+      .to.deep.equal({ namespace: 'ml', name: 'weather', bucket: 'archives', prefix: 'ml/weather/' });
+    expect(datasetSource(archive({}), [UPSTREAM]), 'not staged yet').to.equal(undefined);
   });
 
   it('ignores Datasets elsewhere, of other types or without a bucket', () => {

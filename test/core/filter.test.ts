@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import { filterNodes } from '../../src/core/filter.js';
 import { buildIndex, refs } from './index-builder.js';
 
@@ -32,6 +33,20 @@ describe('core/filter', () => {
       expect(r.problems.map((p) => p.field)).to.deep.equal(c.problems ?? []);
     });
   }
+
+  it('never puts a format verb in a reason: kube-scheduler reads extender reasons as a format string', () => {
+    fc.assert(fc.property(
+      fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 1, maxLength: 4 }),
+      fc.double({ min: 0.01, max: 1, noNaN: true }),
+      (held, fraction) => {
+        const datasets = Object.fromEntries(held.map((_, i) => [`ml/d${i}`, { totalBytes: 1000 }]));
+        const idx = buildIndex({ datasets, caches: { n: Object.fromEntries(held.map((h, i) => [`ml/d${i}`, h])) } });
+        const r = filterNodes({ datasets: refs(...Object.keys(datasets)), nodes: ['n'], index: idx, now: 0,
+          annotations: { 'locus.dev/locality': 'required', 'locus.dev/min-local-fraction': String(fraction) } });
+        for (const reason of Object.values(r.failed)) expect(reason).to.not.include('%');
+      },
+    ));
+  });
 
   it('says in words what a failed node holds and what the pod requires', () => {
     expect(run({ 'locus.dev/locality': 'required' }).failed.warm).to.equal('holds 12 percent of ml/imagenet-train, pod requires 50 percent');

@@ -10,7 +10,7 @@ import { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { create, find, get, mergePatch, remove, type Obj } from './support/api.js';
+import { api, create, find, get, mergePatch, remove, type Obj } from './support/api.js';
 import { datasetPath } from './support/datasets.js';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
@@ -57,6 +57,7 @@ async function createThroughWebhook(p: Obj): Promise<Obj> {
   });
 }
 
+/** The DatasetAttached Events of a pod (each case deletes its pods and their Events before the next: the examples reuse names). */
 async function attachedEvents(namespace: string, pod: string): Promise<string[]> {
   return until(`a DatasetAttached Event for pod ${namespace}/${pod}`, async () => {
     const selector = encodeURIComponent(`involvedObject.kind=Pod,involvedObject.name=${pod},reason=DatasetAttached`);
@@ -138,6 +139,7 @@ describe('Datashim\'s examples on the real apiserver', () => {
         await body();
       } finally {
         await deleteAllPods(namespace);
+        await api('DELETE', `/api/v1/namespaces/${namespace}/events`);
         for (const d of docs) if (d.kind === 'Dataset') await remove(datasetPath(namespace, d.metadata.name));
       }
     }
@@ -272,6 +274,13 @@ describe('Datashim\'s examples on the real apiserver', () => {
       expect(await until('the credentials Secret', () => find(`/api/v1/namespaces/${opNs}/secrets/example-dataset-credentials`))).to.not.equal(undefined);
       const catalogued = await until('the catalogue of the staged files', async () => (await get(datasetPath(opNs, 'example-dataset'))).status?.catalog, { timeoutMs: 30_000 });
       expect(catalogued).to.deep.include({ objectCount: 2, totalBytes: Object.values(files).reduce((a, b) => a + b.length, 0) });
+      // This control plane runs no volume binder: the test binds the PVC as the S3 driver's provisioner would.
+      await mergePatch(`/api/v1/namespaces/${opNs}/persistentvolumeclaims/example-dataset/status`, { status: { phase: 'Bound' } });
+      const ready = await until('the ARCHIVE Dataset to be Ready', async () => {
+        const ds = await get(datasetPath(opNs, 'example-dataset'));
+        return ds.status?.phase === 'Ready' ? ds : undefined;
+      });
+      expect((ready.status.conditions as { type: string; status: string }[]).find((c) => c.type === 'ArchiveStaged')?.status).to.equal('True');
       await remove(datasetPath(opNs, 'example-dataset'));
       await until('the ARCHIVE Dataset to be gone', async () => !(await find(datasetPath(opNs, 'example-dataset'))));
     });

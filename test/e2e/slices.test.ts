@@ -5,6 +5,7 @@
 // 100 nodes, so a holder far down the list is seen.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { installCrds } from './support/crds.js';
@@ -157,6 +158,20 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
     const binds = scheduler.log().split('\n').filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/far-`));
     expect(binds).to.have.length(5);
     for (const line of binds) expect(line).to.include(`evaluatedNodes=${total} feasibleNodes=${total}`);
+  });
+
+  it('without percentageOfNodesToScore the same scheduler stops after 100 feasible nodes (why the shipped files set it)', async () => {
+    await scheduler.stop();
+    const shipped = readFileSync(join(cluster.root, SCHEDULER_CONFIG), 'utf8');
+    const variant = join(cluster.state, 'locus-scheduler-default-percentage.yaml');
+    writeFileSync(variant, shipped.replace(/^percentageOfNodesToScore: 100\n/m, ''));
+    expect(readFileSync(variant, 'utf8')).to.not.include('percentageOfNodesToScore');
+    scheduler = (await startLocusScheduler(variant)).proc;
+    for (let i = 0; i < 3; i++) await createPod(reader(`control-${i}`, {}, 'far'));
+    for (let i = 0; i < 3; i++) await boundNode(ns, `control-${i}`, 60_000);
+    const binds = scheduler.log().split('\n').filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/control-`));
+    expect(binds).to.have.length(3);
+    for (const line of binds) expect(line).to.include('evaluatedNodes=100 feasibleNodes=100');
   });
 });
 

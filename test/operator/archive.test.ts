@@ -42,6 +42,7 @@ describe('ARCHIVE staging (local HTTP server, s3rver)', function () {
       const url = req.url ?? '';
       if (url === '/moved') return void res.writeHead(302, { location: '/noaa/data.tar.gz' }).end();
       if (url === '/loop') return void res.writeHead(302, { location: '/loop' }).end();
+      if (url === '/to-metadata') return void res.writeHead(302, { location: 'http://169.254.169.254/latest/meta-data/' }).end();
       if (url === '/endless') {
         // No Content-Length: only counting the bytes can stop it.
         res.writeHead(200);
@@ -119,6 +120,10 @@ describe('ARCHIVE staging (local HTTP server, s3rver)', function () {
     expect((await failure(stageArchive(job('/missing.tar.gz', true, 'x/')))).message).to.match(/answered HTTP 404; check spec.url/);
     expect((await failure(stageArchive(job('/notes.txt', true, 'x/')))).reason).to.equal('NotATar');
     expect((await failure(stageArchive(job('/loop', true, 'x/')))).reason).to.equal('TooManyRedirects');
+    const metadata = { ...job('/x', true, 'x/'), url: 'http://169.254.169.254/latest/meta-data/iam/' };
+    expect((await failure(stageArchive(metadata))).reason).to.equal('ForbiddenAddress');
+    expect((await failure(stageArchive({ ...metadata, url: 'http://[fe80::1]/x.tar' }))).reason).to.equal('ForbiddenAddress');
+    expect((await failure(stageArchive(job('/to-metadata', true, 'x/')))).message).to.match(/^http:\/\/169.254.169.254\/latest\/meta-data\/ points at a link-local address/);
     const noBucket = { ...job('/data.tar', true, 'x/'), target: { endpoint: s3.endpoint, bucket: 'no-such-bucket', prefix: '' } };
     expect((await failure(stageArchive(noBucket))).message).to.match(/writing s3:\/\/no-such-bucket\/weather\/20[0-9]+.csv failed: NoSuchBucket/);
   });

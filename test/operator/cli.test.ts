@@ -19,7 +19,26 @@ describe('locus operator flags', () => {
     expect(parseOperatorFlags(['-h'])).to.equal('help');
   });
 
+  it('takes the archive staging store and its bounds, and the createDirPVC image', () => {
+    const f = parseOperatorFlags([
+      '--archive-endpoint', 'http://minio.storage:9000', '--archive-bucket', 'locus-archives', '--archive-secret', 'locus-system/archive-store',
+      '--archive-prefix', 'staged/', '--archive-max-bytes', '2Gi', '--archive-max-extracted-bytes', '8Gi', '--archive-timeout', '20m',
+      '--archive-workers', '3', '--nfs-helper-image', 'registry.local/busybox:1.36',
+    ]) as OperatorFlags;
+    expect(f.config.archiveStore).to.deep.equal({
+      endpoint: 'http://minio.storage:9000', region: '', bucket: 'locus-archives', prefix: 'staged/', secret: { namespace: 'locus-system', name: 'archive-store' },
+    });
+    expect(f.config.archiveLimits).to.deep.include({ maxDownloadBytes: 2 * 1024 ** 3, maxExtractedBytes: 8 * 1024 ** 3, timeoutMs: 20 * 60_000 });
+    expect(f.config).to.deep.include({ archiveConcurrency: 3, nfsHelperImage: 'registry.local/busybox:1.36' });
+    expect((parseOperatorFlags([]) as OperatorFlags).config.archiveStore).to.equal(undefined);
+  });
+
   for (const [argv, message] of [
+    [['--archive-endpoint', 'http://minio:9000'], /--archive-endpoint, --archive-bucket and --archive-secret go together/],
+    [['--archive-endpoint', 'minio:9000', '--archive-bucket', 'b-1', '--archive-secret', 'a/b'], /--archive-endpoint must be an http\(s\) URL/],
+    [['--archive-endpoint', 'http://minio:9000', '--archive-bucket', 'B', '--archive-secret', 'a/b'], /--archive-bucket must be an S3 bucket name/],
+    [['--archive-endpoint', 'http://minio:9000', '--archive-bucket', 'bkt', '--archive-secret', 'store'], /--archive-secret must be <namespace>\/<name>/],
+    [['--archive-endpoint', 'http://minio:9000', '--archive-bucket', 'bkt', '--archive-secret', 'a/b', '--archive-prefix', 'x'], /--archive-prefix must be empty or end in "\/"/],
     [['--catalog-interval', 'soon'], /--catalog-interval must be a duration such as 15m/],
     [['--hive-metastore', 'hive:9083'], /--hive-metastore must be thrift:\/\/<host>:<port>/],
     [['--listen', '8080'], /--listen must be <host>:<port>/],

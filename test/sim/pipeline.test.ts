@@ -70,6 +70,14 @@ describe('sim: reads, prefetch and computing', () => {
     expect(r.finish[0]).to.be.closeTo(17, 1e-9);
   });
 
+  it('remote readers on two nodes of one zone share the zone\'s uplink', async () => {
+    // Same timeline as above, the bottleneck being the zone's link to the store instead of a NIC.
+    const c = buildCluster(parseCluster({ ...spec, nodes: 2, zoneUplinkGbps: spec.objectStoreStreamGbps }, 'test'));
+    expect(c.remotePath[1]).to.deep.equal([3, 4, 5]);
+    const r = await run(oneTask({ tasks: 2, readBlocks: 8, rotate: false }, 'training', 8), 'no-cache', c);
+    expect(r.finish[0]).to.be.closeTo(17, 1e-9);
+  });
+
   it('reports a serving replica\'s cold start: creation to weights loaded, queueing included', async () => {
     const replica = (id: string, arrival: number) => ({ id, arrival, stages: [{ name: 'serve', tasks: 1, dataset: 0, readBlocks: 4, passes: 1, rotate: false, computeSeconds: 100, overlapIO: false, after: [] }] });
     const workload: Workload = { source: 'hand', kind: 'serving', notes: [], datasets: [{ name: 'm', bytes: 4 * B }], jobs: [replica('a', 0), replica('b', 10)] };

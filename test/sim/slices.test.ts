@@ -109,8 +109,11 @@ describe('sim: slice-aware placement on FB-2010 with input paths', function () {
       expect(p.clairvoyantShare, p.policy).to.be.at.least(0.9);
       expect(p.oracleShare, p.policy).to.be.at.least(0.9);
     }
-    // The oracle is the reference the policies approach, and spreading is far from it.
+    // The oracle is the reference the policies approach, and spreading is far from it. It reads what
+    // every policy reads, and no placement beats the clairvoyant bound.
     expect(report.oracle!.label).to.match(/^reference: /);
+    expect(report.oracle!.bytes.requested).to.equal(report.bounds.requestedBytes);
+    expect(report.oracle!.clairvoyantShare).to.be.within(0.9, 1);
     expect(report.bounds.oracleHitRatio).to.equal(report.oracle!.hitRatio);
     expect(spread.oracleShare).to.be.below(0.5);
   });

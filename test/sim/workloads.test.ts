@@ -49,11 +49,11 @@ describe('sim: trace loaders', () => {
     expect(() => gavelJobType('GPT (batch size 8)')).to.throw(/unknown Gavel job type/);
   });
 
-  it('reads Pollux workloads: one task per GPU, epochs as passes, shards rotating', () => {
+  it('reads Pollux workloads: one task per GPU, epochs as passes, each worker its own shard', () => {
     const w = loadWorkload('pollux', gpu, 1);
     expect(w.jobs).to.have.length(160);
     const first = w.jobs.find((j) => j.id === 'cifar10-0')!;
-    expect(first.stages[0]).to.include({ tasks: 6, passes: 100, rotate: true, overlapIO: true });
+    expect(first.stages[0]).to.include({ tasks: 6, passes: 100, rotate: false, overlapIO: true });
     expect(() => parsePollux('name,time,application,num_replicas\nx,1,gpt,1\n', 'p.csv')).to.throw(/p\.csv:2: unknown application "gpt"/);
     expect(() => parsePollux('name,time\n', 'p.csv')).to.throw(/column "application"/);
   });

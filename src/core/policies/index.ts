@@ -60,9 +60,13 @@ export function scoreNodes(policy: PolicyName, req: ScoreRequest): number[] {
   const cfg = scoringConfig(req.config);
   let total = 0;
   for (const d of sized) total += d.totalBytes;
-  for (let i = 0; i < req.nodes.length; i++) {
+  // Names resolve to ids once, each Dataset's areas are read once; one Locality is refilled per node.
+  const ids = req.index.nodeIds(req.nodes);
+  const views = sized.map((d) => req.index.view(d.key, d.slice, req.now));
+  const loc = { onNode: 0, inZone: 0, inRegion: 0 };
+  for (let i = 0; i < ids.length; i++) {
     let credited = 0;
-    for (const d of sized) credited += p.credit(localityOf(req, d, req.nodes[i]), d.totalBytes, cfg);
+    for (let j = 0; j < views.length; j++) credited += p.credit(views[j].fill(ids[i], loc), sized[j].totalBytes, cfg);
     scores[i] = toScore(credited, total);
   }
   return scores;

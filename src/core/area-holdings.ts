@@ -1,0 +1,138 @@
+// What a zone or region holds of one Dataset, kept current as snapshots apply: a reference count per
+// block (how many counted members cache it) and the union bitset the counts imply, so the union's
+// bytes and a slice's bytes there are read, not recomputed from the members on every change.
+import { countInRanges, type Slice } from './slice.js';
+import type { DatasetCatalogue } from './types.js';
+
+/** A member's entry for the Dataset as far as the area needs it. */
+export interface Holding {
+  bytes: number;
+  /** The block bitset (32 blocks a word), when it was encoded against the current catalogue. */
+  words?: Uint32Array;
+}
+
+export class AreaHoldings {
+  /** Members caching each block; grows to the largest block a member reports. */
+  private counts = new Uint32Array(0);
+  /** Bit b set ⇔ counts[b] > 0: the union of the members' block sets. */
+  private union = new Uint32Array(0);
+  private unionBlocks = 0;
+  /** Largest byte count of any counted member, and of one whose blocks are not known against the catalogue. */
+  private maxBytes = 0;
+  private countedOnly = 0;
+  /** A member holding the maximum left: the maxima are recomputed from the members when next asked. */
+  extremaStale = false;
+  /** The union's bytes (NaN until computed after a change) and the last slice asked and its bytes. */
+  private bytes = NaN;
+  private slice?: Slice;
+  private sliceBytes = 0;
+
+  add(h: Holding): void {
+    if (h.words) {
+      const words = h.words;
+      if (this.counts.length < words.length * 32) this.grow(words.length);
+      for (let w = 0; w < words.length; w++) {
+        let x = words[w];
+        while (x !== 0) {
+          const low = x & -x;
+          const b = (w << 5) + (31 - Math.clz32(low));
+          if (this.counts[b]++ === 0) {
+            this.union[w] |= low;
+            this.unionBlocks++;
+          }
+          x ^= low;
+        }
+      }
+    } else if (h.bytes > this.countedOnly) {
+      this.countedOnly = h.bytes;
+    }
+    if (h.bytes > this.maxBytes) this.maxBytes = h.bytes;
+    this.changed();
+  }
+
+  remove(h: Holding): void {
+    if (h.words) {
+      const words = h.words;
+      for (let w = 0; w < words.length; w++) {
+        let x = words[w];
+        while (x !== 0) {
+          const low = x & -x;
+          const b = (w << 5) + (31 - Math.clz32(low));
+          if (--this.counts[b] === 0) {
+            this.union[w] &= ~low;
+            this.unionBlocks--;
+          }
+          x ^= low;
+        }
+      }
+    } else if (h.bytes >= this.countedOnly && h.bytes > 0) {
+      this.extremaStale = true;
+    }
+    if (h.bytes >= this.maxBytes && h.bytes > 0) this.extremaStale = true;
+    this.changed();
+  }
+
+  /** Sets the maxima from the holdings of every counted member (after `extremaStale`). */
+  resetExtrema(members: Iterable<Holding>): void {
+    let maxBytes = 0;
+    let countedOnly = 0;
+    for (const h of members) {
+      if (h.bytes > maxBytes) maxBytes = h.bytes;
+      if (!h.words && h.bytes > countedOnly) countedOnly = h.bytes;
+    }
+    this.maxBytes = maxBytes;
+    this.countedOnly = countedOnly;
+    this.extremaStale = false;
+    this.changed();
+  }
+
+  /** Bytes held in the area: the union's, the last block at its real size, or the largest member's if more. */
+  wholeBytes(cat: DatasetCatalogue | undefined): number {
+    if (Number.isNaN(this.bytes)) this.bytes = Math.max(this.maxBytes, this.unionBlocks > 0 && cat ? this.unionBytes(cat) : 0);
+    return this.bytes;
+  }
+
+  /**
+   * Bytes of a slice held in the area: the union's blocks in it, or the largest counted-only member's
+   * pro-rata share. Every node of an area asks the same slice of a request, so the answer is kept.
+   */
+  sliceBytesOf(slice: Slice, cat: DatasetCatalogue, share: number): number {
+    if (this.slice !== slice) {
+      this.slice = slice;
+      this.sliceBytes = Math.max(this.unionBlocks > 0 ? blockBytesIn(this.union, slice, cat) : 0, this.countedOnly * share);
+    }
+    return this.sliceBytes;
+  }
+
+  private changed(): void {
+    this.bytes = NaN;
+    this.slice = undefined;
+  }
+
+  private unionBytes(cat: DatasetCatalogue): number {
+    const blockSize = cat.blockSize!;
+    let bytes = this.unionBlocks * blockSize;
+    const last = (cat.blockCount ?? 0) - 1;
+    if (cat.totalBytes !== undefined && last >= 0 && last < this.counts.length && this.counts[last] > 0) {
+      bytes -= Math.max(0, cat.blockCount! * blockSize - cat.totalBytes);
+    }
+    return cat.totalBytes === undefined ? bytes : Math.min(bytes, cat.totalBytes);
+  }
+
+  private grow(words: number): void {
+    const counts = new Uint32Array(words * 32);
+    counts.set(this.counts);
+    this.counts = counts;
+    const union = new Uint32Array(words);
+    union.set(this.union);
+    this.union = union;
+  }
+}
+
+/** Bytes of the slice's blocks set in `words`, the catalogue's last block at its real size. */
+export function blockBytesIn(words: Uint32Array, slice: Slice, cat: DatasetCatalogue): number {
+  const last = (cat.blockCount ?? 0) - 1;
+  const { count, hasLast } = countInRanges(words, slice.ranges, last);
+  const padding = hasLast ? Math.max(0, (cat.blockCount ?? 0) * cat.blockSize! - cat.totalBytes!) : 0;
+  return Math.max(0, count * cat.blockSize! - padding);
+}
