@@ -2,6 +2,8 @@
 // peak RSS is per case. CPU seconds are reported beside wall seconds: on a shared machine they are the
 // fairer measure of one core's work. The `default` policy (no inventory, no scoring) is the baseline for the
 // `locality` policy, which writes inventories, applies them to the index and scores through the core.
+// Both read every block as a flow sharing bandwidth max-min fairly (sim/flows.ts); here the object store
+// is saturated most of the time, the flow model's worst case.
 // Prints one JSON line per case.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

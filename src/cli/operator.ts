@@ -1,6 +1,8 @@
 // `locus operator`: reconciles Dataset objects into Secrets, ConfigMaps, PVCs (and PVs for NFS and
 // HOST), records catalogues and the pods-per-Dataset audit in their status.
+import { readFileSync } from 'node:fs';
 import { PATTERNS } from '../api/dataset.js';
+import { DEFAULT_POLICY, parsePolicy, type DatasetPolicy } from '../operator/policy.js';
 import { DEFAULT_ARCHIVE_LIMITS, DEFAULT_CONFIG, type ArchiveStore, type OperatorConfig } from '../operator/config.js';
 import { defineCommand, KUBE_FLAGS } from '../runtime/flags.js';
 import { createLogger } from '../runtime/logger.js';
@@ -34,6 +36,7 @@ status.usage. Serves /healthz, /readyz and /metrics.`,
     'archive-max-extracted-bytes': { kind: 'size', help: 'most bytes one archive may unpack to', default: DEFAULT_ARCHIVE_LIMITS.maxExtractedBytes },
     'archive-timeout': { kind: 'duration', help: 'longest one staging (download, extraction, upload) may take', default: DEFAULT_ARCHIVE_LIMITS.timeoutMs },
     'archive-workers': { kind: 'count', min: 1, help: 'archives staged at once', default: DEFAULT_CONFIG.archiveConcurrency },
+    'policy-file': { kind: 'string', arg: '<file>', help: 'YAML policy: Dataset types, node paths and NFS exports per namespace, endpoint allow/deny lists (default: object stores only, see SECURITY.md)' },
     'nfs-helper-image': { kind: 'string', arg: '<image>', help: 'image of the Job that makes an NFS Dataset\'s own directory (createDirPVC); runs mkdir -p', default: DEFAULT_CONFIG.nfsHelperImage },
   },
 });
@@ -59,6 +62,8 @@ export function parseOperatorFlags(argv: string[]): OperatorFlags | 'help' {
   for (const flag of ['storage-class-s3', 'storage-class-nfs', 'nfs-driver', 'nfs-helper-image'] as const) {
     if (v[flag] === '') command.fail(`--${flag} must not be empty`);
   }
+  const policyFile = v['policy-file'];
+  const policy = policyFile === undefined ? DEFAULT_POLICY : readPolicy(policyFile);
   const archiveStore = parseArchiveStore(v['archive-endpoint'], v['archive-bucket'], v['archive-secret'], v['archive-region'] ?? '', v['archive-prefix'] ?? '');
   return {
     host: v.listen.host,
@@ -84,10 +89,25 @@ export function parseOperatorFlags(argv: string[]): OperatorFlags | 'help' {
       },
       archiveConcurrency: v['archive-workers'],
       nfsHelperImage: v['nfs-helper-image'],
+      policy,
     },
     workers: v.workers,
     logLevel: v['log-level'],
   };
+}
+
+function readPolicy(file: string): DatasetPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return command.fail(`--policy-file ${file} cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    return parsePolicy(text, `--policy-file ${file}`);
+  } catch (err) {
+    return command.fail((err as Error).message);
+  }
 }
 
 /** The staging store: all of endpoint, bucket and secret, or none (then only ARCHIVEs naming a bucket work). */

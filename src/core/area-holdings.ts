@@ -17,11 +17,9 @@ export class AreaHoldings {
   /** Bit b set ⇔ counts[b] > 0: the union of the members' block sets. */
   private union = new Uint32Array(0);
   private unionBlocks = 0;
-  /** Largest byte count of any counted member, and of one whose blocks are not known against the catalogue. */
-  private maxBytes = 0;
-  private countedOnly = 0;
-  /** A member holding the maximum left: the maxima are recomputed from the members when next asked. */
-  extremaStale = false;
+  /** Byte counts of the counted members, and of those whose blocks are not known against the catalogue. */
+  private readonly reported = new SortedBytes();
+  private readonly countedOnly = new SortedBytes();
   /** The union's bytes (NaN until computed after a change) and the last slice asked and its bytes. */
   private bytes = NaN;
   private slice?: Slice;
@@ -43,10 +41,10 @@ export class AreaHoldings {
           x ^= low;
         }
       }
-    } else if (h.bytes > this.countedOnly) {
-      this.countedOnly = h.bytes;
+    } else {
+      this.countedOnly.add(h.bytes);
     }
-    if (h.bytes > this.maxBytes) this.maxBytes = h.bytes;
+    this.reported.add(h.bytes);
     this.changed();
   }
 
@@ -65,30 +63,16 @@ export class AreaHoldings {
           x ^= low;
         }
       }
-    } else if (h.bytes >= this.countedOnly && h.bytes > 0) {
-      this.extremaStale = true;
+    } else {
+      this.countedOnly.remove(h.bytes);
     }
-    if (h.bytes >= this.maxBytes && h.bytes > 0) this.extremaStale = true;
-    this.changed();
-  }
-
-  /** Sets the maxima from the holdings of every counted member (after `extremaStale`). */
-  resetExtrema(members: Iterable<Holding>): void {
-    let maxBytes = 0;
-    let countedOnly = 0;
-    for (const h of members) {
-      if (h.bytes > maxBytes) maxBytes = h.bytes;
-      if (!h.words && h.bytes > countedOnly) countedOnly = h.bytes;
-    }
-    this.maxBytes = maxBytes;
-    this.countedOnly = countedOnly;
-    this.extremaStale = false;
+    this.reported.remove(h.bytes);
     this.changed();
   }
 
   /** Bytes held in the area: the union's, the last block at its real size, or the largest member's if more. */
   wholeBytes(cat: DatasetCatalogue | undefined): number {
-    if (Number.isNaN(this.bytes)) this.bytes = Math.max(this.maxBytes, this.unionBlocks > 0 && cat ? this.unionBytes(cat) : 0);
+    if (Number.isNaN(this.bytes)) this.bytes = Math.max(this.reported.max(), this.unionBlocks > 0 && cat ? this.unionBytes(cat) : 0);
     return this.bytes;
   }
 
@@ -99,7 +83,7 @@ export class AreaHoldings {
   sliceBytesOf(slice: Slice, cat: DatasetCatalogue, share: number): number {
     if (this.slice !== slice) {
       this.slice = slice;
-      this.sliceBytes = Math.max(this.unionBlocks > 0 ? blockBytesIn(this.union, slice, cat) : 0, this.countedOnly * share);
+      this.sliceBytes = Math.max(this.unionBlocks > 0 ? blockBytesIn(this.union, slice, cat) : 0, this.countedOnly.max() * share);
     }
     return this.sliceBytes;
   }
@@ -135,4 +119,47 @@ export function blockBytesIn(words: Uint32Array, slice: Slice, cat: DatasetCatal
   const { count, hasLast } = countInRanges(words, slice.ranges, last);
   const padding = hasLast ? Math.max(0, (cat.blockCount ?? 0) * cat.blockSize! - cat.totalBytes!) : 0;
   return Math.max(0, count * cat.blockSize! - padding);
+}
+
+/**
+ * A multiset of byte counts kept sorted, so that the largest is known after any member leaves:
+ * O(log n) to find, a memmove of at most n doubles to insert or remove.
+ */
+class SortedBytes {
+  private values = new Float64Array(4);
+  private size = 0;
+
+  max(): number {
+    return this.size > 0 ? this.values[this.size - 1] : 0;
+  }
+
+  add(x: number): void {
+    if (this.size === this.values.length) {
+      const grown = new Float64Array(this.size * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    const at = this.lowerBound(x);
+    this.values.copyWithin(at + 1, at, this.size);
+    this.values[at] = x;
+    this.size++;
+  }
+
+  remove(x: number): void {
+    const at = this.lowerBound(x);
+    if (at === this.size || this.values[at] !== x) throw new Error(`byte count ${x} was never added`);
+    this.values.copyWithin(at, at + 1, this.size);
+    this.size--;
+  }
+
+  private lowerBound(x: number): number {
+    let lo = 0;
+    let hi = this.size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.values[mid] < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }

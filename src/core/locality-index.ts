@@ -417,10 +417,7 @@ export class LocalityIndex {
   /** The area's holdings of Dataset `d`, counting exactly the members live at `now`. */
   private holdings(a: Area, d: number, now: number): AreaHoldings {
     if (!(now <= a.minCounted && now > a.maxUncounted)) this.sync(a, now);
-    const held = a.held[d];
-    if (!held) return EMPTY_HOLDINGS;
-    if (held.extremaStale) held.resetExtrema(this.countedEntries(a, this.datasetKeyOf(d)));
-    return held;
+    return a.held[d] ?? EMPTY_HOLDINGS;
   }
 
   /** Recounts the members whose liveness at `now` differs from the area's counting instant. */
@@ -437,7 +434,7 @@ export class LocalityIndex {
         if (counts) a.counted.add(m);
         else a.counted.delete(m);
       }
-      if (counts) minCounted = Math.min(minCounted, live + 1);
+      if (counts) minCounted = Math.min(minCounted, live);
       else maxUncounted = Math.max(maxUncounted, live);
     }
     a.countedAt = now;

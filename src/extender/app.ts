@@ -10,6 +10,7 @@ import { errorMiddleware, opsRoutes } from '../runtime/ops.js';
 import type { Decision, Decisions } from '../core/decisions.js';
 import { LRUCache } from 'lru-cache';
 import { readExtenderArgs, readPod, WireError, field, type ExtenderArgs } from '../api/scheduler-extender.js';
+import { filterResultBuffer, prioritiesBuffer } from './answer-buffer.js';
 
 /** The verbs the scheduler config names (`filterVerb`, `prioritizeVerb`). */
 export const FILTER_VERB = 'filter';
@@ -64,7 +65,8 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
     logger.warn({ pod, problems: decision.problems }, 'pod annotations or labels have problems; scoring carries on without them');
   };
 
-  const schedulerVerb = (verb: string, decide: (args: ExtenderArgs) => Decision<unknown>) => async (ctx: Koa.Context) => {
+  // The answer goes out as a Buffer of known length: Koa sets Content-Length and writes it as it is.
+  const schedulerVerb = <T>(verb: string, decide: (args: ExtenderArgs) => Decision<T>, encode: (answer: T) => Buffer) => async (ctx: Koa.Context) => {
     ctx.state.verb = verb;
     const body = await readJson(ctx.req, opts.bodyLimit);
     const end = metrics.requestDuration.startTimer({ verb });
@@ -72,16 +74,16 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
     opts.seenPod?.(args.pod);
     const decision = decide(args);
     warnProblems(args, decision);
-    ctx.body = JSON.stringify(decision.answer);
     ctx.type = 'application/json';
+    ctx.body = encode(decision.answer);
     end();
     metrics.requests.inc({ verb, outcome: decision.outcome });
     if (decision.outcome === 'failed-open') logger.warn({ verb, ...decision.detail() }, 'core failed; answered neutral');
     else if (logger.isLevelEnabled('debug')) logger.debug({ verb, outcome: decision.outcome, ...decision.detail() }, 'decision');
   };
 
-  router.post(`${prefix}/${FILTER_VERB}`, schedulerVerb(FILTER_VERB, (a) => decisions.filter(a)));
-  router.post(`${prefix}/${PRIORITIZE_VERB}`, schedulerVerb(PRIORITIZE_VERB, (a) => decisions.prioritize(a)));
+  router.post(`${prefix}/${FILTER_VERB}`, schedulerVerb(FILTER_VERB, (a) => decisions.filter(a), filterResultBuffer));
+  router.post(`${prefix}/${PRIORITIZE_VERB}`, schedulerVerb(PRIORITIZE_VERB, (a) => decisions.prioritize(a), prioritiesBuffer));
 
   router.get(EXPLAIN_PATH, async (ctx) => {
     ctx.state.verb = 'explain';

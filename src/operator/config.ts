@@ -1,4 +1,5 @@
 // What the operator is told at start-up: storage classes to bind through, catalogue timing, limits.
+import { DEFAULT_POLICY, type DatasetPolicy } from './policy.js';
 
 /** Bounds on one archive staging: a download is untrusted input. */
 export interface ArchiveLimits {
@@ -54,6 +55,8 @@ export interface OperatorConfig {
   archiveConcurrency: number;
   /** Image of the Job that makes an NFS Dataset's own directory (createDirPVC): it runs `mkdir -p`. */
   nfsHelperImage: string;
+  /** The administrator's policy on Dataset types, node paths, NFS exports and endpoints (--policy-file). */
+  policy: DatasetPolicy;
 }
 
 export const DEFAULT_CONFIG: OperatorConfig = {
@@ -66,4 +69,5 @@ export const DEFAULT_CONFIG: OperatorConfig = {
   archiveLimits: DEFAULT_ARCHIVE_LIMITS,
   archiveConcurrency: 2,
   nfsHelperImage: 'busybox:1.36',
+  policy: DEFAULT_POLICY,
 };

@@ -17,6 +17,7 @@ import { archivePlan, archiveState, stagedView, type ArchiveObservation, type Ar
 import { dirJobState, nfsDirName, nfsDirPath } from './nfs-dir.js';
 import type { Provisioned } from './provision.js';
 import { ignoredFields, unsupportedType } from './unsupported.js';
+import { policyDenial } from './policy.js';
 import {
   desiredConfigMap, desiredDirJob, desiredPv, desiredPvc, desiredSecret, type Owner,
 } from './desired.js';
@@ -178,8 +179,12 @@ export function reconcile(raw: KubeObject, observed: Observed, config: OperatorC
   }
   const ds = parsed.dataset;
   const refused = unsupportedType(ds);
+  // Before anything is created or fetched: the administrator's policy on what a Dataset may reach.
+  const denied = policyDenial(ds, config.policy);
   const plan = archivePlan(ds, config);
-  const cannot = refused ? { reason: 'UnsupportedType', message: refused } : plan && 'error' in plan ? { reason: 'NoStagingStore', message: plan.error } : undefined;
+  const cannot = refused ? { reason: 'UnsupportedType', message: refused }
+    : denied ? { reason: 'PolicyDenied', message: denied.message }
+      : plan && 'error' in plan ? { reason: 'NoStagingStore', message: plan.error } : undefined;
   if (cannot) {
     return { needs: [], actions, status: buildStatus(raw, previous, observed, [notOk('Ready', cannot.reason, cannot.message)], 'Failed', {}, config.podNameLimit) };
   }

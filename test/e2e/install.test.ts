@@ -1,9 +1,10 @@
 // The README's "Install on a cluster", step by step on the real 1.20 API server with kubectl 1.20 (its
-// built-in kustomize): `kubectl apply -f crds/ && kubectl apply -k deploy/` creates everything,
+// built-in kustomize): `kubectl apply -f crds/ && kubectl apply -k deploy-1.20/` (deploy/ with the two
+// changes a 1.20 API needs, test/deploy/compat.test.ts) creates everything,
 // validated by the server; the webhook's init container (`locus webhook-certs`, run here by the test
 // because no kubelet runs pods) makes its certificates and caBundle with only the RBAC deploy/ grants,
-// and re-applying deploy/ keeps them; `kubectl locus` (the binary on PATH as kubectl-locus, found by
-// kubectl's plugin mechanism) answers; `kubectl delete -k deploy/` removes what it made and leaves the
+// and re-applying keeps them; `kubectl locus` (the binary on PATH as kubectl-locus, found by
+// kubectl's plugin mechanism) answers; `kubectl delete -k deploy-1.20/` removes what it made and leaves the
 // users' Datasets and what they own. This cluster has no kube-controller-manager: namespaces are not
 // finalized and nothing is garbage-collected, so the test checks what the API server itself does.
 import { X509Certificate } from 'node:crypto';
@@ -25,10 +26,12 @@ import { until } from './support/wait.js';
 const NS = 'locus-system';
 const USERS = 'e2e-install';
 const MiB = 1 << 20;
+/** deploy/ for 1.20 clusters: policy/v1beta1 PodDisruptionBudget, no internalTrafficPolicy (test/deploy/compat.test.ts). */
+const DEPLOY = 'deploy-1.20/';
 
 interface Rendered { kind: string; name: string; namespace?: string }
 
-describe('install: kubectl apply -f crds/ && kubectl apply -k deploy/, kubectl locus, kubectl delete -k deploy/', function () {
+describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kubectl locus, kubectl delete -k', function () {
   this.timeout(120_000);
   let rendered: Rendered[] = [];
   let pluginPath = '';
@@ -41,7 +44,7 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy/, kubectl l
     // A user's cluster before the install: no Locus namespace, no webhook configuration of that name.
     expect(await find(`/api/v1/namespaces/${NS}`), `${NS} exists before the install`).to.equal(undefined);
     expect(await find('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets')).to.equal(undefined);
-    rendered = parseAllDocuments(await kubectlOk(['kustomize', 'deploy/'])).map((d) => d.toJS() as Obj)
+    rendered = parseAllDocuments(await kubectlOk(['kustomize', DEPLOY])).map((d) => d.toJS() as Obj)
       .map((o) => ({ kind: o.kind!, name: o.metadata.name, namespace: o.metadata.namespace }));
     // kubectl finds plugins on PATH by name; the wrapper runs the source tree's binary under that name
     binDir = mkdtempSync(join(tmpdir(), 'kubectl-locus-'));
@@ -52,59 +55,62 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy/, kubectl l
   });
   after(() => { if (binDir) rmSync(binDir, { recursive: true, force: true }); });
 
-  it('kubectl apply -f crds/ && kubectl apply -k deploy/ creates every object', async () => {
-    await kubectlOk(['apply', '-f', 'crds/']);
-    await installCrds(); // and waits until both are Established
-    const out = await kubectlOk(['apply', '-k', 'deploy/']);
-    expect(out.trim().split('\n')).to.have.length(rendered.length);
-    const live = JSON.parse(await kubectlOk(['get', '-k', 'deploy/', '-o', 'json'])) as { items: Obj[] };
-    expect(live.items.map((o) => `${o.kind}/${o.metadata.name}`).sort()).to.deep.equal(rendered.map((r) => `${r.kind}/${r.name}`).sort());
-    expect(rendered.map((r) => `${r.kind}/${r.name}`)).to.include.members([
-      'Namespace/locus-system', 'Deployment/locus-extender', 'Deployment/locus-operator', 'Deployment/locus-webhook', 'DaemonSet/locus-agent',
-      'Deployment/locus-scheduler', 'ConfigMap/locus-scheduler-config', 'MutatingWebhookConfiguration/locus-pod-datasets',
-    ]);
-  });
+  // mocha runs a suite's own tests before its nested suites: one suite per step keeps the README's order
+  describe('apply', () => {
+    it('kubectl apply -f crds/ && kubectl apply -k deploy-1.20/ creates every object', async () => {
+      await kubectlOk(['apply', '-f', 'crds/']);
+      await installCrds(); // and waits until both are Established
+      const out = await kubectlOk(['apply', '-k', DEPLOY]);
+      expect(out.trim().split('\n')).to.have.length(rendered.length);
+      const live = JSON.parse(await kubectlOk(['get', '-k', DEPLOY, '-o', 'json'])) as { items: Obj[] };
+      expect(live.items.map((o) => `${o.kind}/${o.metadata.name}`).sort()).to.deep.equal(rendered.map((r) => `${r.kind}/${r.name}`).sort());
+      expect(rendered.map((r) => `${r.kind}/${r.name}`)).to.include.members([
+        'Namespace/locus-system', 'Deployment/locus-extender', 'Deployment/locus-operator', 'Deployment/locus-webhook', 'DaemonSet/locus-agent',
+        'Deployment/locus-scheduler', 'ConfigMap/locus-scheduler-config', 'MutatingWebhookConfiguration/locus-pod-datasets',
+      ]);
+    });
 
-  it('the server accepts it all again with --dry-run=server (full validation and admission, nothing changes)', async () => {
-    const before = (await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`)).metadata.resourceVersion;
-    const out = await kubectlOk(['apply', '--dry-run=server', '-k', 'deploy/']);
-    expect(out).to.match(/\(server dry run\)/);
-    expect((await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`)).metadata.resourceVersion).to.equal(before);
-  });
+    it('the server accepts it all again with --dry-run=server (full validation and admission, nothing changes)', async () => {
+      const before = (await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`)).metadata.resourceVersion;
+      const out = await kubectlOk(['apply', '--dry-run=server', '-k', DEPLOY]);
+      expect(out).to.match(/\(server dry run\)/);
+      expect((await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`)).metadata.resourceVersion).to.equal(before);
+    });
 
-  it('the webhook pods\' service account may do what webhook-certs does, and no more on Secrets', async () => {
-    const can = async (...args: string[]) => (await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:locus-webhook`, ...args])).stdout.trim();
-    expect(await can('create', 'secrets', '-n', NS)).to.equal('yes');
-    expect(await can('update', 'secrets/locus-webhook-tls', '-n', NS)).to.equal('yes');
-    expect(await can('get', 'secrets/locus-webhook-ca', '-n', NS)).to.equal('yes');
-    expect(await can('update', 'mutatingwebhookconfigurations/locus-pod-datasets')).to.equal('yes');
-    expect(await can('get', 'secrets/some-tenant-secret', '-n', NS)).to.equal('no');
-    expect(await can('list', 'secrets', '-n', NS)).to.equal('no');
-    expect(await can('create', 'secrets', '-n', 'default')).to.equal('no');
-    expect(await can('update', 'mutatingwebhookconfigurations/someone-elses')).to.equal('no');
-  });
+    it('the webhook pods\' service account may do what webhook-certs does, and no more on Secrets', async () => {
+      const can = async (...args: string[]) => (await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:locus-webhook`, ...args])).stdout.trim();
+      expect(await can('create', 'secrets', '-n', NS)).to.equal('yes');
+      expect(await can('update', 'secrets/locus-webhook-tls', '-n', NS)).to.equal('yes');
+      expect(await can('get', 'secrets/locus-webhook-ca', '-n', NS)).to.equal('yes');
+      expect(await can('update', 'mutatingwebhookconfigurations/locus-pod-datasets')).to.equal('yes');
+      expect(await can('get', 'secrets/some-tenant-secret', '-n', NS)).to.equal('no');
+      expect(await can('list', 'secrets', '-n', NS)).to.equal('no');
+      expect(await can('create', 'secrets', '-n', 'default')).to.equal('no');
+      expect(await can('update', 'mutatingwebhookconfigurations/someone-elses')).to.equal('no');
+    });
 
-  it('the init container\'s webhook-certs creates the certificates and caBundle; re-applying deploy/ keeps them', async () => {
-    const deployment = await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`);
-    const init = (deployment.spec.template.spec.initContainers as { name: string; args: string[] }[]).find((c) => c.name === 'certs')!;
-    expect(init.args[0]).to.equal('webhook-certs');
-    // --wait-for waits for the kubelet to mount the Secret: no kubelet here
-    const args = init.args.slice(1).filter((a) => !a.startsWith('--wait-for'));
-    await runLocus([...init.args.slice(0, 1), ...args, '--kubeconfig', cluster.kubeconfig]);
-    const tls = await get(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`);
-    expect(tls.type).to.equal('kubernetes.io/tls');
-    const cert = new X509Certificate(Buffer.from(tls.data['tls.crt'], 'base64'));
-    expect(cert.subjectAltName).to.equal('DNS:locus-webhook.locus-system.svc');
-    const caBundle = async () => (await get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets')).webhooks[0].clientConfig.caBundle as string;
-    const ca = new X509Certificate(Buffer.from(await caBundle(), 'base64'));
-    expect(cert.verify(ca.publicKey), 'the serving certificate verifies against caBundle').to.equal(true);
+    it('the init container\'s webhook-certs creates the certificates and caBundle; re-applying the manifests keeps them', async () => {
+      const deployment = await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`);
+      const init = (deployment.spec.template.spec.initContainers as { name: string; args: string[] }[]).find((c) => c.name === 'certs')!;
+      expect(init.args[0]).to.equal('webhook-certs');
+      // --wait-for waits for the kubelet to mount the Secret: no kubelet here
+      const args = init.args.slice(1).filter((a) => !a.startsWith('--wait-for'));
+      await runLocus([...init.args.slice(0, 1), ...args, '--kubeconfig', cluster.kubeconfig]);
+      const tls = await get(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`);
+      expect(tls.type).to.equal('kubernetes.io/tls');
+      const cert = new X509Certificate(Buffer.from(tls.data['tls.crt'], 'base64'));
+      expect(cert.subjectAltName).to.equal('DNS:locus-webhook.locus-system.svc');
+      const caBundle = async () => (await get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets')).webhooks[0].clientConfig.caBundle as string;
+      const ca = new X509Certificate(Buffer.from(await caBundle(), 'base64'));
+      expect(cert.verify(ca.publicKey), 'the serving certificate verifies against caBundle').to.equal(true);
 
-    const bundle = await caBundle();
-    await kubectlOk(['apply', '-k', 'deploy/']);
-    expect(await caBundle(), 'kubectl apply leaves caBundle alone (deploy/ does not name it)').to.equal(bundle);
-    const tlsVersion = tls.metadata.resourceVersion;
-    await runLocus([...init.args.slice(0, 1), ...args, '--kubeconfig', cluster.kubeconfig]);
-    expect((await get(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`)).metadata.resourceVersion, 'a second run changes nothing').to.equal(tlsVersion);
+      const bundle = await caBundle();
+      await kubectlOk(['apply', '-k', DEPLOY]);
+      expect(await caBundle(), 'kubectl apply leaves caBundle alone (deploy/ does not name it)').to.equal(bundle);
+      const tlsVersion = tls.metadata.resourceVersion;
+      await runLocus([...init.args.slice(0, 1), ...args, '--kubeconfig', cluster.kubeconfig]);
+      expect((await get(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`)).metadata.resourceVersion, 'a second run changes nothing').to.equal(tlsVersion);
+    });
   });
 
   describe('kubectl locus', () => {
@@ -150,7 +156,7 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy/, kubectl l
     it('kubectl locus explain <pod>: through the API server\'s service proxy, and at --server', async () => {
       // no kubelet, so the extender Service has no endpoints: the proxy path is the API server's, and it says so
       const proxied = await kubectlPlugin(['locus', 'explain', 'reader', '-n', USERS], pluginPath, true);
-      expect(proxied).to.match(/cannot ask the extender through service locus-system\/locus-extender:http: .*(no endpoints|503|unavailable)/i);
+      expect(proxied, proxied).to.match(/cannot ask the extender through service locus-system\/locus-extender:http: .*(no endpoints|503|unavailable)/i);
       extender = startLocus('extender', ['--listen', `127.0.0.1:${cluster.ports.extender}`, '--kubeconfig', cluster.kubeconfig, '--log-level', 'warn']);
       const url = `http://127.0.0.1:${cluster.ports.extender}`;
       await until('the extender synced', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok);
@@ -162,38 +168,40 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy/, kubectl l
     });
   });
 
-  it('kubectl delete -k deploy/ removes what it created and leaves users\' Datasets and what they own', async () => {
-    // what the operator would have made for the Dataset: an owned Secret, and its finalizer
-    const ds = await get(datasetPath(USERS, 'imagenet'));
-    await kubectlOk(['-n', USERS, 'patch', 'dataset', 'imagenet', '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: [FINALIZER] } })]);
-    await create(`/api/v1/namespaces/${USERS}/secrets`, {
-      apiVersion: 'v1', kind: 'Secret', metadata: { name: 'imagenet-credentials', ownerReferences: [{ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', name: 'imagenet', uid: ds.metadata.uid!, controller: true }] },
-      data: { accessKeyID: Buffer.from('k').toString('base64') },
+  describe('delete', () => {
+    it('kubectl delete -k deploy-1.20/ removes what it created and leaves users\' Datasets and what they own', async () => {
+      // what the operator would have made for the Dataset: an owned Secret, and its finalizer
+      const ds = await get(datasetPath(USERS, 'imagenet'));
+      await kubectlOk(['-n', USERS, 'patch', 'dataset', 'imagenet', '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: [FINALIZER] } })]);
+      await create(`/api/v1/namespaces/${USERS}/secrets`, {
+        apiVersion: 'v1', kind: 'Secret', metadata: { name: 'imagenet-credentials', ownerReferences: [{ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', name: 'imagenet', uid: ds.metadata.uid!, controller: true }] },
+        data: { accessKeyID: Buffer.from('k').toString('base64') },
+      });
+
+      // kubectl waits for finalizers by default; the namespace's is the namespace controller's, which this cluster lacks
+      await kubectlOk(['delete', '-k', DEPLOY, '--wait=false']);
+      for (const r of rendered.filter((o) => o.kind !== 'Namespace')) {
+        const left = await kubectl(['get', r.kind, r.name, ...(r.namespace ? ['-n', r.namespace] : []), '-o', 'name']);
+        expect(left.code, `${r.kind}/${r.name} is gone`).to.not.equal(0);
+        expect(left.stderr).to.match(/NotFound|not found/);
+      }
+      const ns = await get(`/api/v1/namespaces/${NS}`);
+      expect(ns.metadata.deletionTimestamp, `${NS} is being deleted (its Secrets go with it)`).to.be.a('string');
+      expect(ns.status.phase).to.equal('Terminating');
+
+      // the users' side: CRDs, the Dataset (with its finalizer) and its owned Secret are untouched
+      for (const crd of ['datasets.locus.dev', 'nodecaches.locus.dev']) expect(await find(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).to.not.equal(undefined);
+      const kept = await get(datasetPath(USERS, 'imagenet'));
+      expect(kept.metadata.deletionTimestamp).to.equal(undefined);
+      expect(kept.status.catalog.totalBytes).to.equal(256 * MiB);
+      expect((await get(`/api/v1/namespaces/${USERS}/secrets/imagenet-credentials`)).metadata.ownerReferences![0].uid).to.equal(ds.metadata.uid);
+
+      // the user may still delete the Dataset without the operator: its finalizer is theirs to drop
+      await kubectlOk(['-n', USERS, 'patch', 'dataset', 'imagenet', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
+      await remove(datasetPath(USERS, 'imagenet'));
+      await until('the Dataset is gone', async () => (await find(datasetPath(USERS, 'imagenet'))) === undefined);
+      await kubectl(['delete', 'namespace', USERS, '--wait=false']);
     });
-
-    // kubectl waits for finalizers by default; the namespace's is the namespace controller's, which this cluster lacks
-    await kubectlOk(['delete', '-k', 'deploy/', '--wait=false']);
-    for (const r of rendered.filter((o) => o.kind !== 'Namespace')) {
-      const left = await kubectl(['get', r.kind, r.name, ...(r.namespace ? ['-n', r.namespace] : []), '-o', 'name']);
-      expect(left.code, `${r.kind}/${r.name} is gone`).to.not.equal(0);
-      expect(left.stderr).to.match(/NotFound|not found/);
-    }
-    const ns = await get(`/api/v1/namespaces/${NS}`);
-    expect(ns.metadata.deletionTimestamp, `${NS} is being deleted (its Secrets go with it)`).to.be.a('string');
-    expect(ns.status.phase).to.equal('Terminating');
-
-    // the users' side: CRDs, the Dataset (with its finalizer) and its owned Secret are untouched
-    for (const crd of ['datasets.locus.dev', 'nodecaches.locus.dev']) expect(await find(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).to.not.equal(undefined);
-    const kept = await get(datasetPath(USERS, 'imagenet'));
-    expect(kept.metadata.deletionTimestamp).to.equal(undefined);
-    expect(kept.status.catalog.totalBytes).to.equal(256 * MiB);
-    expect((await get(`/api/v1/namespaces/${USERS}/secrets/imagenet-credentials`)).metadata.ownerReferences![0].uid).to.equal(ds.metadata.uid);
-
-    // the user may still delete the Dataset without the operator: its finalizer is theirs to drop
-    await kubectlOk(['-n', USERS, 'patch', 'dataset', 'imagenet', '--type=merge', '-p', '{"metadata":{"finalizers":null}}']);
-    await remove(datasetPath(USERS, 'imagenet'));
-    await until('the Dataset is gone', async () => (await find(datasetPath(USERS, 'imagenet'))) === undefined);
-    await kubectl(['delete', 'namespace', USERS, '--wait=false']);
   });
 });
 

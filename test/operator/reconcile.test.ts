@@ -2,10 +2,13 @@ import { expect } from 'chai';
 import { FINALIZER, OWNER_UID_LABEL } from '../../src/api/names.js';
 import type { Condition, DatasetStatus } from '../../src/api/dataset.js';
 import type { KubeObject } from '../../src/kube/object.js';
-import { DEFAULT_CONFIG } from '../../src/operator/config.js';
+import { DEFAULT_CONFIG as BASE_CONFIG } from '../../src/operator/config.js';
+import { parsePolicy } from '../../src/operator/policy.js';
 import { catalogDue, reconcile, type Action, type Observed, type ReconcileResult } from '../../src/operator/reconcile.js';
 import { stripKeysPatch } from '../../src/operator/strip-keys.js';
 
+// Every type allowed: these tests are about reconciling; the policy has test/security/dataset-policy.test.ts.
+const DEFAULT_CONFIG = { ...BASE_CONFIG, policy: parsePolicy('namespaces: { "*": { types: [COS, S3, NFS, HOST, ARCHIVE, H3, CatalogEntry], hostPaths: [/], nfs: [{ server: nfs.example, exports: [/] }, { server: 10.109.11.40, exports: [/] }, { server: nfs, exports: [/] }] } }', 'test') };
 const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:05:00Z';
 const UID = 'uid-books';

@@ -6,6 +6,7 @@ import { buildCluster, parseCluster, PRESETS } from '../../sim/cluster.js';
 import { runSimulation } from '../../sim/engine.js';
 import { makePolicy } from '../../sim/policies/index.js';
 import { compare } from '../../sim/run.js';
+import { defaultCluster, loadWorkload } from '../../sim/workloads/index.js';
 import { hoardWorkload } from '../../sim/workloads/published.js';
 import { ServingParams, servingWorkload } from '../../sim/workloads/serving.js';
 import type { StageSpec, Workload } from '../../sim/workloads/types.js';
@@ -109,6 +110,13 @@ describe('sim: generated serving trace', () => {
       }
     }
     expect(w.datasets.every((d) => d.bytes >= 10e9)).to.equal(true);
+  });
+
+  it('is loaded by name with parameters, on the gpu preset unless told otherwise; bad parameters are named', () => {
+    expect(loadWorkload('serving:models=2,hours=2', cluster, 1).datasets.map((d) => d.name)).to.deep.equal(['llm-7b', 'llm-8b']);
+    expect(() => loadWorkload('serving:models=9', cluster, 1)).to.throw(/serving trace: models: .*\(parameters: models, hours/);
+    expect([defaultCluster('serving:models=2'), defaultCluster('hoard'), defaultCluster('datashim'), defaultCluster('gavel'), defaultCluster('swim-fb2010')])
+      .to.deep.equal(['gpu', 'hoard', 'datashim', 'gpu', 'spark']);
   });
 });
 
