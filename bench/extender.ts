@@ -1,28 +1,42 @@
-// npm run bench:extender — the extender's cost per scheduling request against the floor of merely
-// decoding and encoding the same bodies, in-process and over real loopback HTTP (autocannon).
+// npm run bench:extender — the extender's cost per scheduling request, measured against servers that
+// merely decode the request and encode the same answer, in the same run.
 //
-// Clusters of 100, 1,000 and 5,000 nodes in 10 zones / 2 regions, 20 Datasets of 1,000 blocks, every
-// node caching a random share of a few of them; the pod reads 3 Datasets. For each size and mode
-// (names only: nodeCacheCapable true; full Node objects: false) it prints JSON lines:
-//   {"kind":"in-process",…}  p50/p99 of the handler (JSON.parse → read → core → JSON.stringify) per
-//                             verb and per filter+prioritize pair, the same for the bare parse+stringify
-//                             of the same request and response bodies, and the ratio; for the pair
-//                             also the mean CPU time, which a busy machine disturbs less;
-//   {"kind":"loopback",…}     autocannon against a server in a child process (one core), per verb,
-//                             and the filter+prioritize pairs per second that makes.
-// Targets: pair p99 ≤ 3× bare at 5,000 nodes names-only; ≥ 2,000 pairs/s at 1,000 nodes over loopback.
-import { spawn } from 'node:child_process';
+// Clusters of 1,000 and 5,000 nodes in 10 zones / 2 regions, 20 Datasets of 1,000 blocks, every node
+// caching a random share of a few of them; the pod reads 3 Datasets. For each size and mode (names
+// only: nodeCacheCapable true; full Node objects: false) it prints JSON lines:
+//   {"kind":"in-process",…}  p50/p99 of the handler (JSON.parse → read → core → encode) per verb and
+//                             per filter+prioritize pair against the bare JSON.parse + JSON.stringify of
+//                             the same bodies, and the mean CPU time of a pair (skip: --loopback-only);
+//   {"kind":"loopback",…}     autocannon (this process, pinned to core 1 by taskset when it exists)
+//                             against three servers in child processes pinned to core 0, one at a time:
+//                             Locus, a bare node:http server and a minimal Koa + @koa/router app, the
+//                             latter two reading and JSON.parse-ing the body and writing JSON.stringify
+//                             of Locus's own answer (checked byte for byte); req/s, p50/p99 per server
+//                             and Locus's ratio to each.
+// Target (names only, 1,000 and 5,000 nodes): Locus ≥ 0.7× the bare server's req/s, filter and prioritize.
+// Bounded: 3 s per server and verb for names only, 10 requests for full Nodes; 127.0.0.1 only.
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Router } from '@koa/router';
 import autocannon from 'autocannon';
+import Koa from 'koa';
+import { pino } from 'pino';
 import { encodeBlockSet } from '../src/core/blockset.js';
 import { readExtenderArgs } from '../src/api/scheduler-extender.js';
 import { createExtender, startExtender } from '../src/extender/server.js';
+import { filterResultBuffer, prioritiesBuffer } from '../src/extender/answer-buffer.js';
 import { MemorySource } from '../src/inventory/memory-source.js';
+import { readJson } from '../src/runtime/body.js';
+import { handler } from '../src/runtime/serve.js';
 import { jsonLine } from './json-line.js';
 
-const SIZES = [100, 1_000, 5_000];
+const SIZES = [1_000, 5_000];
 const DATASETS = 20;
 const BLOCKS = 1_000;
 const MiB = 1 << 20;
@@ -82,23 +96,38 @@ const quantile = (xs: number[], q: number) => {
 };
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
-async function inProcess(n: number, full: boolean, objects: ReturnType<typeof cluster>) {
-  const ext = createExtender({ source: new MemorySource(objects), ttlMs: 3_600_000 });
-  await ext.start();
+/** The filter body, and the prioritize body with the nodes filter kept, as the scheduler sends them. */
+function requestBodies(ext: ReturnType<typeof createExtender>, n: number, full: boolean): Record<'filter' | 'prioritize', string> {
   const filterBody = requests(n, full);
-  // prioritize gets the nodes filter kept, as the scheduler sends them
   const filterAnswer = ext.decisions.filter(readExtenderArgs(JSON.parse(filterBody))).answer;
   const kept = JSON.parse(filterBody);
   if (full) kept.Nodes = filterAnswer.Nodes;
   else kept.NodeNames = filterAnswer.NodeNames;
-  const prioritizeBody = JSON.stringify(kept);
-  const handler = {
-    filter: (body: string) => JSON.stringify(ext.decisions.filter(readExtenderArgs(JSON.parse(body))).answer),
-    prioritize: (body: string) => JSON.stringify(ext.decisions.prioritize(readExtenderArgs(JSON.parse(body))).answer),
+  return { filter: filterBody, prioritize: JSON.stringify(kept) };
+}
+
+async function bodiesOnly(n: number, full: boolean, objects: ReturnType<typeof cluster>) {
+  const ext = createExtender({ source: new MemorySource(objects), ttlMs: 3_600_000 });
+  await ext.start();
+  try {
+    return requestBodies(ext, n, full);
+  } finally {
+    await ext.close();
+  }
+}
+
+async function inProcess(n: number, full: boolean, objects: ReturnType<typeof cluster>) {
+  const ext = createExtender({ source: new MemorySource(objects), ttlMs: 3_600_000 });
+  await ext.start();
+  const bodies = requestBodies(ext, n, full);
+  const filterBody = bodies.filter;
+  // What the app does between reading the body and writing it: parse, decide, encode the answer.
+  const handle = {
+    filter: (body: string) => filterResultBuffer(ext.decisions.filter(readExtenderArgs(JSON.parse(body))).answer),
+    prioritize: (body: string) => prioritiesBuffer(ext.decisions.prioritize(readExtenderArgs(JSON.parse(body))).answer),
   };
-  const answers = { filter: handler.filter(filterBody), prioritize: handler.prioritize(prioritizeBody) };
-  const bodies = { filter: filterBody, prioritize: prioritizeBody };
-  const parsedAnswers = { filter: JSON.parse(answers.filter) as unknown, prioritize: JSON.parse(answers.prioritize) as unknown };
+  const answers = { filter: handle.filter(bodies.filter), prioritize: handle.prioritize(bodies.prioritize) };
+  const parsedAnswers = { filter: JSON.parse(answers.filter.toString()) as unknown, prioritize: JSON.parse(answers.prioritize.toString()) as unknown };
   // Enough samples for a p99, bounded in time: fewer for the ~20 MB full-Node bodies.
   const iterations = Math.max(30, Math.min(2_000, Math.floor(400_000 / n), Math.floor(60e6 / filterBody.length)));
   const times: Record<string, number[]> = { filter: [], prioritize: [], pair: [], bareFilter: [], barePrioritize: [], barePair: [] };
@@ -112,10 +141,10 @@ async function inProcess(n: number, full: boolean, objects: ReturnType<typeof cl
     // Alternate handler and bare runs so both see the same machine conditions.
     let c = process.cpuUsage();
     let t = performance.now();
-    handler.filter(bodies.filter);
+    handle.filter(bodies.filter);
     const f = performance.now() - t;
     t = performance.now();
-    handler.prioritize(bodies.prioritize);
+    handle.prioritize(bodies.prioritize);
     const p = performance.now() - t;
     const handlerCpu = cpuMs(c);
     c = process.cpuUsage();
@@ -157,7 +186,7 @@ async function inProcess(n: number, full: boolean, objects: ReturnType<typeof cl
 
 /** The servers of the loopback runs, each in a child process pinned to core 0 (see `spawnServer`). */
 async function serveLocus(n: number) {
-  const ext = await startExtender({ host: '127.0.0.1', port: 0, source: new MemorySource(cluster(n)), ttlMs: 3_600_000, logLevel: 'warn' });
+  const ext = await startExtender({ host: '127.0.0.1', port: 0, source: new MemorySource(cluster(n)), ttlMs: 3_600_000, logger: pino({ level: 'warn' }) });
   await ext.synced;
   process.stdout.write(`${ext.url}\n`);
   process.once('SIGTERM', () => void ext.close().then(() => process.exit(0)));
@@ -185,7 +214,7 @@ async function serveKoa(answersFile: string) {
   const app = new Koa();
   const router = new Router();
   router.post('/scheduler/:verb', async (ctx) => {
-    JSON.parse(String(await readJson(ctx.req, 64 * MiB) === undefined ? '' : 'null'));
+    await readJson(ctx.req, 64 * MiB);
     ctx.type = 'application/json';
     ctx.body = JSON.stringify(answers[ctx.params.verb]);
   });
@@ -254,8 +283,9 @@ async function loopback(n: number, full: boolean, bodies: Record<string, string>
           ...(full ? { connections: 2, amount: 10, timeout: 120 } : { connections: 4, duration: 3, timeout: 10 }),
         });
         if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name} ${verb}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-        rps[name] = result.requests.average;
-        line[name] = { rps: Math.round(result.requests.average), p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total };
+        // Completed requests over the run's length: a per-second average is meaningless for ten requests.
+        rps[name] = result.requests.total / result.duration;
+        line[name] = { rps: round(rps[name]), p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total };
       }
       line.locusVsBare = round(rps.locus / rps.bare);
       line.locusVsKoa = round(rps.locus / rps.koa);
@@ -284,7 +314,7 @@ async function main() {
   for (const n of sizes) {
     const objects = cluster(n);
     for (const full of [false, true]) {
-      const bodies = inProcessToo ? (await inProcess(n, full, objects)).bodies : await requestBodies(n, full, objects);
+      const bodies = inProcessToo ? (await inProcess(n, full, objects)).bodies : await bodiesOnly(n, full, objects);
       const ratios = await loopback(n, full, bodies);
       if (!full) {
         for (const verb of ['filter', 'prioritize']) {

@@ -18,12 +18,15 @@ export const configMapName = (dataset: string): string => dataset;
 export const credentialsSecretName = (dataset: string): string => `${dataset}-credentials`;
 
 /**
- * PersistentVolume for NFS and HOST Datasets: cluster-scoped, so qualified by namespace; names past
- * the 253-character limit fall back to the Dataset's uid.
+ * PersistentVolume for NFS and HOST Datasets: cluster-scoped, so it must hold the namespace in a way
+ * no other namespace/name pair can spell. Namespaces are RFC 1123 labels (no "."), so the first "."
+ * after `locus.` ends the namespace: `tenant-a/b-c` → `locus.tenant-a.b-c`, `tenant/a-b-c` →
+ * `locus.tenant.a-b-c` (joining with "-" made both `locus-tenant-a-b-c`). Past the 253-character
+ * limit, `locus.<uid>` (no second "."), unique too.
  */
 export const pvName = (namespace: string, dataset: string, uid: string): string => {
-  const name = `locus-${namespace}-${dataset}`;
-  return name.length <= 253 ? name : `locus-${uid}`;
+  const name = `locus.${namespace}.${dataset}`;
+  return name.length <= 253 ? name : `locus.${uid}`;
 };
 
 /** Where the webhook mounts a Dataset's volume in every container. */

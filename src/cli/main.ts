@@ -14,6 +14,7 @@ export const commands: Record<string, { summary: string }> = {
   certs: { summary: 'create a CA and serving certificate for the webhook' },
   'webhook-certs': { summary: 'create and renew the webhook certificates and caBundle in the cluster' },
   agent: { summary: 'per-node read-through block cache that publishes its NodeCache' },
+  'agent-key': { summary: 'create the agent key Secret in the cluster if it is missing' },
   kubectl: { summary: 'the kubectl plugin: explain <pod>, datasets, nodes (installed as kubectl-locus)' },
   sim: { summary: 'replay traces on a modelled cluster and compare placement policies' },
 };

@@ -17,6 +17,7 @@ const command = defineCommand({
     'allow-missing': { kind: 'boolean', help: 'admit pods with malformed dataset labels or missing Datasets, with a warning,\ninstead of denying them' },
     'no-events': { kind: 'boolean', help: 'do not record an Event per Dataset on mutated pods' },
     'no-dataset-cache': { kind: 'boolean', help: 'ask the API server for every Dataset instead of keeping a watch cache of them' },
+    'max-datasets-per-pod': { kind: 'count', min: 1, help: 'deny pods that reference more Datasets (labels plus PVC volumes)', default: 64 },
     'body-limit': { kind: 'size', help: 'largest AdmissionReview accepted', default: 4 * 1024 * 1024 },
     'shutdown-delay': { kind: 'duration', min: 0, help: 'keep serving this long after SIGTERM, while the Service stops routing here', default: 5_000 },
     ...KUBE_FLAGS,
@@ -57,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     bodyLimit: f['body-limit'],
     lookup: datasets ? cachedDatasetLookup(datasets, kubeDatasetLookup(kube)) : kubeDatasetLookup(kube),
     audit: f['no-events'] ? undefined : kubeAuditRecorder(kube),
+    maxDatasets: f['max-datasets-per-pod'],
     options: {
       schedulerName: f['keep-scheduler-name'] ? undefined : f['scheduler-name'],
       allowMissing: f['allow-missing'],

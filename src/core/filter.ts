@@ -1,6 +1,6 @@
 // Filtering: every node passes unless the pod asks for locality through its annotations.
 import type { ScoreRequest } from './policies/config.js';
-import { localityOf, sizedDatasets, type SizedDataset } from './policies/index.js';
+import { sizedDatasets, type SizedDataset } from './policies/index.js';
 import { formatSlice } from './slice.js';
 import { localityRequirement } from './locality-requirement.js';
 import type { Problem } from './types.js';
@@ -31,8 +31,13 @@ export function filterNodes(req: FilterRequest): FilterResult {
   for (const d of sized) total += d.totalBytes;
   const passed: string[] = [];
   const failed: Record<string, string> = {};
-  for (const node of req.nodes) {
-    const held = sized.map((d) => localityOf(req, d, node).onNode);
+  // As scoreNodes does: names to ids once, each Dataset's view once, one Locality refilled.
+  const ids = req.index.nodeIds(req.nodes);
+  const views = sized.map((d) => req.index.view(d.key, d.slice, req.now));
+  const loc = { onNode: 0, inZone: 0, inRegion: 0 };
+  for (let n = 0; n < ids.length; n++) {
+    const node = req.nodes[n];
+    const held = views.map((v) => v.fill(ids[n], loc).onNode);
     const fraction = held.reduce((a, b) => a + b, 0) / total;
     if (fraction + 1e-12 >= requirement.minLocalFraction) passed.push(node);
     else failed[node] = shortfall(sized.map((d, i) => ({ what: describe(d), share: held[i] / d.totalBytes })), fraction, requirement.minLocalFraction);

@@ -102,6 +102,8 @@ export class LocalityIndex {
   /** By Dataset id: the catalogue (if known) and the bytes each node caches of it, by node id. */
   private readonly catalogues: Array<DatasetCatalogue | undefined> = [];
   private readonly columns: Float64Array[] = [];
+  /** By Dataset id, by node id: the entry itself (its block set, for slices). */
+  private readonly entryColumns: Array<Array<Entry | undefined>> = [];
   private readonly catalogue = new Map<DatasetKey, DatasetCatalogue>();
   private readonly areaIds = new Map<string, number>();
   private readonly areas: Area[] = [];
@@ -214,8 +216,14 @@ export class LocalityIndex {
       datasets.delete(entry.key);
       removed.push(entry);
     }
-    for (const e of removed) this.columns[e.id][id] = 0;
-    for (const e of added) this.columns[e.id][id] = e.bytes;
+    for (const e of removed) {
+      this.columns[e.id][id] = 0;
+      this.entryColumns[e.id][id] = undefined;
+    }
+    for (const e of added) {
+      this.columns[e.id][id] = e.bytes;
+      this.entryColumns[e.id][id] = e;
+    }
     const live = now + this.ttlMs;
     for (const a of this.areasOf(id)) {
       const was = a.counted.has(id);
@@ -326,7 +334,7 @@ export class LocalityIndex {
         },
       };
     }
-    const states = this.states;
+    const entries = this.entryColumns[d];
     const matching = (e: Entry) => matches(e, cat);
     return {
       fill(id, out) {
@@ -335,7 +343,7 @@ export class LocalityIndex {
         const live = now <= lastLive[id];
         const wholeOnNode = live ? Math.min(total, column[id]) : 0;
         let onNode = 0;
-        const entry = live ? states[id]!.inventory!.datasets.get(key) : undefined;
+        const entry = live ? entries[id] : undefined;
         if (entry) onNode = Math.min(wholeOnNode, slice.bytes, matching(entry) ? blockBytesIn(entry.words!, slice, cat) : entry.bytes * share);
         const z = zoneOf[id];
         const r = regionOf[id];
@@ -486,6 +494,7 @@ export class LocalityIndex {
       this.datasetIds.set(key, id);
       this.datasetKeys.push(key);
       this.columns.push(new Float64Array(this.capacity));
+      this.entryColumns.push([]);
       this.catalogues.push(undefined);
     }
     return id;
@@ -571,7 +580,10 @@ export class LocalityIndex {
   }
 
   private clearInventory(state: NodeState): void {
-    for (const e of state.inventory?.listing ?? []) this.columns[e.id][state.id] = 0;
+    for (const e of state.inventory?.listing ?? []) {
+      this.columns[e.id][state.id] = 0;
+      this.entryColumns[e.id][state.id] = undefined;
+    }
     state.inventory = undefined;
     this.lastLive[state.id] = -Infinity;
   }

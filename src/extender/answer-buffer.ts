@@ -1,72 +1,11 @@
-// The scheduler verbs' answers written straight into a Buffer of their exact byte length: no JSON
-// string of 160 KB to build and then copy again (into a Buffer by Koa, or behind the headers by
-// node:http). The bytes are those of JSON.stringify on the same answer.
+// The scheduler verbs' answers as Buffers of their exact byte length, which Koa sends as they are
+// (Content-Length set, no copy of a 160 KB string into a Buffer by Koa or behind the headers by
+// node:http). Prioritize's answer is written straight into its Buffer: names measured in one pass,
+// written byte by byte in a second, twice as fast as JSON.stringify of the HostPriority objects. The
+// bytes are those of JSON.stringify on the same answer.
 import type { ExtenderFilterResult, HostPriority } from '../api/scheduler-extender.js';
 
-/** JSON text assembled from pieces, measured as it grows, written once. */
-class JsonPieces {
-  private readonly texts: string[] = [];
-  /** Per piece: written byte by byte (ASCII, needs no escaping) or through the UTF-8 encoder. */
-  private readonly ascii: boolean[] = [];
-  private length = 0;
-
-  /** Punctuation, keys and numbers: ASCII by construction. */
-  raw(text: string): this {
-    this.texts.push(text);
-    this.ascii.push(true);
-    this.length += text.length;
-    return this;
-  }
-
-  /** A JSON text made elsewhere (e.g. JSON.stringify of Node objects). */
-  json(text: string): this {
-    const ascii = isAscii(text);
-    this.texts.push(text);
-    this.ascii.push(ascii);
-    this.length += ascii ? text.length : Buffer.byteLength(text);
-    return this;
-  }
-
-  string(s: string): this {
-    return plain(s) ? this.raw('"').raw(s).raw('"') : this.json(JSON.stringify(s));
-  }
-
-  strings(list: readonly string[]): this {
-    this.raw('[');
-    for (let i = 0; i < list.length; i++) {
-      if (i > 0) this.raw(',');
-      this.string(list[i]);
-    }
-    return this.raw(']');
-  }
-
-  record(map: Record<string, string>): this {
-    this.raw('{');
-    let first = true;
-    for (const [key, value] of Object.entries(map)) {
-      if (!first) this.raw(',');
-      first = false;
-      this.string(key).raw(':').string(value);
-    }
-    return this.raw('}');
-  }
-
-  buffer(): Buffer {
-    const out = Buffer.allocUnsafe(this.length);
-    let at = 0;
-    for (let p = 0; p < this.texts.length; p++) {
-      const text = this.texts[p];
-      if (this.ascii[p]) {
-        for (let i = 0; i < text.length; i++) out[at++] = text.charCodeAt(i);
-      } else {
-        at += out.write(text, at, 'utf8');
-      }
-    }
-    return out;
-  }
-}
-
-/** Printable ASCII without `"` or `\`: JSON writes it as it is. */
+/** Printable ASCII without `"` or `\`: JSON writes it as it is, one byte a character. */
 function plain(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -75,32 +14,71 @@ function plain(s: string): boolean {
   return true;
 }
 
-function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
-  return true;
+/** Writes `bytes` at `at`, returning the next offset (short constants: cheaper than a copy call). */
+function put(out: Buffer, at: number, bytes: Uint8Array): number {
+  for (let k = 0; k < bytes.length; k++) out[at++] = bytes[k];
+  return at;
 }
 
-const number = (n: number): string => (Number.isInteger(n) && n >= 0 && n <= 10 ? DIGITS[n] : JSON.stringify(n));
-const DIGITS = Array.from({ length: 11 }, (_, i) => String(i));
+/** Writes a plain string quoted. */
+function putPlain(out: Buffer, at: number, s: string): number {
+  out[at++] = 0x22;
+  for (let c = 0; c < s.length; c++) out[at++] = s.charCodeAt(c);
+  out[at++] = 0x22;
+  return at;
+}
+
+const HOST = Buffer.from('{"Host":');
+const SCORE = Buffer.from(',"Score":');
 
 /** `[{"Host":"…","Score":n},…]` */
 export function prioritiesBuffer(list: readonly HostPriority[]): Buffer {
-  const out = new JsonPieces().raw('[');
-  for (let i = 0; i < list.length; i++) {
-    out.raw(i === 0 ? '{"Host":' : ',{"Host":').string(list[i].Host).raw(',"Score":').raw(number(list[i].Score)).raw('}');
+  const n = list.length;
+  // Names JSON would escape, and scores that are not 0..10, are written from their JSON text.
+  let special: Map<number, { host: string; score: string }> | undefined;
+  let length = 2 + Math.max(0, n - 1) + n * (HOST.length + SCORE.length + 1);
+  for (let i = 0; i < n; i++) {
+    const { Host: host, Score: score } = list[i];
+    if (plain(host) && Number.isInteger(score) && score >= 0 && score <= 10) {
+      length += host.length + 2 + (score === 10 ? 2 : 1);
+    } else {
+      const text = { host: JSON.stringify(host), score: JSON.stringify(score) };
+      (special ??= new Map()).set(i, text);
+      length += Buffer.byteLength(text.host) + text.score.length;
+    }
   }
-  return out.raw(']').buffer();
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  out[at++] = 0x5b; // [
+  for (let i = 0; i < n; i++) {
+    if (i > 0) out[at++] = 0x2c; // ,
+    at = put(out, at, HOST);
+    const text = special?.get(i);
+    if (text) {
+      at += out.write(text.host, at, 'utf8');
+      at = put(out, at, SCORE);
+      at += out.write(text.score, at, 'latin1');
+    } else {
+      at = putPlain(out, at, list[i].Host);
+      at = put(out, at, SCORE);
+      const score = list[i].Score;
+      if (score === 10) {
+        out[at++] = 0x31;
+        out[at++] = 0x30;
+      } else {
+        out[at++] = 0x30 + score;
+      }
+    }
+    out[at++] = 0x7d; // }
+  }
+  out[at] = 0x5d; // ]
+  return out;
 }
 
-/** ExtenderFilterResult, its keys in the order Go and JSON.stringify write them. */
+/**
+ * ExtenderFilterResult, its keys in the order Go and JSON.stringify write them. Here V8's JSON.stringify
+ * (a fast path for arrays of strings) and one UTF-8 encode beat writing the names byte by byte.
+ */
 export function filterResultBuffer(r: ExtenderFilterResult): Buffer {
-  const out = new JsonPieces().raw('{"Nodes":');
-  if (r.Nodes === null) out.raw('null');
-  else out.json(JSON.stringify(r.Nodes));
-  out.raw(',"NodeNames":');
-  if (r.NodeNames === null) out.raw('null');
-  else out.strings(r.NodeNames);
-  out.raw(',"FailedNodes":').record(r.FailedNodes);
-  out.raw(',"FailedAndUnresolvableNodes":').record(r.FailedAndUnresolvableNodes);
-  return out.raw(',"Error":').string(r.Error).raw('}').buffer();
+  return Buffer.from(JSON.stringify(r), 'utf8');
 }

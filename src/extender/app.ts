@@ -1,5 +1,6 @@
 // The extender's Koa app, built apart from `listen` so tests drive it in-process and over loopback.
 // Routes: POST <prefix>/filter and <prefix>/prioritize (kube-scheduler), explain, health, metrics.
+import { createHash } from 'node:crypto';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from 'pino';
@@ -59,7 +60,8 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
   const warnProblems = (args: ExtenderArgs, decision: Decision<unknown>) => {
     if (decision.problems.length === 0) return;
     const pod = `${args.pod.metadata.namespace || 'default'}/${args.pod.metadata.name ?? ''}`;
-    const key = `${pod} ${decision.problems.map((p) => p.message).join('\n')}`;
+    // Hashed: messages quote annotation values, which may be megabytes.
+    const key = `${pod} ${createHash('sha256').update(decision.problems.map((p) => p.message).join('\n')).digest('base64')}`;
     if (warned.has(key)) return;
     warned.set(key, true);
     logger.warn({ pod, problems: decision.problems }, 'pod annotations or labels have problems; scoring carries on without them');
@@ -90,6 +92,12 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
     const ref = ctx.query.pod;
     if (typeof ref !== 'string' || !/^[^/]+\/[^/]+$/.test(ref)) {
       throw new HttpError(400, 'query parameter "pod" must be <namespace>/<name>, e.g. ?pod=default/trainer-0');
+    }
+    // It reads any pod with the extender's cluster-wide permission: only for whoever can reach the
+    // pod's own loopback (kubectl port-forward / exec in locus-system). `kubectl locus explain` reads
+    // the pod with the user's own credentials and POSTs it instead.
+    if (!isLoopback(ctx.req.socket.remoteAddress)) {
+      throw new HttpError(403, `GET ${EXPLAIN_PATH}?pod= answers only on loopback (kubectl -n locus-system port-forward deploy/locus-extender 8888): it reads pods with the extender's permissions; use "kubectl locus explain <pod> -n <namespace>", which reads the pod with your credentials and POSTs it`);
     }
     const [namespace, name] = ref.split('/');
     const pod = await opts.findPod(namespace, name);
@@ -128,6 +136,9 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
   app.use(router.allowedMethods());
   return { app, router };
 }
+
+const isLoopback = (address: string | undefined): boolean =>
+  address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
 
 function nodesParam(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];

@@ -81,7 +81,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
   const decisions = new Decisions({
     index, policy: opts.policy ?? DEFAULTS.policy, scoring: opts.scoring, now, ready, jobCompletions: (ns, job) => feed.jobCompletions(ns, job),
   });
-  const recent = new LRUCache<string, PodLike>({ max: 10_000 });
+  const recent = recentPods();
   const prefix = opts.prefix ?? DEFAULTS.prefix;
   const { app, router } = buildApp({
     decisions,
@@ -91,10 +91,10 @@ export function createExtender(opts: ExtenderOptions): Extender {
     bodyLimit: opts.bodyLimit ?? DEFAULTS.bodyLimit,
     ready,
     nodeNames: () => feed.nodeNames(),
-    seenPod: (pod) => {
-      if (pod.metadata?.name) recent.set(`${pod.metadata.namespace || 'default'}/${pod.metadata.name}`, pod);
-    },
-    findPod: async (namespace, name) => recent.get(`${namespace}/${name}`) ?? (await opts.readPod?.(namespace, name)),
+    seenPod: (pod) => recent.remember(pod),
+    // The API's pod wins: a pod posted to the scheduler verbs by someone else cannot change what
+    // explain shows for a real one. Remembered pods serve only pods the API does not (or cannot) give.
+    findPod: async (namespace, name) => (await opts.readPod?.(namespace, name)) ?? recent.get(`${namespace}/${name}`),
   });
 
   let timer: NodeJS.Timeout | undefined;
@@ -119,6 +119,42 @@ export function createExtender(opts: ExtenderOptions): Extender {
     async close() {
       if (timer) clearInterval(timer);
       await opts.source.close();
+    },
+  };
+}
+
+/** Bounds on the pods remembered for explain: a pod body may be tens of megabytes. */
+export const RECENT_PODS = { maxBytes: 16 * 1024 * 1024, maxPodBytes: 64 * 1024 };
+
+/**
+ * The pods the scheduler asked about, for explain: only the fields scoring reads (names, labels,
+ * annotations, owners, PVC volumes), bounded in bytes in all; a pod whose fields alone pass
+ * `maxPodBytes` is not remembered (explain reads it from the API).
+ */
+export function recentPods(limits = RECENT_PODS) {
+  const cache = new LRUCache<string, PodLike>({ maxSize: limits.maxBytes, maxEntrySize: limits.maxPodBytes });
+  return {
+    remember(pod: PodLike): void {
+      const meta = pod.metadata;
+      if (!meta?.name) return;
+      const slim: PodLike = {
+        metadata: {
+          name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations,
+          ownerReferences: meta.ownerReferences?.map((o) => ({ kind: o.kind, name: o.name, controller: o.controller })),
+        },
+        spec: { volumes: (pod.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim).map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim?.claimName } })) },
+      };
+      const key = `${meta.namespace || 'default'}/${meta.name}`;
+      // Labels and annotations are what may be large: counted before anything is serialised.
+      const text = (m: Record<string, string> | null | undefined) => Object.entries(m ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      const bytes = text(meta.labels) + text(meta.annotations) > limits.maxPodBytes ? Infinity : key.length + Buffer.byteLength(JSON.stringify(slim));
+      // Too large to remember: forget any older copy too, so explain does not show a stale one.
+      if (bytes > limits.maxPodBytes) cache.delete(key);
+      else cache.set(key, slim, { size: bytes });
+    },
+    get: (key: string): PodLike | undefined => cache.get(key),
+    get bytes(): number {
+      return cache.calculatedSize;
     },
   };
 }

@@ -103,17 +103,20 @@ export class FileSource implements InventorySource {
   }
 }
 
-/** The objects of one kind in a file's text, keyed by namespace/name; throws naming the file and document. */
+/**
+ * The objects of one kind in a file's text, keyed by namespace/name; throws naming the file and document.
+ * A JSON file is read by JSON.parse; YAML one document at a time, so that the parser's document tree
+ * (tens of times the text) exists for one document, not the whole file.
+ */
 export function parseObjects(kind: ObjectKind, file: string, text: string): Map<string, { obj: unknown; text: string }> {
   const out = new Map<string, { obj: unknown; text: string }>();
-  const docs = parseAllDocuments(text);
-  docs.forEach((doc, d) => {
-    if (doc.errors.length > 0) throw new FileSourceError(`${file}: document ${d + 1} is not valid YAML or JSON: ${doc.errors[0].message}`);
-    const value: unknown = doc.toJS();
-    if (value === null || value === undefined) return;
+  let d = 0;
+  for (const value of values(file, text)) {
+    d++;
+    if (value === null || value === undefined) continue;
     const list = isList(value) ? value.items : [value];
     list.forEach((obj, i) => {
-      const where = `${file}: document ${d + 1}${isList(value) ? ` item ${i}` : ''}`;
+      const where = `${file}: document ${d}${isList(value) ? ` item ${i}` : ''}`;
       if (typeof obj !== 'object' || obj === null) throw new FileSourceError(`${where}: expected a ${kind} object`);
       const o = obj as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
       if (o.kind !== undefined && o.kind !== kind) throw new FileSourceError(`${where}: kind is "${String(o.kind)}", but this file was given as ${kind} objects`);
@@ -123,8 +126,42 @@ export function parseObjects(kind: ObjectKind, file: string, text: string): Map<
       if (out.has(key)) throw new FileSourceError(`${where}: ${kind} ${name} appears twice; keep one`);
       out.set(key, { obj, text: JSON.stringify(obj) });
     });
-  });
+  }
   return out;
+}
+
+/** The file's documents as values: one for JSON, one per YAML document. */
+function* values(file: string, text: string): Generator<unknown> {
+  if (/^\s*[[{]/.test(text)) {
+    try {
+      yield JSON.parse(text);
+      return;
+    } catch {
+      // Not JSON after all (YAML flow style can start the same way): read it as YAML.
+    }
+  }
+  let d = 0;
+  for (const chunk of yamlChunks(text)) {
+    for (const doc of parseAllDocuments(chunk)) {
+      d++;
+      if (doc.errors.length > 0) throw new FileSourceError(`${file}: document ${d} is not valid YAML or JSON: ${doc.errors[0].message}`);
+      yield doc.toJS();
+    }
+  }
+}
+
+/**
+ * The text cut before each `---` that starts a line: a document marker wherever it stands at the start
+ * of a line, so every piece holds whole documents (usually one).
+ */
+function* yamlChunks(text: string): Generator<string> {
+  const marker = /^---(?=[ \t\r\n]|$)/gm;
+  let start = 0;
+  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
+    if (m.index > start && text.slice(start, m.index).trim() !== '') yield text.slice(start, m.index);
+    if (m.index > start) start = m.index;
+  }
+  yield text.slice(start);
 }
 
 function isList(v: unknown): v is { items: unknown[] } {

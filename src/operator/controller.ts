@@ -241,6 +241,8 @@ export class DatasetController {
           metrics.catalogRefreshes.inc({ kind: 'hive', result: 'ok' });
         } catch (err) {
           observed.remote = { ok: false, message: (err as Error).message };
+          // The status gets one message for every failure (see catalog/hive.ts); the log gets the cause.
+          this.opts.logger.info({ dataset: `${namespace}/${raw.metadata.name}`, err: (err as Error).cause ?? err }, 'catalog lookup failed');
           metrics.catalogRefreshes.inc({ kind: 'hive', result: 'failed' });
         }
         return;
@@ -252,6 +254,7 @@ export class DatasetController {
           metrics.catalogRefreshes.inc({ kind: 's3', result: 'ok' });
         } catch (err) {
           observed.listing = { ok: false, message: (err as Error).message };
+          this.opts.logger.info({ dataset: `${namespace}/${raw.metadata.name}`, err: (err as Error).cause ?? err }, 'catalogue listing failed');
           metrics.catalogRefreshes.inc({ kind: 's3', result: 'failed' });
         }
         return;

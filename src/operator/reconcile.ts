@@ -6,7 +6,7 @@ import type { CatalogSummary } from '../catalog/listing.js';
 import {
   DEFAULT_BLOCK_SIZE, parseDataset, type CatalogStatus, type Condition, type Dataset, type DatasetStatus, type Phase,
 } from '../api/dataset.js';
-import { credentialsSecretName, FINALIZER, OWNER_UID_LABEL } from '../api/names.js';
+import { credentialsSecretName, DATASET_ANNOTATION, FINALIZER, OWNER_UID_LABEL } from '../api/names.js';
 import { localStorage, type ObjectStoreLocation, type Storage } from '../api/storage.js';
 import type { KubeObject } from '../kube/object.js';
 import { mergeConditions, notOk, ok, type ConditionInput } from './conditions.js';
@@ -449,8 +449,12 @@ class Round {
     const { kind } = desired;
     const name = desired.metadata.name;
     this.permanent = true;
-    this.conditions.push(notOk('Ready', 'NameTaken',
-      `${kind} ${name} exists in namespace ${this.owner.namespace} and is not owned by Dataset ${this.owner.name}: delete or rename it so the operator can create its own`));
+    const { namespace, name: dataset } = this.owner;
+    // A PersistentVolume is cluster-scoped: say so, and whose it is, rather than name a namespace it is not in.
+    const message = kind === 'PersistentVolume'
+      ? `PersistentVolume ${name} (cluster-scoped) exists and is not owned by Dataset ${namespace}/${dataset}${this.observed.pv?.metadata.annotations?.[DATASET_ANNOTATION] ? ` but by ${this.observed.pv.metadata.annotations[DATASET_ANNOTATION]}` : ''}: the cluster administrator must delete it so the operator can create its own`
+      : `${kind} ${name} exists in namespace ${namespace} and is not owned by Dataset ${dataset}: delete or rename it so the operator can create its own`;
+    this.conditions.push(notOk('Ready', 'NameTaken', message));
   }
 
   private catalog(resolved: NonNullable<DatasetStatus['resolved']>, creds: Credentials | undefined): CatalogStatus | undefined {

@@ -8,6 +8,7 @@ import pino, { type Logger } from 'pino';
 import { HiveMetastoreLocator, type TableLocator } from '../catalog/hive.js';
 import type { CatalogObject } from '../catalog/listing.js';
 import { listObjects, type S3Credentials, type S3Location } from '../catalog/s3.js';
+import { addressDenial } from './policy.js';
 import type { KubeClient } from '../kube/client.js';
 import type { BackoffOptions } from '../kube/backoff.js';
 import { createOperatorMetrics, type OperatorMetrics } from '../metrics/operator.js';
@@ -47,13 +48,15 @@ export function createOperator(opts: OperatorOptions): Operator {
     podsPerDataset: () => controller.podsPerDataset(),
     queueDepth: () => controller.queue.length,
   }, { defaultMetrics: opts.defaultMetrics });
+  // Names in a Dataset passed the policy; the addresses they resolve to are checked when connecting.
+  const checkAddress = (address: string) => addressDenial(address, opts.config.policy)?.message;
   const controller = new DatasetController({
     kc: opts.kc,
     client: opts.client,
     config: opts.config,
     namespace: opts.namespace,
-    locator: opts.locator ?? new HiveMetastoreLocator(),
-    listObjects: opts.listObjects ?? ((loc, creds) => listObjects(loc, creds)),
+    locator: opts.locator ?? new HiveMetastoreLocator({ checkAddress }),
+    listObjects: opts.listObjects ?? ((loc, creds) => listObjects(loc, creds, { checkAddress })),
     metrics,
     logger,
     backoff: opts.backoff,

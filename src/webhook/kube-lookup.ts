@@ -7,10 +7,14 @@ import { DATASETS } from '../kube/resources.js';
 import type { FoundDataset } from './mutate.js';
 import type { DatasetLookup } from './review.js';
 
-export function kubeDatasetLookup(kube: Pick<KubeClient, 'get'>): DatasetLookup {
+/** Dataset GETs in flight for the whole webhook, whatever the number of reviews under way. */
+export const MAX_PARALLEL_GETS = 16;
+
+export function kubeDatasetLookup(kube: Pick<KubeClient, 'get'>, maxParallel = MAX_PARALLEL_GETS): DatasetLookup {
+  const slots = semaphore(maxParallel);
   return {
     async find(namespace, name) {
-      const obj = await kube.get(DATASETS, { namespace, name });
+      const obj = await slots(() => kube.get(DATASETS, { namespace, name }));
       // The CRD's schema validated it on write; read it as the shared Dataset type.
       return obj && foundDataset(obj as unknown as Dataset);
     },
@@ -64,5 +68,23 @@ function datashimFlags(ds: Dataset, readonly: boolean): Record<string, string> {
     extract: ds.spec?.extract ?? local?.extract ?? 'false',
     provision: local?.provision ?? 'false',
     'remove-on-delete': label === 'true' || local?.removeOnDelete === 'true' ? 'true' : 'false',
+  };
+}
+
+/** Runs at most `n` of the functions it is given at once; the rest wait in order. */
+function semaphore(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      // Hand the slot straight to the next waiter, or free it.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
   };
 }

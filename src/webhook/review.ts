@@ -21,9 +21,16 @@ export interface ReviewDeps {
   log: Logger;
   metrics: WebhookMetrics;
   audit?: AuditRecorder;
+  /** Most Datasets (labels plus PVC volumes) one pod may reference; default MAX_DATASETS_PER_POD. */
+  maxDatasets?: number;
   /** The random part of names the webhook gives generateName-only pods (tests pass a fixed one). */
   nameSuffix?: () => string;
 }
+
+/** Default cap on the Datasets and PVCs one pod references: Datashim pods name a handful. */
+export const MAX_DATASETS_PER_POD = 64;
+/** Lookups in flight for one review (the process-wide bound on API calls is in kube-lookup.ts). */
+const LOOKUP_CONCURRENCY = 8;
 
 /** Raised when the lookups outlast the API server's `?timeout=`, so the answer still arrives in time. */
 class LookupTimeout extends Error {}
@@ -39,10 +46,18 @@ export async function review(req: AdmissionRequest, deps: ReviewDeps, budgetMs: 
   const namespace = req.namespace || pod.metadata?.namespace || 'default';
   const { labelled, claims } = namesToLookUp(pod, namespace);
 
+  const names = [...labelled, ...claims];
+  const max = deps.maxDatasets ?? MAX_DATASETS_PER_POD;
+  // Before any lookup: one review must not fan out into thousands of API calls.
+  if (names.length > max) {
+    return deny(403, 'Forbidden', `the pod names ${labelled.length} Datasets by label and ${claims.length} other PVCs, more than the ${max} a pod may reference `
+      + '(webhook --max-datasets-per-pod): split the work across pods or ask the cluster administrator to raise the limit');
+  }
+
   const found = new Map<string, FoundDataset>();
   const warnings: string[] = [];
   const failures: string[] = [];
-  await withDeadline(budgetMs, Promise.all([...labelled, ...claims].map(async (name) => {
+  const lookUp = async (name: string) => {
     try {
       const ds = await deps.lookup.find(namespace, name);
       if (ds) found.set(name, ds);
@@ -53,8 +68,17 @@ export async function review(req: AdmissionRequest, deps: ReviewDeps, budgetMs: 
       if (labelled.includes(name)) failures.push(`could not read Dataset "${name}" in namespace "${namespace}": ${(err as Error).message}`);
       else warnings.push(`could not check whether PVC "${name}" belongs to a Dataset; scheduler left unchanged for it`);
     }
-  }))).catch((err: unknown) => {
+  };
+  // A few lookups at a time per review; past the deadline the workers stop taking names.
+  const queue = [...names];
+  let expired = false;
+  const worker = async () => {
+    for (let name = queue.shift(); name !== undefined && !expired; name = queue.shift()) await lookUp(name);
+  };
+  const workers = Array.from({ length: Math.min(LOOKUP_CONCURRENCY, names.length) }, worker);
+  await withDeadline(budgetMs, Promise.all(workers)).catch((err: unknown) => {
     if (!(err instanceof LookupTimeout)) throw err;
+    expired = true;
     failures.push(`looking up Datasets in namespace "${namespace}" took longer than ${budgetMs} ms`);
   });
   if (failures.length > 0) return deny(503, 'ServiceUnavailable', `${failures.join('; ')}; the pod was not admitted, try again`);

@@ -83,9 +83,10 @@ describe('Hive metastore catalog (thrift, in-process fake metastore)', () => {
     expect((err as Error).message).to.match(/has no storage location/);
   });
 
-  it('reports a refused connection', async () => {
+  it('reports a refused connection without telling it from other failures (the detail is the cause)', async () => {
     const err = await new HiveMetastoreLocator().locate('thrift://127.0.0.1:1', 'default/books').catch((e: unknown) => e);
-    expect((err as Error).message).to.match(/looking up default\.books at thrift:\/\/127\.0\.0\.1:1 failed: .*ECONNREFUSED/);
+    expect((err as Error).message).to.equal('looking up default.books at thrift://127.0.0.1:1 failed: no usable answer from a Hive metastore (unreachable, too slow, too large, or not a metastore); check spec.remote.catalogURI');
+    expect(((err as Error).cause as Error).message).to.match(/ECONNREFUSED/);
   });
 
   it('times out on a server that never answers', async () => {
@@ -93,10 +94,11 @@ describe('Hive metastore catalog (thrift, in-process fake metastore)', () => {
     const silent: Server = createServer((s) => { sockets.push(s); });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as import('node:net').AddressInfo).port;
-    const err = await new HiveMetastoreLocator(200).locate(`thrift://127.0.0.1:${port}`, 'default/books').catch((e: unknown) => e);
+    const err = await new HiveMetastoreLocator({ timeoutMs: 200 }).locate(`thrift://127.0.0.1:${port}`, 'default/books').catch((e: unknown) => e);
     sockets.forEach((s) => s.destroy());
     await new Promise((r) => silent.close(r));
-    expect((err as Error).message).to.match(/no answer within 200 ms/);
+    expect((err as Error).message).to.match(/no usable answer from a Hive metastore/);
+    expect(((err as Error).cause as Error).message).to.match(/no answer within 200 ms/);
   });
 
   it('parses locations and addresses strictly', () => {

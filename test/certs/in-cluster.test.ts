@@ -23,7 +23,7 @@ describe('certs: webhook certificates in the cluster', function () {
     dns: ['locus-webhook.locus-system.svc'], validForMs: 365 * DAY, caValidForMs: 3650 * DAY, renewBeforeMs: 30 * DAY, now: () => new Date(clock),
   });
   const secret = (name: string) => api.object('secrets', name, 'locus-system') as { type: string; data: Record<string, string>; metadata: { resourceVersion: string } };
-  const caBundles = () => ((api.object('mutatingwebhookconfigurations', 'locus-pod-datasets') as { webhooks: { clientConfig: { caBundle?: string } }[] })
+  const caBundles = () => ((api.object('mutatingwebhookconfigurations', 'locus-pod-datasets') as unknown as { webhooks: { clientConfig: { caBundle?: string } }[] })
     .webhooks.map((w) => b64(w.clientConfig.caBundle)));
   /** The serving certificate verifies against some CA of every webhook's caBundle. */
   const trusted = () => {

@@ -237,8 +237,10 @@ describe('Datashim\'s examples on the real apiserver', () => {
       await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
       url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
       await create(`/api/v1/namespaces/${opNs}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'archive-store' }, stringData: S3RVER_KEYS });
+      // NFS is the administrator's to allow (issue 14): the example's share, in this namespace.
+      writeFileSync(join(dir, 'policy.yaml'), `namespaces:\n  ${opNs}:\n    types: [S3, COS, ARCHIVE, NFS]\n    nfs: [{ server: 10.109.11.40, exports: [/] }]\n`);
       operator = startLocus('operator', ['--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${cluster.ports.metrics}`, '--namespace', opNs,
-        '--archive-endpoint', s3.endpoint, '--archive-bucket', 'locus-archives', '--archive-secret', `${opNs}/archive-store`]);
+        '--archive-endpoint', s3.endpoint, '--archive-bucket', 'locus-archives', '--archive-secret', `${opNs}/archive-store`, '--policy-file', join(dir, 'policy.yaml')]);
       await until('the operator to be ready', async () => {
         if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
         return (await fetch(`http://127.0.0.1:${cluster.ports.metrics}/readyz`)).ok;
@@ -296,7 +298,7 @@ describe('Datashim\'s examples on the real apiserver', () => {
         expect(job.spec.template.spec.volumes).to.deep.equal([{ name: 'share', nfs: { server: '10.109.11.40', path: '/' } }]);
         expect(job.spec.template.spec.containers[0].command).to.deep.equal(['mkdir', '-p', `/share/${dir}`]);
         expect(job.metadata.ownerReferences?.[0]).to.deep.include({ kind: 'Dataset', name: 'example-dataset', uid });
-        const pvPath = `/api/v1/persistentvolumes/locus-${opNs}-example-dataset`;
+        const pvPath = `/api/v1/persistentvolumes/locus.${opNs}.example-dataset`;
         expect(await find(pvPath), 'no PV before the directory exists').to.equal(undefined);
         // This control plane runs no Job controller: the test reports the Job's success as it would.
         await mergePatch(`${jobPath}/status`, { status: { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] } });

@@ -9,12 +9,13 @@
 // finalized and nothing is garbage-collected, so the test checks what the API server itself does.
 import { X509Certificate } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { parseAgentKeys } from '../../src/api/agent-credentials.js';
 import { FINALIZER } from '../../src/api/names.js';
-import { create, find, get, remove, type Obj } from './support/api.js';
+import { create, find, get, mergePatch, remove, type Obj } from './support/api.js';
 import { installCrds } from './support/crds.js';
 import { createCataloguedDataset, datasetPath } from './support/datasets.js';
 import { cluster } from './support/env.js';
@@ -22,6 +23,7 @@ import { kubectl, kubectlOk } from './support/kubectl.js';
 import { deleteNodeCache, writeNodeCache } from './support/nodecache.js';
 import { startLocus, type Tracked } from './support/process.js';
 import { until } from './support/wait.js';
+import { skipBecause } from '../support/skip.js';
 
 const NS = 'locus-system';
 const USERS = 'e2e-install';
@@ -96,11 +98,11 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       // --wait-for waits for the kubelet to mount the Secret: no kubelet here
       const args = init.args.slice(1).filter((a) => !a.startsWith('--wait-for'));
       await runLocus([...init.args.slice(0, 1), ...args, '--kubeconfig', cluster.kubeconfig]);
-      const tls = await get(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`);
+      const tls = await get<Obj & { type: string }>(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`);
       expect(tls.type).to.equal('kubernetes.io/tls');
       const cert = new X509Certificate(Buffer.from(tls.data['tls.crt'], 'base64'));
       expect(cert.subjectAltName).to.equal('DNS:locus-webhook.locus-system.svc');
-      const caBundle = async () => (await get('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets')).webhooks[0].clientConfig.caBundle as string;
+      const caBundle = async () => (await get<{ webhooks: { clientConfig: { caBundle: string } }[] }>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets')).webhooks[0].clientConfig.caBundle;
       const ca = new X509Certificate(Buffer.from(await caBundle(), 'base64'));
       expect(cert.verify(ca.publicKey), 'the serving certificate verifies against caBundle').to.equal(true);
 
@@ -110,6 +112,20 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       const tlsVersion = tls.metadata.resourceVersion;
       await runLocus([...init.args.slice(0, 1), ...args, '--kubeconfig', cluster.kubeconfig]);
       expect((await get(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`)).metadata.resourceVersion, 'a second run changes nothing').to.equal(tlsVersion);
+    });
+
+    it('the operator pod\'s init container makes the agent key Secret the agent pods mount, with the operator\'s RBAC', async () => {
+      const operator = await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-operator`);
+      const init = (operator.spec.template.spec.initContainers as { name: string; args: string[] }[]).find((c) => c.name === 'agent-key')!;
+      const can = (await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:${operator.spec.template.spec.serviceAccountName}`, 'create', 'secrets', '-n', NS])).stdout.trim();
+      expect(can).to.equal('yes');
+      await runLocus([...init.args, '--kubeconfig', cluster.kubeconfig]);
+      const secret = await get(`/api/v1/namespaces/${NS}/secrets/locus-agent-auth`);
+      expect(parseAgentKeys(Buffer.from(secret.data.key, 'base64').toString('utf8'), 'locus-agent-auth')).to.have.length(1);
+      const ds = await get(`/apis/apps/v1/namespaces/${NS}/daemonsets/locus-agent`);
+      const volume = (ds.spec.template.spec.volumes as { name: string; secret?: { secretName: string; optional?: boolean } }[]).find((v) => v.secret?.secretName === 'locus-agent-auth');
+      expect(volume, 'the agents mount the key (and wait for it: not optional)').to.not.equal(undefined);
+      expect(volume!.secret!.optional ?? false).to.equal(false);
     });
   });
 
@@ -130,6 +146,8 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
     after(async () => {
       await extender?.stop();
       await kubectl(['-n', USERS, 'delete', 'pod', 'reader', '--grace-period=0', '--force']);
+      await kubectl(['-n', NS, 'delete', 'pod', 'locus-extender-e2e', '--grace-period=0', '--force', '--ignore-not-found']);
+      await kubectl(['-n', NS, 'delete', 'endpoints', 'locus-extender', '--ignore-not-found']);
       await deleteNodeCache('node-a');
       await deleteNodeCache('node-b');
     });
@@ -153,18 +171,37 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       expect(a[a.length - 1]).to.equal(`${USERS}/imagenet=192Mi`);
     });
 
-    it('kubectl locus explain <pod>: through the API server\'s service proxy, and at --server', async () => {
-      // no kubelet, so the extender Service has no endpoints: the proxy path is the API server's, and it says so
+    it('kubectl locus explain <pod>: through the API server\'s service proxy, and at --server', async function () {
+      // No kubelet runs the extender pods and no controller-manager writes Endpoints, so the test plays both:
+      // an extender on this host, a pod with its address, and the Service's Endpoints naming that pod (the
+      // API server refuses loopback endpoint addresses, so it listens on the host's own address).
       const proxied = await kubectlPlugin(['locus', 'explain', 'reader', '-n', USERS], pluginPath, true);
-      expect(proxied, proxied).to.match(/cannot ask the extender through service locus-system\/locus-extender:http: .*(no endpoints|503|unavailable)/i);
-      extender = startLocus('extender', ['--listen', `127.0.0.1:${cluster.ports.extender}`, '--kubeconfig', cluster.kubeconfig, '--log-level', 'warn']);
-      const url = `http://127.0.0.1:${cluster.ports.extender}`;
+      expect(proxied, proxied).to.match(/cannot ask the extender through service locus-system\/locus-extender:http: .*not found/);
+      const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+      if (!ip) skipBecause(this, 'the service proxy needs a non-loopback IPv4 address on this host for the Endpoints');
+      const port = cluster.ports.extender;
+      extender = startLocus('extender', ['--listen', `${ip}:${port}`, '--kubeconfig', cluster.kubeconfig, '--log-level', 'warn']);
+      const url = `http://${ip}:${port}`;
       await until('the extender synced', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok);
-      const answer = JSON.parse(await withPlugin(['locus', 'explain', 'reader', '-n', USERS, '--server', url, '-o', 'json'])) as { pod: string; nodes: { node: string; score: number }[] };
+      // the API server proxies only to an address whose targetRef is a pod with that IP
+      const pod = await create(`/api/v1/namespaces/${NS}/pods`, {
+        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'locus-extender-e2e', labels: { 'app.kubernetes.io/name': 'locus-extender' } },
+        spec: { serviceAccountName: 'locus-extender', automountServiceAccountToken: false, containers: [{ name: 'extender', image: 'locus:0.1.0' }] },
+      });
+      await mergePatch(`/api/v1/namespaces/${NS}/pods/locus-extender-e2e/status`, { status: { podIP: ip, podIPs: [{ ip }] } });
+      await create(`/api/v1/namespaces/${NS}/endpoints`, {
+        apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'locus-extender' },
+        subsets: [{ addresses: [{ ip, targetRef: { kind: 'Pod', namespace: NS, name: 'locus-extender-e2e', uid: pod.metadata.uid } }], ports: [{ name: 'http', port, protocol: 'TCP' }] }],
+      });
+
+      type Answer = { pod: string; nodes: { node: string; score: number }[] };
+      const answer = JSON.parse(await withPlugin(['locus', 'explain', 'reader', '-n', USERS, '-o', 'json'])) as Answer;
       expect(answer.pod).to.equal(`${USERS}/reader`);
       expect(answer.nodes[0].node).to.equal('node-a');
       expect(answer.nodes[0].score).to.be.greaterThan(answer.nodes.find((n) => n.node === 'node-b')!.score);
       expect(await withPlugin(['locus', 'explain', `${USERS}/reader`, '--server', url])).to.match(new RegExp(`^pod ${USERS}/reader {2}policy `));
+      const yaml = parse(await withPlugin(['locus', 'explain', 'reader', `--namespace=${USERS}`, '-o', 'yaml'])) as Answer;
+      expect(yaml.nodes.map((n) => n.node)).to.deep.equal(answer.nodes.map((n) => n.node));
     });
   });
 

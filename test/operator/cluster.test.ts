@@ -13,6 +13,10 @@ import {
   CONFIG_MAPS, DATASETS, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, SECRETS, type ResourceType,
 } from '../../src/kube/resources.js';
 import { DEFAULT_CONFIG } from '../../src/operator/config.js';
+import { parsePolicy } from '../../src/operator/policy.js';
+
+// NFS and HOST allowed where these tests put them (the policy itself: test/security/dataset-policy.test.ts).
+const OPEN_POLICY = parsePolicy('namespaces: { "*": { types: [S3, COS, NFS, HOST], hostPaths: [/var/lib/locus-test], nfs: [{ server: nfs.example, exports: [/exports] }] } }', 'test');
 import { createOperator, type Operator } from '../../src/operator/server.js';
 import { S3RVER_KEYS, startS3, type TestS3 } from '../catalog/s3rver.js';
 import { installCrds, realCluster } from '../support/real-cluster.js';
@@ -47,7 +51,7 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
     s3 = await startS3(['books']);
     await s3.put('books', 'train/a', 'a'.repeat(100));
     await s3.put('books', 'train/b', 'b'.repeat(200));
-    op = createOperator({ kc, client, config: { ...DEFAULT_CONFIG, catalogIntervalMs: 60_000 }, namespace: ns, backoff: { initialMs: 100, maxMs: 2000 }, logger: pino({ level: 'silent' }) });
+    op = createOperator({ kc, client, config: { ...DEFAULT_CONFIG, catalogIntervalMs: 60_000, policy: OPEN_POLICY }, namespace: ns, backoff: { initialMs: 100, maxMs: 2000 }, logger: pino({ level: 'silent' }) });
     await op.start();
   });
 
@@ -59,23 +63,23 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
 
   it('makes an NFS Dataset\'s PV and PVC, accepted and left alone by the API server\'s defaulting', async () => {
     await client.create(DATASETS, dataset('share', { local: { type: 'NFS', server: 'nfs.example', share: '/exports/share', readonly: 'true' } }));
-    const pv = await until('the PV', () => client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus-${ns}-share` }));
+    const pv = await until('the PV', () => client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus.${ns}.share` }));
     expect(pv.spec).to.deep.include({ storageClassName: 'nfs', accessModes: ['ReadOnlyMany'], persistentVolumeReclaimPolicy: 'Retain' });
     const pvc = await until('the PVC', () => get(PERSISTENT_VOLUME_CLAIMS, 'share'));
-    expect(pvc.spec).to.deep.include({ volumeName: `locus-${ns}-share`, storageClassName: 'nfs' });
+    expect(pvc.spec).to.deep.include({ volumeName: `locus.${ns}.share`, storageClassName: 'nfs' });
     await until('VolumeBound', async () => (await condition('share', 'VolumeBound'))?.reason);
     // A few more rounds must not replace the volume it made: the stored objects match what it wants.
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus-${ns}-share` }))?.metadata.deletionTimestamp).to.equal(undefined);
+    expect((await client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus.${ns}.share` }))?.metadata.deletionTimestamp).to.equal(undefined);
     expect((await get(PERSISTENT_VOLUME_CLAIMS, 'share'))?.metadata.uid).to.equal(pvc.metadata.uid);
   });
 
   it('makes a HOST Dataset\'s hostPath PV (CreateNew read as DirectoryOrCreate)', async () => {
     await client.create(DATASETS, dataset('local', { local: { type: 'HOST', path: '/var/lib/locus-test', hostPathType: 'CreateNew' } }));
-    const pv = await until('the PV', () => client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus-${ns}-local` }));
+    const pv = await until('the PV', () => client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus.${ns}.local` }));
     expect(pv.spec).to.deep.include({ hostPath: { path: '/var/lib/locus-test', type: 'DirectoryOrCreate' } });
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus-${ns}-local` }))?.metadata.uid).to.equal(pv.metadata.uid);
+    expect((await client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus.${ns}.local` }))?.metadata.uid).to.equal(pv.metadata.uid);
   });
 
   it('lists an S3 Dataset and moves its raw keys out of the spec with a merge patch', async () => {
@@ -102,7 +106,7 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
     await client.delete(DATASETS, { namespace: ns, name: 'share' });
     await until('the Dataset to go', async () => (await get(DATASETS, 'share')) === undefined);
     // Without a controller-manager the protection finalizers keep them, marked for deletion.
-    const pv = await client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus-${ns}-share` });
+    const pv = await client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus.${ns}.share` });
     expect(pv === undefined || pv.metadata.deletionTimestamp !== undefined).to.equal(true);
     expect(await get(CONFIG_MAPS, 'share')).to.equal(undefined);
   });

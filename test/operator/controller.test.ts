@@ -13,6 +13,7 @@ import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { DATASETS, PODS, type ResourceType } from '../../src/kube/resources.js';
 import { DEFAULT_CONFIG } from '../../src/operator/config.js';
+import { parsePolicy } from '../../src/operator/policy.js';
 import { startOperator, type RunningOperator } from '../../src/operator/server.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { startFakeMetastore, type FakeMetastore } from '../catalog/fake-metastore.js';
@@ -111,6 +112,8 @@ describe('operator against the fake API server (with s3rver and a fake metastore
       config: {
         ...DEFAULT_CONFIG,
         catalogIntervalMs: 60_000,
+        // NFS allowed: the policy itself is tested in test/security/dataset-policy.test.ts.
+        policy: parsePolicy('namespaces: { "*": { types: [S3, COS, NFS, ARCHIVE, CatalogEntry], nfs: [{ server: nfs.example, exports: [/] }, { server: 10.0.0.5, exports: [/] }] } }', 'test'),
         archiveStore: { endpoint: s3.endpoint, region: '', bucket: 'archives', prefix: 'staged/', secret: { namespace: 'locus-system', name: 'archive-store' } },
       },
       backoff: { initialMs: 20, maxMs: 1000 },
@@ -229,11 +232,11 @@ describe('operator against the fake API server (with s3rver and a fake metastore
 
   it('deletes the NFS PersistentVolume it created (cluster-scoped, so not garbage collected)', async () => {
     await client.create(DATASETS, { apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'share', namespace: 'nfs' }, spec: { local: { type: 'NFS', server: 'nfs.example', share: '/exports/share' } } });
-    const pv = await waitFor('the PV', () => api.object<KubeObject>('persistentvolumes', 'locus-nfs-share'));
+    const pv = await waitFor('the PV', () => api.object<KubeObject>('persistentvolumes', 'locus.nfs.share'));
     expect(pv.spec).to.deep.include({ storageClassName: 'nfs', claimRef: { namespace: 'nfs', name: 'share' } });
     await waitFor('the PVC', () => api.object('persistentvolumeclaims', 'share', 'nfs'));
     await client.delete(DATASETS, { namespace: 'nfs', name: 'share' });
-    await waitFor('the PV to go', () => api.object('persistentvolumes', 'locus-nfs-share') === undefined);
+    await waitFor('the PV to go', () => api.object('persistentvolumes', 'locus.nfs.share') === undefined);
   });
 
   it('moves raw keys from the spec into the owned Secret, with a warning condition and event', async () => {
@@ -339,7 +342,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     const dir = `scratch-${created.metadata.uid!.replace(/-/g, '').slice(0, 6)}`;
     expect(JSON.stringify(job.spec)).to.include(`/share/${dir}`);
     api.put({ ...job, status: { succeeded: 1 } });
-    const pv = await waitFor('the PV', () => api.objects<KubeObject>('persistentvolumes').find((p) => p.metadata.name === 'locus-nfs-scratch'), 10_000);
+    const pv = await waitFor('the PV', () => api.objects<KubeObject>('persistentvolumes').find((p) => p.metadata.name === 'locus.nfs.scratch'), 10_000);
     expect((pv.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).to.deep.equal({ server: 'nfs.example', share: `/exports/${dir}` });
   });
 

@@ -220,7 +220,7 @@ describe('operator reconcile (pure)', () => {
         storageClassName: 'nfs', accessModes: ['ReadOnlyMany'], persistentVolumeReclaimPolicy: 'Retain', claimRef: { namespace: 'ml', name: 'books' },
       });
       expect((c.PersistentVolume.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).to.deep.equal({ server: 'nfs.example', share: '/exports/data' });
-      expect(c.PersistentVolumeClaim.spec).to.deep.include({ storageClassName: 'nfs', volumeName: 'locus-ml-books' });
+      expect(c.PersistentVolumeClaim.spec).to.deep.include({ storageClassName: 'nfs', volumeName: 'locus.ml.books' });
       expect(cond(r, 'CredentialsResolved')).to.equal(undefined);
     });
 
@@ -445,12 +445,12 @@ describe('operator reconcile (pure)', () => {
     it('deletes what it owns (PV included), leaves the rest, then drops its finalizer', () => {
       const ownedCm: KubeObject = { kind: 'ConfigMap', metadata: { name: 'books', namespace: 'ml', uid: 'c1', ownerReferences: owner } };
       const foreignSecret: KubeObject = { kind: 'Secret', metadata: { name: 'books-credentials', namespace: 'ml', uid: 's1' } };
-      const pv: KubeObject = { kind: 'PersistentVolume', metadata: { name: 'locus-ml-books', uid: 'p1', labels: { [OWNER_UID_LABEL]: UID } } };
+      const pv: KubeObject = { kind: 'PersistentVolume', metadata: { name: 'locus.ml.books', uid: 'p1', labels: { [OWNER_UID_LABEL]: UID } } };
       const terminatingPvc: KubeObject = { kind: 'PersistentVolumeClaim', metadata: { name: 'books', namespace: 'ml', uid: 'v1', ownerReferences: owner, deletionTimestamp: T0 } };
       const r = reconcile(dataset(s3Spec, { deleting: true }), { ...nothing, configMap: ownedCm, ownedSecret: foreignSecret, pv, pvc: terminatingPvc }, DEFAULT_CONFIG);
       expect(r.actions).to.deep.equal([
         { kind: 'delete', target: { kind: 'ConfigMap', namespace: 'ml', name: 'books', uid: 'c1' } },
-        { kind: 'delete', target: { kind: 'PersistentVolume', namespace: undefined, name: 'locus-ml-books', uid: 'p1' } },
+        { kind: 'delete', target: { kind: 'PersistentVolume', namespace: undefined, name: 'locus.ml.books', uid: 'p1' } },
         { kind: 'removeFinalizer' },
       ]);
       expect(r.status).to.equal(undefined);

@@ -13,7 +13,8 @@ import { KubeSource } from '../../src/inventory/kube-source.js';
 import { createKubeClient } from '../../src/kube/client.js';
 
 const GiB = 1024 ** 3;
-const now = Date.now();
+/** Set when the objects are written, so their ages read the same whenever in a long run this file starts. */
+let now: number;
 
 async function kubectlLocus(args: string[]): Promise<{ code: number; out: string }> {
   let out = '';
@@ -26,6 +27,7 @@ describe('kubectl locus (against the fake API server)', () => {
   let kubeconfig: string;
 
   before(async () => {
+    now = Date.now();
     api = await FakeApiServer.start();
     kubeconfig = api.writeKubeconfig(undefined, { namespace: 'ml' });
     const node = (name: string, zone?: string) => api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: zone ? { 'topology.kubernetes.io/zone': zone } : {} } });

@@ -99,3 +99,15 @@ describe('security probe 1: what a Dataset may reach is the administrator\'s pol
     expect(() => parsePolicy('namespaces: { a: { types: [HOSTPATH] } }', 'p')).to.throw(PolicyError, /namespaces\.a\.types\.0/);
   });
 });
+
+describe('the policy deploy/ installs', () => {
+  it('parses, and is the default: object stores and catalog entries, no HOST or NFS', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { parse } = await import('yaml');
+    const configMap = parse(readFileSync('deploy/operator/policy.yaml', 'utf8')) as { data: { 'policy.yaml': string } };
+    const installed = parsePolicy(configMap.data['policy.yaml'], 'deploy/operator/policy.yaml');
+    expect(installed.namespaces['*'].types).to.deep.equal(['COS', 'S3', 'ARCHIVE', 'CatalogEntry']);
+    const host = reconcile(dataset('tenant-a', { local: { type: 'HOST', path: '/' } }), nothing, { ...DEFAULT_CONFIG, policy: installed });
+    expect(ready(host)).to.include({ reason: 'PolicyDenied' });
+  });
+});

@@ -25,7 +25,7 @@ describe('sim: locus sim', function () {
     expect(report.schema).to.equal('locus.dev/sim-report/v1');
     expect(report.policies.map((p: { policy: string }) => p.policy)).to.deep.equal(['default', 'locality', 'no-cache']);
     const html = await readFile(join(dir, 'report.html'), 'utf8');
-    expect(html.match(/<svg/g)).to.have.length(3);
+    expect(html.match(/<svg/g)).to.have.length(4); // a training trace adds the GPU-utilisation chart
     expect(html).to.not.match(/<script|<link|src="http/);
     expect(out.join('')).to.match(/\| locality +\|/).and.match(/bound: compulsory misses only/);
   });

@@ -13,11 +13,12 @@ const probe = {
   pageHeight: document.documentElement.scrollHeight,
   table: { right: rect(document.querySelector('table')).right, headerLines: [...document.querySelectorAll('th')].map(lineCount) },
   notes: [...document.querySelectorAll('p.note')].map((p) => ({ text: p.textContent, height: rect(p).height })),
+  cache: document.querySelector('p.cache')?.textContent,
   charts: figures.map((svg) => ({
     title: svg.querySelector('.role-title-text text')?.textContent,
     box: box(svg),
     // each point's data (vega writes it into aria-label) and where its centre landed on the page
-    symbols: marks(svg, 'symbol').map((m) => ({ label: m.getAttribute('aria-label'), x: rect(m).left + rect(m).width / 2 })),
+    symbols: marks(svg, 'symbol').map((m) => ({ label: m.getAttribute('aria-label'), x: rect(m).left + rect(m).width / 2, y: rect(m).top + rect(m).height / 2 })),
     lineWidths: marks(svg, 'line').map((l) => rect(l).width),
     axisLabels: [...svg.querySelectorAll('.role-axis-label text')].map((t) => t.textContent),
   })),

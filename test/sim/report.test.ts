@@ -5,17 +5,19 @@ import fc from 'fast-check';
 import { buildCluster, PRESETS, type Cluster } from '../../sim/cluster.js';
 import type { RunResult } from '../../sim/engine.js';
 import { withSpeedups, policyMetrics, type PolicyMetrics } from '../../sim/metrics.js';
+import type { PublishedComparison } from '../../sim/report/groups.js';
 import { buildReport, type Report } from '../../sim/report/json.js';
-import { boundNotes, ORACLE_ROW, summaryTable } from '../../sim/report/table.js';
+import { chartSpecs } from '../../sim/report/html.js';
+import { boundNotes, cacheSentence, ORACLE_ROW, publishedNotes, summaryHeader, summaryRows, summaryTable } from '../../sim/report/table.js';
 import type { Workload } from '../../sim/workloads/types.js';
 
 const GiB = 2 ** 30;
 const cluster: Cluster = buildCluster({ ...PRESETS.spark, nodes: 4, cacheGiBPerNode: 10 });
 
 /** One job per entry of `inputGiB`, reading that many GiB of its own dataset in one map stage. */
-function workload(inputGiB: number[]): Workload {
+function workload(inputGiB: number[], kind: Workload['kind'] = 'synthetic'): Workload {
   return {
-    source: 'hand-made', kind: 'synthetic', notes: [],
+    source: 'hand-made', kind, notes: [],
     datasets: inputGiB.map((g, i) => ({ name: `d${i}`, bytes: g * GiB })),
     jobs: inputGiB.map((g, i) => ({
       id: `j${i}`, arrival: i,
@@ -125,7 +127,7 @@ describe('sim: report data and summary', () => {
 
   it('prints a table of equal-width lines with short headers, and an oracle column and row only with an oracle', () => {
     const r = report(workload([1]), [run('default', [1], [1], [9]), run('locality', [1], [3], [7])], { distinctGiB: 50, compulsory: 0.4, clairvoyant: () => 0.3 });
-    const lines = summaryTable(r).split('\n');
+    const lines = summaryTable(r).split('\n').filter((l) => l.startsWith('|'));
     expect(new Set(lines.map((l) => l.length)).size).to.equal(1);
     const header = lines[0].split('|').slice(1, -1).map((h) => h.trim());
     expect(header).to.not.include('of oracle');
@@ -134,5 +136,89 @@ describe('sim: report data and summary', () => {
     const withOracle = summaryTable({ ...r, oracle, bounds: { ...r.bounds, oracleHitRatio: 0.3 } }).split('\n').filter((l) => l.startsWith('|'));
     expect(withOracle[0]).to.contain('| of oracle |');
     expect(withOracle.at(-1)).to.match(new RegExp(`^\\| ${ORACLE_ROW} .*\\| +100\\.0% \\|`));
+  });
+
+  describe('training and serving figures', () => {
+    /** Two policies on `kind` work; locality computes 90% of its slot time, default 60%; serving cold starts from `ready`. */
+    function work(kind: Workload['kind']): Report {
+      const withCompute = (r: RunResult, computeSeconds: number, ready: number[]): RunResult => ({ ...r, computeSeconds, slotSeconds: 100, ready: Float64Array.from(ready) });
+      const runs = [
+        withCompute(run('default', [10, 20, 30], [1], [9]), 60, [5, 11, 32]),
+        withCompute(run('locality', [8, 12, 30], [5], [5]), 90, [1, 3, 5]),
+      ];
+      const requested = 10;
+      const metrics = runs.map((r) => policyMetrics(r, 0.5, 0.5 * requested, kind === 'serving'));
+      return buildReport({
+        cluster, workload: workload([1, 1, 1], kind), seed: 1, compulsory: 0.5, runs, tasksTotal: 3,
+        reads: { requestedBytes: requested, distinctBytes: 5 * GiB, blockReads: 1 }, policies: withSpeedups(metrics),
+      });
+    }
+    const column = (r: Report, name: string) => {
+      const k = summaryHeader(r).indexOf(name);
+      return k < 0 ? undefined : summaryRows(r).map((row) => row[k]);
+    };
+
+    it('adds a GPU util column for training, serving and mixed work only', () => {
+      expect(column(work('synthetic'), 'GPU util')).to.equal(undefined);
+      expect(column(work('spark'), 'GPU util')).to.equal(undefined);
+      for (const kind of ['training', 'serving', 'mixed'] as const) {
+        expect(column(work(kind), 'GPU util'), kind).to.deep.equal(['60.00%', '90.00%', '–']);
+      }
+    });
+
+    it('adds the cold start p50/p99 column for serving only: creation to weights loaded', () => {
+      expect(column(work('training'), 'cold p50/p99 s')).to.equal(undefined);
+      // default's replicas waited 5, 10 and 30 s (ready - arrival, arrivals 0, 1, 2): p50 10, p99 by interpolation 29.6
+      expect(column(work('serving'), 'cold p50/p99 s')).to.deep.equal(['10.0 / 29.6', '2.0 / 3.0', '–']);
+    });
+
+    it('keeps the table rectangular with short headers whatever columns the trace adds', () => {
+      for (const kind of ['synthetic', 'training', 'serving'] as const) {
+        const r = work(kind);
+        for (const row of summaryRows(r)) expect(row, kind).to.have.length(summaryHeader(r).length);
+        for (const h of summaryHeader(r)) expect(h.length, h).to.be.at.most(14);
+        const lines = summaryTable(r).split('\n').filter((l) => l.startsWith('|'));
+        expect(new Set(lines.map((l) => l.length)).size, kind).to.equal(1);
+      }
+    });
+
+    it('draws GPU utilisation for training and cold starts for serving, on axes that do not start at 0', () => {
+      const training = chartSpecs(work('training'));
+      expect(training.coldStart).to.equal(undefined);
+      const gpu = JSON.stringify(training.gpu);
+      expect(gpu).to.contain('"zero":false').and.contain('"share":0.6').and.contain('"share":0.9');
+      const serving = chartSpecs(work('serving'));
+      expect(serving.gpu).to.equal(undefined);
+      const cold = JSON.stringify(serving.coldStart);
+      expect(cold).to.contain('"type":"log"');
+      expect(cold).to.contain('{"policy":"default","quantile":"p99","seconds":29.6}');
+      expect(chartSpecs(work('spark'))).to.not.have.any.keys('gpu', 'coldStart');
+    });
+  });
+
+  it('states the cache beside the working set in a sentence', () => {
+    const r = report(workload([1]), [run('default', [1], [1], [9])], { distinctGiB: 50, compulsory: 0.4, clairvoyant: () => 0.3 });
+    // 4 nodes × 10 GiB = 42.9 GB of cache for 53.7 GB of distinct data: 0.8×
+    expect(r.cache.cacheToWorkingSet).to.be.closeTo(0.8, 1e-6);
+    expect(cacheSentence(r)).to.equal('Cache: the cluster\'s 42.9 GB of cache is 0.80× the working set (53.7 GB of distinct data read): '
+      + 'it cannot hold the working set, so capacity binds and eviction matters.');
+    const roomy = report(workload([1]), [run('default', [1], [1], [9])], { distinctGiB: 0.25, compulsory: 0.4, clairvoyant: () => 0.3 });
+    expect(cacheSentence(roomy)).to.match(/is 160× the working set \(0\.3 GB .*\): it can hold the whole working set/);
+    expect(summaryTable(roomy)).to.contain('\n\nCache: the cluster\'s 42.9 GB of cache is 160×');
+  });
+
+  it('states the gap between each published speed-up and the simulated one', () => {
+    const r = report(workload([1]), [run('default', [1], [1], [9])], { distinctGiB: 50, compulsory: 0.4, clairvoyant: () => 0.3 });
+    expect(publishedNotes(r)).to.deep.equal([]);
+    const published: PublishedComparison = { source: 'a paper', claims: [
+      { group: 'SQL', what: 'w', published: 1.5, simulated: { default: 1.8, locality: 2.1, 'no-cache': 1 } },
+      { group: 'DL', what: 'w', published: 2.9, simulated: { default: 1.01, random: 1.02, 'no-cache': 1 } },
+      { group: 'same', what: 'w', published: 2, simulated: { locality: 2.04 } },
+    ] };
+    expect(publishedNotes({ ...r, published })).to.deep.equal([
+      'SQL: published 1.50×, simulated 2.10× (locality) — the simulated speed-up is 1.40× the published figure; the README (Training, serving and published experiments) explains the gap.',
+      'DL: published 2.90×, simulated 1.02× (random) — the simulated speed-up reaches 35% of it; the README (Training, serving and published experiments) explains the gap.',
+      'same: published 2.00×, simulated 2.04× (locality) — the simulated speed-up matches it; the README (Training, serving and published experiments) explains the gap.',
+    ]);
   });
 });
