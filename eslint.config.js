@@ -6,7 +6,10 @@ import tseslint from 'typescript-eslint';
 export const coreForbidden = {
   patterns: [
     { group: ['node:*'], message: 'src/core is pure: pass data in, do I/O in an adapter (src/extender, src/kube, sim).' },
-    { group: ['fs', 'fs/*', 'path', 'http', 'https', 'net', 'os', 'child_process', 'crypto', 'stream', 'worker_threads', 'process'], message: 'src/core is pure: no Node built-ins.' },
+    {
+      group: ['fs', 'fs/*', 'path', 'http', 'https', 'net', 'os', 'child_process', 'crypto', 'stream', 'worker_threads', 'process'],
+      message: 'src/core is pure: no Node built-ins.',
+    },
     { group: ['koa', '@koa/*'], message: 'src/core is pure: HTTP belongs in src/extender or src/webhook.' },
     { group: ['@kubernetes/client-node'], message: 'src/core is pure: Kubernetes I/O belongs in src/kube.' },
     { group: ['prom-client'], message: 'src/core is pure: metrics belong in src/metrics.' },
@@ -30,10 +33,12 @@ export const coreFence = {
 
 /** Imports a component may not make: the other components, and src/cli (the binary, which imports them). */
 export const componentFence = (self) => ({
-  patterns: [{
-    group: folders([...COMPONENTS.filter((c) => c !== self), 'cli']),
-    message: `Components never import each other: move what ${self} needs into core, api, kube, runtime or metrics.`,
-  }],
+  patterns: [
+    {
+      group: folders([...COMPONENTS.filter((c) => c !== self), 'cli']),
+      message: `Components never import each other: move what ${self} needs into core, api, kube, runtime or metrics.`,
+    },
+  ],
 });
 
 export default tseslint.config(
@@ -70,13 +75,15 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', coreForbidden],
       '@typescript-eslint/no-restricted-imports': ['error', coreFence],
-      'no-restricted-globals': ['error',
+      'no-restricted-globals': [
+        'error',
         { name: 'process', message: 'src/core is pure: pass configuration in.' },
         { name: 'console', message: 'src/core is pure: no logging.' },
         { name: 'setTimeout', message: 'src/core is pure: time is a parameter.' },
         { name: 'fetch', message: 'src/core is pure: no network.' },
       ],
-      'no-restricted-properties': ['error',
+      'no-restricted-properties': [
+        'error',
         { object: 'Date', property: 'now', message: 'src/core is pure: pass `now` in.' },
         { object: 'Math', property: 'random', message: 'src/core is pure: pass a seeded generator in.' },
       ],

@@ -119,8 +119,21 @@ async function main(): Promise<void> {
     const direct = `http://127.0.0.1:${s3Port}`;
     await writeFile(datasets, `datasets:\n  - {namespace: bench, name: one-gib, bucket: ${BUCKET}, prefix: data/}\n`);
     const agentUrl = await startProcess(
-      ['--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${direct}`, '--listen=127.0.0.1:0', '--ops-listen=127.0.0.1:0',
-        `--cache-dir=${cacheDir}`, '--capacity=2Gi', `--datasets=${datasets}`, '--no-publish', '--no-auth', '--log-level=info'],
+      [
+        '--import',
+        'tsx',
+        'src/cli/locus.ts',
+        'agent',
+        `--upstream=${direct}`,
+        '--listen=127.0.0.1:0',
+        '--ops-listen=127.0.0.1:0',
+        `--cache-dir=${cacheDir}`,
+        '--capacity=2Gi',
+        `--datasets=${datasets}`,
+        '--no-publish',
+        '--no-auth',
+        '--log-level=info',
+      ],
       (l) => (l.includes('agent listening') ? (JSON.parse(l) as { s3: string }).s3 : undefined),
       { ...process.env, AWS_ACCESS_KEY_ID: KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: KEYS.secretAccessKey },
     );
@@ -144,9 +157,24 @@ async function main(): Promise<void> {
     const d = await cpuOf(() => median(() => read(viaDirect)), REPEAT);
     line({ case: 'direct', client: 'aws-sdk', seconds: d.seconds, MiBps: mibps(d.seconds), runs: d.runs, serverCpuSecondsPerGiB: d.cpu });
     const cold = await cpuOf(() => read(viaAgent), 1);
-    line({ case: 'agent-cold', client: 'aws-sdk', seconds: cold.seconds, MiBps: mibps(cold.seconds), vsDirect: ratio(d.seconds, cold.seconds), serverCpuSecondsPerGiB: cold.cpu });
+    line({
+      case: 'agent-cold',
+      client: 'aws-sdk',
+      seconds: cold.seconds,
+      MiBps: mibps(cold.seconds),
+      vsDirect: ratio(d.seconds, cold.seconds),
+      serverCpuSecondsPerGiB: cold.cpu,
+    });
     const warm = await cpuOf(() => median(() => read(viaAgent)), REPEAT);
-    line({ case: 'agent-warm', client: 'aws-sdk', seconds: warm.seconds, MiBps: mibps(warm.seconds), vsDirect: ratio(d.seconds, warm.seconds), runs: warm.runs, serverCpuSecondsPerGiB: warm.cpu });
+    line({
+      case: 'agent-warm',
+      client: 'aws-sdk',
+      seconds: warm.seconds,
+      MiBps: mibps(warm.seconds),
+      vsDirect: ratio(d.seconds, warm.seconds),
+      runs: warm.runs,
+      serverCpuSecondsPerGiB: warm.cpu,
+    });
     // The same reads without the SDK's own cost on the client, which otherwise caps both sides.
     const dp = await median(() => readPlain(direct));
     line({ case: 'direct', client: 'http', seconds: dp.seconds, MiBps: mibps(dp.seconds), runs: dp.runs });
@@ -155,8 +183,11 @@ async function main(): Promise<void> {
     const check = await read(viaAgent, true);
     if (check.md5 !== objectMd5) throw new Error(`bytes through the agent differ: MD5 ${check.md5}, object ${objectMd5}`);
     line({
-      case: 'summary', identicalBytes: true,
-      warmOverDirect: ratio(d.seconds, warm.seconds), warmOverCold: ratio(cold.seconds, warm.seconds), coldOverDirect: ratio(d.seconds, cold.seconds),
+      case: 'summary',
+      identicalBytes: true,
+      warmOverDirect: ratio(d.seconds, warm.seconds),
+      warmOverCold: ratio(cold.seconds, warm.seconds),
+      coldOverDirect: ratio(d.seconds, cold.seconds),
       warmOverDirectHttp: ratio(dp.seconds, wp.seconds),
     });
     viaDirect.destroy();

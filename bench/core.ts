@@ -5,7 +5,15 @@
 // scoring every node (percentageOfNodesToScore: 100) costs the extender against the 100 nodes
 // kube-scheduler would otherwise stop at.
 import {
-  decodeBlockSet, encodeBlockSet, filterNodes, LocalityIndex, resolveSlice, scoreNodes, type DatasetRef, type InventorySnapshot, type Slice,
+  decodeBlockSet,
+  encodeBlockSet,
+  filterNodes,
+  LocalityIndex,
+  resolveSlice,
+  scoreNodes,
+  type DatasetRef,
+  type InventorySnapshot,
+  type Slice,
 } from '../src/core/index.js';
 import { jsonLine } from './json-line.js';
 import { NODECACHE_TTL_MS } from '../src/runtime/settings.js';
@@ -17,9 +25,13 @@ const BLOCK = 16 * 2 ** 20;
 const ZONES = 3;
 
 let seed = 42;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 const gc = (globalThis as { gc?: () => void }).gc;
-const heap = () => { gc?.(); gc?.(); return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers; };
+const heap = () => {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+};
 
 function build(fill: number): { index: LocalityIndex; applyNs: number; snapshotBytes: number; memoryBytes: number } {
   const before = heap();
@@ -73,8 +85,12 @@ for (const fill of [0.2, 1]) {
   const { index } = built;
   const base = { nodes: NODES, datasets: DATASETS, blocks: BLOCKS, fill };
   jsonLine({
-    case: 'index', ...base, memoryMiB: +(built.memoryBytes / 2 ** 20).toFixed(1),
-    applyUsPerSnapshot: +(built.applyNs / 1000).toFixed(1), nodeCacheStatusBytes: Math.round(built.snapshotBytes), gcExposed: gc !== undefined,
+    case: 'index',
+    ...base,
+    memoryMiB: +(built.memoryBytes / 2 ** 20).toFixed(1),
+    applyUsPerSnapshot: +(built.applyNs / 1000).toFixed(1),
+    nodeCacheStatusBytes: Math.round(built.snapshotBytes),
+    gcExposed: gc !== undefined,
   });
   const keys = pod.map((r) => `${r.namespace}/${r.name}`);
   const baseline = time(() => {
@@ -86,8 +102,9 @@ for (const fill of [0.2, 1]) {
   // A real change before each round: one node in every zone writes a new snapshot in which each of the
   // pod's Datasets gained or lost block 0, so those Datasets' zone and region unions are recomputed.
   // The two alternating snapshots are built once: `apply a change` times the apply alone.
-  const alternatives = [Uint32Array.from({ length: BLOCKS }, (_, b) => b), Uint32Array.from({ length: BLOCKS - 1 }, (_, b) => b + 1)]
-    .map((blocks) => keys.map((dataset) => ({ dataset, bytes: blocks.length * BLOCK, blockSize: BLOCK, catalogVersion: 'v1', blocks })));
+  const alternatives = [Uint32Array.from({ length: BLOCKS }, (_, b) => b), Uint32Array.from({ length: BLOCKS - 1 }, (_, b) => b + 1)].map((blocks) =>
+    keys.map((dataset) => ({ dataset, bytes: blocks.length * BLOCK, blockSize: BLOCK, catalogVersion: 'v1', blocks })),
+  );
   let seq = 1;
   const change = () => {
     seq++;
@@ -95,35 +112,82 @@ for (const fill of [0.2, 1]) {
   };
   // What a change costs when it applies: the zone and region block counts move with it.
   const applied = time(change, 30);
-  jsonLine({ case: 'apply a change', ...base, changedEntries: ZONES * keys.length, usPerChangedEntry: +(applied.p50 / (ZONES * keys.length) / 1000).toFixed(2) });
+  jsonLine({
+    case: 'apply a change',
+    ...base,
+    changedEntries: ZONES * keys.length,
+    usPerChangedEntry: +(applied.p50 / (ZONES * keys.length) / 1000).toFixed(2),
+  });
   for (const policy of ['locality', 'dataset-affinity'] as const) {
-    const cold = time(() => { scoreNodes(policy, { datasets: pod, nodes, index, now: 1 }); }, 30, change);
-    const warm = time(() => { scoreNodes(policy, { datasets: pod, nodes, index, now: 1 }); }, 30);
+    const cold = time(
+      () => {
+        scoreNodes(policy, { datasets: pod, nodes, index, now: 1 });
+      },
+      30,
+      change,
+    );
+    const warm = time(() => {
+      scoreNodes(policy, { datasets: pod, nodes, index, now: 1 });
+    }, 30);
     // Target (issue 17): ≤ 200 ns a node, also right after a change.
     jsonLine({
-      case: `score ${policy}`, ...base, nsPerNode: +(warm.p50 / NODES).toFixed(1), nsPerNodeAfterChange: +(cold.p50 / NODES).toFixed(1),
-      msPerPod: +(warm.p50 / 1e6).toFixed(2), vsBaseline: +(warm.p50 / baseline.p50).toFixed(2),
-      targetNsPerNode: 200, met: warm.p50 / NODES <= 200 && cold.p50 / NODES <= 200,
+      case: `score ${policy}`,
+      ...base,
+      nsPerNode: +(warm.p50 / NODES).toFixed(1),
+      nsPerNodeAfterChange: +(cold.p50 / NODES).toFixed(1),
+      msPerPod: +(warm.p50 / 1e6).toFixed(2),
+      vsBaseline: +(warm.p50 / baseline.p50).toFixed(2),
+      targetNsPerNode: 200,
+      met: warm.p50 / NODES <= 200 && cold.p50 / NODES <= 200,
     });
   }
   // The same pod reading shard 3/8 of each Dataset: whole and shard side by side, same index, same run.
-  const shard: DatasetRef[] = pod.map((ref) => ({ ...ref, slice: resolveSlice({ kind: 'shard', index: 3, count: 8 }, index.dataset(`${ref.namespace}/${ref.name}`)) as Slice }));
+  const shard: DatasetRef[] = pod.map((ref) => ({
+    ...ref,
+    slice: resolveSlice({ kind: 'shard', index: 3, count: 8 }, index.dataset(`${ref.namespace}/${ref.name}`)) as Slice,
+  }));
   for (const policy of ['locality', 'dataset-affinity'] as const) {
-    const whole = time(() => { scoreNodes(policy, { datasets: pod, nodes, index, now: 1 }); }, 30);
-    const sliced = time(() => { scoreNodes(policy, { datasets: shard, nodes, index, now: 1 }); }, 30);
-    const slicedCold = time(() => { scoreNodes(policy, { datasets: shard, nodes, index, now: 1 }); }, 30, change);
+    const whole = time(() => {
+      scoreNodes(policy, { datasets: pod, nodes, index, now: 1 });
+    }, 30);
+    const sliced = time(() => {
+      scoreNodes(policy, { datasets: shard, nodes, index, now: 1 });
+    }, 30);
+    const slicedCold = time(
+      () => {
+        scoreNodes(policy, { datasets: shard, nodes, index, now: 1 });
+      },
+      30,
+      change,
+    );
     jsonLine({
-      case: `score ${policy}: whole Dataset vs shard 3/8`, ...base, wholeNsPerNode: +(whole.p50 / NODES).toFixed(1), shardNsPerNode: +(sliced.p50 / NODES).toFixed(1),
+      case: `score ${policy}: whole Dataset vs shard 3/8`,
+      ...base,
+      wholeNsPerNode: +(whole.p50 / NODES).toFixed(1),
+      shardNsPerNode: +(sliced.p50 / NODES).toFixed(1),
       shardNsPerNodeAfterChange: +(slicedCold.p50 / NODES).toFixed(1),
-      shardVsWhole: +(sliced.p50 / whole.p50).toFixed(2), wholeVsBaseline: +(whole.p50 / baseline.p50).toFixed(2), shardVsBaseline: +(sliced.p50 / baseline.p50).toFixed(2),
+      shardVsWhole: +(sliced.p50 / whole.p50).toFixed(2),
+      wholeVsBaseline: +(whole.p50 / baseline.p50).toFixed(2),
+      shardVsBaseline: +(sliced.p50 / baseline.p50).toFixed(2),
     });
   }
   // percentageOfNodesToScore: 100 hands the extender every feasible node instead of the first 100.
   const first100 = nodes.slice(0, 100);
-  const few = time(() => { scoreNodes('locality', { datasets: shard, nodes: first100, index, now: 1 }); }, 200);
-  const all = time(() => { scoreNodes('locality', { datasets: shard, nodes, index, now: 1 }); }, 30);
-  jsonLine({ case: 'extender cost of scoring every node (shard request)', ...base, msPerPod100Nodes: +(few.p50 / 1e6).toFixed(3), msPerPodAllNodes: +(all.p50 / 1e6).toFixed(2) });
+  const few = time(() => {
+    scoreNodes('locality', { datasets: shard, nodes: first100, index, now: 1 });
+  }, 200);
+  const all = time(() => {
+    scoreNodes('locality', { datasets: shard, nodes, index, now: 1 });
+  }, 30);
+  jsonLine({
+    case: 'extender cost of scoring every node (shard request)',
+    ...base,
+    msPerPod100Nodes: +(few.p50 / 1e6).toFixed(3),
+    msPerPodAllNodes: +(all.p50 / 1e6).toFixed(2),
+  });
   const annotations = { 'locus.dev/locality': 'required' };
-  const filter = time(() => { filterNodes({ datasets: pod, nodes, index, now: 1, annotations }); }, 30);
+  const filter = time(() => {
+    filterNodes({ datasets: pod, nodes, index, now: 1, annotations });
+  }, 30);
   jsonLine({ case: 'filter required', ...base, nsPerNode: +(filter.p50 / NODES).toFixed(1), vsBaseline: +(filter.p50 / baseline.p50).toFixed(2) });
 }

@@ -71,7 +71,15 @@ function cluster(n: number) {
       const start = Math.floor(random() * BLOCKS);
       const length = Math.floor(random() * (BLOCKS - start));
       const blocks = Array.from({ length }, (_, i) => start + i).filter(() => random() > 0.1);
-      entries.push({ namespace: 'default', name: `ds-${d}`, blockSize: MiB, catalogVersion: 'v1', bytes: blocks.length * MiB, blockCount: BLOCKS, blocks: encodeBlockSet(blocks, BLOCKS) });
+      entries.push({
+        namespace: 'default',
+        name: `ds-${d}`,
+        blockSize: MiB,
+        catalogVersion: 'v1',
+        bytes: blocks.length * MiB,
+        blockCount: BLOCKS,
+        blocks: encodeBlockSet(blocks, BLOCKS),
+      });
     }
     return { metadata: { name }, spec: { nodeName: name }, status: { epoch: 'e', seq: 1, datasets: entries } };
   });
@@ -85,7 +93,17 @@ function requests(n: number, full: boolean) {
   const names = Array.from({ length: n }, (_, i) => nodeName(i));
   const template = fixture('filter-nodecachecapable-false.json').Nodes.items[0];
   const args = full
-    ? { Pod: pod, Nodes: { metadata: {}, items: names.map((name) => ({ ...template, metadata: { ...template.metadata, name, labels: { ...template.metadata.labels, 'kubernetes.io/hostname': name } } })) }, NodeNames: null }
+    ? {
+        Pod: pod,
+        Nodes: {
+          metadata: {},
+          items: names.map((name) => ({
+            ...template,
+            metadata: { ...template.metadata, name, labels: { ...template.metadata.labels, 'kubernetes.io/hostname': name } },
+          })),
+        },
+        NodeNames: null,
+      }
     : { Pod: pod, Nodes: null, NodeNames: names };
   return JSON.stringify(args);
 }
@@ -172,12 +190,21 @@ async function inProcess(n: number, full: boolean, objects: ReturnType<typeof cl
   for (const verb of ['filter', 'prioritize', 'pair']) {
     const bare = times[`bare${verb[0].toUpperCase()}${verb.slice(1)}`];
     jsonLine({
-      bench: 'extender', kind: 'in-process', nodes: n, mode: full ? 'full-nodes' : 'names', verb, iterations,
+      bench: 'extender',
+      kind: 'in-process',
+      nodes: n,
+      mode: full ? 'full-nodes' : 'names',
+      verb,
+      iterations,
       requestBytes: verb === 'prioritize' ? bodies.prioritize.length : bodies.filter.length,
-      p50Ms: round(quantile(times[verb], 0.5)), p99Ms: round(quantile(times[verb], 0.99)),
-      bareP50Ms: round(quantile(bare, 0.5)), bareP99Ms: round(quantile(bare, 0.99)),
+      p50Ms: round(quantile(times[verb], 0.5)),
+      p99Ms: round(quantile(times[verb], 0.99)),
+      bareP50Ms: round(quantile(bare, 0.5)),
+      bareP99Ms: round(quantile(bare, 0.99)),
       ratioP99: round(quantile(times[verb], 0.99) / quantile(bare, 0.99)),
-      ...(verb === 'pair' ? { cpuMsPerPair: round(cpu.handler / iterations), bareCpuMsPerPair: round(cpu.bare / iterations), cpuRatio: round(cpu.handler / cpu.bare) } : {}),
+      ...(verb === 'pair'
+        ? { cpuMsPerPair: round(cpu.handler / iterations), bareCpuMsPerPair: round(cpu.bare / iterations), cpuRatio: round(cpu.handler / cpu.bare) }
+        : {}),
     });
     if (verb === 'pair') pairRatio = quantile(times[verb], 0.99) / quantile(bare, 0.99);
   }
@@ -273,12 +300,23 @@ async function loopback(n: number, full: boolean, bodies: Record<string, string>
     servers.koa = await spawnServer(['serve-koa', file]);
     for (const verb of ['filter', 'prioritize']) {
       const rps: Record<string, number> = {};
-      const line: Record<string, unknown> = { bench: 'extender', kind: 'loopback', nodes: n, mode, verb, pinned: pinning, responseBytes: Buffer.byteLength(answers[verb]) };
+      const line: Record<string, unknown> = {
+        bench: 'extender',
+        kind: 'loopback',
+        nodes: n,
+        mode,
+        verb,
+        pinned: pinning,
+        responseBytes: Buffer.byteLength(answers[verb]),
+      };
       for (const name of SERVERS) {
         const url = servers[name].url;
-        if (await answer(url, verb, bodies[verb]) !== answers[verb]) throw new Error(`${name} answers ${verb} differently from Locus`);
+        if ((await answer(url, verb, bodies[verb])) !== answers[verb]) throw new Error(`${name} answers ${verb} differently from Locus`);
         const result = await autocannon({
-          url: `${url}/scheduler/${verb}`, method: 'POST', body: bodies[verb], headers: { 'content-type': 'application/json' },
+          url: `${url}/scheduler/${verb}`,
+          method: 'POST',
+          body: bodies[verb],
+          headers: { 'content-type': 'application/json' },
           // Bounded either way: 3 s of names-only requests, or ten ~20 MB full-Node ones.
           ...(full ? { connections: 2, amount: 10, timeout: 120 } : { connections: 4, duration: 3, timeout: 10 }),
         });
@@ -310,7 +348,11 @@ async function main() {
   const at = process.argv.indexOf('--sizes');
   const sizes = at > 0 ? process.argv[at + 1].split(',').map(Number) : SIZES;
   const inProcessToo = !process.argv.includes('--loopback-only');
-  const targets: Record<string, unknown> = { bench: 'extender', kind: 'targets', target: 'names only: Locus ≥ 0.7× bare node:http req/s, filter and prioritize' };
+  const targets: Record<string, unknown> = {
+    bench: 'extender',
+    kind: 'targets',
+    target: 'names only: Locus ≥ 0.7× bare node:http req/s, filter and prioritize',
+  };
   for (const n of sizes) {
     const objects = cluster(n);
     for (const full of [false, true]) {

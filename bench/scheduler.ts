@@ -35,27 +35,47 @@ const nodeName = (i: number) => `bench-node-${String(i).padStart(5, '0')}`;
 /** Runs `fn` over `items`, `width` at a time. */
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 /** A Ready node as seed.sh makes one (no kubelet): object, status, no not-ready taint. */
 async function fakeNode(i: number): Promise<void> {
   const name = nodeName(i);
   await create('/api/v1/nodes', {
-    apiVersion: 'v1', kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'topology.kubernetes.io/zone': `zone-${i % 10}`, 'topology.kubernetes.io/region': `region-${i % 2}` } },
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'topology.kubernetes.io/zone': `zone-${i % 10}`,
+        'topology.kubernetes.io/region': `region-${i % 2}`,
+      },
+    },
   });
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const resources = { cpu: '32', memory: '128Gi', pods: '110' };
-  await api('PATCH', `/api/v1/nodes/${name}/status`, {
-    status: {
-      capacity: resources, allocatable: resources,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node', lastHeartbeatTime: now, lastTransitionTime: now }],
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: name }],
+  await api(
+    'PATCH',
+    `/api/v1/nodes/${name}/status`,
+    {
+      status: {
+        capacity: resources,
+        allocatable: resources,
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node', lastHeartbeatTime: now, lastTransitionTime: now }],
+        addresses: [
+          { type: 'InternalIP', address: '127.0.0.1' },
+          { type: 'Hostname', address: name },
+        ],
+      },
     },
-  }, 'application/merge-patch+json');
+    'application/merge-patch+json',
+  );
   await mergePatch(`/api/v1/nodes/${name}`, { spec: { taints: null } });
 }
 
@@ -71,9 +91,18 @@ async function run(label: string, namespace: string, withExtender: boolean): Pro
   const file = `locus-scheduler-bench-${withExtender ? 'extender' : 'plain'}.yaml`;
   writeFileSync(join(cluster.state, file), stringify(config));
   const schedulerName = config.profiles?.[0]?.schedulerName ?? 'locus-scheduler';
-  const labels = Object.fromEntries(DATASETS.flatMap((d, i) => [[`dataset.${i}.id`, d], [`dataset.${i}.useas`, 'mount']]));
+  const labels = Object.fromEntries(
+    DATASETS.flatMap((d, i) => [
+      [`dataset.${i}.id`, d],
+      [`dataset.${i}.useas`, 'mount'],
+    ]),
+  );
   // The same pods in both runs; a pod's Dataset labels name Datasets of its own namespace.
-  await pool(Array.from({ length: PODS }, (_, i) => i), 16, (i) => createPod(pod(namespace, `p-${i}`, { schedulerName, labels, cpu: '10m' })));
+  await pool(
+    Array.from({ length: PODS }, (_, i) => i),
+    16,
+    (i) => createPod(pod(namespace, `p-${i}`, { schedulerName, labels, cpu: '10m' })),
+  );
   const scheduler = start('locus-scheduler', join(cluster.bin, 'kube-scheduler'), [`--config=${file}`, '--secure-port=0', '--v=1'], { cwd: cluster.state });
   try {
     const started = Date.now();
@@ -90,7 +119,14 @@ async function run(label: string, namespace: string, withExtender: boolean): Pro
       if (!t90 && bound >= PODS * 0.9) t90 = now;
     }
     const podsPerSec = (PODS * 0.8) / ((t90 - t10) / 1000);
-    jsonLine({ bench: 'scheduler', run: label, nodes: NODES, pods: PODS, podsPerSec: Math.round(podsPerSec * 10) / 10, secondsToAllBound: (Date.now() - started) / 1000 });
+    jsonLine({
+      bench: 'scheduler',
+      run: label,
+      nodes: NODES,
+      pods: PODS,
+      podsPerSec: Math.round(podsPerSec * 10) / 10,
+      secondsToAllBound: (Date.now() - started) / 1000,
+    });
     return podsPerSec;
   } finally {
     await scheduler.stop();
@@ -106,15 +142,24 @@ async function extenderAnswers(): Promise<Record<string, number>> {
 }
 
 async function main() {
-  await pool(Array.from({ length: NODES }, (_, i) => i), 16, fakeNode);
+  await pool(
+    Array.from({ length: NODES }, (_, i) => i),
+    16,
+    fakeNode,
+  );
   await installCrds();
   for (const d of DATASETS) await createCataloguedDataset(DATASET_NS, d, BLOCKS, BLOCK, 'v1');
   // Every fourth node caches a contiguous run of each Dataset: a real index for the extender to score.
   const holders = Array.from({ length: Math.floor(NODES / 4) }, (_, k) => 4 * k);
-  await pool(holders, 16, (i) => writeNodeCache(nodeName(i), DATASETS.map((name, d) => {
-    const from = (i * 37 + d * 101) % BLOCKS;
-    return { namespace: DATASET_NS, name, from, to: Math.min(BLOCKS, from + 200), blockSize: BLOCK, blockCount: BLOCKS, catalogVersion: 'v1' };
-  })));
+  await pool(holders, 16, (i) =>
+    writeNodeCache(
+      nodeName(i),
+      DATASETS.map((name, d) => {
+        const from = (i * 37 + d * 101) % BLOCKS;
+        return { namespace: DATASET_NS, name, from, to: Math.min(BLOCKS, from + 200), blockSize: BLOCK, blockCount: BLOCKS, catalogVersion: 'v1' };
+      }),
+    ),
+  );
   const extender = await startExtender();
   try {
     // The plain scheduler first, then with the extender, each on pods of its own namespace.
@@ -122,8 +167,16 @@ async function main() {
     const withExtender = await run('locus-scheduler + extender', DATASET_NS, true);
     const answers = await extenderAnswers();
     jsonLine({ bench: 'scheduler', kind: 'extender answers', answers });
-    if (!((answers['prioritize ok'] ?? 0) >= PODS)) throw new Error(`the extender scored ${answers['prioritize ok'] ?? 0} of ${PODS} pods: the run measured kube-scheduler skipping it`);
-    jsonLine({ bench: 'scheduler', kind: 'targets', nodes: NODES, extenderVsScheduler: Math.round((withExtender / plain) * 1000) / 1000, target: 0.9, met: withExtender / plain >= 0.9 });
+    if (!((answers['prioritize ok'] ?? 0) >= PODS))
+      throw new Error(`the extender scored ${answers['prioritize ok'] ?? 0} of ${PODS} pods: the run measured kube-scheduler skipping it`);
+    jsonLine({
+      bench: 'scheduler',
+      kind: 'targets',
+      nodes: NODES,
+      extenderVsScheduler: Math.round((withExtender / plain) * 1000) / 1000,
+      target: 0.9,
+      met: withExtender / plain >= 0.9,
+    });
   } finally {
     await extender.stop();
   }

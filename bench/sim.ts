@@ -33,10 +33,17 @@ async function child(target: number, policy: SimPolicyName): Promise<void> {
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   jsonLine({
-    bench: 'sim', policy, tasks: run.tasks, jobs: workload.jobs.length, seconds: Number(seconds.toFixed(2)),
-    tasksPerSecond: Math.round(run.tasks / seconds), cpuSeconds: Number(cpuSeconds.toFixed(2)),
-    tasksPerCpuSecond: Math.round(run.tasks / cpuSeconds), peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    inventoryWrites: run.inventoryWrites, simulatedSeconds: Math.round(run.makespan),
+    bench: 'sim',
+    policy,
+    tasks: run.tasks,
+    jobs: workload.jobs.length,
+    seconds: Number(seconds.toFixed(2)),
+    tasksPerSecond: Math.round(run.tasks / seconds),
+    cpuSeconds: Number(cpuSeconds.toFixed(2)),
+    tasksPerCpuSecond: Math.round(run.tasks / cpuSeconds),
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+    inventoryWrites: run.inventoryWrites,
+    simulatedSeconds: Math.round(run.makespan),
   });
 }
 
@@ -47,7 +54,9 @@ if (args[0] === '--child') {
   const sizes = args.length > 0 ? args.map(Number) : SIZES;
   for (const size of sizes) {
     for (const policy of POLICIES) {
-      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(size), policy], { stdio: ['ignore', 'inherit', 'inherit'] });
+      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(size), policy], {
+        stdio: ['ignore', 'inherit', 'inherit'],
+      });
       if (r.status !== 0) process.exitCode = 1;
     }
   }

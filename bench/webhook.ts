@@ -19,7 +19,14 @@ const line = (o: object) => jsonLine({ ...base, ...o });
 
 const captured = JSON.parse(readFileSync('test/fixtures/admission/pod-create-dataset-labels.json', 'utf8'));
 const NAMES = ['imagenet', 'books', 'logs', 'weights', 'features'];
-const dataset = (name: string): FoundDataset => ({ name, credentials: true, readOnly: false, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'], deleting: false });
+const dataset = (name: string): FoundDataset => ({
+  name,
+  credentials: true,
+  readOnly: false,
+  volume: true,
+  configKeys: ['endpoint', 'bucket', 'region', 'prefix'],
+  deleting: false,
+});
 
 /** The captured pod, with five Datasets used both ways and four containers. */
 function largeReview() {
@@ -37,26 +44,39 @@ async function main() {
   const certs = await certDir();
   const datasets = new Map(NAMES.concat('my-dataset').map((n) => [n, dataset(n)]));
   const webhook = await startWebhook({
-    host: '127.0.0.1', port: 0, certFile: certs.certFile, keyFile: certs.keyFile, reloadIntervalMs: 10_000, expiryWarnDays: 1,
-    bodyLimit: 4 << 20, lookup: { find: async (_ns, name) => datasets.get(name) },
-    options: { schedulerName: 'locus-scheduler', allowMissing: false }, log: pino({ level: 'silent' }),
+    host: '127.0.0.1',
+    port: 0,
+    certFile: certs.certFile,
+    keyFile: certs.keyFile,
+    reloadIntervalMs: 10_000,
+    expiryWarnDays: 1,
+    bodyLimit: 4 << 20,
+    lookup: { find: async (_ns, name) => datasets.get(name) },
+    options: { schedulerName: 'locus-scheduler', allowMissing: false },
+    log: pino({ level: 'silent' }),
   });
-  const run = (path: string, body?: string) => autocannon({
-    url: `https://127.0.0.1:${webhook.port}${path}`,
-    method: body ? 'POST' : 'GET',
-    body,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    connections: CONNECTIONS,
-    duration: SECONDS,
-    tlsOptions: { ca: certs.ca.cert },
-  } as autocannon.Options);
+  const run = (path: string, body?: string) =>
+    autocannon({
+      url: `https://127.0.0.1:${webhook.port}${path}`,
+      method: body ? 'POST' : 'GET',
+      body,
+      headers: body ? { 'content-type': 'application/json' } : {},
+      connections: CONNECTIONS,
+      duration: SECONDS,
+      tlsOptions: { ca: certs.ca.cert },
+    } as autocannon.Options);
 
   try {
     const baseline = await run('/healthz');
-    const report = (name: string, r: autocannon.Result) => line({
-      case: name, requestsPerSecond: r.requests.average, p50Ms: r.latency.p50, p99Ms: r.latency.p99, errors: r.errors + r.non2xx,
-      p50OverBaselineMs: r.latency.p50 - baseline.latency.p50,
-    });
+    const report = (name: string, r: autocannon.Result) =>
+      line({
+        case: name,
+        requestsPerSecond: r.requests.average,
+        p50Ms: r.latency.p50,
+        p99Ms: r.latency.p99,
+        errors: r.errors + r.non2xx,
+        p50OverBaselineMs: r.latency.p50 - baseline.latency.p50,
+      });
     report('baseline GET /healthz', baseline);
     report('captured review (1 Dataset, 1 container)', await run('/mutate-pods?timeout=10s', JSON.stringify(captured)));
     report('5 Datasets mount+configmap, 4 containers', await run('/mutate-pods?timeout=10s', JSON.stringify(largeReview())));

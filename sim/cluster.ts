@@ -4,64 +4,101 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
-export const ClusterSpec = z.object({
-  name: z.string().default('custom'),
-  nodes: z.number().int().positive(),
-  /** Task slots per node: cores for Spark executors' tasks, GPUs for training workers. */
-  slotsPerNode: z.number().int().positive(),
-  /** Nodes are spread round-robin over this many zones (`zone-0`, …) of one region. */
-  zones: z.number().int().positive().default(1),
-  cacheGiBPerNode: z.number().nonnegative(),
-  eviction: z.enum(['lru', 'fifo']).default('lru'),
-  blockMiB: z.number().positive().default(128),
-  /** Read bandwidth of a node's local cache, GB/s, shared by the node's concurrent readers. */
-  localReadGBps: z.number().positive(),
-  /** Per-node network interface, Gb/s. */
-  nicGbps: z.number().positive(),
-  /** Aggregate object-store bandwidth, Gb/s, shared by every concurrent remote reader. */
-  objectStoreGbps: z.number().positive(),
-  /** Most one reader gets from the object store (one stream of GETs), Gb/s. */
-  objectStoreStreamGbps: z.number().positive(),
-  /** Each zone's link to the object store, Gb/s, shared by the zone's remote readers; absent: not a limit. */
-  zoneUplinkGbps: z.number().positive().optional(),
-  /** A training worker's read-ahead (its data loader's prefetch buffer), MiB; at least one block. */
-  prefetchMiB: z.number().positive().default(512),
-  /** Seconds between an agent's inventory writes; default as the agents: nodes/80, within 2..60. */
-  inventoryWriteSeconds: z.number().positive().optional(),
-  /** An unchanged inventory is rewritten this often (s), and expires after inventoryTtlSeconds. */
-  inventoryRefreshSeconds: z.number().positive().default(600),
-  inventoryTtlSeconds: z.number().positive().default(900),
-  /** kube-scheduler's `weight` for the extender: total = least-allocated (0..100) + weight × 10 × score. */
-  extenderWeight: z.number().nonnegative().default(5),
-  /** Delay scheduling: wait up to this long (s) for a slot on a node with score >= delayMinScore. */
-  delaySeconds: z.number().nonnegative().default(5),
-  delayMinScore: z.number().int().min(1).max(10).default(5),
-}).strict();
+export const ClusterSpec = z
+  .object({
+    name: z.string().default('custom'),
+    nodes: z.number().int().positive(),
+    /** Task slots per node: cores for Spark executors' tasks, GPUs for training workers. */
+    slotsPerNode: z.number().int().positive(),
+    /** Nodes are spread round-robin over this many zones (`zone-0`, …) of one region. */
+    zones: z.number().int().positive().default(1),
+    cacheGiBPerNode: z.number().nonnegative(),
+    eviction: z.enum(['lru', 'fifo']).default('lru'),
+    blockMiB: z.number().positive().default(128),
+    /** Read bandwidth of a node's local cache, GB/s, shared by the node's concurrent readers. */
+    localReadGBps: z.number().positive(),
+    /** Per-node network interface, Gb/s. */
+    nicGbps: z.number().positive(),
+    /** Aggregate object-store bandwidth, Gb/s, shared by every concurrent remote reader. */
+    objectStoreGbps: z.number().positive(),
+    /** Most one reader gets from the object store (one stream of GETs), Gb/s. */
+    objectStoreStreamGbps: z.number().positive(),
+    /** Each zone's link to the object store, Gb/s, shared by the zone's remote readers; absent: not a limit. */
+    zoneUplinkGbps: z.number().positive().optional(),
+    /** A training worker's read-ahead (its data loader's prefetch buffer), MiB; at least one block. */
+    prefetchMiB: z.number().positive().default(512),
+    /** Seconds between an agent's inventory writes; default as the agents: nodes/80, within 2..60. */
+    inventoryWriteSeconds: z.number().positive().optional(),
+    /** An unchanged inventory is rewritten this often (s), and expires after inventoryTtlSeconds. */
+    inventoryRefreshSeconds: z.number().positive().default(600),
+    inventoryTtlSeconds: z.number().positive().default(900),
+    /** kube-scheduler's `weight` for the extender: total = least-allocated (0..100) + weight × 10 × score. */
+    extenderWeight: z.number().nonnegative().default(5),
+    /** Delay scheduling: wait up to this long (s) for a slot on a node with score >= delayMinScore. */
+    delaySeconds: z.number().nonnegative().default(5),
+    delayMinScore: z.number().int().min(1).max(10).default(5),
+  })
+  .strict();
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
 
 export const PRESETS: Record<string, ClusterSpec> = {
   spark: ClusterSpec.parse({
-    name: 'spark', nodes: 100, slotsPerNode: 16, zones: 3, cacheGiBPerNode: 200,
-    localReadGBps: 2, nicGbps: 10, objectStoreGbps: 100, objectStoreStreamGbps: 1,
+    name: 'spark',
+    nodes: 100,
+    slotsPerNode: 16,
+    zones: 3,
+    cacheGiBPerNode: 200,
+    localReadGBps: 2,
+    nicGbps: 10,
+    objectStoreGbps: 100,
+    objectStoreStreamGbps: 1,
   }),
   /** The spark cluster with a tenth of the cache, so that capacity binds on the SWIM traces. */
   'spark-small-cache': ClusterSpec.parse({
-    name: 'spark-small-cache', nodes: 100, slotsPerNode: 16, zones: 3, cacheGiBPerNode: 20,
-    localReadGBps: 2, nicGbps: 10, objectStoreGbps: 100, objectStoreStreamGbps: 1,
+    name: 'spark-small-cache',
+    nodes: 100,
+    slotsPerNode: 16,
+    zones: 3,
+    cacheGiBPerNode: 20,
+    localReadGBps: 2,
+    nicGbps: 10,
+    objectStoreGbps: 100,
+    objectStoreStreamGbps: 1,
   }),
   gpu: ClusterSpec.parse({
-    name: 'gpu', nodes: 32, slotsPerNode: 8, zones: 2, cacheGiBPerNode: 1024,
-    localReadGBps: 4, nicGbps: 25, objectStoreGbps: 40, objectStoreStreamGbps: 2,
+    name: 'gpu',
+    nodes: 32,
+    slotsPerNode: 8,
+    zones: 2,
+    cacheGiBPerNode: 1024,
+    localReadGBps: 4,
+    nicGbps: 25,
+    objectStoreGbps: 40,
+    objectStoreStreamGbps: 2,
   }),
   /** Hoard's testbed (arXiv:1812.00669): 4 nodes × 4 GPUs, two NVMe disks each, a 10 Gb/s NFS server. */
   hoard: ClusterSpec.parse({
-    name: 'hoard', nodes: 4, slotsPerNode: 4, zones: 1, cacheGiBPerNode: 1490,
-    localReadGBps: 4, nicGbps: 10, objectStoreGbps: 10, objectStoreStreamGbps: 10,
+    name: 'hoard',
+    nodes: 4,
+    slotsPerNode: 4,
+    zones: 1,
+    cacheGiBPerNode: 1490,
+    localReadGBps: 4,
+    nicGbps: 10,
+    objectStoreGbps: 10,
+    objectStoreStreamGbps: 10,
   }),
   /** A small cluster reading an object store, as in Datashim's evaluation (CLOUD 2021); each node can cache the working set. */
   datashim: ClusterSpec.parse({
-    name: 'datashim', nodes: 4, slotsPerNode: 8, zones: 1, cacheGiBPerNode: 256,
-    localReadGBps: 2, nicGbps: 10, objectStoreGbps: 10, objectStoreStreamGbps: 1,
+    name: 'datashim',
+    nodes: 4,
+    slotsPerNode: 8,
+    zones: 1,
+    cacheGiBPerNode: 256,
+    localReadGBps: 2,
+    nicGbps: 10,
+    objectStoreGbps: 10,
+    objectStoreStreamGbps: 1,
   }),
 };
 

@@ -73,12 +73,7 @@ interface Running extends Placed {
   placedAt: number;
 }
 
-type Event =
-  | { kind: 'arrive'; job: number }
-  | { kind: 'computed'; task: Running }
-  | { kind: 'flows'; version: number }
-  | { kind: 'tick' }
-  | { kind: 'wake' };
+type Event = { kind: 'arrive'; job: number } | { kind: 'computed'; task: Running } | { kind: 'flows'; version: number } | { kind: 'tick' } | { kind: 'wake' };
 
 const TICK: Event = { kind: 'tick' };
 const WAKE: Event = { kind: 'wake' };
@@ -141,9 +136,20 @@ class Simulation {
     const jobs = workload.jobs;
     if (jobs.length === 0) throw new Error(`${workload.source}: the trace has no jobs (check its time window)`);
     this.numbering = blockNumbering(workload, cluster.blockSize);
-    this.caches = cluster.names.map(() => new NodeCacheModel(policy.caches ? cluster.spec.cacheGiBPerNode * 2 ** 30 : 0, cluster.spec.eviction === 'lru', this.numbering));
+    this.caches = cluster.names.map(
+      () => new NodeCacheModel(policy.caches ? cluster.spec.cacheGiBPerNode * 2 ** 30 : 0, cluster.spec.eviction === 'lru', this.numbering),
+    );
     this.publisher = new InventoryPublisher(cluster, workload, this.caches, opts.sink);
-    this.placement = new Placement(cluster, workload, policy, this.publisher, this.caches, new Rng(opts.seed), (t) => this.heap.push(t, WAKE), (p) => this.place(p));
+    this.placement = new Placement(
+      cluster,
+      workload,
+      policy,
+      this.publisher,
+      this.caches,
+      new Rng(opts.seed),
+      (t) => this.heap.push(t, WAKE),
+      (p) => this.place(p),
+    );
     this.flows = new FlowNetwork<Running>(cluster.linkCapacity);
     this.arrival = Float64Array.from(jobs, (j) => j.arrival);
     this.finish = new Float64Array(jobs.length).fill(NaN);
@@ -163,7 +169,9 @@ class Simulation {
     this.deps[j] = Int32Array.from(job.stages, (s) => s.after.length);
     this.done[j] = new Int32Array(job.stages.length);
     this.stagesLeft[j] = job.stages.length;
-    job.stages.forEach((s, k) => { if (s.after.length === 0) this.placement.ready(j, k); });
+    job.stages.forEach((s, k) => {
+      if (s.after.length === 0) this.placement.ready(j, k);
+    });
   }
 
   /** The placement of a task: it starts its first pass on its node. */
@@ -171,8 +179,20 @@ class Simulation {
     const jobs = this.opts.workload.jobs;
     this.opts.onPlace?.({ job: jobs[p.job].id, stage: jobs[p.job].stages[p.stage].name, task: p.task, node: this.opts.cluster.names[p.node], time: this.now });
     const t: Running = {
-      job: p.job, stage: p.stage, task: p.task, node: p.node, pass: 0, from: 0, to: 0, next: 0, buffered: 0,
-      reading: false, computing: false, computed: 0, passCompute: 0, placedAt: this.now,
+      job: p.job,
+      stage: p.stage,
+      task: p.task,
+      node: p.node,
+      pass: 0,
+      from: 0,
+      to: 0,
+      next: 0,
+      buffered: 0,
+      reading: false,
+      computing: false,
+      computed: 0,
+      passCompute: 0,
+      placedAt: this.now,
     };
     this.startPass(t);
   }
@@ -320,11 +340,23 @@ class Simulation {
     let last = 0;
     for (const f of this.finish) last = Math.max(last, f);
     return {
-      policy: policy.name, arrival: this.arrival, finish: this.finish, ready: this.ready, tasks: this.tasksDone, blockReads: this.blockReads,
-      blockHits: this.blockHits, localBytes: this.localBytes, remoteBytes: this.remoteBytes,
-      makespan: last - workload.jobs[0].arrival, bucketSeconds: this.bucketSeconds, localSeries: this.localSeries,
-      remoteSeries: this.remoteSeries, peakBusy: this.placement.peakBusy, inventoryWrites: this.publisher.writes,
-      computeSeconds: this.computeSeconds, slotSeconds: this.slotSeconds,
+      policy: policy.name,
+      arrival: this.arrival,
+      finish: this.finish,
+      ready: this.ready,
+      tasks: this.tasksDone,
+      blockReads: this.blockReads,
+      blockHits: this.blockHits,
+      localBytes: this.localBytes,
+      remoteBytes: this.remoteBytes,
+      makespan: last - workload.jobs[0].arrival,
+      bucketSeconds: this.bucketSeconds,
+      localSeries: this.localSeries,
+      remoteSeries: this.remoteSeries,
+      peakBusy: this.placement.peakBusy,
+      inventoryWrites: this.publisher.writes,
+      computeSeconds: this.computeSeconds,
+      slotSeconds: this.slotSeconds,
       reads: this.reads?.subarray(0, this.blockReads),
     };
   }
@@ -339,11 +371,20 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
     while (heap.size > 0 && heap.peekTime() === now) {
       const e = heap.pop();
       switch (e.kind) {
-        case 'arrive': sim.arrive(e.job); break;
-        case 'computed': sim.computed(e.task); break;
-        case 'flows': sim.flowsDue(e.version); break;
-        case 'tick': sim.tick(); break;
-        case 'wake': break; // only asks for the scheduling cycle below
+        case 'arrive':
+          sim.arrive(e.job);
+          break;
+        case 'computed':
+          sim.computed(e.task);
+          break;
+        case 'flows':
+          sim.flowsDue(e.version);
+          break;
+        case 'tick':
+          sim.tick();
+          break;
+        case 'wake':
+          break; // only asks for the scheduling cycle below
       }
     }
     const placing = sim.placement.dispatch(now);

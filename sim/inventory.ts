@@ -38,10 +38,15 @@ export class InventoryPublisher {
   ) {
     this.index = new LocalityIndex({ ttlMs: cluster.spec.inventoryTtlSeconds * 1000 });
     this.keys = workload.datasets.map((d) => datasetKey(SIM_NAMESPACE, d.name));
-    workload.datasets.forEach((d, i) => this.index.upsertDataset({
-      key: this.keys[i], totalBytes: d.bytes, blockSize: cluster.blockSize,
-      blockCount: Math.max(1, Math.ceil(d.bytes / cluster.blockSize)), catalogVersion: CATALOG_VERSION,
-    }));
+    workload.datasets.forEach((d, i) =>
+      this.index.upsertDataset({
+        key: this.keys[i],
+        totalBytes: d.bytes,
+        blockSize: cluster.blockSize,
+        blockCount: Math.max(1, Math.ceil(d.bytes / cluster.blockSize)),
+        catalogVersion: CATALOG_VERSION,
+      }),
+    );
     cluster.names.forEach((name, i) => this.index.upsertNode({ name, zone: cluster.zoneOf[i], region: cluster.region }));
     this.seq = new Int32Array(cluster.names.length);
     this.lastWrite = new Float64Array(cluster.names.length).fill(-Infinity);
@@ -94,12 +99,23 @@ export class InventoryPublisher {
       this.datasetGeneration[d]++;
       const held = cache.held(d);
       if (!held) entries.delete(d);
-      else entries.set(d, { dataset: this.keys[d], bytes: held.bytes, blockSize: this.cluster.blockSize, catalogVersion: CATALOG_VERSION, blocks: Uint32Array.from(held.blocks).sort() });
+      else
+        entries.set(d, {
+          dataset: this.keys[d],
+          bytes: held.bytes,
+          blockSize: this.cluster.blockSize,
+          catalogVersion: CATALOG_VERSION,
+          blocks: Uint32Array.from(held.blocks).sort(),
+        });
     }
     cache.changed.clear();
     return {
-      node: this.cluster.names[n], epoch: `${this.cluster.names[n]}-sim`, seq: ++this.seq[n],
-      capacityBytes: cache.capacityBytes, usedBytes: cache.usedBytes, datasets: [...entries.values()],
+      node: this.cluster.names[n],
+      epoch: `${this.cluster.names[n]}-sim`,
+      seq: ++this.seq[n],
+      capacityBytes: cache.capacityBytes,
+      usedBytes: cache.usedBytes,
+      datasets: [...entries.values()],
     };
   }
 
@@ -119,16 +135,22 @@ export class InventoryPublisher {
 /** The Node and Dataset objects of the modelled cluster, as an extender's sources would list them. */
 export function clusterObjects(cluster: Cluster, workload: Workload): { nodes: object[]; datasets: object[] } {
   const nodes = cluster.names.map((name, i) => ({
-    apiVersion: 'v1', kind: 'Node',
+    apiVersion: 'v1',
+    kind: 'Node',
     metadata: { name, labels: { 'topology.kubernetes.io/zone': cluster.zoneOf[i], 'topology.kubernetes.io/region': cluster.region } },
   }));
   const datasets = workload.datasets.map((d) => ({
-    apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset',
+    apiVersion: 'locus.dev/v1alpha1',
+    kind: 'Dataset',
     metadata: { name: d.name, namespace: SIM_NAMESPACE },
     status: {
       catalog: {
-        objectCount: 1, totalBytes: d.bytes, blockSize: cluster.blockSize,
-        blockCount: Math.max(1, Math.ceil(d.bytes / cluster.blockSize)), version: CATALOG_VERSION, refreshedAt: '1970-01-01T00:00:00Z',
+        objectCount: 1,
+        totalBytes: d.bytes,
+        blockSize: cluster.blockSize,
+        blockCount: Math.max(1, Math.ceil(d.bytes / cluster.blockSize)),
+        version: CATALOG_VERSION,
+        refreshedAt: '1970-01-01T00:00:00Z',
       },
     },
   }));

@@ -64,8 +64,16 @@ export class Placement {
     this.nodeNames = [...cluster.names];
     this.position = new Map(this.nodeNames.map((n, i) => [n, i]));
     this.ctx = {
-      now: 0, stage: workload.jobs[0].stages[0], free: this.free, slotsPerNode: slots, names: this.nodeNames,
-      extenderWeight: cluster.spec.extenderWeight, rng, waitingSince: 0, job: 0, task: 0,
+      now: 0,
+      stage: workload.jobs[0].stages[0],
+      free: this.free,
+      slotsPerNode: slots,
+      names: this.nodeNames,
+      extenderWeight: cluster.spec.extenderWeight,
+      rng,
+      waitingSince: 0,
+      job: 0,
+      task: 0,
       scores: (core) => this.scores(core, this.ctx.job, this.ctx.stage, this.ctx.task),
       pod: () => this.podFor(this.ctx.job, this.ctx.stage, this.ctx.task),
       liveBytes: (node) => liveSliceBytes(this.caches[node], this.ctx.stage, this.ctx.task, workload.datasets, cluster.blockSize),
@@ -83,7 +91,10 @@ export class Placement {
       labels['dataset.0.useas'] = 'mount';
     }
     const name = `${this.workload.jobs[job].id}-${stage.name}-${task}`.toLowerCase().replace(/[^a-z0-9-]/g, '-');
-    return { metadata: { name, namespace: SIM_NAMESPACE, uid: `${job}-${stage.name}-${task}`, labels, annotations }, spec: { schedulerName: 'locus-scheduler' } };
+    return {
+      metadata: { name, namespace: SIM_NAMESPACE, uid: `${job}-${stage.name}-${task}`, labels, annotations },
+      spec: { schedulerName: 'locus-scheduler' },
+    };
   }
 
   /** The core's score (0..10) of every node for the pod, through the extender's filter and prioritize. */
@@ -91,7 +102,8 @@ export class Placement {
     const scores = new Uint8Array(this.nodeNames.length);
     if (stage.dataset < 0) return scores;
     let d = this.decisions.get(core);
-    if (!d) this.decisions.set(core, (d = new Decisions({ index: this.publisher.index, policy: core, now: () => Math.floor(this.now * 1000), ready: () => true })));
+    if (!d)
+      this.decisions.set(core, (d = new Decisions({ index: this.publisher.index, policy: core, now: () => Math.floor(this.now * 1000), ready: () => true })));
     // The pod as the extender reads it off the wire, then its own filter and prioritize decisions.
     const pod = readPod(this.podFor(job, stage, task), 'Pod');
     const passed = d.filter({ pod, nodeNames: this.nodeNames }).answer.NodeNames ?? this.nodeNames;
@@ -156,7 +168,8 @@ export class Placement {
       return i + 1;
     }
     const slots = this.cluster.spec.slotsPerNode;
-    if (!(node >= 0 && node < this.free.length && this.free[node] > 0)) throw new Error(`policy ${this.policy.name} chose node ${node}, which has no free slot`);
+    if (!(node >= 0 && node < this.free.length && this.free[node] > 0))
+      throw new Error(`policy ${this.policy.name} chose node ${node}, which has no free slot`);
     this.free[node]--;
     this.freeTotal--;
     this.peakBusy[node] = Math.max(this.peakBusy[node], slots - this.free[node]);

@@ -32,7 +32,12 @@ export async function compare(opts: CompareOptions): Promise<{ report: Report; r
   const measure = async (policy: SimPolicy) => {
     opts.onPolicy?.(policy.name, tasksTotal);
     const run = await runSimulation({
-      cluster, workload, policy, seed: opts.seed, recordReads: opts.clairvoyant ?? true, onProgress: opts.onProgress,
+      cluster,
+      workload,
+      policy,
+      seed: opts.seed,
+      recordReads: opts.clairvoyant ?? true,
+      onProgress: opts.onProgress,
     });
     const clairvoyant = run.reads ? beladyBytes(run.reads, workload, cluster.blockSize, capacity) : undefined;
     run.reads = undefined;

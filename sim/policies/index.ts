@@ -9,19 +9,28 @@ export type SimPolicyName = (typeof POLICY_NAMES)[number];
 
 export function makePolicy(name: SimPolicyName, spec: ClusterSpec): SimPolicy {
   switch (name) {
-    case 'default': return defaultPolicy;
-    case 'locality': return extenderPolicy('locality', 'locality');
-    case 'dataset-affinity': return extenderPolicy('dataset-affinity', 'dataset-affinity');
-    case 'delay': return delayPolicy(spec.delaySeconds, spec.delayMinScore);
-    case 'random': return randomPolicy;
-    case 'no-cache': return noCachePolicy;
+    case 'default':
+      return defaultPolicy;
+    case 'locality':
+      return extenderPolicy('locality', 'locality');
+    case 'dataset-affinity':
+      return extenderPolicy('dataset-affinity', 'dataset-affinity');
+    case 'delay':
+      return delayPolicy(spec.delaySeconds, spec.delayMinScore);
+    case 'random':
+      return randomPolicy;
+    case 'no-cache':
+      return noCachePolicy;
   }
 }
 
 /** `all` or a comma-separated list; unknown names are an error that lists the known ones. */
 export function parsePolicyList(list: string): SimPolicyName[] {
   if (list === 'all') return [...POLICY_NAMES];
-  const names = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const n of names) {
     if (!(POLICY_NAMES as readonly string[]).includes(n)) throw new Error(`--policies: unknown policy "${n}"; known: ${POLICY_NAMES.join(', ')} (or all)`);
   }

@@ -23,7 +23,11 @@ export function delayPolicy(maxWait: number, minScore: number): SimPolicy {
     place(ctx) {
       const scores = ctx.scores('locality');
       let holders = false;
-      for (let n = 0; n < scores.length; n++) if (scores[n] >= minScore) { holders = true; break; }
+      for (let n = 0; n < scores.length; n++)
+        if (scores[n] >= minScore) {
+          holders = true;
+          break;
+        }
       if (!holders) return selectHost(ctx);
       const local = selectHost(ctx, scores, (n) => scores[n] >= minScore);
       if (local >= 0) return local;

@@ -64,7 +64,9 @@ export function publishedComparison(workload: Workload, groups: GroupSummary[]):
   return {
     source: published.source,
     claims: published.claims.map((c) => ({
-      group: c.group, what: c.what, published: c.speedup,
+      group: c.group,
+      what: c.what,
+      published: c.speedup,
       simulated: groups.find((g) => g.group === c.group)?.vsNoCache ?? {},
     })),
   };

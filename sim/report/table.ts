@@ -14,9 +14,22 @@ export const showsColdStart = (report: Report) => report.policies.some((p) => p.
 
 /** Short headers: the table must fit a 1,400-pixel page without wrapping (the page explains each). */
 export function summaryHeader(report: Report): string[] {
-  return ['policy', 'mean JCT s', 'p50 s', 'p95 s', 'makespan s', 'local bytes', 'of compulsory', 'of clairvoyant',
-    ...(report.oracle ? ['of oracle'] : []), 'remote Gb/s', ...(showsGpu(report) ? ['GPU util'] : []),
-    ...(showsColdStart(report) ? ['cold p50/p99 s'] : []), 'vs default', 'vs no-cache'];
+  return [
+    'policy',
+    'mean JCT s',
+    'p50 s',
+    'p95 s',
+    'makespan s',
+    'local bytes',
+    'of compulsory',
+    'of clairvoyant',
+    ...(report.oracle ? ['of oracle'] : []),
+    'remote Gb/s',
+    ...(showsGpu(report) ? ['GPU util'] : []),
+    ...(showsColdStart(report) ? ['cold p50/p99 s'] : []),
+    'vs default',
+    'vs no-cache',
+  ];
 }
 
 export const ORACLE_ROW = 'reference: block-aware oracle';
@@ -26,11 +39,21 @@ export function summaryRows(report: Report): string[][] {
   const gpu = showsGpu(report);
   const cold = showsColdStart(report);
   const row = (name: string, p: PolicyMetrics, ofOracle: number | undefined) => [
-    name, num(p.jctSeconds.mean), num(p.jctSeconds.median), num(p.jctSeconds.p95), num(p.makespanSeconds, 0),
-    pct(p.hitRatio), pct(p.compulsoryShare), pct(p.clairvoyantShare), ...(hasOracle ? [pct(ofOracle)] : []), num(p.remoteGbps.mean),
+    name,
+    num(p.jctSeconds.mean),
+    num(p.jctSeconds.median),
+    num(p.jctSeconds.p95),
+    num(p.makespanSeconds, 0),
+    pct(p.hitRatio),
+    pct(p.compulsoryShare),
+    pct(p.clairvoyantShare),
+    ...(hasOracle ? [pct(ofOracle)] : []),
+    num(p.remoteGbps.mean),
     // GPUs are often busy 99.9 % of the time or more: a second decimal keeps policies apart
-    ...(gpu ? [pct(p.computeShare, 2)] : []), ...(cold ? [p.coldStartSeconds ? `${num(p.coldStartSeconds.p50)} / ${num(p.coldStartSeconds.p99)}` : '–'] : []),
-    times(p.speedup.vsDefault), times(p.speedup.vsNoCache),
+    ...(gpu ? [pct(p.computeShare, 2)] : []),
+    ...(cold ? [p.coldStartSeconds ? `${num(p.coldStartSeconds.p50)} / ${num(p.coldStartSeconds.p99)}` : '–'] : []),
+    times(p.speedup.vsDefault),
+    times(p.speedup.vsNoCache),
   ];
   const rows = report.policies.map((p) => row(p.policy, p, p.oracleShare));
   const dash = (n: number) => Array<string>(n).fill('–');
@@ -45,8 +68,10 @@ export const decimal = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toF
 export function cacheSentence(report: Report): string {
   const { totalBytes, workingSetBytes, cacheToWorkingSet } = report.cache;
   const ratio = cacheToWorkingSet >= 10 ? cacheToWorkingSet.toFixed(0) : cacheToWorkingSet.toFixed(2);
-  const verdict = cacheToWorkingSet < 1 ? 'it cannot hold the working set, so capacity binds and eviction matters'
-    : 'it can hold the whole working set, so only where a task runs decides whether its reads are local';
+  const verdict =
+    cacheToWorkingSet < 1
+      ? 'it cannot hold the working set, so capacity binds and eviction matters'
+      : 'it can hold the whole working set, so only where a task runs decides whether its reads are local';
   return `Cache: the cluster's ${decimal(totalBytes)} of cache is ${ratio}× the working set (${decimal(workingSetBytes)} of distinct data read): ${verdict}.`;
 }
 
@@ -64,23 +89,34 @@ export function boundNotes(report: Report): string[] {
   if (same.length > 0) {
     const c = report.cluster;
     const { totalBytes, workingSetBytes } = report.cache;
-    const why = workingSetBytes <= totalBytes
-      ? `The cache never binds: the ${decimal(workingSetBytes)} of distinct data the trace reads fit in the cluster's `
-        + `${decimal(totalBytes)} of cache (${c.nodes} × ${c.cacheGiBPerNode} GiB), so even a clairvoyant eviction misses only first reads.`
-      : 'Over these orders of reads a clairvoyant eviction keeps every block that is read again, so only first reads miss.';
-    notes.push(`The clairvoyant bound equals the compulsory bound (${compulsory} of bytes) for ${list(same.map((p) => p.policy), withBound.length)}, `
-      + `so "of compulsory" and "of clairvoyant" show the same figures. ${why}`);
+    const why =
+      workingSetBytes <= totalBytes
+        ? `The cache never binds: the ${decimal(workingSetBytes)} of distinct data the trace reads fit in the cluster's ` +
+          `${decimal(totalBytes)} of cache (${c.nodes} × ${c.cacheGiBPerNode} GiB), so even a clairvoyant eviction misses only first reads.`
+        : 'Over these orders of reads a clairvoyant eviction keeps every block that is read again, so only first reads miss.';
+    notes.push(
+      `The clairvoyant bound equals the compulsory bound (${compulsory} of bytes) for ${list(
+        same.map((p) => p.policy),
+        withBound.length,
+      )}, ` + `so "of compulsory" and "of clairvoyant" show the same figures. ${why}`,
+    );
   }
   const oracle = report.bounds.oracleHitRatio;
   if (oracle !== undefined) {
     if (pct(oracle) === compulsory) {
-      notes.push(`The block-aware oracle reaches the compulsory bound (${compulsory} of bytes): knowing the live caches, it reads every `
-        + 'block locally after its first read, so "of oracle" and "of compulsory" show the same figures.');
+      notes.push(
+        `The block-aware oracle reaches the compulsory bound (${compulsory} of bytes): knowing the live caches, it reads every ` +
+          'block locally after its first read, so "of oracle" and "of compulsory" show the same figures.',
+      );
     } else {
       const alike = withBound.filter((p) => pct(p.clairvoyantHitRatio) === pct(oracle) && pct(p.clairvoyantHitRatio) !== compulsory);
       if (alike.length > 0) {
-        notes.push(`The block-aware oracle's local share (${pct(oracle)}) equals the clairvoyant bound for ${list(alike.map((p) => p.policy), withBound.length)}, `
-          + 'so for them "of oracle" and "of clairvoyant" show the same figures.');
+        notes.push(
+          `The block-aware oracle's local share (${pct(oracle)}) equals the clairvoyant bound for ${list(
+            alike.map((p) => p.policy),
+            withBound.length,
+          )}, ` + 'so for them "of oracle" and "of clairvoyant" show the same figures.',
+        );
       }
     }
   }
@@ -88,7 +124,12 @@ export function boundNotes(report: Report): string[] {
 }
 
 /** A titled table; columns listed in `text` hold words, aligned left like the first. */
-export interface Table { title: string; header: string[]; rows: string[][]; text?: number[] }
+export interface Table {
+  title: string;
+  header: string[];
+  rows: string[][];
+  text?: number[];
+}
 
 /** Workloads that mix kinds of work: each group's mean JCT per policy, with its speed-up over no-cache. */
 export function groupTable(report: Report): Table | undefined {
@@ -97,8 +138,11 @@ export function groupTable(report: Report): Table | undefined {
   return {
     title: 'By job group: mean JCT (s) and speed-up over no-cache',
     header: ['group', 'jobs', ...policies],
-    rows: report.groups.map((g) => [g.group, String(g.jobs), ...policies.map((p) =>
-      `${num(g.meanJctSeconds[p])}${g.vsNoCache[p] === undefined ? '' : ` (${times(g.vsNoCache[p])})`}`)]),
+    rows: report.groups.map((g) => [
+      g.group,
+      String(g.jobs),
+      ...policies.map((p) => `${num(g.meanJctSeconds[p])}${g.vsNoCache[p] === undefined ? '' : ` (${times(g.vsNoCache[p])})`}`),
+    ]),
   };
 }
 
@@ -121,14 +165,20 @@ export function publishedTable(report: Report): Table | undefined {
 export function publishedNotes(report: Report): string[] {
   if (!report.published) return [];
   return report.published.claims.flatMap((c) => {
-    const named = c.simulated.locality !== undefined ? 'locality'
-      : Object.keys(c.simulated).filter((p) => p !== 'no-cache').sort((a, b) => c.simulated[b] - c.simulated[a])[0];
+    const named =
+      c.simulated.locality !== undefined
+        ? 'locality'
+        : Object.keys(c.simulated)
+            .filter((p) => p !== 'no-cache')
+            .sort((a, b) => c.simulated[b] - c.simulated[a])[0];
     if (named === undefined) return [];
     const sim = c.simulated[named];
     const gap = sim / c.published;
     const how = Math.abs(gap - 1) < 0.05 ? 'matches it' : gap > 1 ? `is ${gap.toFixed(2)}× the published figure` : `reaches ${(gap * 100).toFixed(0)}% of it`;
-    return [`${c.group}: published ${times(c.published)}, simulated ${times(sim)} (${named}) — the simulated speed-up ${how}; `
-      + 'the README (Training, serving and published experiments) explains the gap.'];
+    return [
+      `${c.group}: published ${times(c.published)}, simulated ${times(sim)} (${named}) — the simulated speed-up ${how}; ` +
+        'the README (Training, serving and published experiments) explains the gap.',
+    ];
   });
 }
 

@@ -21,14 +21,30 @@ const MODELS: Record<string, { dataset?: string }> = {
 export const V100_SAMPLES_PER_SECOND: Record<string, number> = {
   A3C: 7.2,
   CycleGAN: 4.4,
-  'LM (batch size 5)': 545.8, 'LM (batch size 10)': 816.5, 'LM (batch size 20)': 1294.8, 'LM (batch size 40)': 1809.5, 'LM (batch size 80)': 2259.2,
-  'Recommendation (batch size 512)': 11938.6, 'Recommendation (batch size 1024)': 13601.4, 'Recommendation (batch size 2048)': 15297.8,
-  'Recommendation (batch size 4096)': 15999.2, 'Recommendation (batch size 8192)': 23277.7,
-  'ResNet-18 (batch size 16)': 517.7, 'ResNet-18 (batch size 32)': 958.3, 'ResNet-18 (batch size 64)': 1542.0,
-  'ResNet-18 (batch size 128)': 2303.3, 'ResNet-18 (batch size 256)': 2636.9,
-  'ResNet-50 (batch size 16)': 182.3, 'ResNet-50 (batch size 32)': 249.2, 'ResNet-50 (batch size 64)': 281.3, 'ResNet-50 (batch size 128)': 319.6,
-  'Transformer (batch size 16)': 177.0, 'Transformer (batch size 32)': 339.9, 'Transformer (batch size 64)': 551.5,
-  'Transformer (batch size 128)': 697.1, 'Transformer (batch size 256)': 408.4,
+  'LM (batch size 5)': 545.8,
+  'LM (batch size 10)': 816.5,
+  'LM (batch size 20)': 1294.8,
+  'LM (batch size 40)': 1809.5,
+  'LM (batch size 80)': 2259.2,
+  'Recommendation (batch size 512)': 11938.6,
+  'Recommendation (batch size 1024)': 13601.4,
+  'Recommendation (batch size 2048)': 15297.8,
+  'Recommendation (batch size 4096)': 15999.2,
+  'Recommendation (batch size 8192)': 23277.7,
+  'ResNet-18 (batch size 16)': 517.7,
+  'ResNet-18 (batch size 32)': 958.3,
+  'ResNet-18 (batch size 64)': 1542.0,
+  'ResNet-18 (batch size 128)': 2303.3,
+  'ResNet-18 (batch size 256)': 2636.9,
+  'ResNet-50 (batch size 16)': 182.3,
+  'ResNet-50 (batch size 32)': 249.2,
+  'ResNet-50 (batch size 64)': 281.3,
+  'ResNet-50 (batch size 128)': 319.6,
+  'Transformer (batch size 16)': 177.0,
+  'Transformer (batch size 32)': 339.9,
+  'Transformer (batch size 64)': 551.5,
+  'Transformer (batch size 128)': 697.1,
+  'Transformer (batch size 256)': 408.4,
 };
 
 export interface GavelRow {
@@ -51,10 +67,16 @@ export function parseGavel(text: string, source = 'gavel'): GavelRow[] {
     if (!layout) throw new Error(`${source}:${i + 1}: expected 10 (physical_cluster) or 7 (msr) tab-separated fields, found ${f.length}`);
     const num = (k: number, name: string, min: number) => {
       const v = Number(f[k]);
-      if (f[k] === '' || !Number.isFinite(v) || v < min) throw new Error(`${source}:${i + 1}: field ${k + 1} (${name}) must be a number >= ${min}, got "${f[k]}"`);
+      if (f[k] === '' || !Number.isFinite(v) || v < min)
+        throw new Error(`${source}:${i + 1}: field ${k + 1} (${name}) must be a number >= ${min}, got "${f[k]}"`);
       return v;
     };
-    rows.push({ jobType: f[0], steps: num(layout.steps, 'total_steps', 0), gpus: num(layout.gpus, 'scale_factor', 1), arrival: num(layout.arrival, 'arrival_time', 0) });
+    rows.push({
+      jobType: f[0],
+      steps: num(layout.steps, 'total_steps', 0),
+      gpus: num(layout.gpus, 'scale_factor', 1),
+      arrival: num(layout.arrival, 'arrival_time', 0),
+    });
   }
   return rows;
 }
@@ -77,5 +99,14 @@ export function gavelWorkload(rows: GavelRow[], source: string, blockSize: numbe
     const epochs = m.dataset ? samples / TRAINING_DATASETS[m.dataset].samples : 1;
     return { id: `job${i}`, arrival: r.arrival, gpus: r.gpus, dataset: m.dataset, computeSeconds: samples / speed, epochs };
   });
-  return { source, kind: 'training', ...trainingJobs(specs, blockSize), notes: [...TRAINING_NOTES, 'dataset per job: fixed by the Gavel job type (drawn by Gavel\'s generator)', 'speed: Gavel\'s measured V100 samples/s for the job type (simulation_throughputs.json)'] };
+  return {
+    source,
+    kind: 'training',
+    ...trainingJobs(specs, blockSize),
+    notes: [
+      ...TRAINING_NOTES,
+      "dataset per job: fixed by the Gavel job type (drawn by Gavel's generator)",
+      "speed: Gavel's measured V100 samples/s for the job type (simulation_throughputs.json)",
+    ],
+  };
 }

@@ -44,7 +44,9 @@ export function loadWorkload(trace: string, cluster: Cluster, seed: number): Wor
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new Error(`--trace "${trace}" is neither a shipped trace (${Object.keys(SHIPPED).join(', ')}), a generated one (synthetic[:key=value,…], serving[:key=value,…], hoard, datashim), nor a readable file`);
+    throw new Error(
+      `--trace "${trace}" is neither a shipped trace (${Object.keys(SHIPPED).join(', ')}), a generated one (synthetic[:key=value,…], serving[:key=value,…], hoard, datashim), nor a readable file`,
+    );
   }
   const name = basename(file);
   if (name.endsWith('.csv')) return polluxWorkload(parsePollux(text, name), `pollux:${name}`, cluster.blockSize);
@@ -52,7 +54,10 @@ export function loadWorkload(trace: string, cluster: Cluster, seed: number): Wor
   if (name.endsWith('.tsv')) {
     const machines = name.includes('2009') ? SWIM_MACHINES['FB-2009'] : SWIM_MACHINES['FB-2010'];
     return swimWorkload(parseSwim(text, name), `swim:${name}`, {
-      ...SWIM_DEFAULTS, blockSize: cluster.blockSize, byteScale: cluster.spec.nodes / machines, seed,
+      ...SWIM_DEFAULTS,
+      blockSize: cluster.blockSize,
+      byteScale: cluster.spec.nodes / machines,
+      seed,
     });
   }
   throw new Error(`--trace ${file}: unknown format; use .tsv (SWIM), .trace (Gavel) or .csv (Pollux workload)`);

@@ -50,5 +50,10 @@ export function polluxWorkload(rows: PolluxRow[], source: string, blockSize: num
     const samples = TRAINING_DATASETS[app.dataset].samples * app.epochs;
     return { id: r.name, arrival: r.time, gpus: r.replicas, dataset: app.dataset, computeSeconds: samples / app.samplesPerSecond, epochs: app.epochs };
   });
-  return { source, kind: 'training', ...trainingJobs(specs, blockSize), notes: [...TRAINING_NOTES, 'dataset per job: Pollux\'s application (assigned by its generator from a job-size class)'] };
+  return {
+    source,
+    kind: 'training',
+    ...trainingJobs(specs, blockSize),
+    notes: [...TRAINING_NOTES, "dataset per job: Pollux's application (assigned by its generator from a job-size class)"],
+  };
 }

@@ -22,13 +22,25 @@ const ALEXNET_EPOCHS = 90;
 export function hoardWorkload(blockSize: number): Workload {
   const samples = TRAINING_DATASETS.imagenet.samples;
   // The public ImageNet archive (147.9 GB) stands for the paper's 150 GB.
-  const { jobs, datasets } = trainingJobs([{
-    id: 'alexnet', arrival: 0, gpus: 16, dataset: 'imagenet', epochs: ALEXNET_EPOCHS,
-    computeSeconds: (samples * ALEXNET_EPOCHS) / ALEXNET_SAMPLES_PER_SECOND,
-  }], blockSize);
+  const { jobs, datasets } = trainingJobs(
+    [
+      {
+        id: 'alexnet',
+        arrival: 0,
+        gpus: 16,
+        dataset: 'imagenet',
+        epochs: ALEXNET_EPOCHS,
+        computeSeconds: (samples * ALEXNET_EPOCHS) / ALEXNET_SAMPLES_PER_SECOND,
+      },
+    ],
+    blockSize,
+  );
   jobs[0].group = 'AlexNet training';
   return {
-    source: 'hoard', kind: 'training', jobs, datasets,
+    source: 'hoard',
+    kind: 'training',
+    jobs,
+    datasets,
     notes: [
       'Hoard (arXiv:1812.00669): AlexNet, ImageNet 150 GB, 16 GPUs on 4 nodes, 10 Gb/s NFS; published 2.1x with the cache',
       `assumed: ${ALEXNET_SAMPLES_PER_SECOND} images/s per GPU, ${ALEXNET_EPOCHS} epochs, the cache filled during the first epoch (Hoard can also fill it before the job)`,
@@ -55,18 +67,36 @@ export function datashimWorkload(seed: number, blockSize: number): Workload {
     const table = zipf.draw(rng);
     const tasks = blockCount(SQL.tableBytes, blockSize);
     jobs.push({
-      id: `query-${q}`, group: 'Spark SQL', arrival: q * SQL.everySeconds,
-      stages: stageDag(`query-${q}`, [{
-        name: 'scan', tasks, dataset: table, readBlocks: tasks, passes: 1, rotate: false, overlapIO: false, needs: [],
-        computeSeconds: SQL.taskOverheadSeconds + SQL.tableBytes / tasks / SQL.scanBytesPerSecond,
-      }]),
+      id: `query-${q}`,
+      group: 'Spark SQL',
+      arrival: q * SQL.everySeconds,
+      stages: stageDag(`query-${q}`, [
+        {
+          name: 'scan',
+          tasks,
+          dataset: table,
+          readBlocks: tasks,
+          passes: 1,
+          rotate: false,
+          overlapIO: false,
+          needs: [],
+          computeSeconds: SQL.taskOverheadSeconds + SQL.tableBytes / tasks / SQL.scanBytesPerSecond,
+        },
+      ]),
     });
   }
   const samples = TRAINING_DATASETS.imagenet.samples;
-  const training = trainingJobs(Array.from({ length: DL.jobs }, (_, i) => ({
-    id: `train-${i}`, arrival: i * DL.everySeconds, gpus: DL.gpus, dataset: 'imagenet', epochs: DL.epochs,
-    computeSeconds: (samples * DL.epochs) / V100_SAMPLES_PER_SECOND[DL.jobType],
-  })), blockSize);
+  const training = trainingJobs(
+    Array.from({ length: DL.jobs }, (_, i) => ({
+      id: `train-${i}`,
+      arrival: i * DL.everySeconds,
+      gpus: DL.gpus,
+      dataset: 'imagenet',
+      epochs: DL.epochs,
+      computeSeconds: (samples * DL.epochs) / V100_SAMPLES_PER_SECOND[DL.jobType],
+    })),
+    blockSize,
+  );
   const imagenet = datasets.length;
   datasets.push(...training.datasets);
   for (const job of training.jobs) {
@@ -76,7 +106,10 @@ export function datashimWorkload(seed: number, blockSize: number): Workload {
   }
   jobs.sort((a, b) => a.arrival - b.arrival);
   return {
-    source: 'datashim', kind: 'mixed', datasets, jobs,
+    source: 'datashim',
+    kind: 'mixed',
+    datasets,
+    jobs,
     notes: [
       'Datashim (CLOUD 2021): Spark SQL and DL training reading object storage, with caching and locality on a small cluster; published +50 % (SQL) and +190 % (DL)',
       `assumed: ${SQL.queries} scans of ${SQL.tables} tables of ${SQL.tableBytes / 1e9} GB (Zipf ${SQL.zipf}) every ${SQL.everySeconds} s at ${SQL.scanBytesPerSecond / 1e6} MB/s per slot; ` +

@@ -16,19 +16,21 @@ export const SERVED_MODELS: Array<{ name: string; parameters: number }> = [
   { name: 'moe-47b', parameters: 46.7e9 },
 ];
 
-export const ServingParams = z.object({
-  /** How many of SERVED_MODELS are served (the first ones). */
-  models: z.number().int().min(1).max(SERVED_MODELS.length).default(SERVED_MODELS.length),
-  hours: z.number().positive().default(24),
-  /** Seconds between autoscaler decisions. */
-  periodSeconds: z.number().positive().default(300),
-  /** Replicas of the most popular model at mean demand; model k gets peakReplicas / (k + 1). */
-  peakReplicas: z.number().int().positive().default(24),
-  /** Relative swing of the daily demand curve, and of per-period noise. */
-  amplitude: z.number().min(0).max(1).default(0.6),
-  noise: z.number().min(0).default(0.1),
-  minReplicas: z.number().int().min(0).default(1),
-}).strict();
+export const ServingParams = z
+  .object({
+    /** How many of SERVED_MODELS are served (the first ones). */
+    models: z.number().int().min(1).max(SERVED_MODELS.length).default(SERVED_MODELS.length),
+    hours: z.number().positive().default(24),
+    /** Seconds between autoscaler decisions. */
+    periodSeconds: z.number().positive().default(300),
+    /** Replicas of the most popular model at mean demand; model k gets peakReplicas / (k + 1). */
+    peakReplicas: z.number().int().positive().default(24),
+    /** Relative swing of the daily demand curve, and of per-period noise. */
+    amplitude: z.number().min(0).max(1).default(0.6),
+    noise: z.number().min(0).default(0.1),
+    minReplicas: z.number().int().min(0).default(1),
+  })
+  .strict();
 export type ServingParams = z.infer<typeof ServingParams>;
 
 export function servingWorkload(params: ServingParams, seed: number, blockSize: number): Workload {
@@ -55,7 +57,9 @@ export function servingWorkload(params: ServingParams, seed: number, blockSize: 
         alive.push([t, jobs.length]);
         const readBlocks = blockCount(datasets[d].bytes, blockSize);
         jobs.push({
-          id: `${m.name}-${made++}`, group: m.name, arrival: t,
+          id: `${m.name}-${made++}`,
+          group: m.name,
+          arrival: t,
           stages: [{ name: 'serve', tasks: 1, dataset: d, readBlocks, passes: 1, rotate: false, computeSeconds: 0, overlapIO: false, after: [] }],
         });
       }
@@ -64,7 +68,7 @@ export function servingWorkload(params: ServingParams, seed: number, blockSize: 
   });
   jobs.sort((a, b) => a.arrival - b.arrival);
   const notes = [
-    `serving: ${models.map((m) => `${m.name} ${(m.parameters * 2 / 1e9).toFixed(1)} GB`).join(', ')}; ${params.hours} h, autoscaler every ${params.periodSeconds} s`,
+    `serving: ${models.map((m) => `${m.name} ${((m.parameters * 2) / 1e9).toFixed(1)} GB`).join(', ')}; ${params.hours} h, autoscaler every ${params.periodSeconds} s`,
     `replicas: model k at peakReplicas/(k+1) = ${params.peakReplicas}/(k+1) at mean demand, daily swing ±${params.amplitude * 100}%, noise ±${params.noise * 100}%, at least ${params.minReplicas}; scale-in removes the newest`,
     'a replica takes one slot (GPU), loads its whole model (reads every block), then serves until scaled in; cold start = creation to weights loaded',
   ];

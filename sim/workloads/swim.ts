@@ -54,11 +54,14 @@ export function parseSwim(text: string, source = 'swim'): SwimRow[] {
     if (line === '') continue;
     const f = line.split('\t');
     if (f.length !== 6 && f.length !== 8 && f.length !== 9) {
-      throw new Error(`${source}:${i + 1}: expected 6 or 8 tab-separated fields (id, submit s, gap s, input, shuffle, output bytes[, input path, output path]), found ${f.length}`);
+      throw new Error(
+        `${source}:${i + 1}: expected 6 or 8 tab-separated fields (id, submit s, gap s, input, shuffle, output bytes[, input path, output path]), found ${f.length}`,
+      );
     }
     const num = (k: number, name: string) => {
       const v = Number(f[k]);
-      if (f[k] === '' || !Number.isFinite(v) || v < 0) throw new Error(`${source}:${i + 1}: field ${k + 1} (${name}) must be a non-negative number, got "${f[k]}"`);
+      if (f[k] === '' || !Number.isFinite(v) || v < 0)
+        throw new Error(`${source}:${i + 1}: field ${k + 1} (${name}) must be a non-negative number, got "${f[k]}"`);
       return v;
     };
     rows.push({
@@ -94,17 +97,19 @@ export function swimWorkload(rows: SwimRow[], source: string, opts: SwimOptions)
     const shuffle = r.shuffleBytes * opts.byteScale;
     const output = r.outputBytes * opts.byteScale;
     const readBlocks = input > 0 ? blockCount(input, opts.blockSize) : 1;
-    const stages: StageNode[] = [{
-      name: 'map',
-      tasks: readBlocks,
-      dataset: input > 0 ? indexOf.get(labelOf[i])! : -1,
-      readBlocks,
-      passes: 1,
-      rotate: false,
-      computeSeconds: opts.taskOverheadSeconds + input / readBlocks / opts.mapBytesPerSecond,
-      overlapIO: false,
-      needs: [],
-    }];
+    const stages: StageNode[] = [
+      {
+        name: 'map',
+        tasks: readBlocks,
+        dataset: input > 0 ? indexOf.get(labelOf[i])! : -1,
+        readBlocks,
+        passes: 1,
+        rotate: false,
+        computeSeconds: opts.taskOverheadSeconds + input / readBlocks / opts.mapBytesPerSecond,
+        overlapIO: false,
+        needs: [],
+      },
+    ];
     if (shuffle > 0) {
       const reducers = Math.min(opts.maxReducers, Math.max(1, Math.ceil(shuffle / opts.reduceBytesPerTask)));
       stages.push({
@@ -123,10 +128,10 @@ export function swimWorkload(rows: SwimRow[], source: string, opts: SwimOptions)
   });
   const notes = [
     `byte counts scaled by ${opts.byteScale.toPrecision(3)} (target nodes / traced machines, SWIM's replay rule)`,
-    'a dataset\'s size is the largest read of it in the trace; a job reads its first blocks',
+    "a dataset's size is the largest read of it in the trace; a job reads its first blocks",
     'a map task reads one block, and its pod declares it (locus.dev/slice: blocks <i>)',
     withPaths
-      ? 'dataset identity: the trace\'s anonymized input path'
+      ? "dataset identity: the trace's anonymized input path"
       : `dataset identity: not in this trace; drawn Zipf(${opts.zipf}) over ${opts.datasets} datasets (seed ${opts.seed})`,
   ];
   return { source, kind: 'spark', datasets, jobs, notes };

@@ -21,7 +21,10 @@ export class AgentAccess {
   private issued = new Map<string, Issued>();
 
   /** `auth` undefined: the agent serves without authentication (a standalone cache on a trusted host). */
-  constructor(private readonly auth: AgentAuthConfig | undefined, private readonly now: () => number) {}
+  constructor(
+    private readonly auth: AgentAuthConfig | undefined,
+    private readonly now: () => number,
+  ) {}
 
   get required(): boolean {
     return this.auth !== undefined;
@@ -43,12 +46,16 @@ export class AgentAccess {
   authorize(req: RawRequest): DatasetSource | undefined {
     if (!this.auth) return undefined;
     if (!isSigned(req)) {
-      throw new S3Error(403, 'AccessDenied', 'anonymous reads are refused: sign requests with the credentials in your Dataset\'s Secret <dataset>-credentials');
+      throw new S3Error(403, 'AccessDenied', "anonymous reads are refused: sign requests with the credentials in your Dataset's Secret <dataset>-credentials");
     }
-    const { accessKeyId } = verifySigV4(req, (id) => {
-      const e = this.issued.get(id);
-      return e ? [e.secret] : [];
-    }, this.now());
+    const { accessKeyId } = verifySigV4(
+      req,
+      (id) => {
+        const e = this.issued.get(id);
+        return e ? [e.secret] : [];
+      },
+      this.now(),
+    );
     return this.issued.get(accessKeyId)!.source;
   }
 }

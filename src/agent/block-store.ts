@@ -45,7 +45,10 @@ export type BlockLoader = (spec: BlockSpec, sink: (part: number, chunk: Buffer) 
 
 /** A cached block whose bytes no longer match their digests: it has been dropped. */
 export class CorruptBlockError extends Error {
-  constructor(readonly id: string, at: number) {
+  constructor(
+    readonly id: string,
+    at: number,
+  ) {
     super(`block ${id} is corrupt on disk (check chunk at byte ${at}); it was dropped`);
   }
 }
@@ -95,11 +98,17 @@ export class BlockStore {
   }
 
   /** The capacity in use: the configured one, or less after the disk filled up. */
-  get capacityBytes(): number { return this.capacity; }
-  get usedBytes(): number { return this.lru.calculatedSize; }
+  get capacityBytes(): number {
+    return this.capacity;
+  }
+  get usedBytes(): number {
+    return this.lru.calculatedSize;
+  }
 
   /** Whether the block is on disk (does not count as a use). */
-  has(id: string): boolean { return this.lru.has(id); }
+  has(id: string): boolean {
+    return this.lru.has(id);
+  }
 
   /** The blocks on disk, least recently used last. */
   *blocks(): IterableIterator<[string, BlockSpec]> {
@@ -183,7 +192,9 @@ export class BlockStore {
     const data = Buffer.allocUnsafe(last.start + last.length - start);
     await readFully(fh, data, entry.dataOffset + start);
     run.forEach((c, i) => {
-      const digest = createHash('sha256').update(data.subarray(c.start - start, c.start - start + c.length)).digest();
+      const digest = createHash('sha256')
+        .update(data.subarray(c.start - start, c.start - start + c.length))
+        .digest();
       if (!timingSafeEqual(digest, digests.subarray(i * DIGEST, (i + 1) * DIGEST))) {
         this.opts.metrics.corruptBlocks.inc();
         this.opts.log.warn({ id, at: c.start }, 'cached block failed its checksum; dropped, it will be fetched again');
@@ -228,7 +239,8 @@ export class BlockStore {
 
   private releaseFetchSlot(): void {
     const next = this.fetchQueue.shift();
-    if (next) next(); // the slot passes on
+    if (next)
+      next(); // the slot passes on
     else this.fetching--;
   }
 
@@ -345,7 +357,9 @@ export class BlockStore {
       if (ids?.size === 0) this.byObject.delete(k);
     }
     const u = unlink(this.path(id))
-      .catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') this.opts.log.warn({ err, id }, 'could not delete block file'); })
+      .catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') this.opts.log.warn({ err, id }, 'could not delete block file');
+      })
       .finally(() => this.unlinking.delete(u));
     this.unlinking.add(u);
     this.changed();
@@ -552,7 +566,11 @@ async function readBlockFile(file: string, id: string): Promise<{ id: string; en
     if (st.size !== layout.fileBytes) return undefined;
     const table = Buffer.alloc(layout.dataOffset - layout.digestOffset);
     await readFully(fh, table, layout.digestOffset);
-    const seal = createHash('sha256').update(prefix).update(header).update(table.subarray(0, table.length - DIGEST)).digest();
+    const seal = createHash('sha256')
+      .update(prefix)
+      .update(header)
+      .update(table.subarray(0, table.length - DIGEST))
+      .digest();
     if (!seal.equals(table.subarray(table.length - DIGEST))) return undefined;
     return { id, entry: { spec, fileBytes: st.size, digestOffset: layout.digestOffset, dataOffset: layout.dataOffset }, mtime: st.mtimeMs };
   } catch {

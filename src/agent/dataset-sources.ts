@@ -13,13 +13,15 @@ import { DATASETS } from '../kube/resources.js';
 import type { DatasetSource } from './catalogues.js';
 
 const fileSchema = z.object({
-  datasets: z.array(z.object({
-    namespace: name,
-    name,
-    bucket: z.string().regex(new RegExp(PATTERNS.bucket), 'must be an S3 bucket name'),
-    prefix: z.string().default(''),
-    blockSize: z.number().int().positive().optional(),
-  })),
+  datasets: z.array(
+    z.object({
+      namespace: name,
+      name,
+      bucket: z.string().regex(new RegExp(PATTERNS.bucket), 'must be an S3 bucket name'),
+      prefix: z.string().default(''),
+      blockSize: z.number().int().positive().optional(),
+    }),
+  ),
 });
 
 /** Datasets from a YAML or JSON file: `datasets: [{namespace, name, bucket, prefix, blockSize?}]`. */

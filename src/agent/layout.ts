@@ -58,7 +58,10 @@ export function blockId(spec: Pick<BlockSpec, 'bucket' | 'parts'>): string {
  * so that block indices and versions agree with the Dataset's `status.catalog`.
  */
 export function buildLayout(bucket: string, prefix: string, listing: readonly ListedObject[], blockSize: number): Layout {
-  const count = blockCount(listing.reduce((n, o) => n + o.size, 0), blockSize);
+  const count = blockCount(
+    listing.reduce((n, o) => n + o.size, 0),
+    blockSize,
+  );
   const objects: CatalogueObject[] = [];
   const byKey = new Map<string, CatalogueObject>();
   let start = 0;

@@ -74,11 +74,16 @@ export class Publisher {
   private schedule(at: number): void {
     clearTimeout(this.timer);
     this.dueAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.dueAt = Infinity;
-      this.running = this.run().finally(() => { this.running = undefined; });
-    }, Math.max(0, at - this.opts.now()));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.dueAt = Infinity;
+        this.running = this.run().finally(() => {
+          this.running = undefined;
+        });
+      },
+      Math.max(0, at - this.opts.now()),
+    );
     this.timer.unref();
   }
 

@@ -49,7 +49,12 @@ export class ReadThrough {
       return { ...obj, bucket, dataset, segments: (s, e) => datasetSegments(layout, key, s, e, dataset) };
     }
     const head = await upstream.head(bucket, key);
-    const listed: ListedObject = { key, size: head.ContentLength ?? 0, etag: head.ETag ?? '', ...(head.LastModified ? { lastModified: head.LastModified } : {}) };
+    const listed: ListedObject = {
+      key,
+      size: head.ContentLength ?? 0,
+      etag: head.ETag ?? '',
+      ...(head.LastModified ? { lastModified: head.LastModified } : {}),
+    };
     this.observe(bucket, key, listed.etag);
     return {
       ...listed,

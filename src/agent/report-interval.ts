@@ -32,15 +32,17 @@ export class ClusterSizedInterval {
   private readAt = -Infinity;
   private reading = false;
 
-  constructor(private readonly opts: {
-    client: KubeClient;
-    daemonSet: { namespace: string; name: string };
-    policy: IntervalPolicy;
-    refreshMs: number;
-    fallbackAgents: number;
-    now(): number;
-    log: Logger;
-  }) {
+  constructor(
+    private readonly opts: {
+      client: KubeClient;
+      daemonSet: { namespace: string; name: string };
+      policy: IntervalPolicy;
+      refreshMs: number;
+      fallbackAgents: number;
+      now(): number;
+      log: Logger;
+    },
+  ) {
     this.agents = opts.fallbackAgents;
   }
 
@@ -49,13 +51,18 @@ export class ClusterSizedInterval {
     if (!this.reading && this.opts.now() - this.readAt >= this.opts.refreshMs) {
       this.reading = true;
       this.readAt = this.opts.now();
-      this.opts.client.get<KubeObject & { status?: { desiredNumberScheduled?: number } }>(DAEMON_SETS, this.opts.daemonSet)
+      this.opts.client
+        .get<KubeObject & { status?: { desiredNumberScheduled?: number } }>(DAEMON_SETS, this.opts.daemonSet)
         .then((ds) => {
           const n = ds?.status?.desiredNumberScheduled;
           if (typeof n === 'number' && n > 0) this.agents = n;
         })
-        .catch((err: unknown) => this.opts.log.warn({ err, daemonSet: this.opts.daemonSet }, 'could not read the agent DaemonSet; keeping the last report interval'))
-        .finally(() => { this.reading = false; });
+        .catch((err: unknown) =>
+          this.opts.log.warn({ err, daemonSet: this.opts.daemonSet }, 'could not read the agent DaemonSet; keeping the last report interval'),
+        )
+        .finally(() => {
+          this.reading = false;
+        });
     }
     return reportIntervalMs(this.agents, this.opts.policy);
   }

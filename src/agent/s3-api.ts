@@ -26,7 +26,21 @@ export interface S3ApiOptions {
 }
 
 /** Query parameters naming sub-resources the agent does not serve (ACLs, tagging, uploads…). */
-const UNSUPPORTED_QUERY = ['acl', 'tagging', 'uploads', 'uploadId', 'versioning', 'versions', 'policy', 'cors', 'lifecycle', 'partNumber', 'versionId', 'torrent', 'attributes'];
+const UNSUPPORTED_QUERY = [
+  'acl',
+  'tagging',
+  'uploads',
+  'uploadId',
+  'versioning',
+  'versions',
+  'policy',
+  'cors',
+  'lifecycle',
+  'partNumber',
+  'versionId',
+  'torrent',
+  'attributes',
+];
 
 export function s3App(opts: S3ApiOptions): Koa {
   const app = new Koa();
@@ -61,7 +75,11 @@ export function s3App(opts: S3ApiOptions): Koa {
     }
     const unsupported = UNSUPPORTED_QUERY.find((q) => q in ctx.query);
     if (unsupported || bucket === undefined) {
-      throw new S3Error(501, 'NotImplemented', `the agent serves GetObject, HeadObject, HeadBucket and ListObjectsV2 only${unsupported ? ` (not ?${unsupported})` : ''}`);
+      throw new S3Error(
+        501,
+        'NotImplemented',
+        `the agent serves GetObject, HeadObject, HeadBucket and ListObjectsV2 only${unsupported ? ` (not ?${unsupported})` : ''}`,
+      );
     }
     const grant = opts.access.authorize(ctx.req as { method: string; url: string; headers: typeof ctx.req.headers });
     if (key === undefined) {

@@ -26,12 +26,15 @@ export const S3_SERVER_LIMITS: Readonly<S3ServerLimits> = {
 };
 
 export function s3Server(handler: RequestListener, limits: S3ServerLimits = S3_SERVER_LIMITS): Server {
-  const server = createServer({
-    headersTimeout: limits.headersTimeoutMs,
-    requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
-    // Node checks the two timeouts above on this period (30 s by default, which would triple a short timeout).
-    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-  }, handler);
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
+      // Node checks the two timeouts above on this period (30 s by default, which would triple a short timeout).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    handler,
+  );
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   server.setTimeout(limits.idleTimeoutMs, (socket) => socket.destroy());
   server.maxConnections = limits.maxConnections;

@@ -16,14 +16,20 @@ export function errorXml(code: string, message: string, resource: string, reques
 }
 
 export function listObjectsV2Xml(out: ListObjectsV2CommandOutput): string {
-  const contents = (out.Contents ?? []).map((o) =>
-    `<Contents>${el('Key', o.Key)}${el('LastModified', o.LastModified?.toISOString())}${el('ETag', o.ETag)}` +
-    `${el('Size', o.Size)}${el('StorageClass', o.StorageClass ?? 'STANDARD')}` +
-    `${o.Owner ? `<Owner>${el('ID', o.Owner.ID)}${el('DisplayName', o.Owner.DisplayName)}</Owner>` : ''}</Contents>`).join('');
+  const contents = (out.Contents ?? [])
+    .map(
+      (o) =>
+        `<Contents>${el('Key', o.Key)}${el('LastModified', o.LastModified?.toISOString())}${el('ETag', o.ETag)}` +
+        `${el('Size', o.Size)}${el('StorageClass', o.StorageClass ?? 'STANDARD')}` +
+        `${o.Owner ? `<Owner>${el('ID', o.Owner.ID)}${el('DisplayName', o.Owner.DisplayName)}</Owner>` : ''}</Contents>`,
+    )
+    .join('');
   const prefixes = (out.CommonPrefixes ?? []).map((p) => `<CommonPrefixes>${el('Prefix', p.Prefix)}</CommonPrefixes>`).join('');
-  return `${DECLARATION}<ListBucketResult xmlns="${NS}">${el('Name', out.Name)}${el('Prefix', out.Prefix ?? '')}` +
+  return (
+    `${DECLARATION}<ListBucketResult xmlns="${NS}">${el('Name', out.Name)}${el('Prefix', out.Prefix ?? '')}` +
     `${el('Delimiter', out.Delimiter)}${el('EncodingType', out.EncodingType)}${el('StartAfter', out.StartAfter)}` +
     `${el('ContinuationToken', out.ContinuationToken)}${el('NextContinuationToken', out.NextContinuationToken)}` +
     `${el('KeyCount', out.KeyCount ?? (out.Contents?.length ?? 0) + (out.CommonPrefixes?.length ?? 0))}` +
-    `${el('MaxKeys', out.MaxKeys)}${el('IsTruncated', out.IsTruncated ?? false)}${contents}${prefixes}</ListBucketResult>`;
+    `${el('MaxKeys', out.MaxKeys)}${el('IsTruncated', out.IsTruncated ?? false)}${contents}${prefixes}</ListBucketResult>`
+  );
 }

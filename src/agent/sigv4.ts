@@ -48,7 +48,7 @@ export function verifySigV4(req: RawRequest, secretsOf: (accessKeyId: string) =>
   checkTime(p, now);
   const secrets = secretsOf(p.accessKeyId);
   if (secrets.length === 0) {
-    throw new S3Error(403, 'InvalidAccessKeyId', 'the access key id is not one the agent issued for a Dataset: use the credentials in your Dataset\'s Secret');
+    throw new S3Error(403, 'InvalidAccessKeyId', "the access key id is not one the agent issued for a Dataset: use the credentials in your Dataset's Secret");
   }
   const canonical = [
     req.method,
@@ -67,7 +67,7 @@ export function verifySigV4(req: RawRequest, secretsOf: (accessKeyId: string) =>
     const expected = hmac(key, toSign);
     if (given.length === expected.length && timingSafeEqual(given, expected)) return { accessKeyId: p.accessKeyId };
   }
-  throw new S3Error(403, 'SignatureDoesNotMatch', 'the request signature does not match: sign with the access key id and secret of your Dataset\'s Secret');
+  throw new S3Error(403, 'SignatureDoesNotMatch', "the request signature does not match: sign with the access key id and secret of your Dataset's Secret");
 }
 
 /** Whether a request carries any SigV4 (or older) authentication at all. */
@@ -95,7 +95,14 @@ function fromHeader(headers: IncomingHttpHeaders, params: [string, string][]): P
   if (!amzDate) throw new S3Error(403, 'AccessDenied', 'a signed request needs an X-Amz-Date header');
   const payloadHash = single(headers['x-amz-content-sha256']);
   if (!payloadHash) throw new S3Error(400, 'InvalidRequest', 'a signed request needs an x-amz-content-sha256 header');
-  return { ...credentialOf(credential, 'AuthorizationHeaderMalformed'), amzDate, signedHeaders: headersOf(signedHeaders, ['x-amz-date']), signature, payloadHash, query: params };
+  return {
+    ...credentialOf(credential, 'AuthorizationHeaderMalformed'),
+    amzDate,
+    signedHeaders: headersOf(signedHeaders, ['x-amz-date']),
+    signature,
+    payloadHash,
+    query: params,
+  };
 }
 
 function fromQuery(params: [string, string][]): Parsed {
@@ -107,7 +114,8 @@ function fromQuery(params: [string, string][]): Parsed {
   const signedHeaders = get('X-Amz-SignedHeaders');
   const signature = get('X-Amz-Signature');
   const expires = Number(get('X-Amz-Expires'));
-  if (!credential || !amzDate || !signedHeaders || !signature) throw fail('a presigned URL needs X-Amz-Credential, X-Amz-Date, X-Amz-SignedHeaders and X-Amz-Signature');
+  if (!credential || !amzDate || !signedHeaders || !signature)
+    throw fail('a presigned URL needs X-Amz-Credential, X-Amz-Date, X-Amz-SignedHeaders and X-Amz-Signature');
   if (!(Number.isInteger(expires) && expires > 0 && expires <= MAX_EXPIRES_S)) throw fail(`X-Amz-Expires must be 1 to ${MAX_EXPIRES_S} seconds`);
   return {
     ...credentialOf(credential, 'AuthorizationQueryParametersError'),
@@ -140,13 +148,14 @@ function headersOf(list: string, required: string[]): string[] {
 
 function checkTime(p: Parsed, now: number): void {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(p.amzDate);
-  if (!m || m[1] + m[2] + m[3] !== p.scope.date) throw new S3Error(403, 'AccessDenied', 'X-Amz-Date must be yyyymmddThhmmssZ on the date of the credential scope');
+  if (!m || m[1] + m[2] + m[3] !== p.scope.date)
+    throw new S3Error(403, 'AccessDenied', 'X-Amz-Date must be yyyymmddThhmmssZ on the date of the credential scope');
   const t = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
   if (p.expires !== undefined) {
     if (now > t + p.expires * 1000) throw new S3Error(403, 'AccessDenied', 'Request has expired: presign the URL again');
-    if (t - now > MAX_SKEW_MS) throw new S3Error(403, 'RequestTimeTooSkewed', 'the presigned URL is dated in the future: check the client\'s clock');
+    if (t - now > MAX_SKEW_MS) throw new S3Error(403, 'RequestTimeTooSkewed', "the presigned URL is dated in the future: check the client's clock");
   } else if (Math.abs(now - t) > MAX_SKEW_MS) {
-    throw new S3Error(403, 'RequestTimeTooSkewed', 'the difference between the request time and the agent\'s time is too large: check the client\'s clock');
+    throw new S3Error(403, 'RequestTimeTooSkewed', "the difference between the request time and the agent's time is too large: check the client's clock");
   }
 }
 
@@ -158,11 +167,14 @@ function splitUrl(url: string): [string, string?] {
 /** Query parameters as sent, decoded; a malformed escape is S3's 400 InvalidURI. */
 export function parseQuery(raw: string): [string, string][] {
   if (raw === '') return [];
-  return raw.split('&').filter((s) => s !== '').map((pair) => {
-    const eq = pair.indexOf('=');
-    const [k, v] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
-    return [decode(k), decode(v)];
-  });
+  return raw
+    .split('&')
+    .filter((s) => s !== '')
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      const [k, v] = eq < 0 ? [pair, ''] : [pair.slice(0, eq), pair.slice(eq + 1)];
+      return [decode(k), decode(v)];
+    });
 }
 
 /** decodeURIComponent, with a malformed `%` escape answered as S3 does (400 InvalidURI, not retried). */
@@ -185,12 +197,16 @@ function canonicalPath(raw: string): string {
 }
 
 function canonicalQuery(params: [string, string][]): string {
-  return params.map(([k, v]) => [encode(k), encode(v)]).sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0)).map(([k, v]) => `${k}=${v}`).join('&');
+  return params
+    .map(([k, v]) => [encode(k), encode(v)])
+    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string {
   const v = headers[name];
-  return (Array.isArray(v) ? v.join(',') : v ?? '').trim().replace(/\s+/g, ' ');
+  return (Array.isArray(v) ? v.join(',') : (v ?? '')).trim().replace(/\s+/g, ' ');
 }
 
 function single(v: string | string[] | undefined): string | undefined {

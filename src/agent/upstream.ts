@@ -22,7 +22,11 @@ export interface UpstreamOptions {
 
 /** The object changed under a block: its ETag is no longer the one the block was laid out with. */
 export class ObjectChangedError extends Error {
-  constructor(readonly bucket: string, readonly key: string, readonly etag: string) {
+  constructor(
+    readonly bucket: string,
+    readonly key: string,
+    readonly etag: string,
+  ) {
     super(`s3://${bucket}/${key} changed (ETag now ${etag})`);
   }
 }
@@ -72,7 +76,9 @@ export class Upstream {
     const from = p.offset + offset;
     const res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: p.key, Range: `bytes=${from}-${from + length - 1}` }));
     if (res.ETag !== undefined && res.ETag !== p.etag) {
-      res.Body?.transformToWebStream().cancel().catch(() => undefined);
+      res.Body?.transformToWebStream()
+        .cancel()
+        .catch(() => undefined);
       throw new ObjectChangedError(bucket, p.key, res.ETag);
     }
     let n = 0;

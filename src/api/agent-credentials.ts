@@ -34,9 +34,17 @@ export function agentCredentials(agentKey: Buffer, namespace: string, name: stri
  * A key is its line's bytes (use e.g. `openssl rand -base64 48`).
  */
 export function parseAgentKeys(text: string, source: string): Buffer[] {
-  const keys = text.split('\n').map((l) => l.trim()).filter((l) => l !== '').map((l) => Buffer.from(l, 'utf8'));
-  if (keys.length === 0) throw new Error(`${source}: no agent key; write one of at least ${MIN_AGENT_KEY_BYTES} bytes, e.g. the output of "openssl rand -base64 48"`);
+  const keys = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '')
+    .map((l) => Buffer.from(l, 'utf8'));
+  if (keys.length === 0)
+    throw new Error(`${source}: no agent key; write one of at least ${MIN_AGENT_KEY_BYTES} bytes, e.g. the output of "openssl rand -base64 48"`);
   const short = keys.findIndex((k) => k.length < MIN_AGENT_KEY_BYTES);
-  if (short >= 0) throw new Error(`${source}: key ${short + 1} has ${keys[short].length} bytes; an agent key needs at least ${MIN_AGENT_KEY_BYTES} (e.g. "openssl rand -base64 48")`);
+  if (short >= 0)
+    throw new Error(
+      `${source}: key ${short + 1} has ${keys[short].length} bytes; an agent key needs at least ${MIN_AGENT_KEY_BYTES} (e.g. "openssl rand -base64 48")`,
+    );
   return keys;
 }

@@ -92,14 +92,16 @@ function crdOf(r: Resource): Json {
       group: GROUP,
       scope: r.scope,
       names: { kind: r.kind, listKind: `${r.kind}List`, plural: r.plural, singular, shortNames: [r.shortName] },
-      versions: [{
-        name: VERSION,
-        served: true,
-        storage: true,
-        subresources: { status: {} },
-        additionalPrinterColumns: r.columns,
-        schema: { openAPIV3Schema: openApiSchema(r.schema) },
-      }],
+      versions: [
+        {
+          name: VERSION,
+          served: true,
+          storage: true,
+          subresources: { status: {} },
+          additionalPrinterColumns: r.columns,
+          schema: { openAPIV3Schema: openApiSchema(r.schema) },
+        },
+      ],
     },
   };
 }
@@ -118,8 +120,24 @@ export function openApiSchema(schema: z.ZodType): Json {
 
 // Keys in the order a person reads them: what the node is, what it accepts, what it holds.
 const ORDER = [
-  'type', 'format', 'nullable', 'enum', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum', 'description',
-  'minProperties', 'required', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys', 'anyOf', 'allOf', 'items', 'properties',
+  'type',
+  'format',
+  'nullable',
+  'enum',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'minimum',
+  'maximum',
+  'description',
+  'minProperties',
+  'required',
+  'x-kubernetes-list-type',
+  'x-kubernetes-list-map-keys',
+  'anyOf',
+  'allOf',
+  'items',
+  'properties',
 ];
 const SAFE = Number.MAX_SAFE_INTEGER;
 

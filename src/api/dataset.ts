@@ -31,8 +31,7 @@ export const PATTERNS = {
 } as const;
 
 /** An optional field that may also arrive as null (the CRD marks it nullable): null reads as absent. */
-const opt = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (v === null ? undefined : v), schema.optional()).meta({ nullable: true });
+const opt = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === null ? undefined : v), schema.optional()).meta({ nullable: true });
 const flag = z.enum(['true', 'false']);
 const str = (pattern: string, hint: string) => z.string().regex(new RegExp(pattern), hint);
 /** An RFC 3339 time as the API server checks it (format date-time); read as the string it is. */
@@ -42,12 +41,15 @@ const RAW_KEY = 'Accepted for Datashim compatibility; moved into the owned Secre
 
 /** Object-store fields common to `spec.local` (COS/S3/ARCHIVE) and `spec.remote`. */
 const objectStore = {
-  endpoint: opt(str(PATTERNS.endpoint, 'must be a URL such as http://minio.storage:9000')).describe('Object store URL, e.g. http://minio.storage:9000 (COS, S3, ARCHIVE).'),
+  endpoint: opt(str(PATTERNS.endpoint, 'must be a URL such as http://minio.storage:9000')).describe(
+    'Object store URL, e.g. http://minio.storage:9000 (COS, S3, ARCHIVE).',
+  ),
   region: opt(z.string()).describe('Object store region; may be empty.'),
   readonly: opt(flag).describe('Mount read-only ("true") or read-write ("false", the default).'),
-  'secret-name': opt(str(OBJECT_NAME_PATTERN, 'must be the name of a Secret in the Dataset\'s namespace'))
-    .describe('Secret in the Dataset\'s namespace with keys accessKeyID and secretAccessKey.'),
-  'secret-namespace': opt(z.string()).describe('Must equal the Dataset\'s namespace; Secrets of other namespaces are never read.'),
+  'secret-name': opt(str(OBJECT_NAME_PATTERN, "must be the name of a Secret in the Dataset's namespace")).describe(
+    "Secret in the Dataset's namespace with keys accessKeyID and secretAccessKey.",
+  ),
+  'secret-namespace': opt(z.string()).describe("Must equal the Dataset's namespace; Secrets of other namespaces are never read."),
   accessKeyID: opt(z.string()).describe(RAW_KEY),
   secretAccessKey: opt(z.string()).describe(RAW_KEY),
 };
@@ -80,53 +82,70 @@ function requiredByTypeSchema(): object[] {
   }));
 }
 
-export const LocalSpec = z.object({
-  type: z.enum(DATASET_TYPES).describe('COS and S3 need endpoint and bucket; NFS server and share; HOST path; ARCHIVE url.'),
-  ...objectStore,
-  bucket: opt(str(PATTERNS.bucketPath, 'must be an S3 bucket name (3-63 lower-case letters, digits, "." and "-"), optionally followed by /<folder>'))
-    .describe('Bucket name, optionally /<folder> as Datashim writes it (COS, S3; for ARCHIVE the bucket it is staged in).'),
-  prefix: opt(z.string()).describe('Only objects under this key prefix belong to the Dataset.'),
-  provision: opt(flag).describe('Create the bucket when it does not exist ("true"), with the Dataset\'s keys.'),
-  removeOnDelete: opt(flag).describe('Datashim deletes the bucket with the Dataset; accepted, Locus never deletes data (condition Unsupported).'),
-  server: opt(z.string().min(1)).describe('NFS server host name or address.'),
-  share: opt(str(PATTERNS.absolutePath, 'must be an absolute export path such as /exports/data')).describe('NFS export path, e.g. /exports/data.'),
-  path: opt(str(PATTERNS.absolutePath, 'must be an absolute path on the node')).describe('Absolute directory on the node (HOST).'),
-  hostPathType: opt(z.enum(HOST_PATH_TYPES)).describe('Kubernetes HostPathType; CreateNew is Datashim\'s alias of DirectoryOrCreate.'),
-  permissions: opt(z.enum(['', 'ReadOnly', 'ReadWrite'])).describe('HOST, H3: ReadOnly mounts read-only (Datashim\'s form of readonly).'),
-  createDirPVC: opt(flag).describe('NFS: give the Dataset a directory of its own on the share ("true"), made by the operator.'),
-  storageUri: opt(z.string()).describe('H3 (Datashim): accepted; Locus has no H3 driver and refuses the type.'),
-  url: opt(str(PATTERNS.url, 'must be an http(s) URL of the archive')).describe('Archive URL (ARCHIVE).'),
-  format: opt(z.string()).describe('Archive media type, e.g. application/x-tar.'),
-  extract: opt(flag).describe('Whether the archive is extracted.'),
-}).superRefine((local, ctx) => {
-  if (local.prefix !== undefined && local.bucket?.includes('/')) {
-    ctx.addIssue({ code: 'custom', path: ['prefix'], message: 'give the folder either in bucket (<bucket>/<folder>, as Datashim writes it) or in prefix, not both' });
-  }
-  for (const field of REQUIRED_BY_TYPE[local.type]) {
-    if (local[field as keyof typeof local] === undefined) {
-      ctx.addIssue({ code: 'custom', path: [field], message: `is required for type ${local.type}` });
+export const LocalSpec = z
+  .object({
+    type: z.enum(DATASET_TYPES).describe('COS and S3 need endpoint and bucket; NFS server and share; HOST path; ARCHIVE url.'),
+    ...objectStore,
+    bucket: opt(
+      str(PATTERNS.bucketPath, 'must be an S3 bucket name (3-63 lower-case letters, digits, "." and "-"), optionally followed by /<folder>'),
+    ).describe('Bucket name, optionally /<folder> as Datashim writes it (COS, S3; for ARCHIVE the bucket it is staged in).'),
+    prefix: opt(z.string()).describe('Only objects under this key prefix belong to the Dataset.'),
+    provision: opt(flag).describe('Create the bucket when it does not exist ("true"), with the Dataset\'s keys.'),
+    removeOnDelete: opt(flag).describe('Datashim deletes the bucket with the Dataset; accepted, Locus never deletes data (condition Unsupported).'),
+    server: opt(z.string().min(1)).describe('NFS server host name or address.'),
+    share: opt(str(PATTERNS.absolutePath, 'must be an absolute export path such as /exports/data')).describe('NFS export path, e.g. /exports/data.'),
+    path: opt(str(PATTERNS.absolutePath, 'must be an absolute path on the node')).describe('Absolute directory on the node (HOST).'),
+    hostPathType: opt(z.enum(HOST_PATH_TYPES)).describe("Kubernetes HostPathType; CreateNew is Datashim's alias of DirectoryOrCreate."),
+    permissions: opt(z.enum(['', 'ReadOnly', 'ReadWrite'])).describe("HOST, H3: ReadOnly mounts read-only (Datashim's form of readonly)."),
+    createDirPVC: opt(flag).describe('NFS: give the Dataset a directory of its own on the share ("true"), made by the operator.'),
+    storageUri: opt(z.string()).describe('H3 (Datashim): accepted; Locus has no H3 driver and refuses the type.'),
+    url: opt(str(PATTERNS.url, 'must be an http(s) URL of the archive')).describe('Archive URL (ARCHIVE).'),
+    format: opt(z.string()).describe('Archive media type, e.g. application/x-tar.'),
+    extract: opt(flag).describe('Whether the archive is extracted.'),
+  })
+  .superRefine((local, ctx) => {
+    if (local.prefix !== undefined && local.bucket?.includes('/')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prefix'],
+        message: 'give the folder either in bucket (<bucket>/<folder>, as Datashim writes it) or in prefix, not both',
+      });
     }
-  }
-}).meta({ description: 'Where the data lives (Datashim\'s spec.local).', allOf: requiredByTypeSchema() });
+    for (const field of REQUIRED_BY_TYPE[local.type]) {
+      if (local[field as keyof typeof local] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [field], message: `is required for type ${local.type}` });
+      }
+    }
+  })
+  .meta({ description: "Where the data lives (Datashim's spec.local).", allOf: requiredByTypeSchema() });
 export type LocalSpec = z.infer<typeof LocalSpec>;
 
-export const RemoteSpec = z.object({
-  type: z.literal('CatalogEntry'),
-  table: str(PATTERNS.table, 'must be "<database>/<table>", e.g. default/books').describe('<database>/<table> in the Hive metastore, e.g. default/books.'),
-  catalogURI: opt(str(PATTERNS.catalogURI, 'must be thrift://<host>:<port> of a Hive metastore'))
-    .describe('Hive metastore, thrift://<host>:<port>; defaults to the operator\'s --hive-metastore.'),
-  mountAllowed: opt(flag),
-  ...objectStore,
-  endpoint: objectStore.endpoint.describe('Object store URL of the table\'s bucket.'),
-}).describe('A catalog entry resolved to a bucket and prefix (Datashim\'s spec.remote).');
+export const RemoteSpec = z
+  .object({
+    type: z.literal('CatalogEntry'),
+    table: str(PATTERNS.table, 'must be "<database>/<table>", e.g. default/books').describe('<database>/<table> in the Hive metastore, e.g. default/books.'),
+    catalogURI: opt(str(PATTERNS.catalogURI, 'must be thrift://<host>:<port> of a Hive metastore')).describe(
+      "Hive metastore, thrift://<host>:<port>; defaults to the operator's --hive-metastore.",
+    ),
+    mountAllowed: opt(flag),
+    ...objectStore,
+    endpoint: objectStore.endpoint.describe("Object store URL of the table's bucket."),
+  })
+  .describe("A catalog entry resolved to a bucket and prefix (Datashim's spec.remote).");
 export type RemoteSpec = z.infer<typeof RemoteSpec>;
 
-export const CacheSpec = z.object({
-  blockSize: z.number().int().min(1024 * 1024).max(1024 * 1024 * 1024).optional()
-    .describe('Block size in bytes for the catalogue and the node agents (default 16 MiB).'),
-  sizeHintBytes: z.number().int().min(0).optional()
-    .describe('Expected size, used when the operator cannot list the Dataset (NFS, HOST).'),
-}).describe('Hints for the node caches and the scheduler extender.');
+export const CacheSpec = z
+  .object({
+    blockSize: z
+      .number()
+      .int()
+      .min(1024 * 1024)
+      .max(1024 * 1024 * 1024)
+      .optional()
+      .describe('Block size in bytes for the catalogue and the node agents (default 16 MiB).'),
+    sizeHintBytes: z.number().int().min(0).optional().describe('Expected size, used when the operator cannot list the Dataset (NFS, HOST).'),
+  })
+  .describe('Hints for the node caches and the scheduler extender.');
 export type CacheSpec = z.infer<typeof CacheSpec>;
 
 export const DatasetSpec = z
@@ -135,7 +154,7 @@ export const DatasetSpec = z
     remote: RemoteSpec.optional(),
     cache: CacheSpec.optional(),
     // Datashim's ARCHIVE form sits at the top of spec.
-    type: opt(z.enum(['ARCHIVE'])).describe('ARCHIVE (Datashim\'s place for it): the operator downloads url and stages it in its staging bucket.'),
+    type: opt(z.enum(['ARCHIVE'])).describe("ARCHIVE (Datashim's place for it): the operator downloads url and stages it in its staging bucket."),
     url: opt(str(PATTERNS.url, 'must be an http(s) URL of the archive')).describe('Archive URL, with type ARCHIVE.'),
     format: opt(z.string()).describe('Archive media type, e.g. application/x-tar; kept, the content is recognised by its bytes.'),
     extract: opt(flag).describe('With type ARCHIVE: "true" unpacks a tar or tar.gz into one object per file.'),
@@ -146,8 +165,9 @@ export const DatasetSpec = z
       ctx.addIssue({
         code: 'custom',
         path: [s.type ? 'type' : 'local'],
-        message: 'set exactly one of spec.local (a bucket, NFS share, host path or archive), spec.remote (a catalog entry) or spec.type: ARCHIVE with spec.url'
-          + (set.length > 1 ? `; this spec sets ${set.join(' and ')}` : ''),
+        message:
+          'set exactly one of spec.local (a bucket, NFS share, host path or archive), spec.remote (a catalog entry) or spec.type: ARCHIVE with spec.url' +
+          (set.length > 1 ? `; this spec sets ${set.join(' and ')}` : ''),
       });
     }
     if (s.type === 'ARCHIVE' && s.url === undefined) ctx.addIssue({ code: 'custom', path: ['url'], message: 'is required for type ARCHIVE' });
@@ -181,41 +201,51 @@ export type Condition = z.infer<typeof Condition>;
 export const MAX_CATALOG_PREFIXES = 1000;
 export const MAX_CATALOG_PREFIX_LENGTH = 128;
 
-export const CatalogPrefix = z.object({
-  prefix: z.string().min(1).max(MAX_CATALOG_PREFIX_LENGTH),
-  firstBlock: z.number().int().min(0),
-  lastBlock: z.number().int().min(0),
-}).describe('A top-level key prefix (relative to the Dataset\'s own prefix, ending in "/") and the blocks its objects fill, both ends inclusive.');
+export const CatalogPrefix = z
+  .object({
+    prefix: z.string().min(1).max(MAX_CATALOG_PREFIX_LENGTH),
+    firstBlock: z.number().int().min(0),
+    lastBlock: z.number().int().min(0),
+  })
+  .describe('A top-level key prefix (relative to the Dataset\'s own prefix, ending in "/") and the blocks its objects fill, both ends inclusive.');
 export type CatalogPrefix = z.infer<typeof CatalogPrefix>;
 
-export const CatalogStatus = z.object({
-  objectCount: z.number().int().min(0),
-  totalBytes: z.number().int().min(0),
-  blockSize: z.number().int().positive(),
-  blockCount: z.number().int().min(0),
-  version: z.string(),
-  refreshedAt: timestamp,
-  prefixes: z.array(CatalogPrefix).max(MAX_CATALOG_PREFIXES).optional()
-    .describe('Top-level prefixes in key order, for pods that declare a slice as `prefix <p>,…`.'),
-  prefixesTruncated: z.boolean().optional()
-    .describe('True when the Dataset has more top-level prefixes (or longer ones) than the catalogue records.'),
-}).describe('Key-ordered listing summary; block i is the i-th blockSize block of the concatenated objects.');
+export const CatalogStatus = z
+  .object({
+    objectCount: z.number().int().min(0),
+    totalBytes: z.number().int().min(0),
+    blockSize: z.number().int().positive(),
+    blockCount: z.number().int().min(0),
+    version: z.string(),
+    refreshedAt: timestamp,
+    prefixes: z
+      .array(CatalogPrefix)
+      .max(MAX_CATALOG_PREFIXES)
+      .optional()
+      .describe('Top-level prefixes in key order, for pods that declare a slice as `prefix <p>,…`.'),
+    prefixesTruncated: z.boolean().optional().describe('True when the Dataset has more top-level prefixes (or longer ones) than the catalogue records.'),
+  })
+  .describe('Key-ordered listing summary; block i is the i-th blockSize block of the concatenated objects.');
 export type CatalogStatus = z.infer<typeof CatalogStatus>;
 
-export const UsageStatus = z.object({
-  pods: z.number().int().min(0),
-  podNames: z.array(z.string()),
-}).describe('Pods that use this Dataset (by labels or PVC), for the data-access audit.');
+export const UsageStatus = z
+  .object({
+    pods: z.number().int().min(0),
+    podNames: z.array(z.string()),
+  })
+  .describe('Pods that use this Dataset (by labels or PVC), for the data-access audit.');
 export type UsageStatus = z.infer<typeof UsageStatus>;
 
-export const ArchiveStatus = z.object({
-  id: z.string(),
-  url: z.string(),
-  extract: z.boolean(),
-  objects: z.number().int().min(0),
-  bytes: z.number().int().min(0),
-  stagedAt: timestamp,
-}).describe('The archive the operator staged (ARCHIVE Datasets): what, how many objects and bytes, when.');
+export const ArchiveStatus = z
+  .object({
+    id: z.string(),
+    url: z.string(),
+    extract: z.boolean(),
+    objects: z.number().int().min(0),
+    bytes: z.number().int().min(0),
+    stagedAt: timestamp,
+  })
+  .describe('The archive the operator staged (ARCHIVE Datasets): what, how many objects and bytes, when.');
 export type ArchiveStatus = z.infer<typeof ArchiveStatus>;
 
 export const PHASES = ['Pending', 'Ready', 'Failed'] as const;
@@ -224,8 +254,13 @@ export type Phase = (typeof PHASES)[number];
 export const DatasetStatus = z.object({
   phase: z.enum(PHASES).optional(),
   observedGeneration: z.number().int().optional(),
-  conditions: z.array(Condition).optional().meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
-  resolved: z.object({ bucket: z.string(), prefix: opt(z.string()), endpoint: opt(z.string()) }).optional()
+  conditions: z
+    .array(Condition)
+    .optional()
+    .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
+  resolved: z
+    .object({ bucket: z.string(), prefix: opt(z.string()), endpoint: opt(z.string()) })
+    .optional()
     .describe('Bucket and prefix the Dataset reads (from the catalog for spec.remote).'),
   catalog: CatalogStatus.optional(),
   usage: UsageStatus.optional(),

@@ -14,8 +14,10 @@ export const nodeCacheDatasetSchema = z.object({
   namespace: objectName.max(253),
   name: objectName.max(253),
   blockSize: z.number().int().positive().optional().describe('Bytes per block of the catalogue the block set refers to.'),
-  catalogVersion: z.string().optional()
-    .describe('The Dataset\'s status.catalog.version the block indices refer to; where it differs from the current one only bytes count.'),
+  catalogVersion: z
+    .string()
+    .optional()
+    .describe("The Dataset's status.catalog.version the block indices refer to; where it differs from the current one only bytes count."),
   /** Bytes of this Dataset held on the node. */
   bytes: count,
   blockCount: count.optional().describe('Blocks in that catalogue (the universe the block set is encoded against).'),
@@ -23,13 +25,17 @@ export const nodeCacheDatasetSchema = z.object({
 });
 
 export const nodeCacheStatusSchema = z.object({
-  epoch: z.string().min(1, 'must be a non-empty string, new on every agent restart or cache wipe')
+  epoch: z
+    .string()
+    .min(1, 'must be a non-empty string, new on every agent restart or cache wipe')
     .describe('New on every agent restart or cache wipe; a new epoch replaces whatever the extender held.'),
   seq: z.number().int().nonnegative().describe('Increases with every write within an epoch; a write whose seq goes backwards is ignored.'),
   capacityBytes: count.optional(),
   usedBytes: count.optional(),
-  updatedAt: z.iso.datetime({ offset: true }).optional()
-    .describe('When the agent took the snapshot (RFC 3339). Inventories older than the extender\'s --ttl count as empty.'),
+  updatedAt: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe("When the agent took the snapshot (RFC 3339). Inventories older than the extender's --ttl count as empty."),
   datasetCount: count.optional().describe('Number of entries in datasets (for kubectl get).'),
   datasets: z.array(nodeCacheDatasetSchema).default([]).describe('Per Dataset, the bytes and blocks cached on the node.'),
 });

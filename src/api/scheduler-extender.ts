@@ -79,7 +79,11 @@ function readOwners(v: unknown, path: string): NonNullable<PodLike['metadata']>[
     if (controller !== undefined && controller !== null && typeof controller !== 'boolean') {
       throw new WireError(`${path}[${i}].controller must be a boolean, got ${typeName(controller)}`);
     }
-    return { kind: optionalString(field(o, 'kind'), `${path}[${i}].kind`), name: optionalString(field(o, 'name'), `${path}[${i}].name`), controller: controller as boolean | null | undefined };
+    return {
+      kind: optionalString(field(o, 'kind'), `${path}[${i}].kind`),
+      name: optionalString(field(o, 'name'), `${path}[${i}].name`),
+      controller: controller as boolean | null | undefined,
+    };
   });
 }
 

@@ -27,7 +27,12 @@ export function localStorage(local: LocalSpec): Storage {
     case 'NFS':
       return { kind: 'nfs', server: local.server ?? '', share: local.share ?? '', readonly, ownDirectory: local.createDirPVC === 'true' };
     case 'HOST':
-      return { kind: 'host', path: local.path ?? '', hostPathType: local.hostPathType === 'CreateNew' ? 'DirectoryOrCreate' : (local.hostPathType ?? ''), readonly };
+      return {
+        kind: 'host',
+        path: local.path ?? '',
+        hostPathType: local.hostPathType === 'CreateNew' ? 'DirectoryOrCreate' : (local.hostPathType ?? ''),
+        readonly,
+      };
     default:
       return { kind: 'object-store', location: objectStoreLocation(local), readonly };
   }

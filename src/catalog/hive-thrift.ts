@@ -7,8 +7,16 @@ import thrift, { type TProtocol, type TTransport } from 'thrift';
 
 const { Type, MessageType, TApplicationException } = thrift.Thrift;
 
-export interface FieldSchema { name: string; type: string; comment?: string }
-export interface StorageDescriptor { cols?: FieldSchema[]; location?: string; inputFormat?: string }
+export interface FieldSchema {
+  name: string;
+  type: string;
+  comment?: string;
+}
+export interface StorageDescriptor {
+  cols?: FieldSchema[];
+  location?: string;
+  inputFormat?: string;
+}
 export interface Table {
   tableName?: string;
   dbName?: string;
@@ -21,7 +29,10 @@ export interface Table {
 
 /** MetaException / NoSuchObjectException: both carry one `1: string message`. */
 export class MetastoreError extends Error {
-  constructor(readonly kind: 'MetaException' | 'NoSuchObjectException', message: string) {
+  constructor(
+    readonly kind: 'MetaException' | 'NoSuchObjectException',
+    message: string,
+  ) {
     super(message);
     this.name = kind;
   }
@@ -109,7 +120,10 @@ function readMessageOnly(input: TProtocol): string {
   return message;
 }
 
-interface GetTableArgs { dbname: string; tblName: string }
+interface GetTableArgs {
+  dbname: string;
+  tblName: string;
+}
 
 function writeGetTableArgs(out: TProtocol, args: GetTableArgs): void {
   out.writeStructBegin('get_table_args');
@@ -145,7 +159,10 @@ export class MetastoreClient {
   /** Pending calls by sequence id; the connection reads and deletes entries here. */
   readonly _reqs: Record<number, Callback> = {};
 
-  constructor(private readonly output: TTransport, private readonly pClass: new (t: TTransport) => TProtocol) {}
+  constructor(
+    private readonly output: TTransport,
+    private readonly pClass: new (t: TTransport) => TProtocol,
+  ) {}
 
   get_table(dbname: string, tblName: string): Promise<Table> {
     const seqid = ++this.seq;

@@ -128,7 +128,9 @@ export class HiveMetastoreLocator implements TableLocator {
  * from a parse error would make the operator a port scanner. The detail stays in `cause`, for the log.
  */
 function unusable(what: string, cause: unknown): CatalogLookupError {
-  const err = new CatalogLookupError(`${what}: no usable answer from a Hive metastore (unreachable, too slow, too large, or not a metastore); check spec.remote.catalogURI`);
+  const err = new CatalogLookupError(
+    `${what}: no usable answer from a Hive metastore (unreachable, too slow, too large, or not a metastore); check spec.remote.catalogURI`,
+  );
   err.cause = cause;
   return err;
 }

@@ -41,7 +41,10 @@ const OBJECT_OVERHEAD = 96;
 
 /** A listing that failed, with a message that says what to check. */
 export class CatalogError extends Error {
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
     this.name = 'CatalogError';
   }
@@ -58,37 +61,48 @@ export async function listObjects(loc: S3Location, creds: S3Credentials, opts: L
     requestHandler: {
       connectionTimeout: opts.timeoutMs ?? 10_000,
       requestTimeout: opts.timeoutMs ?? 30_000,
-      ...(opts.checkAddress ? { httpAgent: new HttpAgent({ lookup: guardedLookup(opts.checkAddress) }), httpsAgent: new HttpsAgent({ lookup: guardedLookup(opts.checkAddress) }) } : {}),
+      ...(opts.checkAddress
+        ? { httpAgent: new HttpAgent({ lookup: guardedLookup(opts.checkAddress) }), httpsAgent: new HttpsAgent({ lookup: guardedLookup(opts.checkAddress) }) }
+        : {}),
     },
   });
   const maxPageBytes = opts.maxPageBytes ?? LIST_LIMITS.maxPageBytes;
   const maxListingBytes = opts.maxListingBytes ?? LIST_LIMITS.maxListingBytes;
   // Each answer is cut off past maxPageBytes before the SDK's XML parser holds it ("low": below the deserializer).
-  client.middlewareStack.add((next) => async (args) => {
-    const out = await next(args);
-    const response = out.response as { body?: unknown };
-    if (response.body instanceof Readable) response.body = bounded(response.body, maxPageBytes);
-    return out;
-  }, { step: 'deserialize', priority: 'low', name: 'locusBoundedBody' });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const out = await next(args);
+      const response = out.response as { body?: unknown };
+      if (response.body instanceof Readable) response.body = bounded(response.body, maxPageBytes);
+      return out;
+    },
+    { step: 'deserialize', priority: 'low', name: 'locusBoundedBody' },
+  );
   const deadline = AbortSignal.timeout(opts.deadlineMs ?? LIST_LIMITS.deadlineMs);
   const objects: CatalogObject[] = [];
   let held = 0;
   try {
     let token: string | undefined;
     do {
-      const page = await client.send(new ListObjectsV2Command({
-        Bucket: loc.bucket,
-        Prefix: loc.prefix || undefined,
-        MaxKeys: opts.pageSize,
-        ContinuationToken: token,
-      }), { abortSignal: deadline });
+      const page = await client.send(
+        new ListObjectsV2Command({
+          Bucket: loc.bucket,
+          Prefix: loc.prefix || undefined,
+          MaxKeys: opts.pageSize,
+          ContinuationToken: token,
+        }),
+        { abortSignal: deadline },
+      );
       for (const o of page.Contents ?? []) {
         if (o.Key === undefined) continue;
         objects.push({ key: o.Key, size: o.Size ?? 0, etag: o.ETag ?? '' });
         held += o.Key.length + (o.ETag?.length ?? 0) + OBJECT_OVERHEAD;
       }
       if (objects.length > maxObjects || held > maxListingBytes) {
-        throw new CatalogError(`s3://${loc.bucket}/${loc.prefix ?? ''} holds more than ${objects.length > maxObjects ? `${maxObjects} objects` : `${maxListingBytes} bytes of keys`}; narrow spec.local.prefix`, 'TooManyObjects');
+        throw new CatalogError(
+          `s3://${loc.bucket}/${loc.prefix ?? ''} holds more than ${objects.length > maxObjects ? `${maxObjects} objects` : `${maxListingBytes} bytes of keys`}; narrow spec.local.prefix`,
+          'TooManyObjects',
+        );
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -101,7 +115,18 @@ export async function listObjects(loc: S3Location, creds: S3Credentials, opts: L
 }
 
 /** S3's own answers: they show the endpoint is an S3 service, so the Dataset's owner may see them. */
-const S3_CODES = new Set(['NoSuchBucket', 'AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden', 'InvalidBucketName', 'AllAccessDisabled', 'PermanentRedirect', 'AuthorizationHeaderMalformed', 'RequestTimeTooSkewed']);
+const S3_CODES = new Set([
+  'NoSuchBucket',
+  'AccessDenied',
+  'InvalidAccessKeyId',
+  'SignatureDoesNotMatch',
+  'Forbidden',
+  'InvalidBucketName',
+  'AllAccessDisabled',
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'RequestTimeTooSkewed',
+]);
 
 /**
  * Turns S3 errors into a message naming the Dataset field to check. Anything else (refused, reset,
@@ -113,12 +138,20 @@ function explain(err: unknown, loc: S3Location): CatalogError {
   const where = `s3://${loc.bucket}/${loc.prefix ?? ''} at ${loc.endpoint}`;
   if (err instanceof S3ServiceException && S3_CODES.has(err.name)) {
     const code = err.name;
-    const hint = code === 'NoSuchBucket' ? 'check the bucket name'
-      : code === 'InvalidBucketName' || code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed' ? 'check the endpoint, region and bucket'
-        : code === 'RequestTimeTooSkewed' ? 'the object store\'s clock is off' : 'check the credentials in the Dataset\'s Secret';
+    const hint =
+      code === 'NoSuchBucket'
+        ? 'check the bucket name'
+        : code === 'InvalidBucketName' || code === 'PermanentRedirect' || code === 'AuthorizationHeaderMalformed'
+          ? 'check the endpoint, region and bucket'
+          : code === 'RequestTimeTooSkewed'
+            ? "the object store's clock is off"
+            : "check the credentials in the Dataset's Secret";
     return new CatalogError(`listing ${where} failed: ${code}: ${err.message}; ${hint}`, code);
   }
-  const failure = new CatalogError(`listing ${where} failed: no usable S3 answer (unreachable, too slow, too large, or not an S3 service); check the endpoint is an S3 service reachable from the operator`, 'EndpointUnusable');
+  const failure = new CatalogError(
+    `listing ${where} failed: no usable S3 answer (unreachable, too slow, too large, or not an S3 service); check the endpoint is an S3 service reachable from the operator`,
+    'EndpointUnusable',
+  );
   failure.cause = err;
   return failure;
 }

@@ -13,8 +13,12 @@ import { notAfter } from './expiry.js';
 import { issueCa, issueServingCert, type Pem } from './issue.js';
 
 export const MUTATING_WEBHOOK_CONFIGURATIONS: ResourceType = {
-  group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations',
-  kind: 'MutatingWebhookConfiguration', namespaced: false, statusSubresource: false,
+  group: 'admissionregistration.k8s.io',
+  version: 'v1',
+  plural: 'mutatingwebhookconfigurations',
+  kind: 'MutatingWebhookConfiguration',
+  namespaced: false,
+  statusSubresource: false,
 };
 
 const DAY_MS = 86_400_000;
@@ -81,9 +85,11 @@ async function ensureOnce(client: KubeClient, opts: InClusterCertsOptions): Prom
 
   const servingSecret = await client.get<Secret>(SECRETS, { namespace: ns, name: opts.servingSecret });
   const old = pemPair(servingSecret?.data, 'tls.crt', 'tls.key');
-  const servingUsable = old !== undefined && caUsable && signedBy(old.cert, ca.cert) && covers(old.cert, opts.dns)
-    && notAfter(old.cert).getTime() > now + opts.renewBeforeMs;
-  const serving = servingUsable ? old : await issueServingCert(ca, { dns: opts.dns, ips: [], days: opts.validForMs / DAY_MS, notBefore: new Date(now - 60_000) });
+  const servingUsable =
+    old !== undefined && caUsable && signedBy(old.cert, ca.cert) && covers(old.cert, opts.dns) && notAfter(old.cert).getTime() > now + opts.renewBeforeMs;
+  const serving = servingUsable
+    ? old
+    : await issueServingCert(ca, { dns: opts.dns, ips: [], days: opts.validForMs / DAY_MS, notBefore: new Date(now - 60_000) });
 
   // While pods still serve a certificate of the replaced CA (the kubelet updates mounted Secrets
   // within a minute or so), the API server must trust both: the bundle keeps the old CA until it expires.

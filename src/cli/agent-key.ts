@@ -31,7 +31,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const f = parsed.values;
   const [{ createKubeClient }, { loadKubeConfig }, { SECRETS }, { AlreadyExistsError }] = await Promise.all([
-    import('../kube/client.js'), import('../kube/config.js'), import('../kube/resources.js'), import('../kube/errors.js'),
+    import('../kube/client.js'),
+    import('../kube/config.js'),
+    import('../kube/resources.js'),
+    import('../kube/errors.js'),
   ]);
   const log = createLogger('agent-key', f['log-level']);
   const { kc } = loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context });
@@ -39,7 +42,9 @@ export async function run(argv: string[]): Promise<number> {
   const ref = { namespace: f.namespace, name: f.secret };
   try {
     await client.create(SECRETS, {
-      apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
       metadata: { ...ref, labels: { 'app.kubernetes.io/name': 'locus-agent', 'app.kubernetes.io/part-of': 'locus' } },
       data: { key: Buffer.from(`${randomBytes(KEY_BYTES).toString('base64')}\n`).toString('base64') },
     });
@@ -53,7 +58,10 @@ export async function run(argv: string[]): Promise<number> {
   try {
     parseAgentKeys(text, `Secret ${f.namespace}/${f.secret} key`);
   } catch (err) {
-    throw new UserError((err as Error).message, `fix the Secret's "key" (kubectl -n ${f.namespace} edit secret ${f.secret}), or delete it to have a new one made (every Dataset's agent credentials change then)`);
+    throw new UserError(
+      (err as Error).message,
+      `fix the Secret's "key" (kubectl -n ${f.namespace} edit secret ${f.secret}), or delete it to have a new one made (every Dataset's agent credentials change then)`,
+    );
   }
   log.info({ secret: `${f.namespace}/${f.secret}` }, 'the agent key exists');
   return 0;

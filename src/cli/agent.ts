@@ -22,17 +22,37 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
     'cache-dir': { kind: 'string', arg: '<dir>', help: 'where blocks are kept', default: '/var/cache/locus' },
     capacity: { kind: 'size', help: 'disk the cache may use, e.g. 200Gi', default: 10 * 2 ** 30 },
     'block-size': { kind: 'size', help: 'block size for objects outside a catalogued Dataset', default: DEFAULT_BLOCK_SIZE },
-    datasets: { kind: 'string', arg: '<cluster|file>', help: 'Datasets to report on: watched in the cluster, or a YAML file\n"datasets: [{namespace, name, bucket, prefix, blockSize}]"', default: 'cluster' },
-    'advertise-url': { kind: 'string', arg: '<url>', help: 'the agents\' Service address; Datasets whose endpoint is this URL (or\n--upstream) are read through the agent', default: 'http://locus-agent.locus-system.svc:9300' },
-    'relist-interval': { kind: 'duration', help: 'how long a file Dataset\'s listing is trusted', default: 60_000 },
+    datasets: {
+      kind: 'string',
+      arg: '<cluster|file>',
+      help: 'Datasets to report on: watched in the cluster, or a YAML file\n"datasets: [{namespace, name, bucket, prefix, blockSize}]"',
+      default: 'cluster',
+    },
+    'advertise-url': {
+      kind: 'string',
+      arg: '<url>',
+      help: "the agents' Service address; Datasets whose endpoint is this URL (or\n--upstream) are read through the agent",
+      default: 'http://locus-agent.locus-system.svc:9300',
+    },
+    'relist-interval': { kind: 'duration', help: "how long a file Dataset's listing is trusted", default: 60_000 },
     node: { kind: 'string', arg: '<name>', help: 'node name, for the NodeCache (default $NODE_NAME)' },
     'no-publish': { kind: 'boolean', help: 'do not write a NodeCache (standalone cache)' },
-    'auth-key-file': { kind: 'string', arg: '<file>', help: 'agent keys, one per line (the first current): S3 requests must be signed with\nthe credentials the operator derives from them for a Dataset (required unless --no-auth)' },
-    'no-auth': { kind: 'boolean', help: 'serve every bucket the upstream credentials open to anyone who reaches the port\n(a standalone cache on a trusted host only)' },
-    daemonset: { kind: 'string', arg: '<ns/name>', help: 'the agents\' DaemonSet, whose size sets the report interval\n(default $POD_NAMESPACE/locus-agent)' },
-    'report-interval': { kind: 'duration', help: 'fixed least time between writes of a changed inventory, instead of\nsizing it from the DaemonSet (2s up to 160 nodes … 1m at 4,800)' },
+    'auth-key-file': {
+      kind: 'string',
+      arg: '<file>',
+      help: 'agent keys, one per line (the first current): S3 requests must be signed with\nthe credentials the operator derives from them for a Dataset (required unless --no-auth)',
+    },
+    'no-auth': {
+      kind: 'boolean',
+      help: 'serve every bucket the upstream credentials open to anyone who reaches the port\n(a standalone cache on a trusted host only)',
+    },
+    daemonset: { kind: 'string', arg: '<ns/name>', help: "the agents' DaemonSet, whose size sets the report interval\n(default $POD_NAMESPACE/locus-agent)" },
+    'report-interval': {
+      kind: 'duration',
+      help: 'fixed least time between writes of a changed inventory, instead of\nsizing it from the DaemonSet (2s up to 160 nodes … 1m at 4,800)',
+    },
     'refresh-interval': { kind: 'duration', help: 'rewrite an unchanged NodeCache after this long', default: AGENT_REFRESH_MS },
-    ttl: { kind: 'duration', help: 'the extenders\' NodeCache TTL (their --ttl); --refresh-interval must be shorter', default: NODECACHE_TTL_MS },
+    ttl: { kind: 'duration', help: "the extenders' NodeCache TTL (their --ttl); --refresh-interval must be shorter", default: NODECACHE_TTL_MS },
     ...KUBE_FLAGS,
   },
 });
@@ -52,15 +72,27 @@ export async function run(argv: string[]): Promise<number> {
   const daemonSet = f.daemonset ?? `${process.env.POD_NAMESPACE ?? 'locus-system'}/locus-agent`;
   const [dsNamespace, dsName] = daemonSet.split('/');
   if (!dsNamespace || !dsName) command.fail(`--daemonset must be <namespace>/<name>, got "${daemonSet}"`);
-  if (!f['auth-key-file'] === !f['no-auth']) command.fail('give --auth-key-file <file> (reads signed with Dataset credentials) or, for a standalone cache on a trusted host, --no-auth');
+  if (!f['auth-key-file'] === !f['no-auth'])
+    command.fail('give --auth-key-file <file> (reads signed with Dataset credentials) or, for a standalone cache on a trusted host, --no-auth');
   const fixedInterval = f['report-interval'];
   const refreshMs = f['refresh-interval'];
   if (publish) checkFreshness(f.ttl, refreshMs, { ttl: '--ttl', refresh: '--refresh-interval' });
 
   // Loaded after the flags are read, so --help and usage errors answer at once.
-  const [{ startAgent }, { ClusterDatasets, datasetsFromFile }, { ClusterSizedInterval, DEFAULT_INTERVAL_POLICY }, { createKubeClient }, { loadKubeConfig }, { agentMetrics }] = await Promise.all([
-    import('../agent/agent.js'), import('../agent/dataset-sources.js'), import('../agent/report-interval.js'),
-    import('../kube/client.js'), import('../kube/config.js'), import('../metrics/agent.js'),
+  const [
+    { startAgent },
+    { ClusterDatasets, datasetsFromFile },
+    { ClusterSizedInterval, DEFAULT_INTERVAL_POLICY },
+    { createKubeClient },
+    { loadKubeConfig },
+    { agentMetrics },
+  ] = await Promise.all([
+    import('../agent/agent.js'),
+    import('../agent/dataset-sources.js'),
+    import('../agent/report-interval.js'),
+    import('../kube/client.js'),
+    import('../kube/config.js'),
+    import('../metrics/agent.js'),
   ]);
   const log = createLogger('agent', f['log-level']);
   const keyFile = f['auth-key-file'];
@@ -69,12 +101,18 @@ export async function run(argv: string[]): Promise<number> {
   const cluster = needCluster ? loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context }) : undefined;
   const client = cluster && createKubeClient(cluster.kc, { timeoutMs: 10_000, userAgent: 'locus-agent', fieldManager: 'locus-agent' });
   const env = process.env;
-  const interval = client && fixedInterval === undefined
-    ? new ClusterSizedInterval({
-      client, daemonSet: { namespace: dsNamespace, name: dsName }, policy: DEFAULT_INTERVAL_POLICY,
-      refreshMs, fallbackAgents: 1, now: Date.now, log,
-    })
-    : undefined;
+  const interval =
+    client && fixedInterval === undefined
+      ? new ClusterSizedInterval({
+          client,
+          daemonSet: { namespace: dsNamespace, name: dsName },
+          policy: DEFAULT_INTERVAL_POLICY,
+          refreshMs,
+          fallbackAgents: 1,
+          now: Date.now,
+          log,
+        })
+      : undefined;
 
   const agent = await startAgent({
     s3: f.listen,
@@ -91,17 +129,16 @@ export async function run(argv: string[]): Promise<number> {
     },
     relistMs: f['relist-interval'],
     datasets: f.datasets === 'cluster' ? [] : await datasetsFromFile(f.datasets),
-    ...(publish && client && node
-      ? { publish: { client, node, refreshMs, interval: () => fixedInterval ?? interval!.get() } }
-      : {}),
+    ...(publish && client && node ? { publish: { client, node, refreshMs, interval: () => fixedInterval ?? interval!.get() } } : {}),
     ...(auth ? { auth } : {}),
     log,
     metrics: agentMetrics(true),
   });
 
-  const watcher = f.datasets === 'cluster' && cluster && client
-    ? new ClusterDatasets(cluster.kc, client, [upstream, f['advertise-url']], (sources) => agent.setDatasets(sources), log)
-    : undefined;
+  const watcher =
+    f.datasets === 'cluster' && cluster && client
+      ? new ClusterDatasets(cluster.kc, client, [upstream, f['advertise-url']], (sources) => agent.setDatasets(sources), log)
+      : undefined;
   await watcher?.start();
 
   const why = await untilStopped();

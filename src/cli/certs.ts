@@ -24,7 +24,11 @@ the webhook by (at least one --dns or --ip). A CA already in <dir> is reused (pa
     'valid-for': { kind: 'duration', help: 'serving certificate validity', default: 365 * DAY_MS },
     'ca-valid-for': { kind: 'duration', help: 'CA validity when a new CA is made', default: 3650 * DAY_MS },
     'new-ca': { kind: 'boolean', help: 'make a new CA even if <dir> has one (the caBundle must then be updated)' },
-    'webhook-config': { kind: 'string', arg: '<file>', help: 'MutatingWebhookConfiguration YAML whose caBundle is set to the CA\n(e.g. deploy/webhook/mutatingwebhookconfiguration.yaml)' },
+    'webhook-config': {
+      kind: 'string',
+      arg: '<file>',
+      help: 'MutatingWebhookConfiguration YAML whose caBundle is set to the CA\n(e.g. deploy/webhook/mutatingwebhookconfiguration.yaml)',
+    },
   },
 });
 
@@ -43,9 +47,11 @@ export async function run(argv: string[]): Promise<number> {
 
   const kept = f['new-ca'] ? undefined : await readCa(f.out);
   if (kept && notAfter(kept.cert).getTime() < Date.now() + validMs) {
-    command.fail(`the CA in ${f.out} expires ${notAfter(kept.cert).toISOString()}, before a certificate valid for ${formatDuration(validMs)} would; pass --new-ca (and update the caBundle) or a shorter --valid-for`);
+    command.fail(
+      `the CA in ${f.out} expires ${notAfter(kept.cert).toISOString()}, before a certificate valid for ${formatDuration(validMs)} would; pass --new-ca (and update the caBundle) or a shorter --valid-for`,
+    );
   }
-  const ca = kept ?? await issueCa({ commonName: 'locus-webhook-ca', days: caDays });
+  const ca = kept ?? (await issueCa({ commonName: 'locus-webhook-ca', days: caDays }));
   const serving = await issueServingCert(ca, { dns: f.dns, ips: f.ip, days });
   await writeCertFiles(f.out, ca, serving);
   const say = (line: string) => process.stdout.write(line + '\n');

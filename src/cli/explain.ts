@@ -17,7 +17,7 @@ the scheduler asked about recently (or reads them from the API); --pod-file send
     server: { kind: 'string', arg: '<url>', help: 'the extender', default: 'http://127.0.0.1:8888' },
     node: { kind: 'strings', arg: '<name>', help: 'only this node (repeatable; default every node the extender knows)' },
     'pod-file': { kind: 'string', arg: '<file>', help: 'a Pod (YAML or JSON) instead of <namespace>/<pod>' },
-    json: { kind: 'boolean', help: 'print the extender\'s answer as JSON' },
+    json: { kind: 'boolean', help: "print the extender's answer as JSON" },
   },
 });
 
@@ -47,7 +47,9 @@ export async function run(argv: string[], out: (text: string) => void = (t) => p
     let message = text;
     try {
       message = (JSON.parse(text) as { Error?: string }).Error ?? text;
-    } catch { /* not JSON: show as is */ }
+    } catch {
+      /* not JSON: show as is */
+    }
     process.stderr.write(`locus explain: ${server} answered ${res.status}: ${message}\n`);
     return 1;
   }
@@ -62,7 +64,9 @@ async function request(url: string, init: RequestInit): Promise<Response> {
   } catch (err) {
     const cause = (err as Error).cause;
     const why = cause instanceof Error ? cause.message : (err as Error).message;
-    throw new UserError(`cannot reach the extender at ${new URL(url).origin}: ${why}`, 'start it (locus extender), or point --server at the one that runs', { cause: err });
+    throw new UserError(`cannot reach the extender at ${new URL(url).origin}: ${why}`, 'start it (locus extender), or point --server at the one that runs', {
+      cause: err,
+    });
   }
 }
 
@@ -91,10 +95,25 @@ export function formatExplanation(a: ExplainAnswer): string {
       // A slice shows beside its Dataset, and SIZE is then the slice's bytes: what the pod reads.
       const dataset = d.slice ? `${d.dataset} ${d.slice}` : d.dataset;
       const note = [d.note, i === 0 ? verdict : ''].filter(Boolean).join('; ');
-      rows.push([...(i === 0 ? head : ['', '', '', '']), dataset, bytes(d.onNode), bytes(d.inZone), bytes(d.inRegion), bytes(d.sliceBytes ?? d.totalBytes), bytes(Math.round(d.credited)), note]);
+      rows.push([
+        ...(i === 0 ? head : ['', '', '', '']),
+        dataset,
+        bytes(d.onNode),
+        bytes(d.inZone),
+        bytes(d.inRegion),
+        bytes(d.sliceBytes ?? d.totalBytes),
+        bytes(Math.round(d.credited)),
+        note,
+      ]);
     });
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  for (const r of rows) lines.push(r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd());
+  for (const r of rows)
+    lines.push(
+      r
+        .map((cell, c) => cell.padEnd(widths[c]))
+        .join('  ')
+        .trimEnd(),
+    );
   return `${lines.join('\n')}\n`;
 }

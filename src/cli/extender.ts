@@ -15,17 +15,35 @@ GET/POST /v1/explain, /healthz, /readyz and /metrics. Reads Node, Dataset and No
 from the cluster (read-only informers), or from files when --nodes/--datasets/--caches are given.`,
   flags: {
     listen: { kind: 'listen', help: 'address to listen on', default: { host: DEFAULTS.host, port: DEFAULTS.port } },
-    prefix: { kind: 'string', arg: '<path>', help: 'URL prefix of the verbs, the path of the scheduler\'s urlPrefix', default: DEFAULTS.prefix },
+    prefix: { kind: 'string', arg: '<path>', help: "URL prefix of the verbs, the path of the scheduler's urlPrefix", default: DEFAULTS.prefix },
     policy: { kind: 'string', arg: '<name>', help: 'scoring policy', choices: policyNames, default: DEFAULTS.policy },
     ...KUBE_FLAGS,
     nodes: { kind: 'strings', arg: '<file>', help: 'Node objects (YAML or JSON; repeatable); files are reloaded when they change' },
     datasets: { kind: 'strings', arg: '<file>', help: 'Dataset objects (repeatable)' },
     caches: { kind: 'strings', arg: '<file>', help: 'NodeCache objects (repeatable)' },
     ttl: { kind: 'duration', help: 'a NodeCache not rewritten for this long counts as empty', default: NODECACHE_TTL_MS },
-    'agent-refresh-interval': { kind: 'duration', help: 'how often the agents rewrite an unchanged NodeCache (their --refresh-interval);\n--ttl must be longer', default: AGENT_REFRESH_MS },
+    'agent-refresh-interval': {
+      kind: 'duration',
+      help: 'how often the agents rewrite an unchanged NodeCache (their --refresh-interval);\n--ttl must be longer',
+      default: AGENT_REFRESH_MS,
+    },
     'body-limit': { kind: 'size', help: 'largest request body', default: DEFAULTS.bodyLimit },
-    'zone-credit': { kind: 'number', arg: '<0..1>', min: 0, max: 1, help: 'credit for a byte cached elsewhere in the node\'s zone', default: SCORING_CREDITS.zoneCredit },
-    'region-credit': { kind: 'number', arg: '<0..1>', min: 0, max: 1, help: 'credit for a byte cached elsewhere in the node\'s region', default: SCORING_CREDITS.regionCredit },
+    'zone-credit': {
+      kind: 'number',
+      arg: '<0..1>',
+      min: 0,
+      max: 1,
+      help: "credit for a byte cached elsewhere in the node's zone",
+      default: SCORING_CREDITS.zoneCredit,
+    },
+    'region-credit': {
+      kind: 'number',
+      arg: '<0..1>',
+      min: 0,
+      max: 1,
+      help: "credit for a byte cached elsewhere in the node's region",
+      default: SCORING_CREDITS.regionCredit,
+    },
   },
 });
 
@@ -86,7 +104,10 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     // Loaded only for a cluster: client-node takes seconds to import, files need none of it.
     const [{ KubeSource }, { createKubeClient }, { loadKubeConfig }, { PODS }] = await Promise.all([
-      import('../inventory/kube-source.js'), import('../kube/client.js'), import('../kube/config.js'), import('../kube/resources.js'),
+      import('../inventory/kube-source.js'),
+      import('../kube/client.js'),
+      import('../kube/config.js'),
+      import('../kube/resources.js'),
     ]);
     const { kc, source: from } = loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context });
     logger.info({ kubeconfig: from, server: kc.getCurrentCluster()?.server }, 'watching the cluster');

@@ -8,7 +8,7 @@ import { NODECACHE_TTL_MS } from '../runtime/settings.js';
 export type Write = (text: string) => void;
 
 const OUTPUT = { kind: 'string', arg: '<format>', help: 'wide | json | yaml (default: a table)', choices: ['wide', 'json', 'yaml'] } as const;
-const TTL = { kind: 'duration', help: 'a NodeCache older than this counts as holding nothing (the extender\'s --ttl)', default: NODECACHE_TTL_MS } as const;
+const TTL = { kind: 'duration', help: "a NodeCache older than this counts as holding nothing (the extender's --ttl)", default: NODECACHE_TTL_MS } as const;
 
 const top = defineCommand({
   name: 'kubectl',
@@ -28,10 +28,15 @@ const explain = defineCommand({
   description: 'Shows the score breakdown of a pod on each node, as the extender computes it for kube-scheduler.',
   positionals: true,
   flags: {
-    namespace: { kind: 'string', arg: '<name>', help: 'the pod\'s namespace (default: the context\'s, else default)' },
+    namespace: { kind: 'string', arg: '<name>', help: "the pod's namespace (default: the context's, else default)" },
     output: OUTPUT,
     node: { kind: 'strings', arg: '<name>', help: 'only this node (repeatable)' },
-    'extender-service': { kind: 'string', arg: '<ns/name:port>', help: 'the extender\'s Service, reached through the API server', default: 'locus-system/locus-extender:http' },
+    'extender-service': {
+      kind: 'string',
+      arg: '<ns/name:port>',
+      help: "the extender's Service, reached through the API server",
+      default: 'locus-system/locus-extender:http',
+    },
     server: { kind: 'string', arg: '<url>', help: 'ask the extender at this URL instead' },
     ...KUBE_FLAGS,
   },
@@ -42,7 +47,7 @@ const datasets = defineCommand({
   synopsis: '[-n <namespace> | -A] [-o wide|json|yaml] [flags]',
   description: 'Lists Datasets with their size (catalogue), bytes cached on live nodes, per zone, and the pods reading them.',
   flags: {
-    namespace: { kind: 'string', arg: '<name>', help: 'the namespace (default: the context\'s, else default)' },
+    namespace: { kind: 'string', arg: '<name>', help: "the namespace (default: the context's, else default)" },
     'all-namespaces': { kind: 'boolean', help: 'every namespace' },
     output: OUTPUT,
     ttl: TTL,
@@ -75,7 +80,11 @@ export async function run(argv: string[], out: Write = (t) => process.stdout.wri
       if (!service) explain.fail(`--extender-service must be <namespace>/<name>:<port>, got "${p.values['extender-service']}"`);
       const { kc, client, namespace } = await connect(p.values);
       const [ns, name] = ref.includes('/') ? ref.split('/', 2) : [namespace, ref];
-      const [{ explainPod }, { formatExplanation }, { stringify }] = await Promise.all([import('../plugin/explain.js'), import('./explain.js'), import('yaml')]);
+      const [{ explainPod }, { formatExplanation }, { stringify }] = await Promise.all([
+        import('../plugin/explain.js'),
+        import('./explain.js'),
+        import('yaml'),
+      ]);
       const answer = await explainPod(client, kc, { namespace: ns, pod: name, nodes: p.values.node, server: p.values.server, service: service! });
       const o = p.values.output;
       out(o === 'json' ? `${JSON.stringify(answer, null, 4)}\n` : o === 'yaml' ? stringify(answer) : formatExplanation(answer));

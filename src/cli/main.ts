@@ -3,7 +3,9 @@ import { asPluginText } from '../plugin/args.js';
 import { describeFailure, UsageError } from '../runtime/errors.js';
 
 /** `asPlugin`: run as kubectl-locus (help and errors then name `kubectl locus`); only `kubectl` reads it. */
-interface Command { run(argv: string[], out?: (text: string) => void, asPlugin?: boolean): Promise<number> }
+interface Command {
+  run(argv: string[], out?: (text: string) => void, asPlugin?: boolean): Promise<number>;
+}
 
 /** Sub-commands, each in `src/cli/<name>.ts` exporting `run`. */
 export const commands: Record<string, { summary: string }> = {

@@ -31,13 +31,26 @@ status.usage. Serves /healthz, /readyz and /metrics.`,
     'archive-region': { kind: 'string', arg: '<region>', help: 'region of --archive-endpoint', default: '' },
     'archive-bucket': { kind: 'string', arg: '<bucket>', help: 'staging bucket; each archive goes under <prefix><namespace>/<name>/' },
     'archive-prefix': { kind: 'string', arg: '<prefix>', help: 'key prefix in the staging bucket, empty or ending in /', default: '' },
-    'archive-secret': { kind: 'string', arg: '<ns>/<name>', help: 'Secret with accessKeyID and secretAccessKey of the staging store (pods of ARCHIVE Datasets get these keys)' },
+    'archive-secret': {
+      kind: 'string',
+      arg: '<ns>/<name>',
+      help: 'Secret with accessKeyID and secretAccessKey of the staging store (pods of ARCHIVE Datasets get these keys)',
+    },
     'archive-max-bytes': { kind: 'size', help: 'largest archive downloaded', default: DEFAULT_ARCHIVE_LIMITS.maxDownloadBytes },
     'archive-max-extracted-bytes': { kind: 'size', help: 'most bytes one archive may unpack to', default: DEFAULT_ARCHIVE_LIMITS.maxExtractedBytes },
     'archive-timeout': { kind: 'duration', help: 'longest one staging (download, extraction, upload) may take', default: DEFAULT_ARCHIVE_LIMITS.timeoutMs },
     'archive-workers': { kind: 'count', min: 1, help: 'archives staged at once', default: DEFAULT_CONFIG.archiveConcurrency },
-    'policy-file': { kind: 'string', arg: '<file>', help: 'YAML policy: Dataset types, node paths and NFS exports per namespace, endpoint allow/deny lists (default: object stores only, see SECURITY.md)' },
-    'nfs-helper-image': { kind: 'string', arg: '<image>', help: 'image of the Job that makes an NFS Dataset\'s own directory (createDirPVC); runs mkdir -p', default: DEFAULT_CONFIG.nfsHelperImage },
+    'policy-file': {
+      kind: 'string',
+      arg: '<file>',
+      help: 'YAML policy: Dataset types, node paths and NFS exports per namespace, endpoint allow/deny lists (default: object stores only, see SECURITY.md)',
+    },
+    'nfs-helper-image': {
+      kind: 'string',
+      arg: '<image>',
+      help: "image of the Job that makes an NFS Dataset's own directory (createDirPVC); runs mkdir -p",
+      default: DEFAULT_CONFIG.nfsHelperImage,
+    },
   },
 });
 
@@ -111,11 +124,18 @@ function readPolicy(file: string): DatasetPolicy {
 }
 
 /** The staging store: all of endpoint, bucket and secret, or none (then only ARCHIVEs naming a bucket work). */
-function parseArchiveStore(endpoint: string | undefined, bucket: string | undefined, secret: string | undefined, region: string, prefix: string): ArchiveStore | undefined {
+function parseArchiveStore(
+  endpoint: string | undefined,
+  bucket: string | undefined,
+  secret: string | undefined,
+  region: string,
+  prefix: string,
+): ArchiveStore | undefined {
   const given = [endpoint, bucket, secret].filter((x) => x !== undefined).length;
   if (given === 0) return undefined;
   if (given < 3) command.fail('--archive-endpoint, --archive-bucket and --archive-secret go together: give all three, or none');
-  if (!/^https?:\/\/[^\s/]+(\/.*)?$/.test(endpoint!)) command.fail(`--archive-endpoint must be an http(s) URL such as http://minio.storage:9000, got "${endpoint}"`);
+  if (!/^https?:\/\/[^\s/]+(\/.*)?$/.test(endpoint!))
+    command.fail(`--archive-endpoint must be an http(s) URL such as http://minio.storage:9000, got "${endpoint}"`);
   if (!new RegExp(PATTERNS.bucket).test(bucket!)) command.fail(`--archive-bucket must be an S3 bucket name, got "${bucket}"`);
   const [namespace, name, ...rest] = secret!.split('/');
   if (!namespace || !name || rest.length > 0) command.fail(`--archive-secret must be <namespace>/<name>, got "${secret}"`);
@@ -131,7 +151,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   // Loaded after the flags are read, so --help and usage errors answer at once.
   const [{ createKubeClient }, { loadKubeConfig }, { startOperator }] = await Promise.all([
-    import('../kube/client.js'), import('../kube/config.js'), import('../operator/server.js'),
+    import('../kube/client.js'),
+    import('../kube/config.js'),
+    import('../operator/server.js'),
   ]);
   const logger = createLogger('operator', flags.logLevel);
   const { kc, source } = loadKubeConfig({ kubeconfig: flags.kubeconfig, context: flags.context });

@@ -19,11 +19,16 @@ const command = defineCommand({
 report.html to --out and prints the summary table. The same --seed gives the same report.json.`,
   flags: {
     trace: {
-      kind: 'string', arg: '<name|file|synthetic>',
+      kind: 'string',
+      arg: '<name|file|synthetic>',
       help: `shipped: ${Object.keys(SHIPPED).join(', ')};\nor a SWIM .tsv, Gavel .trace or Pollux .csv file;\nor generated: synthetic:jobs=2000,rate=0.5,…, serving:models=6,hours=24,…,\nhoard, datashim (see the README) (required)`,
     },
     policies: { kind: 'string', arg: '<list|all>', help: `comma-separated: ${POLICY_NAMES.join(', ')}; or all`, default: 'all' },
-    cluster: { kind: 'string', arg: '<preset|file>', help: `preset (${Object.keys(PRESETS).join(', ')}) or a YAML/JSON spec file;\ndefault: hoard/datashim for those traces, gpu for training and serving, spark otherwise` },
+    cluster: {
+      kind: 'string',
+      arg: '<preset|file>',
+      help: `preset (${Object.keys(PRESETS).join(', ')}) or a YAML/JSON spec file;\ndefault: hoard/datashim for those traces, gpu for training and serving, spark otherwise`,
+    },
     seed: { kind: 'count', help: 'seed of every random draw', default: 1 },
     out: { kind: 'string', arg: '<dir>', help: 'directory for report.json and report.html', default: 'out/sim' },
   },
@@ -46,16 +51,25 @@ export async function run(argv: string[]): Promise<number> {
     return command.fail((err as Error).message);
   }
   const spec = loadCluster(values.cluster ?? defaultCluster(values.trace));
-  checkFreshness(spec.inventoryTtlSeconds * 1000, spec.inventoryRefreshSeconds * 1000, { ttl: 'the cluster spec\'s inventoryTtlSeconds', refresh: 'its inventoryRefreshSeconds' });
+  checkFreshness(spec.inventoryTtlSeconds * 1000, spec.inventoryRefreshSeconds * 1000, {
+    ttl: "the cluster spec's inventoryTtlSeconds",
+    refresh: 'its inventoryRefreshSeconds',
+  });
   const cluster = buildCluster(spec);
   const workload = loadWorkload(values.trace, cluster, seed);
 
   const bar = process.stderr.isTTY
-    ? new cliProgress.SingleBar({ format: '{policy} [{bar}] {percentage}% | {value}/{total} tasks', hideCursor: true, stream: process.stderr }, cliProgress.Presets.shades_classic)
+    ? new cliProgress.SingleBar(
+        { format: '{policy} [{bar}] {percentage}% | {value}/{total} tasks', hideCursor: true, stream: process.stderr },
+        cliProgress.Presets.shades_classic,
+      )
     : undefined;
   let started = false;
   const { report } = await compare({
-    cluster, workload, policies, seed,
+    cluster,
+    workload,
+    policies,
+    seed,
     onPolicy(name, total) {
       if (!bar) return;
       if (started) bar.stop();

@@ -42,7 +42,9 @@ export async function run(argv: string[]): Promise<number> {
   if (f['renew-before'] >= f['valid-for']) command.fail('--renew-before must be shorter than --valid-for, or every run would renew');
   if (f['valid-for'] + f['renew-before'] >= f['ca-valid-for']) command.fail('--ca-valid-for must exceed --valid-for plus --renew-before');
   const [{ createKubeClient }, { loadKubeConfig }, { ensureWebhookCerts }] = await Promise.all([
-    import('../kube/client.js'), import('../kube/config.js'), import('../certs/in-cluster.js'),
+    import('../kube/client.js'),
+    import('../kube/config.js'),
+    import('../certs/in-cluster.js'),
   ]);
   const log = createLogger('webhook-certs', f['log-level']);
   const { kc } = loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context });
@@ -84,7 +86,8 @@ async function waitForFile(file: string, pem: string, timeoutMs: number): Promis
   for (;;) {
     const text = await readFile(file, 'utf8').catch(() => '');
     if (text.trim() === pem.trim()) return;
-    if (Date.now() > deadline) throw new UserError(`${file} does not hold the certificate after ${timeoutMs / 1000}s`, 'check that the pod mounts the serving Secret at that path');
+    if (Date.now() > deadline)
+      throw new UserError(`${file} does not hold the certificate after ${timeoutMs / 1000}s`, 'check that the pod mounts the serving Secret at that path');
     await delay(1_000);
   }
 }

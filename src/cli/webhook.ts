@@ -13,7 +13,7 @@ const command = defineCommand({
     'reload-interval': { kind: 'duration', help: 'how often the certificate files are checked for a new pair (also on SIGHUP)', default: 10_000 },
     'expiry-warning': { kind: 'duration', help: 'log a warning when the certificate expires within this long', default: 30 * 86_400_000 },
     'scheduler-name': { kind: 'string', arg: '<name>', help: 'scheduler for pods that use Datasets and name the default one', default: 'locus-scheduler' },
-    'keep-scheduler-name': { kind: 'boolean', help: 'never change a pod\'s schedulerName' },
+    'keep-scheduler-name': { kind: 'boolean', help: "never change a pod's schedulerName" },
     'allow-missing': { kind: 'boolean', help: 'admit pods with malformed dataset labels or missing Datasets, with a warning,\ninstead of denying them' },
     'no-events': { kind: 'boolean', help: 'do not record an Event per Dataset on mutated pods' },
     'no-dataset-cache': { kind: 'boolean', help: 'ask the API server for every Dataset instead of keeping a watch cache of them' },
@@ -32,21 +32,37 @@ export async function run(argv: string[]): Promise<number> {
   }
   const f = parsed.values;
   if (!f['keep-scheduler-name'] && !f['scheduler-name']) {
-    command.fail('--scheduler-name must not be empty; use --keep-scheduler-name to leave pods\' scheduler alone');
+    command.fail("--scheduler-name must not be empty; use --keep-scheduler-name to leave pods' scheduler alone");
   }
 
   // Loaded after the flags are read, so --help and usage errors answer at once.
-  const [{ createKubeClient }, { loadKubeConfig }, { Informer }, { DATASETS }, { kubeAuditRecorder }, { cachedDatasetLookup, kubeDatasetLookup }, { startWebhook }] = await Promise.all([
-    import('../kube/client.js'), import('../kube/config.js'), import('../kube/informer.js'), import('../kube/resources.js'),
-    import('../webhook/audit.js'), import('../webhook/kube-lookup.js'), import('../webhook/server.js'),
+  const [
+    { createKubeClient },
+    { loadKubeConfig },
+    { Informer },
+    { DATASETS },
+    { kubeAuditRecorder },
+    { cachedDatasetLookup, kubeDatasetLookup },
+    { startWebhook },
+  ] = await Promise.all([
+    import('../kube/client.js'),
+    import('../kube/config.js'),
+    import('../kube/informer.js'),
+    import('../kube/resources.js'),
+    import('../webhook/audit.js'),
+    import('../webhook/kube-lookup.js'),
+    import('../webhook/server.js'),
   ]);
   const log = createLogger('webhook', f['log-level']);
   const { kc, source } = loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context });
   const kube = createKubeClient(kc, { timeoutMs: 5_000, userAgent: 'locus-webhook', fieldManager: 'locus-webhook' });
-  const datasets = f['no-dataset-cache'] ? undefined : new Informer(kc, kube, {
-    resource: DATASETS,
-    onRestart: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'Dataset watch failed, restarting it; Datasets missing from the cache are still read from the API server'),
-  });
+  const datasets = f['no-dataset-cache']
+    ? undefined
+    : new Informer(kc, kube, {
+        resource: DATASETS,
+        onRestart: (err, attempt, delayMs) =>
+          log.warn({ err, attempt, delayMs }, 'Dataset watch failed, restarting it; Datasets missing from the cache are still read from the API server'),
+      });
   datasets?.start();
   const webhook = await startWebhook({
     host: f.listen.host,
@@ -66,10 +82,16 @@ export async function run(argv: string[]): Promise<number> {
     log,
     processMetrics: true,
   });
-  log.info({
-    url: webhook.url, kubeconfig: source, notAfter: webhook.reloader.notAfter?.toISOString(),
-    schedulerName: f['keep-scheduler-name'] ? null : f['scheduler-name'], allowMissing: f['allow-missing'],
-  }, 'webhook listening');
+  log.info(
+    {
+      url: webhook.url,
+      kubeconfig: source,
+      notAfter: webhook.reloader.notAfter?.toISOString(),
+      schedulerName: f['keep-scheduler-name'] ? null : f['scheduler-name'],
+      allowMissing: f['allow-missing'],
+    },
+    'webhook listening',
+  );
 
   const stopReloading = onReloadSignal(() => void webhook.reloader.check(webhook.server));
   const signal = await untilStopped();

@@ -45,7 +45,8 @@ export function decodeBlockSetWithCount(encoded: string): { blockCount: number; 
       if (byte === 0) continue;
       for (let bit = 0; bit < 8; bit++) if (byte & (1 << bit)) out.push(i * 8 + bit);
     }
-    if (out.length > 0 && out[out.length - 1] >= blockCount) throw new BlockSetError(`bitset sets block ${out[out.length - 1]} beyond blockCount ${blockCount}`);
+    if (out.length > 0 && out[out.length - 1] >= blockCount)
+      throw new BlockSetError(`bitset sets block ${out[out.length - 1]} beyond blockCount ${blockCount}`);
     return { blockCount, blocks: Uint32Array.from(out) };
   }
   if (kind === RUNS) {
@@ -78,7 +79,7 @@ function encodeRuns(blocks: ArrayLike<number>, blockCount: number): Uint8Array {
   const body: number[] = [];
   let runs = 0;
   let end = 0;
-  for (let i = 0; i < blocks.length; ) {
+  for (let i = 0; i < blocks.length;) {
     const start = blocks[i];
     let j = i + 1;
     while (j < blocks.length && blocks[j] === blocks[j - 1] + 1) j++;

@@ -1,8 +1,19 @@
 // The extender's answers: ExtenderArgs in, the core's filter / scores / explanation out, serialised
 // on the scheduler's wire. No policy here: the core decides; this adapts and fails open.
 import {
-  explain, filterNodes, localityRequirement, requestForPod, scoreNodes,
-  type Explanation, type FilterRequest, type LocalityIndex, type PodLike, type PolicyName, type Problem, type ScoringConfig, type SliceOptions,
+  explain,
+  filterNodes,
+  localityRequirement,
+  requestForPod,
+  scoreNodes,
+  type Explanation,
+  type FilterRequest,
+  type LocalityIndex,
+  type PodLike,
+  type PolicyName,
+  type Problem,
+  type ScoringConfig,
+  type SliceOptions,
 } from './index.js';
 import type { ExtenderArgs, ExtenderFilterResult, HostPriority } from '../api/scheduler-extender.js';
 

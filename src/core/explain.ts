@@ -50,7 +50,13 @@ export function explain(policy: PolicyName, req: ScoreRequest, node: string, fil
     const part = slice ? { slice: describeSlice(slice), sliceBytes: slice.bytes } : {};
     if (!cat) return { dataset: key, ...part, ...req.index.locality(node, key, req.now), credited: 0, note: 'unknown Dataset: scores nothing' };
     if (!(cat.totalBytes! > 0)) {
-      return { dataset: key, ...part, ...req.index.locality(node, key, req.now), credited: 0, note: 'size not known yet (no catalogue in the Dataset status): scores nothing' };
+      return {
+        dataset: key,
+        ...part,
+        ...req.index.locality(node, key, req.now),
+        credited: 0,
+        note: 'size not known yet (no catalogue in the Dataset status): scores nothing',
+      };
     }
     const read = slice ? slice.bytes : cat.totalBytes!;
     const loc = localityOf(req, { key, totalBytes: read, slice }, node);
@@ -73,6 +79,7 @@ export function describeSlice(slice: Slice): string {
   const declared = formatSlice(slice.spec);
   const pairs: Array<[number, number]> = [];
   for (let i = 0; i < slice.ranges.length; i += 2) pairs.push([slice.ranges[i], slice.ranges[i + 1]]);
-  const blocks = pairs.length === 0 ? 'no blocks' : formatSlice({ kind: 'blocks', ranges: pairs.slice(0, 4) }) + (pairs.length > 4 ? `,… (${slice.blocks} blocks)` : '');
+  const blocks =
+    pairs.length === 0 ? 'no blocks' : formatSlice({ kind: 'blocks', ranges: pairs.slice(0, 4) }) + (pairs.length > 4 ? `,… (${slice.blocks} blocks)` : '');
   return slice.spec.kind === 'blocks' ? declared : `${declared} (${blocks})`;
 }

@@ -40,7 +40,12 @@ export function filterNodes(req: FilterRequest): FilterResult {
     const held = views.map((v) => v.fill(ids[n], loc).onNode);
     const fraction = held.reduce((a, b) => a + b, 0) / total;
     if (fraction + 1e-12 >= requirement.minLocalFraction) passed.push(node);
-    else failed[node] = shortfall(sized.map((d, i) => ({ what: describe(d), share: held[i] / d.totalBytes })), fraction, requirement.minLocalFraction);
+    else
+      failed[node] = shortfall(
+        sized.map((d, i) => ({ what: describe(d), share: held[i] / d.totalBytes })),
+        fraction,
+        requirement.minLocalFraction,
+      );
   }
   if (requirement.mode === 'preferred' && passed.length === 0) return all;
   return { passed, failed, problems };
@@ -54,8 +59,9 @@ const percent = (x: number) => `${Math.floor(x * 100)} percent`;
 const describe = (d: SizedDataset): string => (d.slice ? `${d.key} ${formatSlice(d.slice.spec)}` : d.key);
 
 function shortfall(parts: Array<{ what: string; share: number }>, fraction: number, min: number): string {
-  const what = parts.length === 1
-    ? `${percent(parts[0].share)} of ${parts[0].what}`
-    : `${percent(fraction)} of its datasets (${parts.map((p) => `${p.what} ${percent(p.share)}`).join(', ')})`;
+  const what =
+    parts.length === 1
+      ? `${percent(parts[0].share)} of ${parts[0].what}`
+      : `${percent(fraction)} of its datasets (${parts.map((p) => `${p.what} ${percent(p.share)}`).join(', ')})`;
   return `holds ${what}, pod requires ${percent(min)}`;
 }

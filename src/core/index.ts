@@ -8,12 +8,22 @@ export { MAX_SCORE, DEFAULT_SCORING, scoringConfig, type ScoringConfig, type Sco
 export { policies, policyNames, isPolicyName, scoreNodes, sizedDatasets, localityOf, toScore, type PolicyName, type SizedDataset } from './policies/index.js';
 export { filterNodes, type FilterRequest, type FilterResult } from './filter.js';
 export {
-  localityRequirement, LOCALITY_ANNOTATION, MIN_FRACTION_ANNOTATION, DEFAULT_MIN_LOCAL_FRACTION, type LocalityRequirement,
+  localityRequirement,
+  LOCALITY_ANNOTATION,
+  MIN_FRACTION_ANNOTATION,
+  DEFAULT_MIN_LOCAL_FRACTION,
+  type LocalityRequirement,
 } from './locality-requirement.js';
 export { explain, describeSlice, type Explanation, type DatasetExplanation, type FilterVerdict } from './explain.js';
 export { requestForPod } from './pod-request.js';
 export { formatSlice, parseSlice, resolveSlice, shardStart, type Slice, type SliceSpec } from './slice.js';
 export {
-  declaredSlices, resolveSlices, SLICE_ANNOTATION, SHARDS_ANNOTATION, JOB_COMPLETION_INDEX_ANNOTATION, REPLICA_INDEX_LABEL,
-  type DeclaredSlice, type SliceOptions,
+  declaredSlices,
+  resolveSlices,
+  SLICE_ANNOTATION,
+  SHARDS_ANNOTATION,
+  JOB_COMPLETION_INDEX_ANNOTATION,
+  REPLICA_INDEX_LABEL,
+  type DeclaredSlice,
+  type SliceOptions,
 } from './pod-slices.js';

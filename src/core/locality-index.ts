@@ -194,6 +194,8 @@ export class LocalityIndex {
     const listing = checked.keep as Entry[];
     const added: Entry[] = [];
     const removed: Entry[] = [];
+    /** Entries in force replaced by a changed one of the same Dataset: [before, after]. */
+    const replaced: Array<[Entry, Entry]> = [];
     let blocks = 0;
     let bytes = 0;
     for (let i = 0; i < snap.datasets.length; i++) {
@@ -201,12 +203,20 @@ export class LocalityIndex {
       let entry = listing[i];
       if (!entry) {
         const previous = datasets.get(d.dataset);
-        if (previous) removed.push(previous);
-        entry = { key: d.dataset, id: this.datasetId(d.dataset), bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
+        entry = {
+          key: d.dataset,
+          id: this.datasetId(d.dataset),
+          bytes: d.bytes,
+          catalogVersion: d.catalogVersion,
+          blockSize: d.blockSize,
+          blocks: d.blocks?.length ?? 0,
+          listed: this.checks,
+        };
         if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
         datasets.set(d.dataset, entry);
         listing[i] = entry;
-        added.push(entry);
+        if (previous) replaced.push([previous, entry]);
+        else added.push(entry);
       }
       blocks += entry.blocks;
       bytes += d.bytes;
@@ -220,7 +230,7 @@ export class LocalityIndex {
       this.columns[e.id][id] = 0;
       this.entryColumns[e.id][id] = undefined;
     }
-    for (const e of added) {
+    for (const e of [...added, ...replaced.map(([, after]) => after)]) {
       this.columns[e.id][id] = e.bytes;
       this.entryColumns[e.id][id] = e;
     }
@@ -231,6 +241,7 @@ export class LocalityIndex {
       if (was && counts) {
         this.contribute(a, removed, -1);
         this.contribute(a, added, +1);
+        for (const [before, after] of replaced) this.holdingsOf(a, after.id).replace(this.holding(before), this.holding(after));
         a.minCounted = Math.min(a.minCounted, live);
       } else if (was) {
         this.contribute(a, oldListing, -1);
@@ -453,16 +464,18 @@ export class LocalityIndex {
   /** Adds (+1) or removes (-1) entries from an area's holdings. */
   private contribute(a: Area, entries: readonly Entry[], sign: 1 | -1): void {
     for (const e of entries) {
-      let held = a.held[e.id];
-      if (!held) {
-        if (sign < 0) continue;
-        held = a.held[e.id] = new AreaHoldings();
-      }
-      // An entry counts its blocks only when they were encoded against the Dataset's current catalogue.
-      const h = matches(e, this.catalogues[e.id]) ? e : { bytes: e.bytes };
-      if (sign > 0) held.add(h);
-      else held.remove(h);
+      if (sign > 0) this.holdingsOf(a, e.id).add(this.holding(e));
+      else a.held[e.id]?.remove(this.holding(e));
     }
+  }
+
+  private holdingsOf(a: Area, d: number): AreaHoldings {
+    return (a.held[d] ??= new AreaHoldings());
+  }
+
+  /** An entry counts its blocks only when they were encoded against the Dataset's current catalogue. */
+  private holding(e: Entry): Holding {
+    return matches(e, this.catalogues[e.id]) ? e : { bytes: e.bytes };
   }
 
   private *countedEntries(a: Area, key: DatasetKey): Iterable<Holding> {
@@ -623,7 +636,6 @@ export class LocalityIndex {
     }
     return { keep };
   }
-
 }
 
 function validateHeader(snap: InventorySnapshot): string | undefined {
@@ -640,7 +652,8 @@ function validateHeader(snap: InventorySnapshot): string | undefined {
 function checkBlocks(d: DatasetInventory, entry: Entry | undefined): boolean | undefined {
   const blocks = d.blocks;
   const n = blocks?.length ?? 0;
-  let same = entry !== undefined && entry.bytes === d.bytes && entry.catalogVersion === d.catalogVersion && entry.blockSize === d.blockSize && entry.blocks === n;
+  let same =
+    entry !== undefined && entry.bytes === d.bytes && entry.catalogVersion === d.catalogVersion && entry.blockSize === d.blockSize && entry.blocks === n;
   // n distinct blocks, each in the entry's set of n blocks: the same set.
   const words = entry?.words;
   for (let i = 0; i < n; i++) {
@@ -659,8 +672,13 @@ function toWords(blocks: Uint32Array): Uint32Array {
 
 /** Whether an entry's block set was encoded against the Dataset's current catalogue. */
 function matches(entry: Entry, cat: DatasetCatalogue | undefined): boolean {
-  return entry.words !== undefined && !!cat?.blockSize && cat.catalogVersion !== undefined
-    && entry.catalogVersion === cat.catalogVersion && entry.blockSize === cat.blockSize;
+  return (
+    entry.words !== undefined &&
+    !!cat?.blockSize &&
+    cat.catalogVersion !== undefined &&
+    entry.catalogVersion === cat.catalogVersion &&
+    entry.blockSize === cat.blockSize
+  );
 }
 
 /** Whether two catalogues of a Dataset read block sets alike (else the areas' counts are rebuilt). */

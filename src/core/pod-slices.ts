@@ -31,7 +31,11 @@ export interface DeclaredSlice {
  * The slice each of `refs` declares (undefined: the whole Dataset), checked for syntax only, and the
  * problems found. Needs no catalogue: the webhook reports these at admission.
  */
-export function declaredSlices(pod: PodLike, refs: readonly DatasetRef[], opts: SliceOptions = {}): { slices: Array<DeclaredSlice | undefined>; problems: Problem[] } {
+export function declaredSlices(
+  pod: PodLike,
+  refs: readonly DatasetRef[],
+  opts: SliceOptions = {},
+): { slices: Array<DeclaredSlice | undefined>; problems: Problem[] } {
   const annotations = pod.metadata?.annotations ?? {};
   const problems: Problem[] = [];
   const parsed = (field: string): DeclaredSlice | undefined => {
@@ -57,7 +61,7 @@ export function declaredSlices(pod: PodLike, refs: readonly DatasetRef[], opts: 
   }
   const all = parsed(SLICE_ANNOTATION);
   const implicit = refs.some((_, i) => !(perRef[i] in annotations)) && !all ? workloadShard(pod, opts, problems) : undefined;
-  const slices = refs.map((_, i) => (perRef[i] in annotations ? parsed(perRef[i]) : all ?? implicit));
+  const slices = refs.map((_, i) => (perRef[i] in annotations ? parsed(perRef[i]) : (all ?? implicit)));
   return { slices, problems };
 }
 
@@ -87,7 +91,10 @@ function shardCount(pod: PodLike, opts: SliceOptions, problems: Problem[]): { n:
   if (text !== undefined) {
     const n = Number(text);
     if (/^[0-9]+$/.test(text.trim()) && Number.isSafeInteger(n) && n >= 1) return { n, from: SHARDS_ANNOTATION };
-    problems.push({ field: SHARDS_ANNOTATION, message: `annotation "${SHARDS_ANNOTATION}" must be a shard count of at least 1, e.g. "8", got "${text}"; the pod is scored on the whole Dataset` });
+    problems.push({
+      field: SHARDS_ANNOTATION,
+      message: `annotation "${SHARDS_ANNOTATION}" must be a shard count of at least 1, e.g. "8", got "${text}"; the pod is scored on the whole Dataset`,
+    });
     return undefined;
   }
   const owner = pod.metadata?.ownerReferences?.find((o) => o.kind === 'Job' && o.controller);

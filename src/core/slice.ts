@@ -31,10 +31,14 @@ const INT = /^(0|[1-9][0-9]{0,9})$/;
 
 export function formatSlice(spec: SliceSpec): string {
   switch (spec.kind) {
-    case 'all': return 'all';
-    case 'shard': return `shard ${spec.index}/${spec.count}`;
-    case 'blocks': return `blocks ${spec.ranges.map(([a, b]) => (b - a === 1 ? `${a}` : `${a}-${b - 1}`)).join(',')}`;
-    case 'prefix': return `prefix ${spec.prefixes.join(',')}`;
+    case 'all':
+      return 'all';
+    case 'shard':
+      return `shard ${spec.index}/${spec.count}`;
+    case 'blocks':
+      return `blocks ${spec.ranges.map(([a, b]) => (b - a === 1 ? `${a}` : `${a}-${b - 1}`)).join(',')}`;
+    case 'prefix':
+      return `prefix ${spec.prefixes.join(',')}`;
   }
 }
 
@@ -65,7 +69,8 @@ export function parseSlice(text: string): SliceSpec | { error: string } {
       if (!m || !INT.test(m[1]) || (m[2] !== undefined && !INT.test(m[2]))) return fail(`"${part.trim()}" in "${value}" is no block range`);
       const first = Number(m[1]);
       const last = m[2] === undefined ? first : Number(m[2]);
-      if (last < first || last >= MAX_NUMBER) return { error: `"${part.trim()}" in "${value}": a range runs from a first block to a last block not before it, e.g. 0-127` };
+      if (last < first || last >= MAX_NUMBER)
+        return { error: `"${part.trim()}" in "${value}": a range runs from a first block to a last block not before it, e.g. 0-127` };
       ranges.push([first, last + 1]);
     }
     return { kind: 'blocks', ranges };
@@ -121,7 +126,7 @@ export function resolveSlice(spec: SliceSpec, cat: DatasetCatalogue | undefined)
   let blocks = 0;
   for (let i = 0; i < ranges.length; i += 2) blocks += ranges[i + 1] - ranges[i];
   const whole = blocks === n;
-  return { spec, ranges, blocks, bytes: whole ? cat?.totalBytes ?? 0 : rangeBytes(ranges, blocks, cat!), whole };
+  return { spec, ranges, blocks, bytes: whole ? (cat?.totalBytes ?? 0) : rangeBytes(ranges, blocks, cat!), whole };
 }
 
 /** Shard i of n starts at block floor(i × blocks / n): n shards cover every block exactly once. */

@@ -79,6 +79,4 @@ export interface InventorySnapshot {
 }
 
 export type ApplyOutcome =
-  | { kind: 'applied'; reason: 'first' | 'newer-seq' | 'new-epoch' }
-  | { kind: 'stale'; reason: string }
-  | { kind: 'rejected'; reason: string };
+  { kind: 'applied'; reason: 'first' | 'newer-seq' | 'new-epoch' } | { kind: 'stale'; reason: string } | { kind: 'rejected'; reason: string };

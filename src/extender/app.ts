@@ -42,17 +42,19 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
   const prefix = normalisePrefix(opts.prefix);
 
   // Bodies keep the wire's `Error` key; every refusal is counted by verb and outcome.
-  app.use(errorMiddleware({
-    classify: (err) => (err instanceof WireError ? { status: 400, message: err.message } : undefined),
-    body: (message) => ({ Error: message }),
-    observe(ctx, { status, message }, err) {
-      const verb = (ctx.state.verb as string | undefined) ?? 'other';
-      const outcome = status === 413 ? 'too-large' : status === 404 ? 'not-found' : status === 500 ? 'error' : 'bad-request';
-      metrics.requests.inc({ verb, outcome });
-      if (status === 500) logger.warn({ verb, err }, 'request failed');
-      else logger.warn({ verb, status, err: message }, 'request refused');
-    },
-  }));
+  app.use(
+    errorMiddleware({
+      classify: (err) => (err instanceof WireError ? { status: 400, message: err.message } : undefined),
+      body: (message) => ({ Error: message }),
+      observe(ctx, { status, message }, err) {
+        const verb = (ctx.state.verb as string | undefined) ?? 'other';
+        const outcome = status === 413 ? 'too-large' : status === 404 ? 'not-found' : status === 500 ? 'error' : 'bad-request';
+        metrics.requests.inc({ verb, outcome });
+        if (status === 500) logger.warn({ verb, err }, 'request failed');
+        else logger.warn({ verb, status, err: message }, 'request refused');
+      },
+    }),
+  );
 
   // What is wrong in a pod's annotations (a malformed slice, say) is logged once per pod, not on
   // every filter and prioritize call the scheduler makes for it.
@@ -61,31 +63,41 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
     if (decision.problems.length === 0) return;
     const pod = `${args.pod.metadata.namespace || 'default'}/${args.pod.metadata.name ?? ''}`;
     // Hashed: messages quote annotation values, which may be megabytes.
-    const key = `${pod} ${createHash('sha256').update(decision.problems.map((p) => p.message).join('\n')).digest('base64')}`;
+    const key = `${pod} ${createHash('sha256')
+      .update(decision.problems.map((p) => p.message).join('\n'))
+      .digest('base64')}`;
     if (warned.has(key)) return;
     warned.set(key, true);
     logger.warn({ pod, problems: decision.problems }, 'pod annotations or labels have problems; scoring carries on without them');
   };
 
   // The answer goes out as a Buffer of known length: Koa sets Content-Length and writes it as it is.
-  const schedulerVerb = <T>(verb: string, decide: (args: ExtenderArgs) => Decision<T>, encode: (answer: T) => Buffer) => async (ctx: Koa.Context) => {
-    ctx.state.verb = verb;
-    const body = await readJson(ctx.req, opts.bodyLimit);
-    const end = metrics.requestDuration.startTimer({ verb });
-    const args = readExtenderArgs(body);
-    opts.seenPod?.(args.pod);
-    const decision = decide(args);
-    warnProblems(args, decision);
-    ctx.type = 'application/json';
-    ctx.body = encode(decision.answer);
-    end();
-    metrics.requests.inc({ verb, outcome: decision.outcome });
-    if (decision.outcome === 'failed-open') logger.warn({ verb, ...decision.detail() }, 'core failed; answered neutral');
-    else if (logger.isLevelEnabled('debug')) logger.debug({ verb, outcome: decision.outcome, ...decision.detail() }, 'decision');
-  };
+  const schedulerVerb =
+    <T>(verb: string, decide: (args: ExtenderArgs) => Decision<T>, encode: (answer: T) => Buffer) =>
+    async (ctx: Koa.Context) => {
+      ctx.state.verb = verb;
+      const body = await readJson(ctx.req, opts.bodyLimit);
+      const end = metrics.requestDuration.startTimer({ verb });
+      const args = readExtenderArgs(body);
+      opts.seenPod?.(args.pod);
+      const decision = decide(args);
+      warnProblems(args, decision);
+      ctx.type = 'application/json';
+      ctx.body = encode(decision.answer);
+      end();
+      metrics.requests.inc({ verb, outcome: decision.outcome });
+      if (decision.outcome === 'failed-open') logger.warn({ verb, ...decision.detail() }, 'core failed; answered neutral');
+      else if (logger.isLevelEnabled('debug')) logger.debug({ verb, outcome: decision.outcome, ...decision.detail() }, 'decision');
+    };
 
-  router.post(`${prefix}/${FILTER_VERB}`, schedulerVerb(FILTER_VERB, (a) => decisions.filter(a), filterResultBuffer));
-  router.post(`${prefix}/${PRIORITIZE_VERB}`, schedulerVerb(PRIORITIZE_VERB, (a) => decisions.prioritize(a), prioritiesBuffer));
+  router.post(
+    `${prefix}/${FILTER_VERB}`,
+    schedulerVerb(FILTER_VERB, (a) => decisions.filter(a), filterResultBuffer),
+  );
+  router.post(
+    `${prefix}/${PRIORITIZE_VERB}`,
+    schedulerVerb(PRIORITIZE_VERB, (a) => decisions.prioritize(a), prioritiesBuffer),
+  );
 
   router.get(EXPLAIN_PATH, async (ctx) => {
     ctx.state.verb = 'explain';
@@ -97,12 +109,18 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
     // pod's own loopback (kubectl port-forward / exec in locus-system). `kubectl locus explain` reads
     // the pod with the user's own credentials and POSTs it instead.
     if (!isLoopback(ctx.req.socket.remoteAddress)) {
-      throw new HttpError(403, `GET ${EXPLAIN_PATH}?pod= answers only on loopback (kubectl -n locus-system port-forward deploy/locus-extender 8888): it reads pods with the extender's permissions; use "kubectl locus explain <pod> -n <namespace>", which reads the pod with your credentials and POSTs it`);
+      throw new HttpError(
+        403,
+        `GET ${EXPLAIN_PATH}?pod= answers only on loopback (kubectl -n locus-system port-forward deploy/locus-extender 8888): it reads pods with the extender's permissions; use "kubectl locus explain <pod> -n <namespace>", which reads the pod with your credentials and POSTs it`,
+      );
     }
     const [namespace, name] = ref.split('/');
     const pod = await opts.findPod(namespace, name);
     if (!pod) {
-      throw new HttpError(404, `pod ${ref} is unknown: it was not scheduled through this extender recently and cannot be read from the API; POST ${EXPLAIN_PATH} with {"pod": <the pod object>} instead`);
+      throw new HttpError(
+        404,
+        `pod ${ref} is unknown: it was not scheduled through this extender recently and cannot be read from the API; POST ${EXPLAIN_PATH} with {"pod": <the pod object>} instead`,
+      );
     }
     explainInto(ctx, pod, nodesParam(ctx.query.node));
   });
@@ -137,12 +155,15 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
   return { app, router };
 }
 
-const isLoopback = (address: string | undefined): boolean =>
-  address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
+const isLoopback = (address: string | undefined): boolean => address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));
 
 function nodesParam(value: string | string[] | undefined): string[] {
   if (value === undefined) return [];
-  return ([] as string[]).concat(value).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return ([] as string[])
+    .concat(value)
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 /** `/scheduler`, `scheduler/` and `/scheduler/` all mean `/scheduler`; `/` means no prefix. */

@@ -79,7 +79,12 @@ export function createExtender(opts: ExtenderOptions): Extender {
   });
   const ready = () => opts.source.synced();
   const decisions = new Decisions({
-    index, policy: opts.policy ?? DEFAULTS.policy, scoring: opts.scoring, now, ready, jobCompletions: (ns, job) => feed.jobCompletions(ns, job),
+    index,
+    policy: opts.policy ?? DEFAULTS.policy,
+    scoring: opts.scoring,
+    now,
+    ready,
+    jobCompletions: (ns, job) => feed.jobCompletions(ns, job),
   });
   const recent = recentPods();
   const prefix = opts.prefix ?? DEFAULTS.prefix;
@@ -99,7 +104,15 @@ export function createExtender(opts: ExtenderOptions): Extender {
 
   let timer: NodeJS.Timeout | undefined;
   return {
-    app, router, index, feed, metrics, decisions, logger, prefix, ready,
+    app,
+    router,
+    index,
+    feed,
+    metrics,
+    decisions,
+    logger,
+    prefix,
+    ready,
     async start() {
       timer = setInterval(() => {
         const expired = index.expire(now());
@@ -139,10 +152,17 @@ export function recentPods(limits = RECENT_PODS) {
       if (!meta?.name) return;
       const slim: PodLike = {
         metadata: {
-          name: meta.name, namespace: meta.namespace, labels: meta.labels, annotations: meta.annotations,
+          name: meta.name,
+          namespace: meta.namespace,
+          labels: meta.labels,
+          annotations: meta.annotations,
           ownerReferences: meta.ownerReferences?.map((o) => ({ kind: o.kind, name: o.name, controller: o.controller })),
         },
-        spec: { volumes: (pod.spec?.volumes ?? []).filter((v) => v.persistentVolumeClaim).map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim?.claimName } })) },
+        spec: {
+          volumes: (pod.spec?.volumes ?? [])
+            .filter((v) => v.persistentVolumeClaim)
+            .map((v) => ({ name: v.name, persistentVolumeClaim: { claimName: v.persistentVolumeClaim?.claimName } })),
+        },
       };
       const key = `${meta.namespace || 'default'}/${meta.name}`;
       // Labels and annotations are what may be large: counted before anything is serialised.

@@ -17,7 +17,9 @@ export interface FeedObserver {
   invalid?(kind: ObjectKind, message: string): void;
 }
 
-interface Meta { metadata?: { name?: string; namespace?: string; labels?: Record<string, string> | null } | null }
+interface Meta {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> | null } | null;
+}
 
 export class InventoryFeed {
   private readonly nodes = new Set<string>();

@@ -40,7 +40,11 @@ export class FileSource implements InventorySource {
 
   constructor(private readonly opts: FileSourceOptions) {
     // Nodes first, then Datasets, then NodeCaches: the order a cluster's informers sync in.
-    for (const [kind, list] of [['Node', opts.nodes], ['Dataset', opts.datasets], ['NodeCache', opts.caches]] as const) {
+    for (const [kind, list] of [
+      ['Node', opts.nodes],
+      ['Dataset', opts.datasets],
+      ['NodeCache', opts.caches],
+    ] as const) {
       for (const file of list ?? []) this.files.push({ kind, file, objects: new Map(), loading: Promise.resolve() });
     }
   }
@@ -119,7 +123,8 @@ export function parseObjects(kind: ObjectKind, file: string, text: string): Map<
       const where = `${file}: document ${d}${isList(value) ? ` item ${i}` : ''}`;
       if (typeof obj !== 'object' || obj === null) throw new FileSourceError(`${where}: expected a ${kind} object`);
       const o = obj as { kind?: unknown; metadata?: { name?: unknown; namespace?: unknown } };
-      if (o.kind !== undefined && o.kind !== kind) throw new FileSourceError(`${where}: kind is "${String(o.kind)}", but this file was given as ${kind} objects`);
+      if (o.kind !== undefined && o.kind !== kind)
+        throw new FileSourceError(`${where}: kind is "${String(o.kind)}", but this file was given as ${kind} objects`);
       const name = o.metadata?.name;
       if (typeof name !== 'string' || name === '') throw new FileSourceError(`${where}: metadata.name must be a non-empty string`);
       const key = `${typeof o.metadata?.namespace === 'string' ? o.metadata.namespace : 'default'}/${name}`;

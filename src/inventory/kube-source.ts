@@ -13,7 +13,11 @@ export interface KubeSourceOptions {
   backoff?: BackoffOptions;
 }
 
-const WATCHED: Array<[ObjectKind, ResourceType]> = [['Node', NODES], ['Dataset', DATASETS], ['NodeCache', NODE_CACHES]];
+const WATCHED: Array<[ObjectKind, ResourceType]> = [
+  ['Node', NODES],
+  ['Dataset', DATASETS],
+  ['NodeCache', NODE_CACHES],
+];
 /**
  * Watched too, but readiness does not wait for it: without Jobs (e.g. RBAC not yet updated) an Indexed
  * Job's pods are scored on whole Datasets, which is no reason to hold the extender back.

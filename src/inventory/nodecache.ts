@@ -16,7 +16,9 @@ export function nodeCacheToSnapshot(obj: unknown): InventorySnapshot | undefined
 export function decodeNodeCache(obj: unknown): { snapshot?: InventorySnapshot; updatedAt?: number } {
   const nc = parseNodeCache(obj);
   if (nc.metadata.name !== nc.spec.nodeName) {
-    throw new NodeCacheError(`NodeCache "${nc.metadata.name}": spec.nodeName is "${nc.spec.nodeName}"; a NodeCache is named after its node, so the two must be equal`);
+    throw new NodeCacheError(
+      `NodeCache "${nc.metadata.name}": spec.nodeName is "${nc.spec.nodeName}"; a NodeCache is named after its node, so the two must be equal`,
+    );
   }
   if (!nc.status) return {};
   const datasets = nc.status.datasets.map((d, i): DatasetInventory => {

@@ -118,9 +118,10 @@ class RestKubeClient implements KubeClient {
   }
 
   async delete(res: ResourceType, ref: ObjectRef, opts: DeleteOptions = {}): Promise<void> {
-    const body = opts.propagationPolicy || opts.preconditions
-      ? { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: opts.propagationPolicy, preconditions: opts.preconditions }
-      : undefined;
+    const body =
+      opts.propagationPolicy || opts.preconditions
+        ? { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: opts.propagationPolicy, preconditions: opts.preconditions }
+        : undefined;
     try {
       await this.transport.request({ method: 'DELETE', path: resourcePath(res, named(res, ref)), body });
     } catch (err) {

@@ -50,7 +50,11 @@ export function loadKubeConfig(opts: LoadKubeConfigOptions = {}): { kc: KubeConf
   }
   if (opts.context) {
     if (!kc.getContextObject(opts.context)) {
-      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      const known =
+        kc
+          .getContexts()
+          .map((c) => c.name)
+          .join(', ') || 'none';
       throw new KubeConfigError(`context "${opts.context}" is not in the kubeconfig (contexts: ${known}); fix --context`);
     }
     kc.setCurrentContext(opts.context);

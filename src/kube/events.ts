@@ -33,7 +33,12 @@ export function eventFor(input: EventInput, now: Date): KubeObject {
     kind: 'Event',
     metadata: { name: `${metadata.name}.${suffix}`, namespace: metadata.namespace ?? 'default' },
     involvedObject: {
-      apiVersion, kind, name: metadata.name, namespace: metadata.namespace, uid: metadata.uid, resourceVersion: metadata.resourceVersion,
+      apiVersion,
+      kind,
+      name: metadata.name,
+      namespace: metadata.namespace,
+      uid: metadata.uid,
+      resourceVersion: metadata.resourceVersion,
     },
     type: input.type,
     reason: input.reason,

@@ -41,7 +41,11 @@ export class Informer<T extends KubeObject = KubeObject> {
   private inflight: Promise<void> = Promise.resolve();
   private syncWaiters: (() => void)[] = [];
 
-  constructor(kc: KubeConfig, client: KubeClient, private readonly opts: InformerOptions) {
+  constructor(
+    kc: KubeConfig,
+    client: KubeClient,
+    private readonly opts: InformerOptions,
+  ) {
     const { resource, namespace, labelSelector, fieldSelector } = opts;
     const listFn = async () => {
       const list = await client.list(resource, { namespace, labelSelector, fieldSelector });

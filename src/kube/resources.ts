@@ -15,8 +15,14 @@ export interface ResourceType {
   statusSubresource: boolean;
 }
 
-const core = (plural: string, kind: string, namespaced: boolean, statusSubresource: boolean): ResourceType =>
-  ({ group: '', version: 'v1', plural, kind, namespaced, statusSubresource });
+const core = (plural: string, kind: string, namespaced: boolean, statusSubresource: boolean): ResourceType => ({
+  group: '',
+  version: 'v1',
+  plural,
+  kind,
+  namespaced,
+  statusSubresource,
+});
 
 export const NODES = core('nodes', 'Node', false, true);
 export const PODS = core('pods', 'Pod', true, true);
@@ -31,14 +37,34 @@ export const NAMESPACES = core('namespaces', 'Namespace', false, true);
 export const JOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true, statusSubresource: true };
 
 export const DATASETS: ResourceType = {
-  group: GROUP, version: VERSION, plural: DATASET_PLURAL, kind: DATASET_KIND, namespaced: true, statusSubresource: true,
+  group: GROUP,
+  version: VERSION,
+  plural: DATASET_PLURAL,
+  kind: DATASET_KIND,
+  namespaced: true,
+  statusSubresource: true,
 };
 export const NODE_CACHES: ResourceType = {
-  group: GROUP, version: VERSION, plural: NODECACHE_PLURAL, kind: NODECACHE_KIND, namespaced: false, statusSubresource: true,
+  group: GROUP,
+  version: VERSION,
+  plural: NODECACHE_PLURAL,
+  kind: NODECACHE_KIND,
+  namespaced: false,
+  statusSubresource: true,
 };
 
 export const ALL_RESOURCES: readonly ResourceType[] = [
-  NODES, PODS, SECRETS, CONFIG_MAPS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, EVENTS, NAMESPACES, JOBS, DATASETS, NODE_CACHES,
+  NODES,
+  PODS,
+  SECRETS,
+  CONFIG_MAPS,
+  PERSISTENT_VOLUME_CLAIMS,
+  PERSISTENT_VOLUMES,
+  EVENTS,
+  NAMESPACES,
+  JOBS,
+  DATASETS,
+  NODE_CACHES,
 ];
 
 /** `v1` or `group/version`, as objects carry it in `apiVersion`. */

@@ -38,11 +38,24 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
     hits: new Counter({ name: 'locus_agent_block_hits_total', help: 'Block reads served from the local cache.', registers }),
     misses: new Counter({ name: 'locus_agent_block_misses_total', help: 'Block reads that needed the remote object store.', registers }),
     fetches: new Counter({ name: 'locus_agent_remote_fetches_total', help: 'Blocks fetched from the remote object store.', registers }),
-    bytesServed: new Counter({ name: 'locus_agent_served_bytes_total', help: 'Bytes sent to clients, by source (cache or remote).', labelNames: ['source'], registers }),
+    bytesServed: new Counter({
+      name: 'locus_agent_served_bytes_total',
+      help: 'Bytes sent to clients, by source (cache or remote).',
+      labelNames: ['source'],
+      registers,
+    }),
     evictions: new Counter({ name: 'locus_agent_evictions_total', help: 'Blocks evicted to stay within capacity.', registers }),
     invalidations: new Counter({ name: 'locus_agent_invalidations_total', help: 'Blocks dropped because their object changed (ETag).', registers }),
-    corruptBlocks: new Counter({ name: 'locus_agent_corrupt_blocks_total', help: 'Cached blocks dropped because they failed their checksum; they are fetched again.', registers }),
-    diskFull: new Counter({ name: 'locus_agent_disk_full_total', help: 'Block writes that found the cache disk full (ENOSPC); the capacity is lowered to what fits.', registers }),
+    corruptBlocks: new Counter({
+      name: 'locus_agent_corrupt_blocks_total',
+      help: 'Cached blocks dropped because they failed their checksum; they are fetched again.',
+      registers,
+    }),
+    diskFull: new Counter({
+      name: 'locus_agent_disk_full_total',
+      help: 'Block writes that found the cache disk full (ENOSPC); the capacity is lowered to what fits.',
+      registers,
+    }),
     usedBytes: new Gauge({ name: 'locus_agent_cache_used_bytes', help: 'Bytes of blocks on local disk.', registers }),
     capacityBytes: new Gauge({ name: 'locus_agent_cache_capacity_bytes', help: 'Configured cache capacity in bytes.', registers }),
     blocks: new Gauge({ name: 'locus_agent_cache_blocks', help: 'Blocks on local disk.', registers }),
@@ -58,6 +71,11 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     }),
-    requests: new Counter({ name: 'locus_agent_s3_requests_total', help: 'S3 requests served, by operation and HTTP status.', labelNames: ['operation', 'code'], registers }),
+    requests: new Counter({
+      name: 'locus_agent_s3_requests_total',
+      help: 'S3 requests served, by operation and HTTP status.',
+      labelNames: ['operation', 'code'],
+      registers,
+    }),
   };
 }

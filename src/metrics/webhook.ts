@@ -40,6 +40,11 @@ export function webhookMetrics(secondsToExpiry: () => number | undefined, withPr
     }),
     lookupErrors: new Counter({ name: 'locus_webhook_dataset_lookup_errors_total', help: 'Dataset lookups that failed.', registers }),
     eventErrors: new Counter({ name: 'locus_webhook_event_errors_total', help: 'Audit Events that could not be recorded.', registers }),
-    certReloads: new Counter({ name: 'locus_webhook_certificate_reloads_total', help: 'Serving-certificate reloads, by outcome.', labelNames: ['outcome'], registers }),
+    certReloads: new Counter({
+      name: 'locus_webhook_certificate_reloads_total',
+      help: 'Serving-certificate reloads, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    }),
   };
 }

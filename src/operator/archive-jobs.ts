@@ -92,11 +92,25 @@ export class ArchiveStager {
     };
     change({ state: 'running', id: plan.id, phase: 'downloading', bytes: 0, objects: 0 }, true);
     const stage = this.opts.stage ?? stageArchive;
-    stage({ url: plan.url, extract: plan.extract, target: plan.target, credentials: job.credentials },
+    stage(
+      { url: plan.url, extract: plan.extract, target: plan.target, credentials: job.credentials },
       this.opts.limits ?? DEFAULT_ARCHIVE_LIMITS,
       (p) => change({ state: 'running', id: plan.id, ...p }, false),
-      abort.signal)
-      .then((r) => change({ state: 'done', id: plan.id, ...r, at: this.now().toISOString().replace(/\.\d+Z$/, 'Z') }, true))
+      abort.signal,
+    )
+      .then((r) =>
+        change(
+          {
+            state: 'done',
+            id: plan.id,
+            ...r,
+            at: this.now()
+              .toISOString()
+              .replace(/\.\d+Z$/, 'Z'),
+          },
+          true,
+        ),
+      )
       .catch((err: unknown) => {
         if (abort.signal.aborted) return;
         const reason = err instanceof ArchiveError ? err.reason : 'Failed';

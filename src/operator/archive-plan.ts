@@ -44,8 +44,9 @@ export function archivePlan(ds: Dataset, config: OperatorConfig): ArchivePlan | 
     keys = 'staging';
   } else {
     return {
-      error: 'the operator has no staging store for archives: start it with --archive-endpoint, --archive-bucket and --archive-secret, '
-        + 'or name the bucket to unpack into in spec.local (type ARCHIVE, url, endpoint, bucket, secret-name)',
+      error:
+        'the operator has no staging store for archives: start it with --archive-endpoint, --archive-bucket and --archive-secret, ' +
+        'or name the bucket to unpack into in spec.local (type ARCHIVE, url, endpoint, bucket, secret-name)',
     };
   }
   return { url, extract, target, keys, id: stableJson({ url, extract, target }) };
@@ -63,8 +64,12 @@ function archiveStatus(plan: ArchivePlan, done: Extract<ArchiveObservation, { st
 export function stagedView(ds: Dataset, plan: ArchivePlan): Dataset {
   const { endpoint, region, bucket, prefix } = plan.target;
   const own = plan.keys === 'dataset' ? ds.spec.local : undefined;
-  const keys = own ? { 'secret-name': own['secret-name'], 'secret-namespace': own['secret-namespace'], accessKeyID: own.accessKeyID, secretAccessKey: own.secretAccessKey } : {};
-  const local = Object.fromEntries(Object.entries({ type: 'S3', endpoint, region, bucket, prefix, readonly: 'true', ...keys }).filter(([, v]) => v !== undefined));
+  const keys = own
+    ? { 'secret-name': own['secret-name'], 'secret-namespace': own['secret-namespace'], accessKeyID: own.accessKeyID, secretAccessKey: own.secretAccessKey }
+    : {};
+  const local = Object.fromEntries(
+    Object.entries({ type: 'S3', endpoint, region, bucket, prefix, readonly: 'true', ...keys }).filter(([, v]) => v !== undefined),
+  );
   return { ...ds, spec: { local: local as NonNullable<Dataset['spec']['local']>, cache: ds.spec.cache } };
 }
 
@@ -100,10 +105,13 @@ function stagingCondition(plan: ArchivePlan, seen: ArchiveObservation | undefine
   switch (seen.state) {
     case 'running':
       return {
-        type: 'ArchiveStaged', status: 'Unknown', reason: seen.phase === 'downloading' ? 'Downloading' : 'Uploading',
-        message: seen.phase === 'downloading'
-          ? `downloaded ${mib(seen.bytes)}${seen.totalBytes !== undefined ? ` of ${mib(seen.totalBytes)}` : ''} of ${plan.url}`
-          : `${seen.objects} files (${mib(seen.bytes)}) written to ${where}`,
+        type: 'ArchiveStaged',
+        status: 'Unknown',
+        reason: seen.phase === 'downloading' ? 'Downloading' : 'Uploading',
+        message:
+          seen.phase === 'downloading'
+            ? `downloaded ${mib(seen.bytes)}${seen.totalBytes !== undefined ? ` of ${mib(seen.totalBytes)}` : ''} of ${plan.url}`
+            : `${seen.objects} files (${mib(seen.bytes)}) written to ${where}`,
       };
     case 'failed':
       return notOk('ArchiveStaged', seen.reason, `${seen.message}${seen.retryAt ? `; trying again at ${seen.retryAt}` : ''}`);
@@ -113,4 +121,8 @@ function stagingCondition(plan: ArchivePlan, seen: ArchiveObservation | undefine
 }
 
 const staged = (plan: ArchivePlan, objects: number, bytes: number): ConditionInput =>
-  ok('ArchiveStaged', 'Staged', `${plan.url} ${plan.extract ? 'extracted' : 'copied'} into s3://${plan.target.bucket}/${plan.target.prefix}: ${objects} objects, ${bytes} bytes`);
+  ok(
+    'ArchiveStaged',
+    'Staged',
+    `${plan.url} ${plan.extract ? 'extracted' : 'copied'} into s3://${plan.target.bucket}/${plan.target.prefix}: ${objects} objects, ${bytes} bytes`,
+  );

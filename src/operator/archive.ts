@@ -40,7 +40,10 @@ export interface StagingResult {
 
 /** A staging that failed for a reason a user can act on (the message says which). */
 export class ArchiveError extends Error {
-  constructor(message: string, readonly reason: string) {
+  constructor(
+    message: string,
+    readonly reason: string,
+  ) {
     super(message);
     this.name = 'ArchiveError';
   }
@@ -78,12 +81,18 @@ export async function stageArchive(
       return { objects: 1, bytes: downloaded, detected };
     }
     if (detected === 'file') {
-      throw new ArchiveError(`${job.url} is not a tar archive (gzip-compressed or not), so it cannot be extracted: set extract to "false" to keep it as one file, or point url at a .tar or .tar.gz`, 'NotATar');
+      throw new ArchiveError(
+        `${job.url} is not a tar archive (gzip-compressed or not), so it cannot be extracted: set extract to "false" to keep it as one file, or point url at a .tar or .tar.gz`,
+        'NotATar',
+      );
     }
     return await extractTo(client, job, file, detected, limits, onProgress, abort);
   } catch (err) {
     if (deadline.aborted) {
-      throw new ArchiveError(`staging ${job.url} took longer than ${Math.round(limits.timeoutMs / 1000)} s; the operator's limit (--archive-timeout) stops it there`, 'Timeout');
+      throw new ArchiveError(
+        `staging ${job.url} took longer than ${Math.round(limits.timeoutMs / 1000)} s; the operator's limit (--archive-timeout) stops it there`,
+        'Timeout',
+      );
     }
     throw err;
   } finally {
@@ -121,7 +130,10 @@ async function download(url: string, file: string, limits: ArchiveLimits, onProg
       res = await fetch(current, { redirect: 'manual', signal });
     } catch (err) {
       if (signal.aborted) throw err;
-      throw new ArchiveError(`could not download ${current}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}; check the URL and that the operator can reach it`, 'DownloadFailed');
+      throw new ArchiveError(
+        `could not download ${current}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}; check the URL and that the operator can reach it`,
+        'DownloadFailed',
+      );
     }
     if (res.status >= 300 && res.status < 400 && res.headers.get('location')) {
       await res.body?.cancel();
@@ -164,7 +176,12 @@ async function download(url: string, file: string, limits: ArchiveLimits, onProg
  */
 async function refuseLinkLocal(url: string, hostname: string): Promise<void> {
   const host = hostname.replace(/^\[|\]$/g, '');
-  const addresses = isIP(host) ? [host] : await lookup(host, { all: true }).then((a) => a.map((x) => x.address), () => []);
+  const addresses = isIP(host)
+    ? [host]
+    : await lookup(host, { all: true }).then(
+        (a) => a.map((x) => x.address),
+        () => [],
+      );
   if (addresses.some((a) => /^169\.254\./.test(a) || /^fe[89ab][0-9a-f]:/i.test(a))) {
     throw new ArchiveError(`${url} points at a link-local address, where cloud metadata lives: archives are not downloaded from there`, 'ForbiddenAddress');
   }
@@ -237,9 +254,13 @@ async function extractTo(
         continue;
       }
       const size = header.size ?? 0;
-      if (objects + 1 > limits.maxEntries) throw new ArchiveError(`${job.url} holds more than ${limits.maxEntries} files, the operator's limit`, 'TooManyFiles');
+      if (objects + 1 > limits.maxEntries)
+        throw new ArchiveError(`${job.url} holds more than ${limits.maxEntries} files, the operator's limit`, 'TooManyFiles');
       if (bytes + size > limits.maxExtractedBytes) {
-        throw new ArchiveError(`${job.url} unpacks to more than ${limits.maxExtractedBytes} bytes, the operator's limit (--archive-max-extracted-bytes)`, 'TooLarge');
+        throw new ArchiveError(
+          `${job.url} unpacks to more than ${limits.maxExtractedBytes} bytes, the operator's limit (--archive-max-extracted-bytes)`,
+          'TooLarge',
+        );
       }
       // Through a file: signing a request over plain http hashes the body, which a stream read once cannot give.
       await pipeline(entry, createWriteStream(scratch), { signal });
@@ -262,6 +283,9 @@ async function put(client: S3Client, bucket: string, key: string, body: Readable
   } catch (err) {
     if (signal.aborted) throw err;
     const e = err as { name?: string; message?: string };
-    throw new ArchiveError(`writing s3://${bucket}/${key} failed: ${e.name ?? 'Error'}: ${e.message ?? ''}; check the bucket exists and the keys may write to it`, 'UploadFailed');
+    throw new ArchiveError(
+      `writing s3://${bucket}/${key} failed: ${e.name ?? 'Error'}: ${e.message ?? ''}; check the bucket exists and the keys may write to it`,
+      'UploadFailed',
+    );
   }
 }

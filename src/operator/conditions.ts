@@ -2,8 +2,17 @@
 // the status of a condition changes, so an unchanged reconcile writes an unchanged status.
 import type { Condition } from '../api/dataset.js';
 
-export type ConditionType = 'Ready' | 'CredentialsResolved' | 'CatalogResolved' | 'CatalogListed' | 'VolumeBound' | 'RawKeysInSpec'
-  | 'ArchiveStaged' | 'BucketProvisioned' | 'DirectoryCreated' | 'Unsupported';
+export type ConditionType =
+  | 'Ready'
+  | 'CredentialsResolved'
+  | 'CatalogResolved'
+  | 'CatalogListed'
+  | 'VolumeBound'
+  | 'RawKeysInSpec'
+  | 'ArchiveStaged'
+  | 'BucketProvisioned'
+  | 'DirectoryCreated'
+  | 'Unsupported';
 
 export interface ConditionInput {
   type: ConditionType;

@@ -14,9 +14,7 @@ import type { KubeClient } from '../kube/client.js';
 import { AlreadyExistsError, ConflictError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/object.js';
-import {
-  CONFIG_MAPS, DATASETS, JOBS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType,
-} from '../kube/resources.js';
+import { CONFIG_MAPS, DATASETS, JOBS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType } from '../kube/resources.js';
 import type { BackoffOptions } from '../kube/backoff.js';
 import type { OperatorMetrics } from '../metrics/operator.js';
 import { ArchiveStager } from './archive-jobs.js';
@@ -92,7 +90,10 @@ export class DatasetController {
     };
     this.usage = new UsageIndex((ns, name) => this.informers.datasets.get({ namespace: ns, name }) !== undefined);
     this.stager = new ArchiveStager({
-      limits: opts.config.archiveLimits, concurrency: opts.config.archiveConcurrency, onChange: (key) => this.queue.add(key), now: this.now,
+      limits: opts.config.archiveLimits,
+      concurrency: opts.config.archiveConcurrency,
+      onChange: (key) => this.queue.add(key),
+      now: this.now,
     });
     this.wire();
   }
@@ -215,7 +216,9 @@ export class DatasetController {
     const name = raw.metadata.name ?? '';
     const get = async (res: ResourceType, n: string) => (await client.get<KubeObject>(res, { namespace, name: n })) ?? null;
     return {
-      now: this.now().toISOString().replace(/\.\d+Z$/, 'Z'),
+      now: this.now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z'),
       pods: this.usage.pods(datasetKey(namespace, name)),
       ownedSecret: await get(SECRETS, credentialsSecretName(name)),
       configMap: await get(CONFIG_MAPS, configMapName(name)),
@@ -280,7 +283,9 @@ export class DatasetController {
     const secret = await this.opts.client.get<KubeObject>(SECRETS, ref);
     const keys = secret && { accessKeyID: secretValue(secret, 'accessKeyID'), secretAccessKey: secretValue(secret, 'secretAccessKey') };
     if (!keys?.accessKeyID || !keys.secretAccessKey) {
-      return { error: `Secret ${ref.namespace}/${ref.name} (--archive-secret) ${secret ? 'lacks accessKeyID or secretAccessKey' : 'does not exist'}: the administrator must create it with both keys of the staging store` };
+      return {
+        error: `Secret ${ref.namespace}/${ref.name} (--archive-secret) ${secret ? 'lacks accessKeyID or secretAccessKey' : 'does not exist'}: the administrator must create it with both keys of the staging store`,
+      };
     }
     return { accessKeyID: keys.accessKeyID, secretAccessKey: keys.secretAccessKey };
   }

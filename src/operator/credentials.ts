@@ -14,17 +14,17 @@ export const CREDENTIALS_SOURCE_ANNOTATION = 'locus.dev/credentials-source';
 
 export type Credentials =
   | {
-    ok: true;
-    keys: Keys;
-    /**
-     * `secret`: the Secret named by secret-name; `spec`: raw keys in the spec; `moved`: raw keys moved
-     * earlier into the owned Secret; `staging`: the operator's archive staging store.
-     */
-    source: 'secret' | 'spec' | 'moved' | 'staging';
-    secretName?: string;
-    /** Raw keys present in the spec (to move out of it), also when a secret-name takes precedence. */
-    rawKeysInSpec: boolean;
-  }
+      ok: true;
+      keys: Keys;
+      /**
+       * `secret`: the Secret named by secret-name; `spec`: raw keys in the spec; `moved`: raw keys moved
+       * earlier into the owned Secret; `staging`: the operator's archive staging store.
+       */
+      source: 'secret' | 'spec' | 'moved' | 'staging';
+      secretName?: string;
+      /** Raw keys present in the spec (to move out of it), also when a secret-name takes precedence. */
+      rawKeysInSpec: boolean;
+    }
   | { ok: false; reason: string; message: string; rawKeysInSpec: boolean; /** Fixable only by editing the Dataset: no point retrying. */ permanent: boolean };
 
 /** Decodes a Secret's `data` (base64) or `stringData` value. */
@@ -56,21 +56,29 @@ export function resolveCredentials(inp: CredentialInputs): Credentials {
 
   const secretNamespace = spec['secret-namespace'];
   if (secretNamespace && secretNamespace !== namespace) {
-    return fail('SecretNamespaceNotAllowed',
+    return fail(
+      'SecretNamespaceNotAllowed',
       `${field}.secret-namespace is "${secretNamespace}" but Secrets are read only from the Dataset's namespace "${namespace}": copy the Secret into ${namespace} and remove secret-namespace`,
-      true);
+      true,
+    );
   }
 
   if (secretName) {
     if (inp.userSecret === null || inp.userSecret === undefined) {
-      return fail('SecretNotFound',
+      return fail(
+        'SecretNotFound',
         `Secret ${secretName} not found in namespace ${namespace}: create it with keys ${SECRET_KEYS.join(' and ')}, or fix ${field}.secret-name`,
-        false);
+        false,
+      );
     }
     const keys = readKeys(inp.userSecret);
     const missing = SECRET_KEYS.filter((k) => !keys[k]);
     if (missing.length > 0) {
-      return fail('SecretKeyMissing', `Secret ${secretName} in namespace ${namespace} has no ${missing.join(' or ')}: add ${missing.length > 1 ? 'them' : 'it'} to the Secret`, false);
+      return fail(
+        'SecretKeyMissing',
+        `Secret ${secretName} in namespace ${namespace} has no ${missing.join(' or ')}: add ${missing.length > 1 ? 'them' : 'it'} to the Secret`,
+        false,
+      );
     }
     return { ok: true, keys: keys as Keys, source: 'secret', secretName, rawKeysInSpec };
   }
@@ -86,9 +94,11 @@ export function resolveCredentials(inp: CredentialInputs): Credentials {
     const keys = readKeys(owned);
     if (keys.accessKeyID && keys.secretAccessKey) return { ok: true, keys: keys as Keys, source: 'moved', rawKeysInSpec };
   }
-  return fail('NoCredentials',
+  return fail(
+    'NoCredentials',
     `no credentials: set ${field}.secret-name to a Secret in namespace ${namespace} with keys ${SECRET_KEYS.join(' and ')} (the operator keeps a copy in Secret ${credentialsSecretName(inp.name)})`,
-    true);
+    true,
+  );
 }
 
 function readKeys(secret: KubeObject): Partial<Keys> {

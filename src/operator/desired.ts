@@ -95,18 +95,20 @@ export function desiredPvc(owner: Owner, storage: Storage, config: OperatorConfi
 export function desiredPv(owner: Owner, storage: Storage, config: OperatorConfig): KubeObject | undefined {
   if (storage.kind !== 'nfs' && storage.kind !== 'host') return undefined;
   // createDirPVC: the volume is the Dataset's own directory on the share (made before the PV, see nfs-dir.ts).
-  const share = storage.kind === 'nfs' && storage.ownDirectory ? nfsDirPath(storage.share, nfsDirName(owner.name, owner.uid)) : storage.kind === 'nfs' ? storage.share : '';
-  const source = storage.kind === 'nfs'
-    ? {
-      storageClassName: config.storageClassNfs,
-      csi: {
-        driver: config.nfsDriver,
-        volumeHandle: `${storage.server}${share}#${owner.namespace}/${owner.name}`,
-        volumeAttributes: { server: storage.server, share },
-        readOnly: storage.readonly,
-      },
-    }
-    : { storageClassName: '', hostPath: storage.hostPathType ? { path: storage.path, type: storage.hostPathType } : { path: storage.path } };
+  const share =
+    storage.kind === 'nfs' && storage.ownDirectory ? nfsDirPath(storage.share, nfsDirName(owner.name, owner.uid)) : storage.kind === 'nfs' ? storage.share : '';
+  const source =
+    storage.kind === 'nfs'
+      ? {
+          storageClassName: config.storageClassNfs,
+          csi: {
+            driver: config.nfsDriver,
+            volumeHandle: `${storage.server}${share}#${owner.namespace}/${owner.name}`,
+            volumeAttributes: { server: storage.server, share },
+            readOnly: storage.readonly,
+          },
+        }
+      : { storageClassName: '', hostPath: storage.hostPathType ? { path: storage.path, type: storage.hostPathType } : { path: storage.path } };
   return {
     apiVersion: 'v1',
     kind: 'PersistentVolume',
@@ -125,6 +127,9 @@ export function desiredPv(owner: Owner, storage: Storage, config: OperatorConfig
 /** Job `<name>-mkdir` that makes an NFS Dataset's own directory on its share (createDirPVC), owned by the Dataset. */
 export function desiredDirJob(owner: Owner, storage: Extract<Storage, { kind: 'nfs' }>, config: OperatorConfig): KubeObject {
   return dirJob(meta(owner, nfsDirJobName(owner.name)), {
-    server: storage.server, share: storage.share, dir: nfsDirName(owner.name, owner.uid), image: config.nfsHelperImage,
+    server: storage.server,
+    share: storage.share,
+    dir: nfsDirName(owner.name, owner.uid),
+    image: config.nfsHelperImage,
   });
 }

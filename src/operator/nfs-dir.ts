@@ -34,13 +34,15 @@ export function dirJob(metadata: KubeObject['metadata'], input: DirJobInput): Ku
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: false,
-          containers: [{
-            name: 'mkdir',
-            image: input.image,
-            command: ['mkdir', '-p', `/share/${input.dir}`],
-            volumeMounts: [{ name: 'share', mountPath: '/share' }],
-            resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
-          }],
+          containers: [
+            {
+              name: 'mkdir',
+              image: input.image,
+              command: ['mkdir', '-p', `/share/${input.dir}`],
+              volumeMounts: [{ name: 'share', mountPath: '/share' }],
+              resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+            },
+          ],
           volumes: [{ name: 'share', nfs: { server: input.server, path: input.share } }],
         },
       },

@@ -12,21 +12,28 @@ import { DATASET_TYPES, type Dataset } from '../api/dataset.js';
 export const POLICY_TYPES = [...DATASET_TYPES, 'CatalogEntry'] as const;
 export type PolicyType = (typeof POLICY_TYPES)[number];
 
-const NamespaceRules = z.object({
-  types: z.array(z.enum(POLICY_TYPES)).optional(),
-  hostPaths: z.array(z.string().regex(/^\//, 'must be an absolute path')).optional(),
-  nfs: z.array(z.object({ server: z.string().min(1), exports: z.array(z.string().regex(/^\//, 'must be an absolute path')).min(1) }).strict()).optional(),
-}).strict();
+const NamespaceRules = z
+  .object({
+    types: z.array(z.enum(POLICY_TYPES)).optional(),
+    hostPaths: z.array(z.string().regex(/^\//, 'must be an absolute path')).optional(),
+    nfs: z.array(z.object({ server: z.string().min(1), exports: z.array(z.string().regex(/^\//, 'must be an absolute path')).min(1) }).strict()).optional(),
+  })
+  .strict();
 
-const PolicyFile = z.object({
-  /** Per namespace; "*" applies to namespaces not listed. */
-  namespaces: z.record(z.string(), NamespaceRules).optional(),
-  endpoints: z.object({
-    /** Host names (exact, or ".suffix"), addresses and CIDRs; empty: any endpoint not denied. */
-    allow: z.array(z.string().min(1)).optional(),
-    deny: z.array(z.string().min(1)).optional(),
-  }).strict().optional(),
-}).strict();
+const PolicyFile = z
+  .object({
+    /** Per namespace; "*" applies to namespaces not listed. */
+    namespaces: z.record(z.string(), NamespaceRules).optional(),
+    endpoints: z
+      .object({
+        /** Host names (exact, or ".suffix"), addresses and CIDRs; empty: any endpoint not denied. */
+        allow: z.array(z.string().min(1)).optional(),
+        deny: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 export type PolicyFile = z.infer<typeof PolicyFile>;
 
 export interface NamespacePolicy {
@@ -106,16 +113,26 @@ export function policyDenial(ds: Dataset, policy: DatasetPolicy): PolicyDenial |
   const namespace = ds.metadata.namespace ?? '';
   const rules = namespacePolicy(policy, namespace);
   const scope = policy.namespaces[namespace] ? `namespaces.${namespace}` : 'namespaces.*';
-  const type: PolicyType = ds.spec.remote ? 'CatalogEntry' : ds.spec.local?.type ?? (ds.spec.type === 'ARCHIVE' ? 'ARCHIVE' : 'S3');
+  const type: PolicyType = ds.spec.remote ? 'CatalogEntry' : (ds.spec.local?.type ?? (ds.spec.type === 'ARCHIVE' ? 'ARCHIVE' : 'S3'));
   if (!rules.types.includes(type)) {
-    return deny(`${scope}.types`, `type ${type} is not allowed in namespace ${namespace} (allowed: ${rules.types.join(', ') || 'none'}); ask the cluster administrator to add it to the operator's policy`);
+    return deny(
+      `${scope}.types`,
+      `type ${type} is not allowed in namespace ${namespace} (allowed: ${rules.types.join(', ') || 'none'}); ask the cluster administrator to add it to the operator's policy`,
+    );
   }
   const local = ds.spec.local;
   if (type === 'HOST' && local?.path !== undefined) {
     const path = local.path;
-    if (!isNormal(path)) return deny(`${scope}.hostPaths`, `spec.local.path "${path}" is not a normalised absolute path (no ".", ".." or "//" segments): write it as ${posix.normalize(path)}`);
+    if (!isNormal(path))
+      return deny(
+        `${scope}.hostPaths`,
+        `spec.local.path "${path}" is not a normalised absolute path (no ".", ".." or "//" segments): write it as ${posix.normalize(path)}`,
+      );
     if (!rules.hostPaths.some((p) => under(path, p))) {
-      return deny(`${scope}.hostPaths`, `spec.local.path ${path} is not under a node path allowed in namespace ${namespace} (${rules.hostPaths.join(', ') || 'none'})`);
+      return deny(
+        `${scope}.hostPaths`,
+        `spec.local.path ${path} is not under a node path allowed in namespace ${namespace} (${rules.hostPaths.join(', ') || 'none'})`,
+      );
     }
   }
   if (type === 'NFS' && local?.server !== undefined && local.share !== undefined) {
@@ -159,7 +176,10 @@ function endpointsOf(ds: Dataset): Array<[string, string]> {
 export function hostOf(url: string): string | undefined {
   try {
     const u = new URL(url.replace(/^thrift:\/\//, 'http://'));
-    return u.hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+    return u.hostname
+      .replace(/^\[|\]$/g, '')
+      .replace(/\.$/, '')
+      .toLowerCase();
   } catch {
     return undefined;
   }
@@ -184,7 +204,8 @@ export function addressDenial(address: string, policy: DatasetPolicy): { rule: s
   const a = unmapped(address);
   if (!a) return undefined;
   if (ALWAYS_DENIED.some((c) => inCidr(a, c))) return { rule: 'endpoints.metadata', message: `resolves to ${address}, a link-local or cloud metadata address` };
-  if (policy.deny.some((e) => matches(a, a, e))) return { rule: 'endpoints.deny', message: `resolves to ${address}, on the administrator's endpoint deny list` };
+  if (policy.deny.some((e) => matches(a, a, e)))
+    return { rule: 'endpoints.deny', message: `resolves to ${address}, on the administrator's endpoint deny list` };
   return undefined;
 }
 

@@ -26,7 +26,10 @@ export async function ensureBucket(loc: S3Location, creds: S3Credentials, timeou
     return { ok: true, created: true };
   } catch (err) {
     const e = err as { name?: string; message?: string };
-    return { ok: false, message: `could not create bucket ${loc.bucket} at ${loc.endpoint} (provision: "true"): ${e.name ?? 'Error'}: ${e.message ?? ''}; create it yourself or give the Dataset keys that may create buckets` };
+    return {
+      ok: false,
+      message: `could not create bucket ${loc.bucket} at ${loc.endpoint} (provision: "true"): ${e.name ?? 'Error'}: ${e.message ?? ''}; create it yourself or give the Dataset keys that may create buckets`,
+    };
   } finally {
     client.destroy();
   }

@@ -3,9 +3,7 @@
 // status to record and when to look again. It also declares what else it needs looked up (`needs`);
 // the controller fetches exactly that and asks again, so what to fetch is decided here, once.
 import type { CatalogSummary } from '../catalog/listing.js';
-import {
-  DEFAULT_BLOCK_SIZE, parseDataset, type CatalogStatus, type Condition, type Dataset, type DatasetStatus, type Phase,
-} from '../api/dataset.js';
+import { DEFAULT_BLOCK_SIZE, parseDataset, type CatalogStatus, type Condition, type Dataset, type DatasetStatus, type Phase } from '../api/dataset.js';
 import { credentialsSecretName, DATASET_ANNOTATION, FINALIZER, OWNER_UID_LABEL } from '../api/names.js';
 import { localStorage, type ObjectStoreLocation, type Storage } from '../api/storage.js';
 import type { KubeObject } from '../kube/object.js';
@@ -18,9 +16,7 @@ import { dirJobState, nfsDirName, nfsDirPath } from './nfs-dir.js';
 import type { Provisioned } from './provision.js';
 import { ignoredFields, unsupportedType } from './unsupported.js';
 import { policyDenial } from './policy.js';
-import {
-  desiredConfigMap, desiredDirJob, desiredPv, desiredPvc, desiredSecret, type Owner,
-} from './desired.js';
+import { desiredConfigMap, desiredDirJob, desiredPv, desiredPvc, desiredSecret, type Owner } from './desired.js';
 
 export type RemoteLookup = { ok: true; location: string; bucket: string; prefix: string } | { ok: false; message: string };
 export type Listing = { ok: true; summary: CatalogSummary } | { ok: false; message: string };
@@ -134,13 +130,21 @@ function catalogAddress(ds: Dataset, config: OperatorConfig): { uri: string; tab
  * Where the Dataset's data is: from spec.local, or for spec.remote from this round's catalog lookup
  * (else the one recorded in status). An error message when it cannot be known.
  */
-function storageOf(ds: Dataset, remote: RemoteLookup | undefined, config: OperatorConfig): { storage: Storage } | { error: string; reason: string; permanent: boolean } {
+function storageOf(
+  ds: Dataset,
+  remote: RemoteLookup | undefined,
+  config: OperatorConfig,
+): { storage: Storage } | { error: string; reason: string; permanent: boolean } {
   if (ds.spec.local) return { storage: localStorage(ds.spec.local) };
   const spec = ds.spec.remote!;
   const address = catalogAddress(ds, config);
   if (address && 'error' in address) return { reason: 'NoCatalog', permanent: true, error: address.error };
   if (!spec.endpoint) {
-    return { reason: 'EndpointMissing', permanent: true, error: 'spec.remote.endpoint is not set: the catalog gives the bucket and prefix, not the object store\'s address; set it, e.g. http://minio.storage:9000' };
+    return {
+      reason: 'EndpointMissing',
+      permanent: true,
+      error: "spec.remote.endpoint is not set: the catalog gives the bucket and prefix, not the object store's address; set it, e.g. http://minio.storage:9000",
+    };
   }
   let place: { bucket: string; prefix?: string } | undefined;
   if (remote?.ok) place = remote;
@@ -182,11 +186,19 @@ export function reconcile(raw: KubeObject, observed: Observed, config: OperatorC
   // Before anything is created or fetched: the administrator's policy on what a Dataset may reach.
   const denied = policyDenial(ds, config.policy);
   const plan = archivePlan(ds, config);
-  const cannot = refused ? { reason: 'UnsupportedType', message: refused }
-    : denied ? { reason: 'PolicyDenied', message: denied.message }
-      : plan && 'error' in plan ? { reason: 'NoStagingStore', message: plan.error } : undefined;
+  const cannot = refused
+    ? { reason: 'UnsupportedType', message: refused }
+    : denied
+      ? { reason: 'PolicyDenied', message: denied.message }
+      : plan && 'error' in plan
+        ? { reason: 'NoStagingStore', message: plan.error }
+        : undefined;
   if (cannot) {
-    return { needs: [], actions, status: buildStatus(raw, previous, observed, [notOk('Ready', cannot.reason, cannot.message)], 'Failed', {}, config.podNameLimit) };
+    return {
+      needs: [],
+      actions,
+      status: buildStatus(raw, previous, observed, [notOk('Ready', cannot.reason, cannot.message)], 'Failed', {}, config.podNameLimit),
+    };
   }
   // An ARCHIVE is reconciled as the object store it is staged in, once the staging is done.
   const archive = plan && !('error' in plan) ? plan : undefined;
@@ -287,7 +299,15 @@ class Round {
       ? ok('Ready', 'Ready', this.readyMessage(catalog))
       : notOk('Ready', failing?.reason ?? 'NotReady', failing?.message ?? 'waiting for the volume');
     const phase: Phase = ready ? 'Ready' : this.permanent ? 'Failed' : 'Pending';
-    const status = buildStatus(this.raw, this.previous, observed, [readyCondition, ...this.conditions], phase, { catalog, resolved, archive: staging?.record }, this.config.podNameLimit);
+    const status = buildStatus(
+      this.raw,
+      this.previous,
+      observed,
+      [readyCondition, ...this.conditions],
+      phase,
+      { catalog, resolved, archive: staging?.record },
+      this.config.podNameLimit,
+    );
     return { needs: this.needs, actions: this.actions, status, requeue: this.requeue(catalog) };
   }
 
@@ -304,7 +324,7 @@ class Round {
     const keys = this.observed.archiveKeys;
     if (keys === undefined) {
       this.needs.push({ kind: 'archiveKeys' });
-      return { ok: false, reason: 'NotLookedUp', message: 'the staging store\'s keys have not been read yet', rawKeysInSpec: false, permanent: false };
+      return { ok: false, reason: 'NotLookedUp', message: "the staging store's keys have not been read yet", rawKeysInSpec: false, permanent: false };
     }
     if ('error' in keys) return { ok: false, reason: 'StagingKeysMissing', message: keys.error, rawKeysInSpec: false, permanent: false };
     return { ok: true, keys, source: 'staging', rawKeysInSpec: false };
@@ -328,8 +348,9 @@ class Round {
       this.conditions.push(notOk('BucketProvisioned', 'ProvisionFailed', done.message));
       return false;
     }
-    this.conditions.push(ok('BucketProvisioned', done.created ? 'Created' : 'Exists',
-      `bucket ${location.bucket} ${done.created ? 'created' : 'exists'} at ${location.endpoint}`));
+    this.conditions.push(
+      ok('BucketProvisioned', done.created ? 'Created' : 'Exists', `bucket ${location.bucket} ${done.created ? 'created' : 'exists'} at ${location.endpoint}`),
+    );
     return true;
   }
 
@@ -363,8 +384,13 @@ class Round {
     }
     if (job.state === 'failed') {
       this.permanent = true;
-      this.conditions.push(notOk('DirectoryCreated', 'MkdirFailed',
-        `Job ${observed.dirJob.metadata.name} could not make ${where}: ${job.message}; check the server exports ${storage.share} read-write to the nodes, then delete the Job to try again`));
+      this.conditions.push(
+        notOk(
+          'DirectoryCreated',
+          'MkdirFailed',
+          `Job ${observed.dirJob.metadata.name} could not make ${where}: ${job.message}; check the server exports ${storage.share} read-write to the nodes, then delete the Job to try again`,
+        ),
+      );
       return false;
     }
     this.transient = true;
@@ -409,17 +435,24 @@ class Round {
       const source = creds.source === 'secret' ? `secret/${creds.secretName}` : creds.source === 'staging' ? 'archive-store' : 'spec';
       const desired = desiredSecret(this.owner, creds.keys, source);
       const written = this.ensure(observed.ownedSecret, desired);
-      const from = creds.source === 'secret' ? `Secret ${creds.secretName}`
-        : creds.source === 'staging' ? 'the archive staging store' : creds.source === 'spec' ? field : `${field} (moved earlier)`;
+      const from =
+        creds.source === 'secret'
+          ? `Secret ${creds.secretName}`
+          : creds.source === 'staging'
+            ? 'the archive staging store'
+            : creds.source === 'spec'
+              ? field
+              : `${field} (moved earlier)`;
       const reason = creds.source === 'secret' ? 'FromSecret' : creds.source === 'staging' ? 'FromStagingStore' : 'MovedFromSpec';
       this.conditions.push(ok('CredentialsResolved', reason, `keys from ${from}, in Secret ${ownedName}`));
       if (creds.rawKeysInSpec && written) this.actions.push({ kind: 'stripSpecKeys', field: ds.spec.remote ? 'remote' : 'local' });
     }
     if (creds.rawKeysInSpec || (creds.ok && creds.source === 'moved')) {
       const ns = ds.metadata.namespace;
-      const message = creds.ok && creds.source === 'secret'
-        ? `${field}.accessKeyID/secretAccessKey are ignored because secret-name is set; the operator removes them from the spec`
-        : `${field}.accessKeyID/secretAccessKey were readable by anyone who can read Datasets in ${ns}; the operator moved them into Secret ${ownedName} and removes them from the spec: rotate the keys, put them in a Secret and set secret-name`;
+      const message =
+        creds.ok && creds.source === 'secret'
+          ? `${field}.accessKeyID/secretAccessKey are ignored because secret-name is set; the operator removes them from the spec`
+          : `${field}.accessKeyID/secretAccessKey were readable by anyone who can read Datasets in ${ns}; the operator moved them into Secret ${ownedName} and removes them from the spec: rotate the keys, put them in a Secret and set secret-name`;
       this.conditions.push(ok('RawKeysInSpec', 'MovedToSecret', message));
     }
   }
@@ -451,9 +484,10 @@ class Round {
     this.permanent = true;
     const { namespace, name: dataset } = this.owner;
     // A PersistentVolume is cluster-scoped: say so, and whose it is, rather than name a namespace it is not in.
-    const message = kind === 'PersistentVolume'
-      ? `PersistentVolume ${name} (cluster-scoped) exists and is not owned by Dataset ${namespace}/${dataset}${this.observed.pv?.metadata.annotations?.[DATASET_ANNOTATION] ? ` but by ${this.observed.pv.metadata.annotations[DATASET_ANNOTATION]}` : ''}: the cluster administrator must delete it so the operator can create its own`
-      : `${kind} ${name} exists in namespace ${namespace} and is not owned by Dataset ${dataset}: delete or rename it so the operator can create its own`;
+    const message =
+      kind === 'PersistentVolume'
+        ? `PersistentVolume ${name} (cluster-scoped) exists and is not owned by Dataset ${namespace}/${dataset}${this.observed.pv?.metadata.annotations?.[DATASET_ANNOTATION] ? ` but by ${this.observed.pv.metadata.annotations[DATASET_ANNOTATION]}` : ''}: the cluster administrator must delete it so the operator can create its own`
+        : `${kind} ${name} exists in namespace ${namespace} and is not owned by Dataset ${dataset}: delete or rename it so the operator can create its own`;
     this.conditions.push(notOk('Ready', 'NameTaken', message));
   }
 
@@ -466,8 +500,9 @@ class Round {
     if (listing?.ok) {
       const s = listing.summary;
       const catalog = { ...s, refreshedAt: observed.now };
-      this.conditions.push(ok('CatalogListed', 'Listed',
-        `${s.objectCount} objects, ${s.totalBytes} bytes: ${s.blockCount} blocks of ${s.blockSize} bytes (version ${s.version})`));
+      this.conditions.push(
+        ok('CatalogListed', 'Listed', `${s.objectCount} objects, ${s.totalBytes} bytes: ${s.blockCount} blocks of ${s.blockSize} bytes (version ${s.version})`),
+      );
       return catalog;
     }
     if (listing && !listing.ok) {
@@ -477,7 +512,8 @@ class Round {
     }
     const before = previous?.conditions?.find((c) => c.type === 'CatalogListed');
     if (before && kept) this.conditions.push({ type: 'CatalogListed', status: before.status, reason: before.reason, message: before.message });
-    else if (creds && !creds.ok) this.conditions.push(notOk('CatalogListed', 'WaitingForCredentials', 'the bucket is listed once the credentials are resolved'));
+    else if (creds && !creds.ok)
+      this.conditions.push(notOk('CatalogListed', 'WaitingForCredentials', 'the bucket is listed once the credentials are resolved'));
     else this.conditions.push({ type: 'CatalogListed', status: 'Unknown', reason: 'NotListed', message: 'the bucket has not been listed yet' });
     return kept;
   }
@@ -543,8 +579,13 @@ class Round {
       this.conditions.push(notOk('VolumeBound', 'Replacing', `${kind} ${name} was made for an earlier spec; replacing it`));
       this.transient = true;
     } else {
-      this.conditions.push(notOk('VolumeBound', 'VolumeOutdated',
-        `${kind} ${name} was made for an earlier spec and ${pods.length} pod(s) use it (${pods.slice(0, 3).join(', ')}): delete them and the operator replaces it`));
+      this.conditions.push(
+        notOk(
+          'VolumeBound',
+          'VolumeOutdated',
+          `${kind} ${name} was made for an earlier spec and ${pods.length} pod(s) use it (${pods.slice(0, 3).join(', ')}): delete them and the operator replaces it`,
+        ),
+      );
     }
   }
 }
@@ -596,13 +637,13 @@ function mergeInto(current: KubeObject, desired: KubeObject): KubeObject | undef
   const annotations = { ...meta.annotations, ...desired.metadata.annotations };
   const content: Record<string, unknown> = {};
   for (const key of ['data', 'type'] as const) if (desired[key] !== undefined) content[key] = desired[key];
-  const same = stableJson(labels) === stableJson(meta.labels ?? {})
-    && stableJson(annotations) === stableJson(meta.annotations ?? {})
-    && Object.entries(content).every(([k, v]) => stableJson(current[k] ?? null) === stableJson(v));
+  const same =
+    stableJson(labels) === stableJson(meta.labels ?? {}) &&
+    stableJson(annotations) === stableJson(meta.annotations ?? {}) &&
+    Object.entries(content).every(([k, v]) => stableJson(current[k] ?? null) === stableJson(v));
   if (same) return undefined;
   return { ...current, ...content, metadata: { ...meta, labels, annotations } };
 }
-
 
 function buildStatus(
   raw: KubeObject,

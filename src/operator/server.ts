@@ -44,10 +44,13 @@ export interface Operator {
 export function createOperator(opts: OperatorOptions): Operator {
   const logger = opts.logger ?? pino({ level: 'silent' });
   // The gauges are read at scrape time, once the controller exists.
-  const metrics = createOperatorMetrics({
-    podsPerDataset: () => controller.podsPerDataset(),
-    queueDepth: () => controller.queue.length,
-  }, { defaultMetrics: opts.defaultMetrics });
+  const metrics = createOperatorMetrics(
+    {
+      podsPerDataset: () => controller.podsPerDataset(),
+      queueDepth: () => controller.queue.length,
+    },
+    { defaultMetrics: opts.defaultMetrics },
+  );
   // Names in a Dataset passed the policy; the addresses they resolve to are checked when connecting.
   const checkAddress = (address: string) => addressDenial(address, opts.config.policy)?.message;
   const controller = new DatasetController({
@@ -64,7 +67,10 @@ export function createOperator(opts: OperatorOptions): Operator {
   });
   const app = buildApp(metrics, () => controller.ready(), logger);
   return {
-    controller, metrics, app, logger,
+    controller,
+    metrics,
+    app,
+    logger,
     start: () => controller.start(),
     close: () => controller.stop(),
   };

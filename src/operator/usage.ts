@@ -22,9 +22,10 @@ export class UsageIndex {
     const name = pod.metadata?.name ?? '';
     // Finished pods read nothing any more.
     const phase = pod.status?.phase;
-    const uses = phase === 'Succeeded' || phase === 'Failed'
-      ? new Set<DatasetKey>()
-      : new Set(datasetRefsFromPod(pod, { isDataset: this.isDataset }).refs.map((r) => datasetKey(r.namespace, r.name)));
+    const uses =
+      phase === 'Succeeded' || phase === 'Failed'
+        ? new Set<DatasetKey>()
+        : new Set(datasetRefsFromPod(pod, { isDataset: this.isDataset }).refs.map((r) => datasetKey(r.namespace, r.name)));
     return this.replace(`${ns}/${name}`, name, uses);
   }
 

@@ -67,10 +67,16 @@ export async function readCacheView(client: KubeClient, opts: { namespace?: stri
     const s = c?.status;
     const live = s?.updatedAt !== undefined && opts.now - Date.parse(s.updatedAt) <= opts.ttlMs;
     return {
-      name, zone: zoneOf.get(name), live, hasCache: c !== undefined,
-      usedBytes: s?.usedBytes, capacityBytes: s?.capacityBytes,
+      name,
+      zone: zoneOf.get(name),
+      live,
+      hasCache: c !== undefined,
+      usedBytes: s?.usedBytes,
+      capacityBytes: s?.capacityBytes,
       datasets: (s?.datasets ?? []).map((d) => ({ namespace: d.namespace, name: d.name, bytes: d.bytes })).sort((a, b) => b.bytes - a.bytes),
-      updatedAt: s?.updatedAt, epoch: s?.epoch, seq: s?.seq,
+      updatedAt: s?.updatedAt,
+      epoch: s?.epoch,
+      seq: s?.seq,
     };
   });
 
@@ -89,9 +95,16 @@ export async function readCacheView(client: KubeClient, opts: { namespace?: stri
       zones[n.zone ?? ''] = (zones[n.zone ?? ''] ?? 0) + entry.bytes;
     }
     return {
-      namespace, name, type: d.spec?.local?.type ?? d.spec?.type, phase: d.status?.phase,
-      sizeBytes: d.status?.catalog?.totalBytes, cachedBytes, zones, nodes: holders,
-      readers: d.status?.usage?.pods ?? 0, readerPods: d.status?.usage?.podNames ?? [],
+      namespace,
+      name,
+      type: d.spec?.local?.type ?? d.spec?.type,
+      phase: d.status?.phase,
+      sizeBytes: d.status?.catalog?.totalBytes,
+      cachedBytes,
+      zones,
+      nodes: holders,
+      readers: d.status?.usage?.pods ?? 0,
+      readerPods: d.status?.usage?.podNames ?? [],
     };
   });
   datasetRows.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));

@@ -37,9 +37,18 @@ export async function explainPod(
     const url = `${opts.server.replace(/\/+$/, '')}${EXPLAIN_PATH}`;
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
     } catch (err) {
-      throw new UserError(`cannot reach the extender at ${opts.server}: ${(err as Error).message}`, 'check --server, or leave it out to go through the API server', { cause: err });
+      throw new UserError(
+        `cannot reach the extender at ${opts.server}: ${(err as Error).message}`,
+        'check --server, or leave it out to go through the API server',
+        { cause: err },
+      );
     }
     const text = await res.text();
     if (!res.ok) throw new UserError(`the extender answered ${res.status}: ${errorText(text)}`);
@@ -50,8 +59,11 @@ export async function explainPod(
     return await transport.request<ExplainAnswer>({ method: 'POST', path: proxyPath(opts.service), body });
   } catch (err) {
     const s = opts.service;
-    throw new UserError(`cannot ask the extender through service ${s.namespace}/${s.name}:${s.port}: ${(err as Error).message}`,
-      'is Locus installed (kubectl -n locus-system get pods)? --extender-service names another Service; --server a URL', { cause: err });
+    throw new UserError(
+      `cannot ask the extender through service ${s.namespace}/${s.name}:${s.port}: ${(err as Error).message}`,
+      'is Locus installed (kubectl -n locus-system get pods)? --extender-service names another Service; --server a URL',
+      { cause: err },
+    );
   }
 }
 

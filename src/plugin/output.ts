@@ -19,7 +19,16 @@ export function render<T>(rows: readonly T[], columns: readonly Column<T>[], out
   const shown = columns.filter((c) => output === 'wide' || !c.wide);
   const table = [shown.map((c) => c.header), ...rows.map((r) => shown.map((c) => c.value(r)))];
   const widths = shown.map((_, i) => Math.max(...table.map((line) => line[i].length)));
-  return table.map((line) => line.map((cell, i) => cell.padEnd(widths[i])).join('   ').trimEnd()).join('\n') + '\n';
+  return (
+    table
+      .map((line) =>
+        line
+          .map((cell, i) => cell.padEnd(widths[i]))
+          .join('   ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** Bytes as kubectl shows quantities: binary units, at most one decimal. */

@@ -4,7 +4,10 @@ import { age, bytes, type Column, type Output, render } from './output.js';
 
 const zoneName = (z: string) => z || '<none>';
 const zonesCell = (zones: Record<string, number>) =>
-  Object.entries(zones).sort(([a], [b]) => a.localeCompare(b)).map(([z, b]) => `${zoneName(z)}=${bytes(b)}`).join(',') || '<none>';
+  Object.entries(zones)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([z, b]) => `${zoneName(z)}=${bytes(b)}`)
+    .join(',') || '<none>';
 
 export function printDatasets(rows: DatasetRow[], opts: { output: Output; allNamespaces: boolean; namespace: string }): string {
   const columns: Column<DatasetRow>[] = [
@@ -19,10 +22,19 @@ export function printDatasets(rows: DatasetRow[], opts: { output: Output; allNam
     { header: 'READERS', value: (r) => String(r.readers) },
     { header: 'READER PODS', value: (r) => r.readerPods.join(',') || '<none>', wide: true },
   ];
-  const objects = () => rows.map((r) => ({
-    namespace: r.namespace, name: r.name, type: r.type, phase: r.phase, sizeBytes: r.sizeBytes,
-    cachedBytes: r.cachedBytes, cachedBytesByZone: r.zones, nodes: r.nodes, readers: r.readers, readerPods: r.readerPods,
-  }));
+  const objects = () =>
+    rows.map((r) => ({
+      namespace: r.namespace,
+      name: r.name,
+      type: r.type,
+      phase: r.phase,
+      sizeBytes: r.sizeBytes,
+      cachedBytes: r.cachedBytes,
+      cachedBytesByZone: r.zones,
+      nodes: r.nodes,
+      readers: r.readers,
+      readerPods: r.readerPods,
+    }));
   const empty = opts.allNamespaces ? 'No resources found' : `No resources found in ${opts.namespace} namespace.`;
   return render(rows, columns, opts.output, objects, empty);
 }
@@ -41,11 +53,27 @@ export function printNodes(rows: NodeRow[], opts: { output: Output; now: number 
     { header: 'UPDATED', value: (r) => (r.hasCache ? age(r.updatedAt, opts.now) : '<none>') },
     { header: 'EPOCH', value: (r) => r.epoch ?? '<none>', wide: true },
     { header: 'SEQ', value: (r) => (r.seq === undefined ? '<none>' : String(r.seq)), wide: true },
-    { header: 'LARGEST', value: (r) => r.datasets.slice(0, 3).map((d) => `${d.namespace}/${d.name}=${bytes(d.bytes)}`).join(',') || '<none>', wide: true },
+    {
+      header: 'LARGEST',
+      value: (r) =>
+        r.datasets
+          .slice(0, 3)
+          .map((d) => `${d.namespace}/${d.name}=${bytes(d.bytes)}`)
+          .join(',') || '<none>',
+      wide: true,
+    },
   ];
-  const objects = () => rows.map((r) => ({
-    name: r.name, zone: r.zone, cache: state(r), usedBytes: r.usedBytes, capacityBytes: r.capacityBytes,
-    updatedAt: r.updatedAt, epoch: r.epoch, seq: r.seq, datasets: r.datasets,
-  }));
+  const objects = () =>
+    rows.map((r) => ({
+      name: r.name,
+      zone: r.zone,
+      cache: state(r),
+      usedBytes: r.usedBytes,
+      capacityBytes: r.capacityBytes,
+      updatedAt: r.updatedAt,
+      epoch: r.epoch,
+      seq: r.seq,
+      datasets: r.datasets,
+    }));
   return render(rows, columns, opts.output, objects, 'No resources found');
 }

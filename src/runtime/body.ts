@@ -3,7 +3,10 @@ import type { IncomingMessage } from 'node:http';
 
 /** An error with the HTTP status it maps to; the message is shown to the caller. */
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

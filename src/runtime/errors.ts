@@ -4,7 +4,11 @@
 /** A failure the user can fix; `hint` says how. */
 export class UserError extends Error {
   override readonly name: string = 'UserError';
-  constructor(message: string, readonly hint?: string, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
   }
 }
@@ -12,7 +16,10 @@ export class UserError extends Error {
 /** Wrong flags: the message and the command's help, exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  constructor(message: string, readonly usage: string) {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
     super(message);
   }
 

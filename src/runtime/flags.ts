@@ -39,8 +39,11 @@ export interface FlagSpec<K extends FlagKind = FlagKind> {
 }
 
 type Flags = Record<string, FlagSpec>;
-type Value<F extends FlagSpec> = F extends { default: unknown } ? Kinds[F['kind']]
-  : F['kind'] extends 'boolean' | 'strings' ? Kinds[F['kind']] : Kinds[F['kind']] | undefined;
+type Value<F extends FlagSpec> = F extends { default: unknown }
+  ? Kinds[F['kind']]
+  : F['kind'] extends 'boolean' | 'strings'
+    ? Kinds[F['kind']]
+    : Kinds[F['kind']] | undefined;
 export type Values<F extends Flags> = { -readonly [N in keyof F]: Value<F[N]> };
 
 /** The flags every sub-command has. */
@@ -50,18 +53,33 @@ export const COMMON_FLAGS = {
 
 /** The flags of every sub-command that talks to a cluster. */
 export const KUBE_FLAGS = {
-  kubeconfig: { kind: 'string', arg: '<file>', help: 'kubeconfig (default: KUBECONFIG, the pod\'s service account, ~/.kube/config)' },
+  kubeconfig: { kind: 'string', arg: '<file>', help: "kubeconfig (default: KUBECONFIG, the pod's service account, ~/.kube/config)" },
   context: { kind: 'string', arg: '<name>', help: 'kubeconfig context to use' },
 } as const satisfies Flags;
 
 const PLACEHOLDER: Record<FlagKind, string> = {
-  string: '<value>', strings: '<value>', boolean: '', duration: '<duration>', size: '<size>', listen: '<host:port>', count: '<n>', number: '<number>', level: '<level>',
+  string: '<value>',
+  strings: '<value>',
+  boolean: '',
+  duration: '<duration>',
+  size: '<size>',
+  listen: '<host:port>',
+  count: '<n>',
+  number: '<number>',
+  level: '<level>',
 };
 
 /** The form each kind takes, for error messages and the syntax test. */
 export const FORMS: Record<FlagKind, string> = {
-  string: 'a value', strings: 'a value', boolean: '', duration: 'a duration such as 15m, 1m30s or 500ms', size: 'a size such as 64Mi, 10G or 1048576',
-  listen: '<host>:<port>, e.g. 0.0.0.0:8080 or [::1]:8080', count: 'a whole number', number: 'a number', level: `one of ${LOG_LEVELS.join(', ')}`,
+  string: 'a value',
+  strings: 'a value',
+  boolean: '',
+  duration: 'a duration such as 15m, 1m30s or 500ms',
+  size: 'a size such as 64Mi, 10G or 1048576',
+  listen: '<host>:<port>, e.g. 0.0.0.0:8080 or [::1]:8080',
+  count: 'a whole number',
+  number: 'a number',
+  level: `one of ${LOG_LEVELS.join(', ')}`,
 };
 
 export interface CommandSpec<F extends Flags> {
@@ -94,9 +112,12 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
   const fail = (message: string): never => {
     throw new UsageError(message, help);
   };
-  const options = Object.fromEntries(Object.entries(flags).map(([name, f]) => [
-    name, { type: f.kind === 'boolean' ? 'boolean' as const : 'string' as const, multiple: f.kind === 'strings' },
-  ]));
+  const options = Object.fromEntries(
+    Object.entries(flags).map(([name, f]) => [
+      name,
+      { type: f.kind === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: f.kind === 'strings' },
+    ]),
+  );
   return {
     name: spec.name,
     help,
@@ -104,7 +125,12 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
     parse(argv) {
       let parsed;
       try {
-        parsed = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals ?? false });
+        parsed = parseArgs({
+          args: argv,
+          options: { ...options, help: { type: 'boolean', short: 'h' } },
+          strict: true,
+          allowPositionals: spec.positionals ?? false,
+        });
       } catch (err) {
         return fail((err as Error).message);
       }
@@ -138,7 +164,9 @@ function convert(name: string, f: FlagSpec, raw: string | string[] | boolean, fa
     case 'listen':
       return parseListen(text) ?? bad();
     case 'count':
-      return /^\d+$/.test(text) && Number(text) >= (f.min ?? 0) ? Number(text) : fail(`--${name} must be a whole number of at least ${f.min ?? 0}, got "${text}"`);
+      return /^\d+$/.test(text) && Number(text) >= (f.min ?? 0)
+        ? Number(text)
+        : fail(`--${name} must be a whole number of at least ${f.min ?? 0}, got "${text}"`);
     case 'number': {
       const n = Number(text);
       if (text.trim() === '' || !Number.isFinite(n) || n < (f.min ?? -Infinity) || n > (f.max ?? Infinity)) {
@@ -167,11 +195,16 @@ function formatDefault(f: FlagSpec): string | undefined {
   const d = f.default;
   if (d === undefined || f.kind === 'boolean') return undefined;
   switch (f.kind) {
-    case 'duration': return formatDuration(d as number);
-    case 'size': return formatBytes(d as number);
-    case 'listen': return formatListen(d as Listen);
-    case 'strings': return (d as string[]).join(', ') || undefined;
-    default: return String(d) || undefined;
+    case 'duration':
+      return formatDuration(d as number);
+    case 'size':
+      return formatBytes(d as number);
+    case 'listen':
+      return formatListen(d as Listen);
+    case 'strings':
+      return (d as string[]).join(', ') || undefined;
+    default:
+      return String(d) || undefined;
   }
 }
 

@@ -26,9 +26,10 @@ export function errorMiddleware(opts: ErrorMiddlewareOptions = {}): Koa.Middlewa
     try {
       await next();
     } catch (err) {
-      const failure = err instanceof HttpError
-        ? { status: err.status, message: err.message }
-        : opts.classify?.(err) ?? { status: 500, message: `internal error: ${(err as Error).message}` };
+      const failure =
+        err instanceof HttpError
+          ? { status: err.status, message: err.message }
+          : (opts.classify?.(err) ?? { status: 500, message: `internal error: ${(err as Error).message}` });
       ctx.status = failure.status;
       ctx.body = body(failure.message, failure.status);
       // A body past the limit is left unread: the connection cannot carry another request.

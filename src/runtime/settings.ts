@@ -26,12 +26,12 @@ export class SettingsError extends UserError {
 export function checkFreshness(
   ttlMs: number,
   refreshMs: number,
-  names: { ttl: string; refresh: string } = { ttl: '--ttl', refresh: 'the agents\' --refresh-interval' },
+  names: { ttl: string; refresh: string } = { ttl: '--ttl', refresh: "the agents' --refresh-interval" },
 ): void {
   if (!(ttlMs > refreshMs)) {
     throw new SettingsError(
       `${names.ttl} (${formatDuration(ttlMs)}) must be longer than ${names.refresh} (${formatDuration(refreshMs)}): ` +
-      'otherwise every unchanged NodeCache expires before its agent rewrites it and counts as empty',
+        'otherwise every unchanged NodeCache expires before its agent rewrites it and counts as empty',
       `raise ${names.ttl} or lower ${names.refresh}`,
     );
   }

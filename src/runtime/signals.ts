@@ -14,7 +14,10 @@ export function untilStopped(failure?: Promise<unknown>): Promise<StopReason> {
     const onTerm = () => stop('SIGTERM');
     const onInt = () => stop('SIGINT');
     process.once('SIGTERM', onTerm).once('SIGINT', onInt);
-    failure?.then(() => undefined, () => stop('failed'));
+    failure?.then(
+      () => undefined,
+      () => stop('failed'),
+    );
   });
 }
 

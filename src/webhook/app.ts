@@ -29,15 +29,17 @@ export function buildApp(opts: AppOptions): Koa {
   const app = new Koa();
   const router = new Router();
 
-  app.use(errorMiddleware({
-    classify: (err) => (err instanceof z.ZodError ? { status: 400, message: describeZod(err) } : undefined),
-    body: (message) => ({ error: message }),
-    observe(_ctx, { status, message }, err) {
-      metrics.admissions.inc({ result: status === 500 ? 'error' : 'bad-request' });
-      if (status === 500) log.error({ err }, 'request failed');
-      else log.warn({ status, err: message }, 'request refused');
-    },
-  }));
+  app.use(
+    errorMiddleware({
+      classify: (err) => (err instanceof z.ZodError ? { status: 400, message: describeZod(err) } : undefined),
+      body: (message) => ({ error: message }),
+      observe(_ctx, { status, message }, err) {
+        metrics.admissions.inc({ result: status === 500 ? 'error' : 'bad-request' });
+        if (status === 500) log.error({ err }, 'request failed');
+        else log.warn({ status, err: message }, 'request refused');
+      },
+    }),
+  );
 
   router.post(MUTATE_PATH, async (ctx) => {
     const end = metrics.duration.startTimer();
@@ -48,10 +50,17 @@ export function buildApp(opts: AppOptions): Koa {
     const result = verdict.denial ? 'denied' : verdict.patch?.length ? 'mutated' : 'unchanged';
     metrics.admissions.inc({ result });
     end();
-    log.info({
-      uid: request.uid, namespace: request.namespace, pod: request.name || undefined, result,
-      ...(verdict.denial ? { reason: verdict.denial.message } : {}), warnings: verdict.warnings?.length || undefined,
-    }, 'admission');
+    log.info(
+      {
+        uid: request.uid,
+        namespace: request.namespace,
+        pod: request.name || undefined,
+        result,
+        ...(verdict.denial ? { reason: verdict.denial.message } : {}),
+        warnings: verdict.warnings?.length || undefined,
+      },
+      'admission',
+    );
   });
 
   // Serving at all means the certificate pair loaded: always ready.
@@ -63,6 +72,10 @@ export function buildApp(opts: AppOptions): Koa {
 
 /** `request.uid: expected string` for the first few issues: the field and what it must be. */
 function describeZod(err: z.ZodError): string {
-  return err.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ') +
-    ' (the body must be an AdmissionReview admission.k8s.io/v1)';
+  return (
+    err.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`)
+      .join('; ') + ' (the body must be an AdmissionReview admission.k8s.io/v1)'
+  );
 }

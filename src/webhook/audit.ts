@@ -21,24 +21,32 @@ export function kubeAuditRecorder(kube: Pick<KubeClient, 'createEvent'>): AuditR
     async record(pod, namespace, changes) {
       const target = eventTarget(pod, namespace);
       if (!target) return;
-      await Promise.all(changes.map(({ dataset, actions }) => kube.createEvent({
-        regarding: target.object,
-        type: 'Normal',
-        reason: EVENT_REASON,
-        message: `${target.prefix}Dataset "${dataset}": ${actions.join('; ')}`,
-        component: EVENT_COMPONENT,
-      })));
+      await Promise.all(
+        changes.map(({ dataset, actions }) =>
+          kube.createEvent({
+            regarding: target.object,
+            type: 'Normal',
+            reason: EVENT_REASON,
+            message: `${target.prefix}Dataset "${dataset}": ${actions.join('; ')}`,
+            component: EVENT_COMPONENT,
+          }),
+        ),
+      );
     },
     async problems(pod, namespace, problems) {
       const target = eventTarget(pod, namespace);
       if (!target) return;
-      await Promise.all(problems.map((p) => kube.createEvent({
-        regarding: target.object,
-        type: 'Warning',
-        reason: SLICE_EVENT_REASON,
-        message: `${target.prefix}${p.field}: ${p.message}`,
-        component: EVENT_COMPONENT,
-      })));
+      await Promise.all(
+        problems.map((p) =>
+          kube.createEvent({
+            regarding: target.object,
+            type: 'Warning',
+            reason: SLICE_EVENT_REASON,
+            message: `${target.prefix}${p.field}: ${p.message}`,
+            component: EVENT_COMPONENT,
+          }),
+        ),
+      );
     },
   };
 }

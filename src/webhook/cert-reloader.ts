@@ -30,7 +30,10 @@ export class CertReloader {
   private timer?: NodeJS.Timeout;
   private readonly now: () => Date;
 
-  private constructor(private readonly opts: CertReloaderOptions, readonly pem: { cert: string; key: string }) {
+  private constructor(
+    private readonly opts: CertReloaderOptions,
+    readonly pem: { cert: string; key: string },
+  ) {
     this.now = opts.now ?? (() => new Date());
     this.current = pem.cert + pem.key;
     this.expires = notAfter(pem.cert);

@@ -46,7 +46,11 @@ export function foundDataset(ds: Dataset): FoundDataset {
   // resolved or staged them; archives are read-only, as Datashim mounts them.
   const resolvedLater = !local || local.type === 'ARCHIVE';
   const storage: Storage = resolvedLater
-    ? { kind: 'object-store', location: { endpoint: '', region: '', bucket: '', prefix: '' }, readonly: local !== undefined || ds.spec?.type === 'ARCHIVE' || ds.spec?.remote?.readonly === 'true' }
+    ? {
+        kind: 'object-store',
+        location: { endpoint: '', region: '', bucket: '', prefix: '' },
+        readonly: local !== undefined || ds.spec?.type === 'ARCHIVE' || ds.spec?.remote?.readonly === 'true',
+      }
     : localStorage(local);
   return {
     name,

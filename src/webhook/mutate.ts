@@ -72,12 +72,7 @@ export function namesToLookUp(pod: Pod, namespace: string): { labelled: string[]
  * Decides what to do with `pod`, created in `namespace`, given the Datasets of that namespace among
  * `namesToLookUp(pod)` (`found`, by name). Applying the patch and calling this again yields no patch.
  */
-export function mutatePod(
-  pod: Pod,
-  namespace: string,
-  found: ReadonlyMap<string, FoundDataset>,
-  opts: MutateOptions,
-): Mutation {
+export function mutatePod(pod: Pod, namespace: string, found: ReadonlyMap<string, FoundDataset>, opts: MutateOptions): Mutation {
   const { used, problems } = resolve(pod, namespace, found);
   const datasets = [...new Set(used.map((u) => u.ds.name))].sort();
   const warnings: string[] = [];
@@ -111,20 +106,24 @@ export function mutatePod(
       const existing = podVolumes.find((v) => v.name === ds.name) ?? podVolumes.find((v) => v.persistentVolumeClaim?.claimName === claimName);
       if (existing) {
         if (existing.persistentVolumeClaim?.claimName !== claimName) {
-          warnings.push(`volume "${existing.name}" is not PVC "${claimName}" of the Dataset; the pod keeps it as written and Dataset "${ds.name}" is not mounted`);
+          warnings.push(
+            `volume "${existing.name}" is not PVC "${claimName}" of the Dataset; the pod keeps it as written and Dataset "${ds.name}" is not mounted`,
+          );
         }
       } else {
         volumes.push({ name: ds.name, persistentVolumeClaim: ds.readOnly ? { claimName, readOnly: true } : { claimName } });
         did.push(`added volume "${ds.name}" from PVC "${claimName}"${ds.readOnly ? ' read-only' : ''}`);
       }
       const mountPath = datasetMountPath(ds.name);
-      const into = existing ? [] : containers.filter(({ c }) => {
-        const mounts = c.volumeMounts ?? [];
-        if (mounts.some((m) => m.name === ds.name)) return false;
-        const taken = mounts.find((m) => m.mountPath === mountPath);
-        if (taken) warnings.push(`container ${c.name} mounts volume "${taken.name}" at ${mountPath}; Dataset "${ds.name}" is not mounted there`);
-        return !taken;
-      });
+      const into = existing
+        ? []
+        : containers.filter(({ c }) => {
+            const mounts = c.volumeMounts ?? [];
+            if (mounts.some((m) => m.name === ds.name)) return false;
+            const taken = mounts.find((m) => m.mountPath === mountPath);
+            if (taken) warnings.push(`container ${c.name} mounts volume "${taken.name}" at ${mountPath}; Dataset "${ds.name}" is not mounted there`);
+            return !taken;
+          });
       for (const { mounts } of into) {
         // Read-only lives on the volume (as Datashim sets it), so it holds for every mount of it.
         mounts.push({ name: ds.name, mountPath });
@@ -136,7 +135,11 @@ export function mutatePod(
       let added = 0;
       for (const { c, env: appender } of containers) {
         const have = new Set((c.env ?? []).map((e) => e.name));
-        for (const v of vars) if (!have.has(v.name)) { appender.push(v); added++; }
+        for (const v of vars)
+          if (!have.has(v.name)) {
+            appender.push(v);
+            added++;
+          }
       }
       if (added > 0) {
         did.push(`env ${ds.name}_* from ConfigMap "${configMapName(ds.name)}"${ds.credentials ? ` and Secret "${credentialsSecretName(ds.name)}"` : ''}`);
@@ -236,7 +239,14 @@ function resolve(pod: Pod, namespace: string, found: ReadonlyMap<string, FoundDa
 /** The env a `configmap` use adds: ConfigMap keys by reference, credentials only by Secret reference. */
 function envFor(ds: FoundDataset) {
   // Datashim calls the prefix `folder`: pods written for it read `<name>_folder`.
-  const names = ds.configKeys.flatMap((key) => (key === 'prefix' ? [[key, key], ['folder', key]] : [[key, key]]));
+  const names = ds.configKeys.flatMap((key) =>
+    key === 'prefix'
+      ? [
+          [key, key],
+          ['folder', key],
+        ]
+      : [[key, key]],
+  );
   const vars: Array<{ name: string; valueFrom?: object; value?: string }> = names.map(([env, key]) => ({
     name: `${ds.name}_${env}`,
     // Optional: a ConfigMap the operator has not written yet must not keep the container from starting.
@@ -261,7 +271,10 @@ const pointerEscape = (s: string): string => s.replace(/~/g, '~0').replace(/\//g
 /** Appends items to an array that may not exist yet: one `add` of the whole array, or `add …/-` each. */
 class ArrayAppender {
   private readonly items: unknown[] = [];
-  constructor(private readonly path: string, private readonly existing: readonly unknown[] | null | undefined) {}
+  constructor(
+    private readonly path: string,
+    private readonly existing: readonly unknown[] | null | undefined,
+  ) {}
 
   push(item: unknown): void {
     this.items.push(item);

@@ -12,29 +12,41 @@ const container = z.looseObject({
 });
 
 export const podSchema = z.looseObject({
-  metadata: z.looseObject({
-    name: z.string().optional(),
-    generateName: z.string().nullish(),
-    namespace: z.string().optional(),
-    labels: z.record(z.string(), z.string()).nullish(),
-    annotations: z.record(z.string(), z.string()).nullish(),
-    ownerReferences: z.array(z.looseObject({
-      apiVersion: z.string(),
-      kind: z.string(),
-      name: z.string(),
-      uid: z.string(),
-      controller: z.boolean().nullish(),
-    })).nullish(),
-  }).nullish(),
-  spec: z.looseObject({
-    volumes: z.array(z.looseObject({
-      name: z.string(),
-      persistentVolumeClaim: z.looseObject({ claimName: z.string(), readOnly: z.boolean().nullish() }).nullish(),
-    })).nullish(),
-    containers: z.array(container).nullish(),
-    initContainers: z.array(container).nullish(),
-    schedulerName: z.string().nullish(),
-  }).nullish(),
+  metadata: z
+    .looseObject({
+      name: z.string().optional(),
+      generateName: z.string().nullish(),
+      namespace: z.string().optional(),
+      labels: z.record(z.string(), z.string()).nullish(),
+      annotations: z.record(z.string(), z.string()).nullish(),
+      ownerReferences: z
+        .array(
+          z.looseObject({
+            apiVersion: z.string(),
+            kind: z.string(),
+            name: z.string(),
+            uid: z.string(),
+            controller: z.boolean().nullish(),
+          }),
+        )
+        .nullish(),
+    })
+    .nullish(),
+  spec: z
+    .looseObject({
+      volumes: z
+        .array(
+          z.looseObject({
+            name: z.string(),
+            persistentVolumeClaim: z.looseObject({ claimName: z.string(), readOnly: z.boolean().nullish() }).nullish(),
+          }),
+        )
+        .nullish(),
+      containers: z.array(container).nullish(),
+      initContainers: z.array(container).nullish(),
+      schedulerName: z.string().nullish(),
+    })
+    .nullish(),
 });
 
 export type Pod = z.infer<typeof podSchema>;

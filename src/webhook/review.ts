@@ -50,8 +50,12 @@ export async function review(req: AdmissionRequest, deps: ReviewDeps, budgetMs: 
   const max = deps.maxDatasets ?? MAX_DATASETS_PER_POD;
   // Before any lookup: one review must not fan out into thousands of API calls.
   if (names.length > max) {
-    return deny(403, 'Forbidden', `the pod names ${labelled.length} Datasets by label and ${claims.length} other PVCs, more than the ${max} a pod may reference `
-      + '(webhook --max-datasets-per-pod): split the work across pods or ask the cluster administrator to raise the limit');
+    return deny(
+      403,
+      'Forbidden',
+      `the pod names ${labelled.length} Datasets by label and ${claims.length} other PVCs, more than the ${max} a pod may reference ` +
+        '(webhook --max-datasets-per-pod): split the work across pods or ask the cluster administrator to raise the limit',
+    );
   }
 
   const found = new Map<string, FoundDataset>();

@@ -70,7 +70,11 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
       cacheDir: dir,
       capacityBytes: 64 * MiB,
       blockSize: 4 * MiB,
-      upstream: { endpoint: remote.endpoint, region: 'us-east-1', credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey } },
+      upstream: {
+        endpoint: remote.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey },
+      },
       relistMs: 60_000,
       publish: { client: kube, node: NODE, interval: () => 100 },
       log: silent,
@@ -92,13 +96,17 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
     let at = 0;
     starts = new Map(sortObjects(listing).map((o) => [o.key, (at += o.size) - o.size]));
   });
-  after(async () => { await remote.close(); });
+  after(async () => {
+    await remote.close();
+  });
 
   beforeEach(async () => {
     api = await FakeApiServer.start();
     api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, uid: 'uid-a', labels: { 'topology.kubernetes.io/zone': 'z1' } } });
     api.put({
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'ml', name: 'train' },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { namespace: 'ml', name: 'train' },
       spec: { local: { type: 'S3', endpoint: remote.endpoint, bucket: BUCKET, prefix: 'train/' } },
       status: { catalog: { ...catalogue, refreshedAt: new Date().toISOString() } },
     });
@@ -118,17 +126,20 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
   /** The extender's view of the node equals what the agent's disk holds, block for block. */
   async function expectExtenderMatchesDisk(epoch: string): Promise<void> {
     const disk = await blocksOnDisk(dir, starts, catalogue.blockSize);
-    await eventually(() => {
-      expect(ext.index.position(NODE)?.epoch).to.equal(epoch);
-      expect(ext.index.cachedBytes(NODE, DATASET, Date.now())).to.equal(disk.bytes);
-      expect(ext.index.stats(Date.now()).blocks).to.equal(disk.blocks.length);
-      const snap = nodeCacheToSnapshot(api.object('nodecaches', NODE))!;
-      expect([...snap.datasets[0].blocks!]).to.deep.equal(disk.blocks);
-      expect(snap.datasets[0].catalogVersion).to.equal(catalogue.version);
-    }, { timeoutMs: 5000 });
+    await eventually(
+      () => {
+        expect(ext.index.position(NODE)?.epoch).to.equal(epoch);
+        expect(ext.index.cachedBytes(NODE, DATASET, Date.now())).to.equal(disk.bytes);
+        expect(ext.index.stats(Date.now()).blocks).to.equal(disk.blocks.length);
+        const snap = nodeCacheToSnapshot(api.object('nodecaches', NODE))!;
+        expect([...snap.datasets[0].blocks!]).to.deep.equal(disk.blocks);
+        expect(snap.datasets[0].catalogVersion).to.equal(catalogue.version);
+      },
+      { timeoutMs: 5000 },
+    );
   }
 
-  it('publishes the Dataset blocks it holds, and a restart\'s new epoch reaches the extender with the same blocks', async () => {
+  it("publishes the Dataset blocks it holds, and a restart's new epoch reaches the extender with the same blocks", async () => {
     let s3: S3Client = clientFor(agent.s3Url);
     expect((await getBytes(s3, BUCKET, 'train/b-000', [0, 10])).equals(OBJECTS['train/b-000'].subarray(0, 11))).to.equal(true);
     expect((await getBytes(s3, BUCKET, 'train/c-002')).equals(OBJECTS['train/c-002'])).to.equal(true);
@@ -167,7 +178,9 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
       starts = new Map(sortObjects(listing).map((o) => [o.key, (at += o.size) - o.size]));
       const ds = api.object('datasets', 'train', 'ml')!;
       api.put({ ...ds, status: { catalog: { ...catalogue, refreshedAt: new Date().toISOString() } } });
-      await eventually(() => expect(nodeCacheToSnapshot(api.object('nodecaches', NODE))!.datasets[0].catalogVersion).to.equal(catalogue.version), { timeoutMs: 5000 });
+      await eventually(() => expect(nodeCacheToSnapshot(api.object('nodecaches', NODE))!.datasets[0].catalogVersion).to.equal(catalogue.version), {
+        timeoutMs: 5000,
+      });
       expect(ext.index.position(NODE)?.epoch).to.equal(agent.epoch);
       const snap = nodeCacheToSnapshot(api.object('nodecaches', NODE))!;
       expect([...snap.datasets[0].blocks!]).to.deep.equal(before.slice(0, -1));

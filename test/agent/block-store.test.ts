@@ -23,9 +23,15 @@ describe('agent block store across restarts', function () {
     remote = await startRemote([BUCKET]);
     await remote.direct.put(BUCKET, KEY, BODY);
   });
-  after(async () => { await remote.close(); });
-  beforeEach(async () => { dir = await tempDir(); });
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  after(async () => {
+    await remote.close();
+  });
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('rebuilds its inventory from disk, drops incomplete files and serves no partial block', async () => {
     const first = await agentFor(remote, dir, { datasets: [DATASET] });

@@ -36,13 +36,33 @@ describe('agent killed while filling its cache', function () {
     const cache = join(dir, 'cache');
     const datasets = join(dir, 'datasets.yaml');
     await writeFile(datasets, `datasets:\n  - {namespace: ml, name: big, bucket: ${BUCKET}, prefix: big/, blockSize: ${MiB}}\n`);
-    child = spawn(process.execPath, [
-      '--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${remote.endpoint}`, '--listen=127.0.0.1:0', '--ops-listen=127.0.0.1:0',
-      `--cache-dir=${cache}`, '--capacity=1Gi', `--datasets=${datasets}`, '--no-publish', '--no-auth',
-    ], { cwd: root, env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey }, stdio: ['ignore', 'pipe', 'ignore'] });
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/locus.ts',
+        'agent',
+        `--upstream=${remote.endpoint}`,
+        '--listen=127.0.0.1:0',
+        '--ops-listen=127.0.0.1:0',
+        `--cache-dir=${cache}`,
+        '--capacity=1Gi',
+        `--datasets=${datasets}`,
+        '--no-publish',
+        '--no-auth',
+      ],
+      {
+        cwd: root,
+        env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
     const url = await new Promise<string>((resolve, reject) => {
       child!.once('exit', (code) => reject(new Error(`agent exited with ${code}`)));
-      createInterface({ input: child!.stdout! }).on('line', (l) => { if (l.includes('agent listening')) resolve((JSON.parse(l) as { s3: string }).s3); });
+      createInterface({ input: child!.stdout! }).on('line', (l) => {
+        if (l.includes('agent listening')) resolve((JSON.parse(l) as { s3: string }).s3);
+      });
     });
 
     // Read the whole object and kill the agent once some, not all, blocks are on disk.

@@ -16,22 +16,35 @@ function dataset(local: Record<string, unknown>, status: Record<string, unknown>
 describe('agent Dataset sources', () => {
   it('maps object-store Datasets of its upstream or of its own address, with the operator catalogue', () => {
     expect(datasetSource(dataset({ type: 'S3', endpoint: UPSTREAM, bucket: 'images', prefix: 'train/' }, { catalog }), [UPSTREAM, AGENT])).to.deep.equal({
-      namespace: 'ml', name: 'imagenet', bucket: 'images', prefix: 'train/', catalog: { version: 'abc', blockSize: 4 },
+      namespace: 'ml',
+      name: 'imagenet',
+      bucket: 'images',
+      prefix: 'train/',
+      catalog: { version: 'abc', blockSize: 4 },
     });
     expect(datasetSource(dataset({ type: 'COS', endpoint: `${AGENT}/`, bucket: 'images' }), [UPSTREAM, AGENT])?.prefix).to.equal('');
     const fromCatalog = {
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'ml', name: 'books' },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { namespace: 'ml', name: 'books' },
       spec: { remote: { type: 'CatalogEntry', table: 'default/books', endpoint: UPSTREAM } },
       status: { resolved: { bucket: 'warehouse', prefix: 'books/' } },
     };
     expect(datasetSource(fromCatalog, [UPSTREAM])).to.deep.equal({ namespace: 'ml', name: 'books', bucket: 'warehouse', prefix: 'books/' });
     // Datashim's ARCHIVE form: read from where the operator staged it, once it has.
     const archive = (status: Record<string, unknown>) => ({
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'ml', name: 'weather' },
-      spec: { type: 'ARCHIVE', url: 'https://cdn.example.com/noaa.tar.gz' }, status,
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { namespace: 'ml', name: 'weather' },
+      spec: { type: 'ARCHIVE', url: 'https://cdn.example.com/noaa.tar.gz' },
+      status,
     });
-    expect(datasetSource(archive({ resolved: { bucket: 'archives', prefix: 'ml/weather/', endpoint: UPSTREAM } }), [UPSTREAM]))
-      .to.deep.equal({ namespace: 'ml', name: 'weather', bucket: 'archives', prefix: 'ml/weather/' });
+    expect(datasetSource(archive({ resolved: { bucket: 'archives', prefix: 'ml/weather/', endpoint: UPSTREAM } }), [UPSTREAM])).to.deep.equal({
+      namespace: 'ml',
+      name: 'weather',
+      bucket: 'archives',
+      prefix: 'ml/weather/',
+    });
     expect(datasetSource(archive({}), [UPSTREAM]), 'not staged yet').to.equal(undefined);
   });
 
@@ -46,14 +59,20 @@ describe('agent Dataset sources', () => {
     const dir = await tempDir();
     try {
       const good = join(dir, 'good.yaml');
-      await writeFile(good, 'datasets:\n  - {namespace: ml, name: train, bucket: data, prefix: train/, blockSize: 1048576}\n  - {namespace: ml, name: all, bucket: data}\n');
+      await writeFile(
+        good,
+        'datasets:\n  - {namespace: ml, name: train, bucket: data, prefix: train/, blockSize: 1048576}\n  - {namespace: ml, name: all, bucket: data}\n',
+      );
       expect(await datasetsFromFile(good)).to.deep.equal([
         { namespace: 'ml', name: 'train', bucket: 'data', prefix: 'train/', blockSize: 1048576 },
         { namespace: 'ml', name: 'all', bucket: 'data', prefix: '' },
       ]);
       const bad = join(dir, 'bad.yaml');
       await writeFile(bad, 'datasets:\n  - {namespace: ml, name: Train, bucket: data}\n');
-      await datasetsFromFile(bad).then(() => expect.fail('accepted a bad name'), (err: Error) => expect(err.message).to.match(/datasets\.0\.name: must be a lower-case RFC 1123 name/));
+      await datasetsFromFile(bad).then(
+        () => expect.fail('accepted a bad name'),
+        (err: Error) => expect(err.message).to.match(/datasets\.0\.name: must be a lower-case RFC 1123 name/),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,7 @@ describe('agent deployment manifests', () => {
   const one = (kind: string, name = 'locus-agent') => all.find((d) => d.kind === kind && d.metadata.name === name)!;
 
   before(async () => {
-    const files = [...await kustomized(''), ...await kustomized('admission-policy/')];
+    const files = [...(await kustomized('')), ...(await kustomized('admission-policy/'))];
     all = (await Promise.all(files.map(docs))).flat();
     const top = YAML.parse(await readFile(new URL('../../deploy/kustomization.yaml', import.meta.url), 'utf8'));
     expect([...(top.resources ?? []), ...(top.bases ?? [])].map((r: string) => r.replace(/\/$/, ''))).to.include('agent');
@@ -45,12 +45,16 @@ describe('agent deployment manifests', () => {
     expect(vap.spec.matchConstraints.resourceRules[0].resources).to.deep.equal(['nodecaches', 'nodecaches/status']);
     const binding = one('ValidatingAdmissionPolicyBinding', 'locus-agent-own-nodecache');
     expect(binding.spec).to.deep.equal({ policyName: vap.metadata.name, validationActions: ['Deny'] });
-    expect(vap.spec.variables.find((v: { name: string }) => v.name === 'node').expression).to.contain("request.userInfo.extra['authentication.kubernetes.io/node-name'][0]");
+    expect(vap.spec.variables.find((v: { name: string }) => v.name === 'node').expression).to.contain(
+      "request.userInfo.extra['authentication.kubernetes.io/node-name'][0]",
+    );
     expect(vap.spec.validations.map((v: { expression: string }) => v.expression)).to.include('variables.target.metadata.name == variables.node');
   });
 
   it('grants only what the agent calls: NodeCache get/create and status update, Dataset list/watch, Node get, its DaemonSet get', () => {
-    const rules = one('ClusterRole').rules.map((r: { apiGroups: string[]; resources: string[]; verbs: string[] }) => `${r.apiGroups[0]}/${r.resources.join(',')}:${r.verbs.join(',')}`);
+    const rules = one('ClusterRole').rules.map(
+      (r: { apiGroups: string[]; resources: string[]; verbs: string[] }) => `${r.apiGroups[0]}/${r.resources.join(',')}:${r.verbs.join(',')}`,
+    );
     expect(rules).to.deep.equal(['locus.dev/nodecaches:get,create', 'locus.dev/nodecaches/status:update', 'locus.dev/datasets:list,watch', '/nodes:get']);
     const role = one('Role');
     expect(role.rules).to.deep.equal([{ apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [one('DaemonSet').metadata.name], verbs: ['get'] }]);
@@ -72,7 +76,14 @@ describe('agent deployment manifests', () => {
     const advertised = new URL(args.find((a) => a.startsWith('--advertise-url='))!.split('=')[1]);
     expect(advertised.hostname).to.equal(`${svc.metadata.name}.${svc.metadata.namespace}.svc`);
     expect(Number(advertised.port)).to.equal(svc.spec.ports[0].port);
-    expect(container.ports.find((p: { name: string }) => p.name === 's3').containerPort).to.equal(Number(args.find((a) => a.startsWith('--listen='))!.split(':').pop()));
+    expect(container.ports.find((p: { name: string }) => p.name === 's3').containerPort).to.equal(
+      Number(
+        args
+          .find((a) => a.startsWith('--listen='))!
+          .split(':')
+          .pop(),
+      ),
+    );
     expect(args).to.include(`--daemonset=$(POD_NAMESPACE)/${one('DaemonSet').metadata.name}`);
   });
 });

@@ -15,7 +15,10 @@ const NODE = 'node-a';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function holding(blocks: number[]): DatasetHoldings {
-  return { inventory: { dataset: 'ml/train', bytes: blocks.length * 1024, blockSize: 1024, catalogVersion: 'v1', blocks: Uint32Array.from(blocks) }, blockCount: 64 };
+  return {
+    inventory: { dataset: 'ml/train', bytes: blocks.length * 1024, blockSize: 1024, catalogVersion: 'v1', blocks: Uint32Array.from(blocks) },
+    blockCount: 64,
+  };
 }
 
 describe('agent NodeCache publisher', function () {
@@ -31,11 +34,16 @@ describe('agent NodeCache publisher', function () {
 
   const start = (opts: Partial<PublisherOptions> = {}) => {
     publisher = new Publisher({
-      client, node: NODE, epoch: 'epoch-1',
+      client,
+      node: NODE,
+      epoch: 'epoch-1',
       snapshot: () => ({ datasets: held.length > 0 ? [holding(held)] : [], capacityBytes: 1 << 20, usedBytes: held.length * 1024 }),
       interval: () => 300,
       backoff: { initialMs: 20, maxMs: 100 },
-      metrics: agentMetrics(), log: silent, now: Date.now, random: Math.random,
+      metrics: agentMetrics(),
+      log: silent,
+      now: Date.now,
+      random: Math.random,
       ...opts,
     });
     publisher.start();
@@ -68,7 +76,7 @@ describe('agent NodeCache publisher', function () {
     await api.close();
   });
 
-  it('creates its node\'s NodeCache, owned by the Node, and writes the new epoch at once', async () => {
+  it("creates its node's NodeCache, owned by the Node, and writes the new epoch at once", async () => {
     held = [0, 1, 5];
     start();
     await eventually(() => expect(stored()?.status?.seq).to.equal(1));
@@ -81,7 +89,8 @@ describe('agent NodeCache publisher', function () {
   it('writes only when something changed, at most once per interval', async () => {
     start();
     await eventually(() => expect(writes[0]?.endedAt).to.be.a('number'));
-    for (let i = 0; i < 10; i++) { // a burst of changes right after a write: one write, an interval later
+    for (let i = 0; i < 10; i++) {
+      // a burst of changes right after a write: one write, an interval later
       held = [...held, i];
       publisher!.changed();
     }
@@ -117,17 +126,32 @@ describe('agent NodeCache publisher', function () {
     expect(stored()!.status!.seq).to.equal(6);
   });
 
-  it('reads the cluster size from the agents\' DaemonSet, in the background', async () => {
+  it("reads the cluster size from the agents' DaemonSet, in the background", async () => {
     api.register(DAEMON_SETS);
-    api.put({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { namespace: 'locus-system', name: 'locus-agent' }, status: { desiredNumberScheduled: 800 } });
+    api.put({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { namespace: 'locus-system', name: 'locus-agent' },
+      status: { desiredNumberScheduled: 800 },
+    });
     let now = 0;
     const interval = new ClusterSizedInterval({
-      client, daemonSet: { namespace: 'locus-system', name: 'locus-agent' }, policy: DEFAULT_INTERVAL_POLICY,
-      refreshMs: 60_000, fallbackAgents: 1, now: () => now, log: silent,
+      client,
+      daemonSet: { namespace: 'locus-system', name: 'locus-agent' },
+      policy: DEFAULT_INTERVAL_POLICY,
+      refreshMs: 60_000,
+      fallbackAgents: 1,
+      now: () => now,
+      log: silent,
     });
     expect(interval.get()).to.equal(2000); // nothing read yet: the fallback
     await eventually(() => expect(interval.get()).to.equal(10_000));
-    api.put({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { namespace: 'locus-system', name: 'locus-agent' }, status: { desiredNumberScheduled: 5000 } });
+    api.put({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { namespace: 'locus-system', name: 'locus-agent' },
+      status: { desiredNumberScheduled: 5000 },
+    });
     await new Promise((r) => setTimeout(r, 100));
     expect(interval.get()).to.equal(10_000); // not re-read before refreshMs
     now = 60_000;

@@ -37,7 +37,9 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
     remote = await startRemote([BUCKET]);
     for (const [key, body] of Object.entries(OBJECTS)) await remote.direct.put(BUCKET, key, body);
   });
-  after(async () => { await remote.close(); });
+  after(async () => {
+    await remote.close();
+  });
 
   beforeEach(async () => {
     dir = await tempDir();
@@ -54,11 +56,7 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
   it('returns exactly the remote bytes for random ranges of Dataset and loose objects', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.constantFrom(...KEYS).chain((key) => fc.tuple(
-          fc.constant(key),
-          fc.nat(OBJECTS[key].length - 1),
-          fc.nat(OBJECTS[key].length - 1),
-        )),
+        fc.constantFrom(...KEYS).chain((key) => fc.tuple(fc.constant(key), fc.nat(OBJECTS[key].length - 1), fc.nat(OBJECTS[key].length - 1))),
         async ([key, a, b]) => {
           const [start, end] = a <= b ? [a, b] : [b, a];
           const got = await getBytes(client, BUCKET, key, [start, end]);
@@ -92,7 +90,9 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
   });
 
   it('lays Dataset blocks out as the operator catalogues them: the i-th block of the key-ordered concatenation', async () => {
-    const datasetKeys = Object.keys(OBJECTS).filter((k) => k.startsWith('train/')).sort();
+    const datasetKeys = Object.keys(OBJECTS)
+      .filter((k) => k.startsWith('train/'))
+      .sort();
     const concatenation = Buffer.concat(datasetKeys.map((k) => OBJECTS[k]));
     for (const key of datasetKeys) if (OBJECTS[key].length > 0) await getBytes(client, BUCKET, key);
     const [held] = agent.holdings();
@@ -141,7 +141,10 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
     const replacement = bytes(OBJECTS[key].length, 77);
     await remote.direct.put(BUCKET, key, replacement);
     try {
-      const err = await getBytes(client, BUCKET, key, [0, 99]).then(() => undefined, (e: { name: string; $metadata: { httpStatusCode: number } }) => e);
+      const err = await getBytes(client, BUCKET, key, [0, 99]).then(
+        () => undefined,
+        (e: { name: string; $metadata: { httpStatusCode: number } }) => e,
+      );
       expect([err?.name, err?.$metadata.httpStatusCode]).to.deep.equal(['SlowDown', 503]);
       expect((await getBytes(client, BUCKET, key, [0, 99])).equals(replacement.subarray(0, 100))).to.equal(true);
       expect(agent.catalogues.layouts().get('ml/train')!.version).to.not.equal(version);
@@ -184,24 +187,37 @@ describe('agent block chunks', () => {
     const dir = await tempDir();
     const store = await BlockStore.open({ dir, capacityBytes: 64 * MiB, metrics: agentMetrics(), log: silent });
     try {
-      await fc.assert(fc.asyncProperty(
-        fc.array(fc.integer({ min: 1, max: 2 * CHECK_CHUNK + 7 }), { minLength: 1, maxLength: 4 }), fc.nat(), fc.nat(), fc.nat(),
-        async (sizes, seed, a, b) => {
-          const whole = bytes(sizes.reduce((n, s) => n + s, 0), seed);
-          let at = 0;
-          const parts = sizes.map((length, i) => ({ key: `k${seed}-${i}`, etag: '"e"', offset: 0, length, at: (at += length) - length }));
-          const spec = { bucket: 'data', parts: parts.map(({ at: _, ...p }) => p), length: whole.length };
-          // Parts arrive interleaved, in pieces, as parallel ranged GETs deliver them.
-          expect(await store.fetch(spec, async (_s, sink) => {
-            await Promise.all(parts.map(async (p, i) => {
-              for (let o = 0; o < p.length; o += 100_003) await sink(i, whole.subarray(p.at + o, p.at + Math.min(p.length, o + 100_003)));
-            }));
-          })).to.equal(true);
-          const from = a % whole.length;
-          const length = 1 + (b % (whole.length - from));
-          expect((await store.read(blockId(spec), from, length))!.equals(whole.subarray(from, from + length))).to.equal(true);
-        },
-      ), { numRuns: 25 });
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.integer({ min: 1, max: 2 * CHECK_CHUNK + 7 }), { minLength: 1, maxLength: 4 }),
+          fc.nat(),
+          fc.nat(),
+          fc.nat(),
+          async (sizes, seed, a, b) => {
+            const whole = bytes(
+              sizes.reduce((n, s) => n + s, 0),
+              seed,
+            );
+            let at = 0;
+            const parts = sizes.map((length, i) => ({ key: `k${seed}-${i}`, etag: '"e"', offset: 0, length, at: (at += length) - length }));
+            const spec = { bucket: 'data', parts: parts.map(({ at: _, ...p }) => p), length: whole.length };
+            // Parts arrive interleaved, in pieces, as parallel ranged GETs deliver them.
+            expect(
+              await store.fetch(spec, async (_s, sink) => {
+                await Promise.all(
+                  parts.map(async (p, i) => {
+                    for (let o = 0; o < p.length; o += 100_003) await sink(i, whole.subarray(p.at + o, p.at + Math.min(p.length, o + 100_003)));
+                  }),
+                );
+              }),
+            ).to.equal(true);
+            const from = a % whole.length;
+            const length = 1 + (b % (whole.length - from));
+            expect((await store.read(blockId(spec), from, length))!.equals(whole.subarray(from, from + length))).to.equal(true);
+          },
+        ),
+        { numRuns: 25 },
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

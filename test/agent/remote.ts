@@ -43,7 +43,8 @@ export async function startRemote(buckets: string[]): Promise<Remote> {
     endpoint: `http://127.0.0.1:${port}`,
     direct,
     requests,
-    gets: (bucket, key) => requests.filter((r) => r.method === 'GET' && r.url.split('?')[0] === `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`),
+    gets: (bucket, key) =>
+      requests.filter((r) => r.method === 'GET' && r.url.split('?')[0] === `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`),
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

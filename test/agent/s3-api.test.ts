@@ -53,14 +53,18 @@ describe('agent S3 API', function () {
   });
 
   it('refuses writes with 403 AccessDenied and leaves the remote untouched', async () => {
-    expect(await s3Error(viaAgent.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a/new', Body: 'x' })))).to.deep.equal({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(viaAgent.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'a/new', Body: 'x' })))).to.deep.equal({
+      name: 'AccessDenied',
+      status: 403,
+    });
     expect(await s3Error(viaAgent.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'a/1' })))).to.deep.equal({ name: 'AccessDenied', status: 403 });
     expect(remote.requests.filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).to.deep.equal([]);
     expect((await getBytes(direct, BUCKET, 'a/1')).equals(BODY)).to.equal(true);
   });
 
   it('passes ListObjectsV2 through: prefix, delimiter, pages', async () => {
-    const ask = (c: S3Client, token?: string) => c.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'a/', Delimiter: '/', MaxKeys: 1, ContinuationToken: token }));
+    const ask = (c: S3Client, token?: string) =>
+      c.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'a/', Delimiter: '/', MaxKeys: 1, ContinuationToken: token }));
     const [mine, theirs] = await Promise.all([ask(viaAgent), ask(direct)]);
     const shape = (o: typeof mine) => ({
       keys: o.Contents?.map((c) => [c.Key, c.Size, c.ETag, c.LastModified?.toISOString()]),
@@ -77,20 +81,28 @@ describe('agent S3 API', function () {
   });
 
   it('answers HeadObject and HeadBucket like the remote, and 404 NoSuchKey for a missing key', async () => {
-    const [mine, theirs] = await Promise.all(
-      [viaAgent, direct].map((c) => c.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'odd key/ü+%.bin' }))),
-    );
-    expect([mine.ContentLength, mine.ETag, mine.LastModified?.getTime(), mine.ContentType]).to.deep.equal([theirs.ContentLength, theirs.ETag, theirs.LastModified?.getTime(), theirs.ContentType]);
+    const [mine, theirs] = await Promise.all([viaAgent, direct].map((c) => c.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'odd key/ü+%.bin' }))));
+    expect([mine.ContentLength, mine.ETag, mine.LastModified?.getTime(), mine.ContentType]).to.deep.equal([
+      theirs.ContentLength,
+      theirs.ETag,
+      theirs.LastModified?.getTime(),
+      theirs.ContentType,
+    ]);
     await viaAgent.send(new HeadBucketCommand({ Bucket: BUCKET }));
     expect(await s3Error(viaAgent.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'a/missing' })))).to.deep.equal({ name: 'NoSuchKey', status: 404 });
     expect((await s3Error(viaAgent.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'a/missing' })))).status).to.equal(404);
   });
 
   it('serves suffix and open ranges, 416 past the end, 304 for a matching If-None-Match', async () => {
-    expect((await viaAgent.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'b/4', Range: 'bytes=-10' }))).ContentRange).to.equal(`bytes ${BODY.length - 10}-${BODY.length - 1}/${BODY.length}`);
+    expect((await viaAgent.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'b/4', Range: 'bytes=-10' }))).ContentRange).to.equal(
+      `bytes ${BODY.length - 10}-${BODY.length - 1}/${BODY.length}`,
+    );
     const open = await viaAgent.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'b/4', Range: 'bytes=299990-' }));
     expect(Buffer.from(await open.Body!.transformToByteArray()).equals(BODY.subarray(299_990))).to.equal(true);
-    expect(await s3Error(viaAgent.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'b/4', Range: `bytes=${BODY.length}-` })))).to.deep.equal({ name: 'InvalidRange', status: 416 });
+    expect(await s3Error(viaAgent.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'b/4', Range: `bytes=${BODY.length}-` })))).to.deep.equal({
+      name: 'InvalidRange',
+      status: 416,
+    });
     const etag = (await direct.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'b/4' }))).ETag;
     expect((await s3Error(viaAgent.send(new GetObjectCommand({ Bucket: BUCKET, Key: 'b/4', IfNoneMatch: etag })))).status).to.equal(304);
   });
@@ -98,7 +110,13 @@ describe('agent S3 API', function () {
   it('exports its counters on /metrics and is healthy', async () => {
     expect((await fetch(`${agent.opsUrl}/healthz`)).status).to.equal(200);
     const text = await (await fetch(`${agent.opsUrl}/metrics`)).text();
-    for (const name of ['locus_agent_block_hits_total', 'locus_agent_block_misses_total', 'locus_agent_served_bytes_total', 'locus_agent_evictions_total', 'locus_agent_report_seconds']) {
+    for (const name of [
+      'locus_agent_block_hits_total',
+      'locus_agent_block_misses_total',
+      'locus_agent_served_bytes_total',
+      'locus_agent_evictions_total',
+      'locus_agent_report_seconds',
+    ]) {
       expect(text).to.contain(name);
     }
     expect(text).to.match(/locus_agent_s3_requests_total\{operation="Write",code="403"\} [1-9]/);

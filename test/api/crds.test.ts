@@ -26,7 +26,8 @@ describe('crds/: generated from the zod schemas in src/api', () => {
       expect(root).to.not.have.property('$schema');
       walk(root, 'openAPIV3Schema', (s, at, inVV) => {
         if (inVV) {
-          for (const forbidden of ['type', 'description', 'default', 'additionalProperties', 'nullable']) expect(s, `${at} (inside anyOf/allOf)`).to.not.have.property(forbidden);
+          for (const forbidden of ['type', 'description', 'default', 'additionalProperties', 'nullable'])
+            expect(s, `${at} (inside anyOf/allOf)`).to.not.have.property(forbidden);
         } else {
           expect(s.type, `${at} has a type`).to.be.a('string');
         }
@@ -40,9 +41,12 @@ describe('crds/: generated from the zod schemas in src/api', () => {
     const ds = parse(crdFiles().find((f) => f.path === 'crds/dataset.yaml')!.text).spec.versions[0].schema.openAPIV3Schema;
     const local = ds.properties.spec.properties.local;
     expect(local.properties.region).to.include({ type: 'string', nullable: true, description: 'Object store region; may be empty.' });
-    expect(local.properties.endpoint.pattern, 'as written, without JavaScript\'s escaped slashes').to.equal('^https?://[^\\s/]+(/.*)?$');
+    expect(local.properties.endpoint.pattern, "as written, without JavaScript's escaped slashes").to.equal('^https?://[^\\s/]+(/.*)?$');
     expect(local.allOf[0]).to.deep.equal({
-      anyOf: [{ required: ['endpoint', 'bucket'], properties: { type: { minLength: 1 } } }, { properties: { type: { enum: ['NFS', 'HOST', 'ARCHIVE', 'H3'] } } }],
+      anyOf: [
+        { required: ['endpoint', 'bucket'], properties: { type: { minLength: 1 } } },
+        { properties: { type: { enum: ['NFS', 'HOST', 'ARCHIVE', 'H3'] } } },
+      ],
     });
     expect(ds.properties.status.properties.conditions).to.include({ 'x-kubernetes-list-type': 'map' });
     expect(ds.properties.status.properties.catalog.properties.refreshedAt).to.deep.equal({ type: 'string', format: 'date-time' });

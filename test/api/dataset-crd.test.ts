@@ -33,14 +33,21 @@ describe('Dataset CRD (crds/dataset.yaml)', () => {
     ['an NFS Dataset without its share', { local: { type: 'NFS', server: 'nfs' } }, 'spec.local.share: Required value'],
     ['a HOST Dataset without its path', { local: { type: 'HOST' } }, 'spec.local.path: Required value'],
     ['an ARCHIVE without its url', { local: { type: 'ARCHIVE' } }, 'spec.local.url: Required value'],
-    ['readonly as a boolean', { local: { type: 'S3', endpoint: 'http://s3:9000', bucket: 'data', readonly: true } }, 'spec.local.readonly: Invalid value: "boolean"'],
+    [
+      'readonly as a boolean',
+      { local: { type: 'S3', endpoint: 'http://s3:9000', bucket: 'data', readonly: true } },
+      'spec.local.readonly: Invalid value: "boolean"',
+    ],
     ['a table without its database', { remote: { type: 'CatalogEntry', table: 'books' } }, 'spec.remote.table: Invalid value: "books"'],
     ['neither local nor remote', { cache: { blockSize: 1 << 24 } }, 'spec.local: Required value'],
     ['a block size under 1 MiB', { local: { type: 'HOST', path: '/d' }, cache: { blockSize: 1000 } }, 'spec.cache.blockSize: Invalid value: 1000'],
   ] as const) {
     it(`rejects ${what}, naming the field (and zod agrees)`, () => {
       const errors = check(spec);
-      expect(errors.some((e) => e.startsWith(field)), errors.join('\n')).to.equal(true);
+      expect(
+        errors.some((e) => e.startsWith(field)),
+        errors.join('\n'),
+      ).to.equal(true);
       const parsed = parseDataset(manifest(spec));
       expect(parsed.ok, 'zod rejects it too').to.equal(false);
       if (!parsed.ok) expect(parsed.problems.map((p) => p.field).some((f) => field.startsWith(f + ':'))).to.equal(true);
@@ -48,7 +55,7 @@ describe('Dataset CRD (crds/dataset.yaml)', () => {
   }
 });
 
-describe('Datashim\'s empty optional strings', () => {
+describe("Datashim's empty optional strings", () => {
   for (const region of ['', null]) {
     it(`accepts region: ${JSON.stringify(region)} in the CRD and in zod (null reads as absent)`, () => {
       const spec = { local: { type: 'COS', endpoint: 'http://minio:9000', bucket: 'data', region } };
@@ -61,10 +68,12 @@ describe('Datashim\'s empty optional strings', () => {
 
 describe('examples/datashim', () => {
   const files = readdirSync('examples/datashim').filter((f) => f.endsWith('.yaml'));
-  const datasets = files.flatMap((f) => parseAllDocuments(readFileSync(`examples/datashim/${f}`, 'utf8'))
-    .map((d) => d.toJS() as { kind: string; spec: object })
-    .filter((o) => o.kind === 'Dataset')
-    .map((o) => [f, o] as const));
+  const datasets = files.flatMap((f) =>
+    parseAllDocuments(readFileSync(`examples/datashim/${f}`, 'utf8'))
+      .map((d) => d.toJS() as { kind: string; spec: object })
+      .filter((o) => o.kind === 'Dataset')
+      .map((o) => [f, o] as const),
+  );
 
   it('has an example of every Datashim type and of a catalog entry', () => {
     const kinds = datasets.map(([, o]) => (o.spec as { local?: { type: string } }).local?.type ?? 'CatalogEntry');

@@ -38,9 +38,8 @@ class Processor {
     const args = readStringStruct(input, GetTableArgs);
     input.readMessageEnd();
     const answer = this.handler(args.dbname, args.tbl_name);
-    const result = 'throws' in answer && 'message' in answer
-      ? { [answer.throws === 'MetaException' ? 'o1' : 'o2']: { message: answer.message } }
-      : { success: answer };
+    const result =
+      'throws' in answer && 'message' in answer ? { [answer.throws === 'MetaException' ? 'o1' : 'o2']: { message: answer.message } } : { success: answer };
     output.writeMessageBegin('get_table', MessageType.REPLY, msg.rseqid);
     writeStruct(output, GetTableResult, result);
     output.writeMessageEnd();

@@ -37,15 +37,22 @@ describe('catalog listing', () => {
 
   it('changes the version when any key, size or etag changes, or an object comes or goes', () => {
     const entry = fc.record({ key: fc.string({ minLength: 1, maxLength: 8 }), size: fc.nat(1e9), etag: fc.stringMatching(/^[0-9a-f]{1,8}$/) });
-    fc.assert(fc.property(fc.uniqueArray(entry, { selector: (o) => o.key, minLength: 1, maxLength: 20 }), fc.nat(), fc.constantFrom('key', 'size', 'etag', 'drop'), (objects, at, what) => {
-      const i = at % objects.length;
-      const changed = objects.map((o) => ({ ...o }));
-      if (what === 'key') changed[i].key = changed[i].key + '\u0000x';
-      if (what === 'size') changed[i].size += 1;
-      if (what === 'etag') changed[i].etag += 'f';
-      if (what === 'drop') changed.splice(i, 1);
-      expect(catalogVersion(changed)).to.not.equal(catalogVersion(objects));
-    }));
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(entry, { selector: (o) => o.key, minLength: 1, maxLength: 20 }),
+        fc.nat(),
+        fc.constantFrom('key', 'size', 'etag', 'drop'),
+        (objects, at, what) => {
+          const i = at % objects.length;
+          const changed = objects.map((o) => ({ ...o }));
+          if (what === 'key') changed[i].key = changed[i].key + '\u0000x';
+          if (what === 'size') changed[i].size += 1;
+          if (what === 'etag') changed[i].etag += 'f';
+          if (what === 'drop') changed.splice(i, 1);
+          expect(catalogVersion(changed)).to.not.equal(catalogVersion(objects));
+        },
+      ),
+    );
   });
 });
 
@@ -72,27 +79,29 @@ describe('catalog listing: top-level prefixes', () => {
     expect(long).to.deep.include({ prefixes: [{ prefix: 'a/', firstBlock: 0, lastBlock: 0 }], prefixesTruncated: true });
   });
 
-  it('every prefix\'s blocks hold exactly its objects\' bytes, in order (property)', () => {
+  it("every prefix's blocks hold exactly its objects' bytes, in order (property)", () => {
     const entry = fc.record({ dir: fc.constantFrom('a/', 'b/', 'c/', ''), name: fc.stringMatching(/^[a-z]{1,4}$/), size: fc.nat(50) });
-    fc.assert(fc.property(fc.uniqueArray(entry, { selector: (e) => e.dir + e.name, maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (entries, blockSize) => {
-      const objects = sortObjects(entries.map((e) => obj(e.dir + e.name, e.size)));
-      const { prefixes } = summarise(objects, blockSize);
-      let offset = 0;
-      const spans = new Map<string, [number, number]>();
-      for (const o of objects) {
-        const dir = o.key.includes('/') ? o.key.slice(0, o.key.indexOf('/') + 1) : undefined;
-        if (dir && o.size > 0) {
-          const span = spans.get(dir) ?? [offset, offset];
-          spans.set(dir, [Math.min(span[0], offset), offset + o.size]);
+    fc.assert(
+      fc.property(fc.uniqueArray(entry, { selector: (e) => e.dir + e.name, maxLength: 30 }), fc.integer({ min: 1, max: 40 }), (entries, blockSize) => {
+        const objects = sortObjects(entries.map((e) => obj(e.dir + e.name, e.size)));
+        const { prefixes } = summarise(objects, blockSize);
+        let offset = 0;
+        const spans = new Map<string, [number, number]>();
+        for (const o of objects) {
+          const dir = o.key.includes('/') ? o.key.slice(0, o.key.indexOf('/') + 1) : undefined;
+          if (dir && o.size > 0) {
+            const span = spans.get(dir) ?? [offset, offset];
+            spans.set(dir, [Math.min(span[0], offset), offset + o.size]);
+          }
+          offset += o.size;
         }
-        offset += o.size;
-      }
-      expect(prefixes!.map((p) => p.prefix)).to.deep.equal([...spans.keys()]);
-      for (const p of prefixes!) {
-        const [start, end] = spans.get(p.prefix)!;
-        expect(p.firstBlock).to.equal(Math.floor(start / blockSize));
-        expect(p.lastBlock).to.equal(Math.ceil(end / blockSize) - 1);
-      }
-    }));
+        expect(prefixes!.map((p) => p.prefix)).to.deep.equal([...spans.keys()]);
+        for (const p of prefixes!) {
+          const [start, end] = spans.get(p.prefix)!;
+          expect(p.firstBlock).to.equal(Math.floor(start / blockSize));
+          expect(p.lastBlock).to.equal(Math.ceil(end / blockSize) - 1);
+        }
+      }),
+    );
   });
 });

@@ -40,7 +40,7 @@ describe('S3 catalogue lister (real s3rver on 127.0.0.1)', () => {
     expect((err as CatalogError).code).to.equal('TooManyObjects');
   });
 
-  it('says when the endpoint is unusable, the same way whatever the cause (kept as the error\'s cause)', async () => {
+  it("says when the endpoint is unusable, the same way whatever the cause (kept as the error's cause)", async () => {
     const err = await listObjects({ endpoint: 'http://127.0.0.1:1', bucket: 'data' }, S3RVER_KEYS, { timeoutMs: 2000 }).catch((e: unknown) => e);
     expect((err as Error).message).to.match(/no usable S3 answer .*check the endpoint is an S3 service reachable from the operator$/);
     expect((err as CatalogError).code).to.equal('EndpointUnusable');

@@ -23,7 +23,9 @@ export async function startS3(buckets: string[]): Promise<TestS3> {
   const child = spawn(process.execPath, ['--openssl-legacy-provider', script, directory, ...buckets], { stdio: ['pipe', 'pipe', 'inherit'] });
   const [line] = (await Promise.race([
     once(createInterface({ input: child.stdout }), 'line'),
-    once(child, 'exit').then(([code]) => { throw new Error(`s3rver exited with ${code}`); }),
+    once(child, 'exit').then(([code]) => {
+      throw new Error(`s3rver exited with ${code}`);
+    }),
   ])) as [string];
   const endpoint = `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`;
   const client = new S3Client({

@@ -44,7 +44,7 @@ describe('certs setCaBundle', () => {
     expect(out).to.contain('# the webhook').and.to.contain('# first');
   });
 
-  it('fills the repo\'s deploy/webhook configuration, keeping its comments', () => {
+  it("fills the repo's deploy/webhook configuration, keeping its comments", () => {
     const text = readFileSync('deploy/webhook/mutatingwebhookconfiguration.yaml', 'utf8');
     const { text: out } = setCaBundle(text, PEM);
     expect(parse(out).webhooks[0].clientConfig).to.deep.include({ caBundle: b64 });

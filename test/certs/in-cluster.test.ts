@@ -19,12 +19,22 @@ describe('certs: webhook certificates in the cluster', function () {
   let client: KubeClient;
   let clock = Date.now();
   const opts = (): InClusterCertsOptions => ({
-    namespace: 'locus-system', servingSecret: 'locus-webhook-tls', caSecret: 'locus-webhook-ca', webhookConfiguration: 'locus-pod-datasets',
-    dns: ['locus-webhook.locus-system.svc'], validForMs: 365 * DAY, caValidForMs: 3650 * DAY, renewBeforeMs: 30 * DAY, now: () => new Date(clock),
+    namespace: 'locus-system',
+    servingSecret: 'locus-webhook-tls',
+    caSecret: 'locus-webhook-ca',
+    webhookConfiguration: 'locus-pod-datasets',
+    dns: ['locus-webhook.locus-system.svc'],
+    validForMs: 365 * DAY,
+    caValidForMs: 3650 * DAY,
+    renewBeforeMs: 30 * DAY,
+    now: () => new Date(clock),
   });
-  const secret = (name: string) => api.object('secrets', name, 'locus-system') as { type: string; data: Record<string, string>; metadata: { resourceVersion: string } };
-  const caBundles = () => ((api.object('mutatingwebhookconfigurations', 'locus-pod-datasets') as unknown as { webhooks: { clientConfig: { caBundle?: string } }[] })
-    .webhooks.map((w) => b64(w.clientConfig.caBundle)));
+  const secret = (name: string) =>
+    api.object('secrets', name, 'locus-system') as { type: string; data: Record<string, string>; metadata: { resourceVersion: string } };
+  const caBundles = () =>
+    (api.object('mutatingwebhookconfigurations', 'locus-pod-datasets') as unknown as { webhooks: { clientConfig: { caBundle?: string } }[] }).webhooks.map(
+      (w) => b64(w.clientConfig.caBundle),
+    );
   /** The serving certificate verifies against some CA of every webhook's caBundle. */
   const trusted = () => {
     const cert = new X509Certificate(b64(secret('locus-webhook-tls').data['tls.crt']));
@@ -36,7 +46,9 @@ describe('certs: webhook certificates in the cluster', function () {
     api = await FakeApiServer.start();
     api.register(MUTATING_WEBHOOK_CONFIGURATIONS);
     api.put({
-      apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'locus-pod-datasets' },
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'locus-pod-datasets' },
       webhooks: [
         { name: 'pods.datasets.locus.dev', clientConfig: { service: { name: 'locus-webhook', namespace: 'locus-system', path: '/mutate-pods' } } },
         { name: 'other.datasets.locus.dev', clientConfig: { service: { name: 'locus-webhook', namespace: 'locus-system', path: '/other' } } },
@@ -44,7 +56,9 @@ describe('certs: webhook certificates in the cluster', function () {
     });
     client = createKubeClient(api.kubeconfig());
   });
-  afterEach(async () => { await api.close(); });
+  afterEach(async () => {
+    await api.close();
+  });
 
   it('creates the CA Secret, the kubernetes.io/tls Secret and every caBundle; a second run changes nothing', async () => {
     const first = await ensureWebhookCerts(client, opts());
@@ -108,6 +122,9 @@ describe('certs: webhook certificates in the cluster', function () {
 
   it('says what to do when the MutatingWebhookConfiguration is missing', async () => {
     api.delete('mutatingwebhookconfigurations', 'locus-pod-datasets');
-    await ensureWebhookCerts(client, opts()).then(() => expect.fail('should fail'), (err: Error) => expect(err.message).to.match(/locus-pod-datasets not found: apply deploy\//));
+    await ensureWebhookCerts(client, opts()).then(
+      () => expect.fail('should fail'),
+      (err: Error) => expect(err.message).to.match(/locus-pod-datasets not found: apply deploy\//),
+    );
   });
 });

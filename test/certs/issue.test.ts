@@ -25,7 +25,9 @@ describe('certs issue', () => {
   it('refuses a serving certificate without a name or address', async () => {
     const ca = await issueCa({ commonName: 'test-ca', days: 1 });
     let error: Error | undefined;
-    await issueServingCert(ca, { dns: [], ips: [], days: 1 }).catch((err: Error) => { error = err; });
+    await issueServingCert(ca, { dns: [], ips: [], days: 1 }).catch((err: Error) => {
+      error = err;
+    });
     expect(error?.message).to.match(/at least one --dns name or --ip address/);
   });
 });

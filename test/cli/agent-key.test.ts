@@ -8,12 +8,14 @@ describe('cli: locus agent-key', function () {
   this.timeout(30_000);
   let api: FakeApiServer;
   let kubeconfig: string;
-  const key = () => (api.object('secrets', 'locus-agent-auth', 'locus-system') as { data: { key: string }; metadata: { resourceVersion: string } } | undefined);
+  const key = () => api.object('secrets', 'locus-agent-auth', 'locus-system') as { data: { key: string }; metadata: { resourceVersion: string } } | undefined;
   beforeEach(async () => {
     api = await FakeApiServer.start();
     kubeconfig = api.writeKubeconfig();
   });
-  afterEach(async () => { await api.close(); });
+  afterEach(async () => {
+    await api.close();
+  });
 
   it('creates a key the agents accept, once; later runs keep it', async () => {
     expect(await run(['--kubeconfig', kubeconfig, '--log-level', 'fatal'])).to.equal(0);
@@ -33,10 +35,13 @@ describe('cli: locus agent-key', function () {
     expect(key()!.data.key).to.equal(own);
     const short = Buffer.from('too-short\n').toString('base64');
     api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'locus-system', name: 'locus-agent-auth' }, data: { key: short } });
-    await run(['--kubeconfig', kubeconfig, '--log-level', 'fatal']).then(() => expect.fail('should fail'), (err: Error & { hint?: string }) => {
-      expect(err.message).to.match(/key 1 has 9 bytes/);
-      expect(err.hint).to.match(/kubectl -n locus-system edit secret locus-agent-auth/);
-    });
+    await run(['--kubeconfig', kubeconfig, '--log-level', 'fatal']).then(
+      () => expect.fail('should fail'),
+      (err: Error & { hint?: string }) => {
+        expect(err.message).to.match(/key 1 has 9 bytes/);
+        expect(err.hint).to.match(/kubectl -n locus-system edit secret locus-agent-auth/);
+      },
+    );
     expect(key()!.data.key).to.equal(short);
   });
 });

@@ -23,7 +23,9 @@ describe('locus certs', () => {
     const config = join(dir, 'mwc.yaml');
     writeFileSync(config, readFileSync('test/fixtures/admission/mutating-webhook-configuration.yaml'));
     const out = join(dir, 'tls');
-    expect(await quiet(['--out', out, '--dns', 'locus-webhook.locus-system.svc', '--ip', '127.0.0.1', '--valid-for', '10d', '--webhook-config', config])).to.equal(0);
+    expect(
+      await quiet(['--out', out, '--dns', 'locus-webhook.locus-system.svc', '--ip', '127.0.0.1', '--valid-for', '10d', '--webhook-config', config]),
+    ).to.equal(0);
 
     const ca = readFileSync(join(out, 'ca.crt'), 'utf8');
     const cert = new X509Certificate(readFileSync(join(out, 'tls.crt')));
@@ -53,7 +55,9 @@ describe('locus certs', () => {
       [['--out', out, '--ip', '127.0.0.1', '--valid-for', '10'], /--valid-for must be a duration such as 15m/],
     ] as const) {
       let error: unknown;
-      await quiet([...argv]).catch((err: unknown) => { error = err; });
+      await quiet([...argv]).catch((err: unknown) => {
+        error = err;
+      });
       expect(error).to.be.instanceOf(UsageError);
       expect((error as Error).message).to.match(text);
     }

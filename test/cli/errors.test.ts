@@ -16,10 +16,14 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !==
 
 async function locus(args: string[]): Promise<{ code: number | null; stderr: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/locus.ts', ...args], {
-    cwd: root, env: { ...env, HOME: home }, stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: root,
+    env: { ...env, HOME: home },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const [code] = (await once(child, 'exit')) as [number | null];
   return { code, stderr };
 }
@@ -36,7 +40,9 @@ async function closedPort(): Promise<number> {
 function expectOneLine(stderr: string, command: string, message: RegExp): void {
   const lines = stderr.trimEnd().split('\n');
   expect(lines, stderr).to.have.length(2);
-  expect(lines[0]).to.match(new RegExp(`^locus ${command}: `)).and.match(message);
+  expect(lines[0])
+    .to.match(new RegExp(`^locus ${command}: `))
+    .and.match(message);
   expect(lines[1]).to.match(/^ {2}hint: \S/);
   expect(stderr).not.to.match(/^\s+at /m);
 }
@@ -54,8 +60,16 @@ describe('cli: user-facing errors', function () {
     ['extender', async () => ['--listen', '127.0.0.1:0'], NO_KUBECONFIG],
     ['operator', async () => ['--listen', '127.0.0.1:0'], NO_KUBECONFIG],
     ['webhook', async () => ['--listen', '127.0.0.1:0'], NO_KUBECONFIG],
-    ['agent', async () => ['--upstream', 'http://127.0.0.1:1', '--no-auth', '--node', 'node-a', '--listen', '127.0.0.1:0', '--ops-listen', '127.0.0.1:0'], NO_KUBECONFIG],
-    ['explain', async () => ['default/trainer-0', '--server', `http://127.0.0.1:${await closedPort()}`], /cannot reach the extender at http:\/\/127\.0\.0\.1:\d+: /],
+    [
+      'agent',
+      async () => ['--upstream', 'http://127.0.0.1:1', '--no-auth', '--node', 'node-a', '--listen', '127.0.0.1:0', '--ops-listen', '127.0.0.1:0'],
+      NO_KUBECONFIG,
+    ],
+    [
+      'explain',
+      async () => ['default/trainer-0', '--server', `http://127.0.0.1:${await closedPort()}`],
+      /cannot reach the extender at http:\/\/127\.0\.0\.1:\d+: /,
+    ],
     ['certs', async () => ['--out', join(notADir, 'tls'), '--ip', '127.0.0.1'], /ENOTDIR|not a directory/],
     ['sim', async () => ['--trace', join(dir, 'missing.tsv'), '--out', dir], /missing\.tsv/],
   ];
@@ -76,7 +90,9 @@ describe('cli: user-facing errors', function () {
     const r = await locus(['explain', 'default/trainer-0', '--server', `http://127.0.0.1:${await closedPort()}`, '--log-level', 'debug']);
     expect(r.code).to.equal(1);
     expect(r.stderr.split('\n')[0]).to.match(/^locus explain: cannot reach the extender/);
-    expect(r.stderr).to.match(/^\s+at /m).and.match(/caused by: /);
+    expect(r.stderr)
+      .to.match(/^\s+at /m)
+      .and.match(/caused by: /);
   });
 
   it('a settings conflict names both settings', async () => {

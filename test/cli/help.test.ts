@@ -8,7 +8,10 @@ import { parseBytes, parseDuration } from '../../src/runtime/units.js';
 async function help(command: string): Promise<string> {
   let out = '';
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: string) => { out += chunk; return true; }) as typeof process.stdout.write;
+  process.stdout.write = ((chunk: string) => {
+    out += chunk;
+    return true;
+  }) as typeof process.stdout.write;
   try {
     expect(await main([command, '--help'])).to.equal(0);
   } finally {
@@ -17,7 +20,11 @@ async function help(command: string): Promise<string> {
   return out;
 }
 
-interface FlagLine { name: string; arg: string; text: string }
+interface FlagLine {
+  name: string;
+  arg: string;
+  text: string;
+}
 
 /** The flag lines of a help text, continuation lines joined to their flag. */
 function flagLines(text: string): FlagLine[] {
@@ -34,17 +41,21 @@ function flagLines(text: string): FlagLine[] {
 const DURATION_NAMES = /(^|-)(ttl|interval|delay|timeout|warning|valid-for)$/;
 const SIZE_NAMES = /(^|-)(size|capacity|body-limit)$/;
 
-describe('cli: every sub-command\'s help', () => {
+describe("cli: every sub-command's help", () => {
   for (const command of Object.keys(commands)) {
     describe(command, () => {
       let text = '';
-      before(async () => { text = await help(command); });
+      before(async () => {
+        text = await help(command);
+      });
 
       it('has the one layout: usage, description, flags:, -h, --help last', () => {
         const lines = text.trimEnd().split('\n');
         expect(lines[0]).to.match(new RegExp(`^usage: locus ${command} `));
         const blank = lines.indexOf('');
-        expect(lines[blank + 1], 'a description after the usage').to.match(/^\S/).and.not.equal('flags:');
+        expect(lines[blank + 1], 'a description after the usage')
+          .to.match(/^\S/)
+          .and.not.equal('flags:');
         expect(lines, 'a flags: heading').to.include('flags:');
         expect(lines[lines.indexOf('flags:') - 1]).to.equal('');
         expect(lines[lines.length - 1]).to.match(/^ {2}-h, --help {2,}show this help$/);
@@ -69,7 +80,9 @@ describe('cli: every sub-command\'s help', () => {
             if (def) expect(parseBytes(def), `${where} default ${def}`).to.be.greaterThan(0);
           }
           expect(f.arg, `${where}: no unit-less placeholders`).not.to.match(/<(seconds|bytes|days|ms|addr|port)>/);
-          expect(f.text, `${where}: the unit is in the value, not the help`).not.to.match(/\b(in )?(seconds|milliseconds|minutes|days)\b(?! (of|after|before))/);
+          expect(f.text, `${where}: the unit is in the value, not the help`).not.to.match(
+            /\b(in )?(seconds|milliseconds|minutes|days)\b(?! (of|after|before))/,
+          );
           expect(f.text, `${where}: a required flag says so once`).not.to.match(/required.*required/);
         }
       });

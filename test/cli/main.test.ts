@@ -6,8 +6,14 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   let out = '';
   let err = '';
   const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => { out += chunk; return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => { err += chunk; return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string) => {
+    out += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => {
+    err += chunk;
+    return true;
+  }) as typeof process.stderr.write;
   try {
     return { code: await main(argv), out, err };
   } finally {
@@ -32,14 +38,18 @@ describe('cli/main', () => {
   it('an unknown command prints usage and exits 2', async () => {
     const r = await run(['frobnicate']);
     expect(r.code).to.equal(2);
-    expect(r.err).to.match(/unknown command "frobnicate"/).and.match(/usage: locus/);
+    expect(r.err)
+      .to.match(/unknown command "frobnicate"/)
+      .and.match(/usage: locus/);
   });
 
   for (const command of ['extender', 'operator', 'webhook', 'certs', 'agent', 'sim', 'explain']) {
     it(`${command}: an unknown flag prints the command's usage and exits 2`, async () => {
       const r = await run([command, '--no-such-flag']);
       expect(r.code).to.equal(2);
-      expect(r.err).to.match(/no-such-flag/).and.match(/usage/i);
+      expect(r.err)
+        .to.match(/no-such-flag/)
+        .and.match(/usage/i);
     });
   }
 });

@@ -14,13 +14,23 @@ describe('cli: locus webhook-certs', function () {
   before(async () => {
     api = await FakeApiServer.start();
     api.register(MUTATING_WEBHOOK_CONFIGURATIONS);
-    api.put({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'locus-pod-datasets' }, webhooks: [{ name: 'pods.datasets.locus.dev', clientConfig: {} }] });
+    api.put({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name: 'locus-pod-datasets' },
+      webhooks: [{ name: 'pods.datasets.locus.dev', clientConfig: {} }],
+    });
     kubeconfig = api.writeKubeconfig();
   });
-  after(async () => { await api.close(); });
+  after(async () => {
+    await api.close();
+  });
 
   it('refuses a renewal window as long as the validity (every run would renew)', async () => {
-    await run(['--renew-before', '400d', '--kubeconfig', kubeconfig]).then(() => expect.fail('should fail'), (err: Error) => expect(err.message).to.match(/--renew-before must be shorter than --valid-for/));
+    await run(['--renew-before', '400d', '--kubeconfig', kubeconfig]).then(
+      () => expect.fail('should fail'),
+      (err: Error) => expect(err.message).to.match(/--renew-before must be shorter than --valid-for/),
+    );
   });
 
   it('--wait-for returns once the file holds the certificate the Secret has (as the kubelet mounts it)', async () => {
@@ -43,7 +53,9 @@ describe('cli: locus webhook-certs', function () {
 
   it('--wait-for gives up after --wait-timeout when the Secret is never mounted', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'webhook-certs-')), 'tls.crt');
-    await run(['--wait-for', file, '--wait-timeout', '1s', '--kubeconfig', kubeconfig, '--log-level', 'fatal'])
-      .then(() => expect.fail('should fail'), (err: Error) => expect(err.message).to.match(/does not hold the certificate after 1s/));
+    await run(['--wait-for', file, '--wait-timeout', '1s', '--kubeconfig', kubeconfig, '--log-level', 'fatal']).then(
+      () => expect.fail('should fail'),
+      (err: Error) => expect(err.message).to.match(/does not hold the certificate after 1s/),
+    );
   });
 });

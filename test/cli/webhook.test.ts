@@ -23,12 +23,33 @@ describe('locus webhook (process)', function () {
 
   it('serves the captured review with the Datasets and Events of the API server, and stops after the shutdown delay on SIGTERM', async () => {
     const review = JSON.parse(readFileSync('test/fixtures/admission/pod-create-dataset-labels.json', 'utf8'));
-    api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: 'datasets-demo', name: 'my-dataset' }, spec: { local: { type: 'S3', bucket: 'my-dataset' } } });
+    api.put({
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { namespace: 'datasets-demo', name: 'my-dataset' },
+      spec: { local: { type: 'S3', bucket: 'my-dataset' } },
+    });
     const certs = await certDir();
-    child = spawn(process.execPath, [
-      '--import', 'tsx', 'src/cli/locus.ts', 'webhook', '--listen', '127.0.0.1:0',
-      '--cert', certs.certFile, '--key', certs.keyFile, '--kubeconfig', api.writeKubeconfig(), '--shutdown-delay', '1s',
-    ], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'src/cli/locus.ts',
+        'webhook',
+        '--listen',
+        '127.0.0.1:0',
+        '--cert',
+        certs.certFile,
+        '--key',
+        certs.keyFile,
+        '--kubeconfig',
+        api.writeKubeconfig(),
+        '--shutdown-delay',
+        '1s',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     const lines = createInterface({ input: child.stdout! });
     const url = await new Promise<string>((resolve, reject) => {
       lines.on('line', (line) => {

@@ -4,23 +4,31 @@ import { BlockSetError, decodeBlockSet, decodeBlockSetWithCount, encodeBlockSet 
 
 const blockSet = fc
   .integer({ min: 0, max: 5000 })
-  .chain((count) => fc.tuple(fc.constant(count), count === 0 ? fc.constant([] as number[]) : fc.uniqueArray(fc.integer({ min: 0, max: count - 1 }), { maxLength: count })))
+  .chain((count) =>
+    fc.tuple(fc.constant(count), count === 0 ? fc.constant([] as number[]) : fc.uniqueArray(fc.integer({ min: 0, max: count - 1 }), { maxLength: count })),
+  )
   .map(([count, blocks]) => ({ count, blocks: [...blocks].sort((a, b) => a - b) }));
 
 describe('core/blockset', () => {
   it('round-trips every block set (property)', () => {
-    fc.assert(fc.property(blockSet, ({ count, blocks }) => {
-      const decoded = decodeBlockSetWithCount(encodeBlockSet(blocks, count));
-      expect(decoded.blockCount).to.equal(count);
-      expect([...decoded.blocks]).to.deep.equal(blocks);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(blockSet, ({ count, blocks }) => {
+        const decoded = decodeBlockSetWithCount(encodeBlockSet(blocks, count));
+        expect(decoded.blockCount).to.equal(count);
+        expect([...decoded.blocks]).to.deep.equal(blocks);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('never exceeds a bitset by more than a few bytes (property)', () => {
-    fc.assert(fc.property(blockSet, ({ count, blocks }) => {
-      const bytes = atob(encodeBlockSet(blocks, count)).length;
-      expect(bytes).to.be.at.most(Math.ceil(count / 8) + 4);
-    }), { numRuns: 200 });
+    fc.assert(
+      fc.property(blockSet, ({ count, blocks }) => {
+        const bytes = atob(encodeBlockSet(blocks, count)).length;
+        expect(bytes).to.be.at.most(Math.ceil(count / 8) + 4);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('keeps 50 datasets × 1,000 blocks within about 10 KB even when dense and random', () => {

@@ -11,9 +11,7 @@ describe('core/dataset-refs', () => {
     const args = fixture('kube-scheduler/filter-nodecachecapable-true.json');
     const { refs, problems } = datasetRefsFromPod(args.Pod);
     expect(problems).to.deep.equal([]);
-    expect(refs).to.deep.equal([
-      { namespace: args.Pod.metadata.namespace, name: 'my-dataset', useAs: ['mount'], source: { kind: 'label', index: 0 } },
-    ]);
+    expect(refs).to.deep.equal([{ namespace: args.Pod.metadata.namespace, name: 'my-dataset', useAs: ['mount'], source: { kind: 'label', index: 0 } }]);
   });
 
   it('takes the namespace from the AdmissionReview when the object has none', () => {
@@ -26,9 +24,23 @@ describe('core/dataset-refs', () => {
     { name: 'no labels', labels: {}, refs: [], problems: [] },
     { name: 'missing useas means mount', labels: { 'dataset.0.id': 'a' }, refs: [['a', ['mount']]], problems: [] },
     { name: 'configmap', labels: { 'dataset.0.id': 'a', 'dataset.0.useas': 'configmap' }, refs: [['a', ['configmap']]], problems: [] },
-    { name: 'both uses joined by a dot', labels: { 'dataset.0.id': 'a', 'dataset.0.useas': 'mount.configmap' }, refs: [['a', ['mount', 'configmap']]], problems: [] },
-    { name: 'indices in numeric order', labels: { 'dataset.10.id': 'c', 'dataset.2.id': 'b', 'dataset.0.id': 'a' }, refs: [['a', ['mount']], ['b', ['mount']], ['c', ['mount']]], problems: [] },
-    { name: 'other labels ignored', labels: { app: 'x', 'datasets': 'y', 'dataset.0.id': 'a' }, refs: [['a', ['mount']]], problems: [] },
+    {
+      name: 'both uses joined by a dot',
+      labels: { 'dataset.0.id': 'a', 'dataset.0.useas': 'mount.configmap' },
+      refs: [['a', ['mount', 'configmap']]],
+      problems: [],
+    },
+    {
+      name: 'indices in numeric order',
+      labels: { 'dataset.10.id': 'c', 'dataset.2.id': 'b', 'dataset.0.id': 'a' },
+      refs: [
+        ['a', ['mount']],
+        ['b', ['mount']],
+        ['c', ['mount']],
+      ],
+      problems: [],
+    },
+    { name: 'other labels ignored', labels: { app: 'x', datasets: 'y', 'dataset.0.id': 'a' }, refs: [['a', ['mount']]], problems: [] },
     { name: 'bad key form', labels: { 'dataset.x.id': 'a', 'dataset.0.name': 'b' }, refs: [], problems: ['dataset.x.id', 'dataset.0.name'] },
     { name: 'useas without id', labels: { 'dataset.1.useas': 'mount' }, refs: [], problems: ['dataset.1.useas'] },
     { name: 'same dataset twice', labels: { 'dataset.0.id': 'a', 'dataset.1.id': 'a' }, refs: [['a', ['mount']]], problems: ['dataset.1.id'] },
@@ -57,6 +69,9 @@ describe('core/dataset-refs', () => {
     ];
     const isDataset = (ns: string, name: string) => ns === 'ml' && (name === 'imagenet' || name === 'a');
     const { refs } = datasetRefsFromPod(pod({ 'dataset.0.id': 'a' }, { spec: { volumes } }), { isDataset });
-    expect(refs.map((r) => [r.name, r.source.kind])).to.deep.equal([['a', 'label'], ['imagenet', 'pvc']]);
+    expect(refs.map((r) => [r.name, r.source.kind])).to.deep.equal([
+      ['a', 'label'],
+      ['imagenet', 'pvc'],
+    ]);
   });
 });

@@ -23,7 +23,12 @@ describe('core/explain', () => {
   });
 
   it('builds requests from PVC volumes named after Datasets too', () => {
-    const req = requestForPod({ metadata: { namespace: 'ml' }, spec: { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'a' } }] } }, ['n1'], index, 0);
+    const req = requestForPod(
+      { metadata: { namespace: 'ml' }, spec: { volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'a' } }] } },
+      ['n1'],
+      index,
+      0,
+    );
     expect(req.datasets.map((d) => d.name)).to.deep.equal(['a']);
     expect(scoreNodes('locality', req)).to.deep.equal([6]);
   });

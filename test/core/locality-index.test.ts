@@ -6,7 +6,10 @@ import type { InventorySnapshot } from '../../src/core/types.js';
 import { buildIndex } from './index-builder.js';
 
 const snap = (seq: number, bytes: number, epoch = 'e1'): InventorySnapshot => ({
-  node: 'n1', epoch, seq, datasets: [{ dataset: 'ml/a', bytes }],
+  node: 'n1',
+  epoch,
+  seq,
+  datasets: [{ dataset: 'ml/a', bytes }],
 });
 
 describe('core/locality-index', () => {
@@ -22,7 +25,18 @@ describe('core/locality-index', () => {
 
   it('a new epoch replaces the inventory at once, whatever its seq', () => {
     const index = new LocalityIndex({ ttlMs: 1000 });
-    index.applyInventory({ node: 'n1', epoch: 'e1', seq: 50, datasets: [{ dataset: 'ml/a', bytes: 100 }, { dataset: 'ml/b', bytes: 7 }] }, 0);
+    index.applyInventory(
+      {
+        node: 'n1',
+        epoch: 'e1',
+        seq: 50,
+        datasets: [
+          { dataset: 'ml/a', bytes: 100 },
+          { dataset: 'ml/b', bytes: 7 },
+        ],
+      },
+      0,
+    );
     expect(index.applyInventory(snap(0, 10, 'e2'), 1)).to.deep.equal({ kind: 'applied', reason: 'new-epoch' });
     expect(index.cachedBytes('n1', 'ml/a', 1)).to.equal(10);
     expect(index.cachedBytes('n1', 'ml/b', 1)).to.equal(0);
@@ -33,7 +47,18 @@ describe('core/locality-index', () => {
     ['negative seq', { node: 'n1', epoch: 'e', seq: -1, datasets: [] }],
     ['fractional seq', { node: 'n1', epoch: 'e', seq: 1.5, datasets: [] }],
     ['negative bytes', { node: 'n1', epoch: 'e', seq: 1, datasets: [{ dataset: 'ml/a', bytes: -1 }] }],
-    ['duplicate dataset', { node: 'n1', epoch: 'e', seq: 1, datasets: [{ dataset: 'ml/a', bytes: 1 }, { dataset: 'ml/a', bytes: 2 }] }],
+    [
+      'duplicate dataset',
+      {
+        node: 'n1',
+        epoch: 'e',
+        seq: 1,
+        datasets: [
+          { dataset: 'ml/a', bytes: 1 },
+          { dataset: 'ml/a', bytes: 2 },
+        ],
+      },
+    ],
     ['unsorted blocks', { node: 'n1', epoch: 'e', seq: 1, datasets: [{ dataset: 'ml/a', bytes: 1, blocks: Uint32Array.from([2, 1]) }] }],
   ];
   for (const [name, s] of rejected) {
@@ -42,13 +67,19 @@ describe('core/locality-index', () => {
       index.applyInventory({ node: 'n1', epoch: 'e0', seq: 1, datasets: [{ dataset: 'ml/a', bytes: 5 }] }, 0);
       const outcome = index.applyInventory(s, 0);
       expect(outcome.kind).to.equal('rejected');
-      expect((outcome as { reason: string }).reason).to.be.a('string').with.length.greaterThan(0);
+      expect((outcome as { reason: string }).reason)
+        .to.be.a('string')
+        .with.length.greaterThan(0);
       expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(5);
     });
   }
 
   it('removing a node or its NodeCache removes what it held', () => {
-    const index = buildIndex({ nodes: { n1: { zone: 'z' }, n2: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 100 } }, caches: { n1: { 'ml/a': 40 }, n2: { 'ml/a': 30 } } });
+    const index = buildIndex({
+      nodes: { n1: { zone: 'z' }, n2: { zone: 'z' } },
+      datasets: { 'ml/a': { totalBytes: 100 } },
+      caches: { n1: { 'ml/a': 40 }, n2: { 'ml/a': 30 } },
+    });
     expect(index.locality('n2', 'ml/a', 0).inZone).to.equal(40);
     index.removeInventory('n1');
     expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(0);
@@ -58,7 +89,7 @@ describe('core/locality-index', () => {
     expect(index.stats(0).nodes).to.equal(1);
   });
 
-  it('zone and region bytes are the union of the members\' blocks, last block at its real size', () => {
+  it("zone and region bytes are the union of the members' blocks, last block at its real size", () => {
     const index = buildIndex({
       datasets: { 'ml/a': { totalBytes: 950, blockSize: 100, blockCount: 10 } },
       nodes: { a: { zone: 'z1', region: 'r' }, b: { zone: 'z1', region: 'r' }, c: { zone: 'z2', region: 'r' } },
@@ -79,7 +110,13 @@ describe('core/locality-index', () => {
   });
 
   it('an unchanged entry re-applied at an earlier time counts in its zone only until its new TTL', () => {
-    const index = buildIndex({ ttlMs: 100, at: 100, nodes: { a: { zone: 'z' }, b: { zone: 'z' } }, datasets: { 'ml/a': { totalBytes: 1000 } }, caches: { b: { 'ml/a': 600 } } });
+    const index = buildIndex({
+      ttlMs: 100,
+      at: 100,
+      nodes: { a: { zone: 'z' }, b: { zone: 'z' } },
+      datasets: { 'ml/a': { totalBytes: 1000 } },
+      caches: { b: { 'ml/a': 600 } },
+    });
     expect(index.locality('a', 'ml/a', 150).inZone).to.equal(600);
     index.applyInventory({ node: 'b', epoch: 'e1', seq: 2, datasets: [{ dataset: 'ml/a', bytes: 600 }] }, 80);
     expect(index.locality('a', 'ml/a', 180).inZone).to.equal(600);
@@ -92,81 +129,110 @@ describe('core/locality-index', () => {
     const nodes = ['a', 'b', 'c', 'd'];
     const blockSets = fc.uniqueArray(fc.nat(39), { maxLength: 12 }).map((b) => Uint32Array.from(b.sort((x, y) => x - y)));
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('apply' as const), node: fc.constantFrom(...nodes), sets: fc.array(fc.option(blockSets, { freq: 2 }), { minLength: 2, maxLength: 2 }), reuse: fc.boolean(), epoch: fc.boolean() }),
+      fc.record({
+        kind: fc.constant('apply' as const),
+        node: fc.constantFrom(...nodes),
+        sets: fc.array(fc.option(blockSets, { freq: 2 }), { minLength: 2, maxLength: 2 }),
+        reuse: fc.boolean(),
+        epoch: fc.boolean(),
+      }),
       fc.record({ kind: fc.constant('remove' as const), node: fc.constantFrom(...nodes) }),
       fc.record({ kind: fc.constant('move' as const), node: fc.constantFrom(...nodes), zone: fc.constantFrom('z0', 'z1', 'z2') }),
-      fc.record({ kind: fc.constant('query' as const), node: fc.constantFrom(...nodes), key: fc.constantFrom(...keys), step: fc.integer({ min: -40, max: 60 }) }),
+      fc.record({
+        kind: fc.constant('query' as const),
+        node: fc.constantFrom(...nodes),
+        key: fc.constantFrom(...keys),
+        step: fc.integer({ min: -40, max: 60 }),
+      }),
     );
-    fc.assert(fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
-      const zones = new Map(nodes.map((name, i) => [name, `z${i % 2}`]));
-      const world = (index: LocalityIndex) => {
-        for (const key of keys) index.upsertDataset({ key, totalBytes: 395, blockSize: 10, blockCount: 40, catalogVersion: 'v1' });
-        for (const [name, zone] of zones) index.upsertNode({ name, zone, region: 'r' });
-      };
-      const index = new LocalityIndex({ ttlMs: 100 });
-      world(index);
-      const last = new Map<string, { snap: InventorySnapshot; at: number }>();
-      let now = 0;
-      let seq = 0;
-      for (const o of ops) {
-        if (o.kind === 'apply') {
-          const before = last.get(o.node)?.snap;
-          // `reuse` hands the index the very arrays of the node's previous snapshot, unchanged.
-          const datasets = o.reuse && before ? before.datasets : o.sets.flatMap((blocks, i) => blocks ? [{ dataset: keys[i], bytes: blocks.length * 10, blockSize: 10, catalogVersion: 'v1', blocks }] : []);
-          const snap = { node: o.node, epoch: o.epoch ? `e${seq}` : 'e', seq: ++seq, datasets };
-          expect(index.applyInventory(snap, now).kind).to.equal('applied');
-          last.set(o.node, { snap, at: now });
-        } else if (o.kind === 'remove') {
-          index.removeInventory(o.node);
-          last.delete(o.node);
-        } else if (o.kind === 'move') {
-          zones.set(o.node, o.zone);
-          index.upsertNode({ name: o.node, zone: o.zone, region: 'r' });
-        } else {
-          now += o.step;
-          const fresh = new LocalityIndex({ ttlMs: 100 });
-          world(fresh);
-          for (const { snap, at } of last.values()) fresh.applyInventory(snap, at);
-          expect(index.locality(o.node, o.key, now)).to.deep.equal(fresh.locality(o.node, o.key, now));
-          // The same slice object every time: what the index keeps of it per area must follow every change.
-          expect(index.sliceLocality(o.node, o.key, shard, now)).to.deep.equal(fresh.sliceLocality(o.node, o.key, shard, now));
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 40 }), (ops) => {
+        const zones = new Map(nodes.map((name, i) => [name, `z${i % 2}`]));
+        const world = (index: LocalityIndex) => {
+          for (const key of keys) index.upsertDataset({ key, totalBytes: 395, blockSize: 10, blockCount: 40, catalogVersion: 'v1' });
+          for (const [name, zone] of zones) index.upsertNode({ name, zone, region: 'r' });
+        };
+        const index = new LocalityIndex({ ttlMs: 100 });
+        world(index);
+        const last = new Map<string, { snap: InventorySnapshot; at: number }>();
+        let now = 0;
+        let seq = 0;
+        for (const o of ops) {
+          if (o.kind === 'apply') {
+            const before = last.get(o.node)?.snap;
+            // `reuse` hands the index the very arrays of the node's previous snapshot, unchanged.
+            const datasets =
+              o.reuse && before
+                ? before.datasets
+                : o.sets.flatMap((blocks, i) => (blocks ? [{ dataset: keys[i], bytes: blocks.length * 10, blockSize: 10, catalogVersion: 'v1', blocks }] : []));
+            const snap = { node: o.node, epoch: o.epoch ? `e${seq}` : 'e', seq: ++seq, datasets };
+            expect(index.applyInventory(snap, now).kind).to.equal('applied');
+            last.set(o.node, { snap, at: now });
+          } else if (o.kind === 'remove') {
+            index.removeInventory(o.node);
+            last.delete(o.node);
+          } else if (o.kind === 'move') {
+            zones.set(o.node, o.zone);
+            index.upsertNode({ name: o.node, zone: o.zone, region: 'r' });
+          } else {
+            now += o.step;
+            const fresh = new LocalityIndex({ ttlMs: 100 });
+            world(fresh);
+            for (const { snap, at } of last.values()) fresh.applyInventory(snap, at);
+            expect(index.locality(o.node, o.key, now)).to.deep.equal(fresh.locality(o.node, o.key, now));
+            // The same slice object every time: what the index keeps of it per area must follow every change.
+            expect(index.sliceLocality(o.node, o.key, shard, now)).to.deep.equal(fresh.sliceLocality(o.node, o.key, shard, now));
+          }
         }
-      }
-    }), { numRuns: 500 });
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it('within one epoch, any order of snapshots leaves the highest seq in force (property)', () => {
-    fc.assert(fc.property(fc.uniqueArray(fc.nat(1000), { minLength: 1, maxLength: 30 }), fc.nat(), (seqs, salt) => {
-      const index = new LocalityIndex({ ttlMs: 1e9 });
-      for (const s of seqs) index.applyInventory(snap(s, s * 10 + (salt % 7)), 0);
-      const top = Math.max(...seqs);
-      expect(index.position('n1')!.seq).to.equal(top);
-      expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(top * 10 + (salt % 7));
-    }));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.nat(1000), { minLength: 1, maxLength: 30 }), fc.nat(), (seqs, salt) => {
+        const index = new LocalityIndex({ ttlMs: 1e9 });
+        for (const s of seqs) index.applyInventory(snap(s, s * 10 + (salt % 7)), 0);
+        const top = Math.max(...seqs);
+        expect(index.position('n1')!.seq).to.equal(top);
+        expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(top * 10 + (salt % 7));
+      }),
+    );
   });
 
   it('a duplicate or older seq never changes the index (property)', () => {
-    fc.assert(fc.property(fc.nat(1000), fc.nat(1000), fc.nat(10_000), (seq, back, bytes) => {
-      const index = new LocalityIndex({ ttlMs: 1e9 });
-      index.applyInventory(snap(seq, 42), 0);
-      const older = Math.max(0, seq - back);
-      expect(index.applyInventory(snap(older, bytes), 5).kind).to.equal('stale');
-      expect(index.cachedBytes('n1', 'ml/a', 5)).to.equal(42);
-      expect(index.position('n1')!.appliedAt).to.equal(0);
-    }));
+    fc.assert(
+      fc.property(fc.nat(1000), fc.nat(1000), fc.nat(10_000), (seq, back, bytes) => {
+        const index = new LocalityIndex({ ttlMs: 1e9 });
+        index.applyInventory(snap(seq, 42), 0);
+        const older = Math.max(0, seq - back);
+        expect(index.applyInventory(snap(older, bytes), 5).kind).to.equal('stale');
+        expect(index.cachedBytes('n1', 'ml/a', 5)).to.equal(42);
+        expect(index.position('n1')!.appliedAt).to.equal(0);
+      }),
+    );
   });
 
   it('stats count nodes, inventories, blocks and bytes', () => {
-    const index = buildIndex({ ttlMs: 10, datasets: { 'ml/a': { totalBytes: 100, blockSize: 10, blockCount: 10 } }, caches: { a: { 'ml/a': [1, 2] }, b: { 'ml/a': 5 } } });
+    const index = buildIndex({
+      ttlMs: 10,
+      datasets: { 'ml/a': { totalBytes: 100, blockSize: 10, blockCount: 10 } },
+      caches: { a: { 'ml/a': [1, 2] }, b: { 'ml/a': 5 } },
+    });
     expect(index.stats(0)).to.deep.equal({ nodes: 2, datasets: 1, inventories: 2, liveInventories: 2, blocks: 2, bytes: 25 });
   });
 
   describe('expiry: an inventory counts until ttlMs after it was applied, inclusive, everywhere', () => {
     // Node b holds blocks 0-2 of ml/a (10 blocks of 100 bytes) since t=100; a is in its zone, TTL 50.
-    const world = () => buildIndex({
-      ttlMs: 50, at: 100, nodes: { a: { zone: 'z', region: 'r' }, b: { zone: 'z', region: 'r' } },
-      datasets: { 'ml/a': { totalBytes: 1000, blockSize: 100, blockCount: 10 } }, caches: { b: { 'ml/a': [0, 1, 2] } },
-    });
+    const world = () =>
+      buildIndex({
+        ttlMs: 50,
+        at: 100,
+        nodes: { a: { zone: 'z', region: 'r' }, b: { zone: 'z', region: 'r' } },
+        datasets: { 'ml/a': { totalBytes: 1000, blockSize: 100, blockCount: 10 } },
+        caches: { b: { 'ml/a': [0, 1, 2] } },
+      });
     const shard = resolveSlice({ kind: 'shard', index: 0, count: 2 }, { key: 'ml/a', totalBytes: 1000, blockSize: 100, blockCount: 10 }) as Slice;
     const observers: Array<[string, (index: LocalityIndex, now: number) => unknown, unknown, unknown]> = [
       // [what, read at `now`, value while live, value once expired]

@@ -25,40 +25,80 @@ describe('core/pod-slices', () => {
   const cases: Array<{ name: string; pod: PodLike; opts?: SliceOptions; slices: string[]; problems?: string[] }> = [
     { name: 'no annotation: every Dataset whole', pod: pod({}), slices: ['whole', 'whole'] },
     { name: 'locus.dev/slice applies to every Dataset', pod: pod({ 'locus.dev/slice': 'shard 1/4' }), slices: ['shard 1/4', 'shard 1/4'] },
-    { name: 'locus.dev/slice.<i> applies to dataset.<i>.id and wins', pod: pod({ 'locus.dev/slice': 'shard 1/4', 'locus.dev/slice.1': 'all' }), slices: ['shard 1/4', 'all'] },
-    { name: 'locus.dev/slice.<claim> applies to a PVC Dataset', pod: pod({ 'locus.dev/slice.extra': 'blocks 0-9' }, { volumes: true }), slices: ['whole', 'whole', 'blocks 0-9'] },
-    { name: 'a malformed slice is reported and that Dataset read whole', pod: pod({ 'locus.dev/slice.0': 'half', 'locus.dev/slice.1': 'shard 0/2' }), slices: ['whole', 'shard 0/2'], problems: ['locus.dev/slice.0'] },
-    { name: 'an out-of-range shard is reported', pod: pod({ 'locus.dev/slice': 'shard 4/4' }), slices: ['whole', 'whole'], problems: ['locus.dev/slice'] },
-    { name: 'a per-Dataset annotation naming no Dataset of the pod is reported', pod: pod({ 'locus.dev/slice.7': 'all' }), slices: ['whole', 'whole'], problems: ['locus.dev/slice.7'] },
     {
-      name: 'Indexed Job: the completion index of the Job\'s completions',
-      pod: pod({ 'batch.kubernetes.io/job-completion-index': '2' }, { owners: job }), opts: completions, slices: ['shard 2/4', 'shard 2/4'],
+      name: 'locus.dev/slice.<i> applies to dataset.<i>.id and wins',
+      pod: pod({ 'locus.dev/slice': 'shard 1/4', 'locus.dev/slice.1': 'all' }),
+      slices: ['shard 1/4', 'all'],
     },
     {
-      name: 'Indexed Job: locus.dev/shards wins over the Job\'s completions',
-      pod: pod({ 'batch.kubernetes.io/job-completion-index': '2', 'locus.dev/shards': '3' }, { owners: job }), opts: completions, slices: ['shard 2/3', 'shard 2/3'],
+      name: 'locus.dev/slice.<claim> applies to a PVC Dataset',
+      pod: pod({ 'locus.dev/slice.extra': 'blocks 0-9' }, { volumes: true }),
+      slices: ['whole', 'whole', 'blocks 0-9'],
+    },
+    {
+      name: 'a malformed slice is reported and that Dataset read whole',
+      pod: pod({ 'locus.dev/slice.0': 'half', 'locus.dev/slice.1': 'shard 0/2' }),
+      slices: ['whole', 'shard 0/2'],
+      problems: ['locus.dev/slice.0'],
+    },
+    { name: 'an out-of-range shard is reported', pod: pod({ 'locus.dev/slice': 'shard 4/4' }), slices: ['whole', 'whole'], problems: ['locus.dev/slice'] },
+    {
+      name: 'a per-Dataset annotation naming no Dataset of the pod is reported',
+      pod: pod({ 'locus.dev/slice.7': 'all' }),
+      slices: ['whole', 'whole'],
+      problems: ['locus.dev/slice.7'],
+    },
+    {
+      name: "Indexed Job: the completion index of the Job's completions",
+      pod: pod({ 'batch.kubernetes.io/job-completion-index': '2' }, { owners: job }),
+      opts: completions,
+      slices: ['shard 2/4', 'shard 2/4'],
+    },
+    {
+      name: "Indexed Job: locus.dev/shards wins over the Job's completions",
+      pod: pod({ 'batch.kubernetes.io/job-completion-index': '2', 'locus.dev/shards': '3' }, { owners: job }),
+      opts: completions,
+      slices: ['shard 2/3', 'shard 2/3'],
     },
     {
       name: 'Indexed Job: an explicit slice wins over the index, per Dataset',
-      pod: pod({ 'batch.kubernetes.io/job-completion-index': '2', 'locus.dev/slice.1': 'all' }, { owners: job }), opts: completions, slices: ['shard 2/4', 'all'],
+      pod: pod({ 'batch.kubernetes.io/job-completion-index': '2', 'locus.dev/slice.1': 'all' }, { owners: job }),
+      opts: completions,
+      slices: ['shard 2/4', 'all'],
     },
-    { name: 'Indexed Job whose Job is unknown: whole', pod: pod({ 'batch.kubernetes.io/job-completion-index': '2' }, { owners: job }), slices: ['whole', 'whole'] },
+    {
+      name: 'Indexed Job whose Job is unknown: whole',
+      pod: pod({ 'batch.kubernetes.io/job-completion-index': '2' }, { owners: job }),
+      slices: ['whole', 'whole'],
+    },
     {
       name: 'an index past the shard count is reported',
-      pod: pod({ 'batch.kubernetes.io/job-completion-index': '4' }, { owners: job }), opts: completions, slices: ['whole', 'whole'], problems: ['batch.kubernetes.io/job-completion-index'],
+      pod: pod({ 'batch.kubernetes.io/job-completion-index': '4' }, { owners: job }),
+      opts: completions,
+      slices: ['whole', 'whole'],
+      problems: ['batch.kubernetes.io/job-completion-index'],
     },
     {
       name: 'Kubeflow replica index with locus.dev/shards',
-      pod: pod({ 'locus.dev/shards': '8' }, { labels: { 'training.kubeflow.org/replica-index': '5' } }), slices: ['shard 5/8', 'shard 5/8'],
+      pod: pod({ 'locus.dev/shards': '8' }, { labels: { 'training.kubeflow.org/replica-index': '5' } }),
+      slices: ['shard 5/8', 'shard 5/8'],
     },
-    { name: 'Kubeflow replica index without a count: whole', pod: pod({}, { labels: { 'training.kubeflow.org/replica-index': '5' } }), slices: ['whole', 'whole'] },
+    {
+      name: 'Kubeflow replica index without a count: whole',
+      pod: pod({}, { labels: { 'training.kubeflow.org/replica-index': '5' } }),
+      slices: ['whole', 'whole'],
+    },
     {
       name: 'a bad shard count is reported',
-      pod: pod({ 'locus.dev/shards': 'eight' }, { labels: { 'training.kubeflow.org/replica-index': '5' } }), slices: ['whole', 'whole'], problems: ['locus.dev/shards'],
+      pod: pod({ 'locus.dev/shards': 'eight' }, { labels: { 'training.kubeflow.org/replica-index': '5' } }),
+      slices: ['whole', 'whole'],
+      problems: ['locus.dev/shards'],
     },
     {
       name: 'a bad index is reported',
-      pod: pod({ 'locus.dev/shards': '8' }, { labels: { 'training.kubeflow.org/replica-index': 'x' } }), slices: ['whole', 'whole'], problems: ['training.kubeflow.org/replica-index'],
+      pod: pod({ 'locus.dev/shards': '8' }, { labels: { 'training.kubeflow.org/replica-index': 'x' } }),
+      slices: ['whole', 'whole'],
+      problems: ['training.kubeflow.org/replica-index'],
     },
   ];
   for (const c of cases) {
@@ -72,6 +112,8 @@ describe('core/pod-slices', () => {
   it('a problem names the annotation, what is wrong, and that the Dataset is read whole', () => {
     const { refs } = datasetRefsFromPod(pod({ 'locus.dev/slice': 'shard 4/4' }));
     const [p] = declaredSlices(pod({ 'locus.dev/slice': 'shard 4/4' }), refs).problems;
-    expect(p.message).to.equal('annotation "locus.dev/slice": "shard 4/4": shard index 4 is out of range; shards of 4 are numbered 0 to 3; the pod is scored on the whole Dataset');
+    expect(p.message).to.equal(
+      'annotation "locus.dev/slice": "shard 4/4": shard index 4 is out of range; shards of 4 are numbered 0 to 3; the pod is scored on the whole Dataset',
+    );
   });
 });

@@ -7,7 +7,11 @@ import type { PodLike } from '../../src/core/pod.js';
 import { declaredSlices } from '../../src/core/pod-slices.js';
 import { formatSlice } from '../../src/core/slice.js';
 
-type Doc = { kind: string; metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, unknown> & { template?: PodLike } };
+type Doc = {
+  kind: string;
+  metadata: { name: string; namespace: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown> & { template?: PodLike };
+};
 
 const section = (() => {
   const readme = readFileSync('README.md', 'utf8');
@@ -26,25 +30,29 @@ function slices(pod: PodLike, completions?: number): string[] {
 }
 
 describe('README slice examples', () => {
-  it('the Indexed Job\'s pod of index 3 reads shard 3/8 of images, the count from the Job\'s completions', () => {
+  it("the Indexed Job's pod of index 3 reads shard 3/8 of images, the count from the Job's completions", () => {
     const job = find('Job');
     const template = job.spec.template!;
     const pod: PodLike = {
       metadata: {
-        ...template.metadata, namespace: job.metadata.namespace,
-        annotations: { 'batch.kubernetes.io/job-completion-index': '3' }, ownerReferences: [{ kind: 'Job', name: job.metadata.name, controller: true }],
+        ...template.metadata,
+        namespace: job.metadata.namespace,
+        annotations: { 'batch.kubernetes.io/job-completion-index': '3' },
+        ownerReferences: [{ kind: 'Job', name: job.metadata.name, controller: true }],
       },
     };
     expect(slices(pod, job.spec.completions as number)).to.deep.equal(['shard 3/8']);
   });
 
-  it('the PyTorchJob\'s worker of replica index 2 reads shard 2/4 of imagenet and all of imagenet-val', () => {
+  it("the PyTorchJob's worker of replica index 2 reads shard 2/4 of imagenet and all of imagenet-val", () => {
     const worker = (find('PyTorchJob').spec.pytorchReplicaSpecs as { Worker: { template: PodLike } }).Worker.template;
-    const pod: PodLike = { metadata: { ...worker.metadata, namespace: 'ml', labels: { ...worker.metadata!.labels, 'training.kubeflow.org/replica-index': '2' } } };
+    const pod: PodLike = {
+      metadata: { ...worker.metadata, namespace: 'ml', labels: { ...worker.metadata!.labels, 'training.kubeflow.org/replica-index': '2' } },
+    };
     expect(slices(pod)).to.deep.equal(['shard 2/4', 'all']);
   });
 
-  it('the Spark task pod reads its partition\'s prefix', () => {
+  it("the Spark task pod reads its partition's prefix", () => {
     expect(slices(find('Pod') as PodLike)).to.deep.equal(['prefix date=2024-01-01/']);
   });
 });

@@ -9,7 +9,9 @@ import { requestForPod } from '../../src/core/pod-request.js';
 import { resolveSlice, type Slice } from '../../src/core/slice.js';
 import { buildIndex } from './index-builder.js';
 
-const ds = (slice?: string): PodLike => ({ metadata: { namespace: 'ml', name: 'p', labels: { 'dataset.0.id': 'a' }, annotations: slice ? { 'locus.dev/slice': slice } : {} } });
+const ds = (slice?: string): PodLike => ({
+  metadata: { namespace: 'ml', name: 'p', labels: { 'dataset.0.id': 'a' }, annotations: slice ? { 'locus.dev/slice': slice } : {} },
+});
 
 describe('core: scoring slices', () => {
   // 10 blocks of 100 bytes, the last 50: `first` holds blocks 0-4, `second` 5-9, both in zone z1;
@@ -62,16 +64,30 @@ describe('core: scoring slices', () => {
     const pod = ds('shard 1/2');
     pod.metadata!.annotations!['locus.dev/locality'] = 'required';
     const answer = decisions.explain(pod, ['first', 'second']);
-    expect(answer.nodes[0].datasets[0]).to.deep.include({ slice: 'shard 1/2 (blocks 5-9)', sliceBytes: 450, totalBytes: 950, onNode: 0, inZone: 450, inRegion: 450 });
+    expect(answer.nodes[0].datasets[0]).to.deep.include({
+      slice: 'shard 1/2 (blocks 5-9)',
+      sliceBytes: 450,
+      totalBytes: 950,
+      onNode: 0,
+      inZone: 450,
+      inRegion: 450,
+    });
     expect(answer.nodes[0].filter).to.deep.equal({ passed: false, reason: 'holds 0 percent of ml/a shard 1/2, pod requires 50 percent' });
     expect(answer.nodes[1].datasets[0]).to.deep.include({ onNode: 450, credited: 450 });
     expect(answer.nodes[1].filter).to.deep.equal({ passed: true });
     expect(decisions.explain(ds(), ['first']).nodes[0]).to.not.have.property('filter');
   });
 
-  it('the Indexed Job\'s completions come from the lookup the Decisions are given', () => {
+  it("the Indexed Job's completions come from the lookup the Decisions are given", () => {
     const decisions = new Decisions({ index, policy: 'locality', now: () => 0, ready: () => true, jobCompletions: () => 2 });
-    const pod = { metadata: { namespace: 'ml', labels: { 'dataset.0.id': 'a' }, annotations: { 'batch.kubernetes.io/job-completion-index': '1' }, ownerReferences: [{ kind: 'Job', name: 'j', controller: true }] } };
+    const pod = {
+      metadata: {
+        namespace: 'ml',
+        labels: { 'dataset.0.id': 'a' },
+        annotations: { 'batch.kubernetes.io/job-completion-index': '1' },
+        ownerReferences: [{ kind: 'Job', name: 'j', controller: true }],
+      },
+    };
     expect(decisions.prioritize({ pod, nodeNames: nodes }).answer.map((h) => h.Score)).to.deep.equal([5, 10, 2, 5]);
   });
 
@@ -91,58 +107,70 @@ describe('core: scoring slices', () => {
       index.upsertDataset(cat);
       nodeNames.forEach((name, i) => index.upsertNode({ name, zone: `z${i % 2}`, region: i < 4 ? 'r' : undefined }));
       w.caches.forEach((held, i) => {
-        const datasets = typeof held === 'number'
-          ? [{ dataset: 'ml/a', bytes: Math.floor(held * total) }]
-          : (() => {
-            const blocks = held.filter((b) => b < w.blockCount).sort((a, b) => a - b);
-            const bytes = blocks.length * 100 - (blocks.includes(w.blockCount - 1) ? total % 100 === 0 ? 0 : 100 - (total % 100) : 0);
-            return [{ dataset: 'ml/a', bytes, blockSize: 100, catalogVersion: w.version[i] ? 'v1' : 'v0', blocks: Uint32Array.from(blocks) }];
-          })();
+        const datasets =
+          typeof held === 'number'
+            ? [{ dataset: 'ml/a', bytes: Math.floor(held * total) }]
+            : (() => {
+                const blocks = held.filter((b) => b < w.blockCount).sort((a, b) => a - b);
+                const bytes = blocks.length * 100 - (blocks.includes(w.blockCount - 1) ? (total % 100 === 0 ? 0 : 100 - (total % 100)) : 0);
+                return [{ dataset: 'ml/a', bytes, blockSize: 100, catalogVersion: w.version[i] ? 'v1' : 'v0', blocks: Uint32Array.from(blocks) }];
+              })();
         index.applyInventory({ node: nodeNames[i], epoch: 'e', seq: 1, datasets }, 0);
       });
       return { index, cat };
     }
 
     it('the whole-Dataset slice gives exactly the scores of a pod that declares none', () => {
-      fc.assert(fc.property(worlds, fc.constantFrom('all', 'shard 0/1', 'blocks 0-149'), (w, text) => {
-        const { index } = make(w);
-        const declared = text === 'blocks 0-149' ? `blocks 0-${w.blockCount - 1}` : text;
-        for (const policy of policyNames) {
-          expect(scoreNodes(policy, requestForPod(ds(declared), nodeNames, index, 0))).to.deep.equal(scoreNodes(policy, requestForPod(ds(), nodeNames, index, 0)));
-        }
-      }), { numRuns: 200 });
+      fc.assert(
+        fc.property(worlds, fc.constantFrom('all', 'shard 0/1', 'blocks 0-149'), (w, text) => {
+          const { index } = make(w);
+          const declared = text === 'blocks 0-149' ? `blocks 0-${w.blockCount - 1}` : text;
+          for (const policy of policyNames) {
+            expect(scoreNodes(policy, requestForPod(ds(declared), nodeNames, index, 0))).to.deep.equal(
+              scoreNodes(policy, requestForPod(ds(), nodeNames, index, 0)),
+            );
+          }
+        }),
+        { numRuns: 200 },
+      );
     });
 
-    it('a slice\'s bytes never exceed the node\'s (zone\'s, region\'s) bytes of the Dataset, nor the slice\'s size', () => {
-      fc.assert(fc.property(worlds, fc.nat(149), fc.nat(149), (w, a, b) => {
-        const { index, cat } = make(w);
-        const [first, last] = [Math.min(a, b) % w.blockCount, Math.max(a, b) % w.blockCount].sort((x, y) => x - y);
-        const slice = resolveSlice({ kind: 'blocks', ranges: [[first, last + 1]] }, cat) as Slice;
-        for (const node of nodeNames) {
-          const part = index.sliceLocality(node, 'ml/a', slice, 0);
-          const whole = index.locality(node, 'ml/a', 0);
-          for (const tier of ['onNode', 'inZone', 'inRegion'] as const) {
-            expect(part[tier]).to.be.at.most(whole[tier]).and.at.most(slice.bytes).and.at.least(0);
+    it("a slice's bytes never exceed the node's (zone's, region's) bytes of the Dataset, nor the slice's size", () => {
+      fc.assert(
+        fc.property(worlds, fc.nat(149), fc.nat(149), (w, a, b) => {
+          const { index, cat } = make(w);
+          const [first, last] = [Math.min(a, b) % w.blockCount, Math.max(a, b) % w.blockCount].sort((x, y) => x - y);
+          const slice = resolveSlice({ kind: 'blocks', ranges: [[first, last + 1]] }, cat) as Slice;
+          for (const node of nodeNames) {
+            const part = index.sliceLocality(node, 'ml/a', slice, 0);
+            const whole = index.locality(node, 'ml/a', 0);
+            for (const tier of ['onNode', 'inZone', 'inRegion'] as const) {
+              expect(part[tier]).to.be.at.most(whole[tier]).and.at.most(slice.bytes).and.at.least(0);
+            }
+            expect(part.onNode).to.be.at.most(part.inZone);
+            expect(part.inZone).to.be.at.most(part.inRegion);
           }
-          expect(part.onNode).to.be.at.most(part.inZone);
-          expect(part.inZone).to.be.at.most(part.inRegion);
-        }
-      }), { numRuns: 300 });
+        }),
+        { numRuns: 300 },
+      );
     });
 
     it('shards partition the Dataset: their sizes, and their bytes on a node holding block sets, add up to the whole', () => {
-      fc.assert(fc.property(worlds, fc.integer({ min: 1, max: 20 }), (w, n) => {
-        const { index, cat } = make({ ...w, version: w.version.map(() => true) });
-        const shards = Array.from({ length: n }, (_, i) => resolveSlice({ kind: 'shard', index: i, count: n }, cat) as Slice);
-        expect(shards.reduce((sum, s) => sum + s.blocks, 0)).to.equal(cat.blockCount);
-        expect(shards.reduce((sum, s) => sum + s.bytes, 0)).to.equal(cat.totalBytes);
-        w.caches.forEach((held, i) => {
-          if (typeof held === 'number') return;
-          const node = nodeNames[i];
-          const sum = shards.reduce((acc, s) => acc + index.sliceLocality(node, 'ml/a', s, 0).onNode, 0);
-          expect(sum).to.equal(index.locality(node, 'ml/a', 0).onNode);
-        });
-      }), { numRuns: 300 });
+      fc.assert(
+        fc.property(worlds, fc.integer({ min: 1, max: 20 }), (w, n) => {
+          const { index, cat } = make({ ...w, version: w.version.map(() => true) });
+          const shards = Array.from({ length: n }, (_, i) => resolveSlice({ kind: 'shard', index: i, count: n }, cat) as Slice);
+          expect(shards.reduce((sum, s) => sum + s.blocks, 0)).to.equal(cat.blockCount);
+          expect(shards.reduce((sum, s) => sum + s.bytes, 0)).to.equal(cat.totalBytes);
+          w.caches.forEach((held, i) => {
+            if (typeof held === 'number') return;
+            const node = nodeNames[i];
+            const sum = shards.reduce((acc, s) => acc + index.sliceLocality(node, 'ml/a', s, 0).onNode, 0);
+            expect(sum).to.equal(index.locality(node, 'ml/a', 0).onNode);
+          });
+        }),
+        { numRuns: 300 },
+      );
     });
   });
 });

@@ -4,8 +4,15 @@ import { countInRanges, formatSlice, parseSlice, resolveSlice, shardStart, type 
 import type { DatasetCatalogue } from '../../src/core/types.js';
 
 const cat: DatasetCatalogue = {
-  key: 'ml/a', totalBytes: 950, blockSize: 100, blockCount: 10, catalogVersion: 'v1',
-  prefixes: [{ prefix: 'day=1/', first: 0, end: 4 }, { prefix: 'day=2/', first: 3, end: 10 }],
+  key: 'ml/a',
+  totalBytes: 950,
+  blockSize: 100,
+  blockCount: 10,
+  catalogVersion: 'v1',
+  prefixes: [
+    { prefix: 'day=1/', first: 0, end: 4 },
+    { prefix: 'day=2/', first: 3, end: 10 },
+  ],
 };
 
 describe('core/slice', () => {
@@ -13,9 +20,27 @@ describe('core/slice', () => {
     ['all', { kind: 'all' }],
     ['shard 0/2', { kind: 'shard', index: 0, count: 2 }],
     ['  shard 7/8 ', { kind: 'shard', index: 7, count: 8 }],
-    ['blocks 0-127,512-639', { kind: 'blocks', ranges: [[0, 128], [512, 640]] }],
+    [
+      'blocks 0-127,512-639',
+      {
+        kind: 'blocks',
+        ranges: [
+          [0, 128],
+          [512, 640],
+        ],
+      },
+    ],
     ['blocks 5', { kind: 'blocks', ranges: [[5, 6]] }],
-    ['blocks 1 - 3, 9', { kind: 'blocks', ranges: [[1, 4], [9, 10]] }],
+    [
+      'blocks 1 - 3, 9',
+      {
+        kind: 'blocks',
+        ranges: [
+          [1, 4],
+          [9, 10],
+        ],
+      },
+    ],
     ['prefix day=1/,day=2/', { kind: 'prefix', prefixes: ['day=1/', 'day=2/'] }],
   ];
   for (const [text, spec] of parses) {
@@ -46,14 +71,19 @@ describe('core/slice', () => {
   it('formatSlice and parseSlice round-trip (property)', () => {
     const spec: fc.Arbitrary<SliceSpec> = fc.oneof(
       fc.constant({ kind: 'all' as const }),
-      fc.integer({ min: 1, max: 10_000 }).chain((count) => fc.record({ kind: fc.constant('shard' as const), index: fc.nat(count - 1), count: fc.constant(count) })),
-      fc.array(fc.tuple(fc.nat(1e6), fc.integer({ min: 1, max: 500 })), { minLength: 1, maxLength: 5 })
+      fc
+        .integer({ min: 1, max: 10_000 })
+        .chain((count) => fc.record({ kind: fc.constant('shard' as const), index: fc.nat(count - 1), count: fc.constant(count) })),
+      fc
+        .array(fc.tuple(fc.nat(1e6), fc.integer({ min: 1, max: 500 })), { minLength: 1, maxLength: 5 })
         .map((rs) => ({ kind: 'blocks' as const, ranges: rs.map(([a, n]): [number, number] => [a, a + n]) })),
       fc.array(fc.stringMatching(/^[a-z0-9=_-]{1,12}\/$/), { minLength: 1, maxLength: 4 }).map((prefixes) => ({ kind: 'prefix' as const, prefixes })),
     );
-    fc.assert(fc.property(spec, (s) => {
-      expect(parseSlice(formatSlice(s))).to.deep.equal(s);
-    }));
+    fc.assert(
+      fc.property(spec, (s) => {
+        expect(parseSlice(formatSlice(s))).to.deep.equal(s);
+      }),
+    );
   });
 
   it('resolves against the catalogue: ranges, blocks and bytes (the last block at its real size)', () => {
@@ -77,7 +107,12 @@ describe('core/slice', () => {
   const unresolvable: Array<[string, SliceSpec, DatasetCatalogue, RegExp]> = [
     ['a block past the last', { kind: 'blocks', ranges: [[8, 11]] }, cat, /names block 10, but Dataset ml\/a has 10 blocks \(0 to 9\)/],
     ['an unknown prefix', { kind: 'prefix', prefixes: ['day=3/'] }, cat, /no such top-level prefix/],
-    ['a prefix beyond a truncated list', { kind: 'prefix', prefixes: ['day=3/'] }, { ...cat, prefixesTruncated: true }, /records only the first 2 top-level prefixes/],
+    [
+      'a prefix beyond a truncated list',
+      { kind: 'prefix', prefixes: ['day=3/'] },
+      { ...cat, prefixesTruncated: true },
+      /records only the first 2 top-level prefixes/,
+    ],
     ['a shard of a Dataset with no block catalogue', { kind: 'shard', index: 0, count: 2 }, { key: 'ml/h', totalBytes: 1000 }, /no block catalogue yet/],
   ];
   for (const [name, spec, c, error] of unresolvable) {
@@ -85,25 +120,32 @@ describe('core/slice', () => {
   }
 
   it('n shards cover every block exactly once, in order (property)', () => {
-    fc.assert(fc.property(fc.nat(100_000), fc.integer({ min: 1, max: 5000 }), (blocks, n) => {
-      let at = 0;
-      for (let i = 0; i < n; i++) {
-        expect(shardStart(i, n, blocks)).to.equal(at);
-        at = shardStart(i + 1, n, blocks);
-        expect(at).to.be.at.least(shardStart(i, n, blocks));
-      }
-      expect(at).to.equal(blocks);
-    }));
+    fc.assert(
+      fc.property(fc.nat(100_000), fc.integer({ min: 1, max: 5000 }), (blocks, n) => {
+        let at = 0;
+        for (let i = 0; i < n; i++) {
+          expect(shardStart(i, n, blocks)).to.equal(at);
+          at = shardStart(i + 1, n, blocks);
+          expect(at).to.be.at.least(shardStart(i, n, blocks));
+        }
+        expect(at).to.equal(blocks);
+      }),
+    );
   });
 
   it('countInRanges counts exactly the set blocks inside the ranges (property)', () => {
-    fc.assert(fc.property(fc.uniqueArray(fc.nat(199)), fc.array(fc.tuple(fc.nat(199), fc.nat(80)), { maxLength: 4 }), (set, raw) => {
-      const words = new Uint32Array(7);
-      for (const b of set) words[b >>> 5] |= 1 << (b & 31);
-      const spec = resolveSlice({ kind: 'blocks', ranges: raw.map(([a, n]): [number, number] => [a, Math.min(200, a + n + 1)]) }, { key: 'k', totalBytes: 200, blockSize: 1, blockCount: 200 });
-      if ('error' in spec) throw new Error(spec.error);
-      const inside = (b: number) => raw.some(([a, n]) => b >= a && b < Math.min(200, a + n + 1));
-      expect(countInRanges(words, spec.ranges, 199)).to.deep.equal({ count: set.filter(inside).length, hasLast: set.includes(199) && inside(199) });
-    }));
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.nat(199)), fc.array(fc.tuple(fc.nat(199), fc.nat(80)), { maxLength: 4 }), (set, raw) => {
+        const words = new Uint32Array(7);
+        for (const b of set) words[b >>> 5] |= 1 << (b & 31);
+        const spec = resolveSlice(
+          { kind: 'blocks', ranges: raw.map(([a, n]): [number, number] => [a, Math.min(200, a + n + 1)]) },
+          { key: 'k', totalBytes: 200, blockSize: 1, blockCount: 200 },
+        );
+        if ('error' in spec) throw new Error(spec.error);
+        const inside = (b: number) => raw.some(([a, n]) => b >= a && b < Math.min(200, a + n + 1));
+        expect(countInRanges(words, spec.ranges, 199)).to.deep.equal({ count: set.filter(inside).length, hasLast: set.includes(199) && inside(199) });
+      }),
+    );
   });
 });

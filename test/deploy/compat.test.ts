@@ -27,7 +27,7 @@ describe('deploy-1.20/: deploy/ for Kubernetes 1.20', function () {
     if (!existsSync(kubectl)) skipBecause(this, `needs ${kubectl}: run scripts/k8s/build.sh`);
   });
 
-  it('differs from deploy/ only in the PodDisruptionBudget\'s apiVersion and the agent Service\'s internalTrafficPolicy', async () => {
+  it("differs from deploy/ only in the PodDisruptionBudget's apiVersion and the agent Service's internalTrafficPolicy", async () => {
     const [current, old] = await Promise.all([render('deploy/'), render('deploy-1.20/')]);
     expect([...old.keys()].sort()).to.deep.equal([...current.keys()].sort());
     const pdb = 'PodDisruptionBudget/locus-system/locus-webhook';

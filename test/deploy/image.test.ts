@@ -15,15 +15,28 @@ import { parse, parseAllDocuments } from 'yaml';
 import { skipBecause } from '../support/skip.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string>; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  bin: Record<string, string>;
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
-interface Stage { name: string; from: string; workdir: string; lines: string[] }
+interface Stage {
+  name: string;
+  from: string;
+  workdir: string;
+  lines: string[];
+}
 
 /** The Dockerfile as stages of instructions (continuation lines joined, comments dropped). */
 function stages(): Stage[] {
   const text = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, ' ');
   const out: Stage[] = [];
-  for (const line of text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
+  for (const line of text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))) {
     const from = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(line);
     if (from) out.push({ name: from[2] ?? String(out.length), from: from[1], workdir: '/', lines: [] });
     else {
@@ -38,22 +51,32 @@ function stages(): Stage[] {
 
 /** COPY [--from=stage] <src>... <dest> */
 function copies(stage: Stage): { from?: string; sources: string[]; dest: string }[] {
-  return stage.lines.filter((l) => /^COPY\s/i.test(l)).map((l) => {
-    const words = l.split(/\s+/).slice(1);
-    const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
-    const paths = words.filter((w) => !w.startsWith('--'));
-    return { from, sources: paths.slice(0, -1), dest: paths[paths.length - 1] };
-  });
+  return stage.lines
+    .filter((l) => /^COPY\s/i.test(l))
+    .map((l) => {
+      const words = l.split(/\s+/).slice(1);
+      const from = words.find((w) => w.startsWith('--from='))?.slice('--from='.length);
+      const paths = words.filter((w) => !w.startsWith('--'));
+      return { from, sources: paths.slice(0, -1), dest: paths[paths.length - 1] };
+    });
 }
 
 /** .dockerignore as the builder reads it: last matching pattern wins, `!` re-includes. */
 function dockerIgnored(path: string): boolean {
-  const rules = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const rules = readFileSync(join(root, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   let ignored = false;
   for (const rule of rules) {
     const negate = rule.startsWith('!');
     const pattern = (negate ? rule.slice(1) : rule).replace(/\/$/, '');
-    const re = new RegExp(`^${pattern.split('/').map((p) => (p === '**' ? '.*' : p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*'))).join('/')}(/.*)?$`);
+    const re = new RegExp(
+      `^${pattern
+        .split('/')
+        .map((p) => (p === '**' ? '.*' : p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')))
+        .join('/')}(/.*)?$`,
+    );
     if (re.test(path)) ignored = !negate;
   }
   return ignored;
@@ -85,7 +108,9 @@ describe('Dockerfile', function () {
     expect(JSON.parse(readFileSync(join(ctx, 'package.json'), 'utf8')).scripts.build).to.match(/^tsc -p tsconfig\.json$/);
     await promisify(execFile)(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: ctx, timeout: 280_000 });
   });
-  after(() => { if (ctx) rmSync(ctx, { recursive: true, force: true }); });
+  after(() => {
+    if (ctx) rmSync(ctx, { recursive: true, force: true });
+  });
 
   it('builds on Node 20 and runs on a slim Node 20', () => {
     expect(build.from).to.match(/^node:20[-.]/);
@@ -116,14 +141,18 @@ describe('Dockerfile', function () {
   });
 
   it('the code it ships imports only dependencies and Node built-ins, never a devDependency', () => {
-    const shipped = copies(runtime).filter((c) => c.from === 'build').flatMap((c) => c.sources.map((s) => join(ctx, s.slice(build.workdir.length + 1))));
+    const shipped = copies(runtime)
+      .filter((c) => c.from === 'build')
+      .flatMap((c) => c.sources.map((s) => join(ctx, s.slice(build.workdir.length + 1))));
     const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules]);
     const missing = new Map<string, string>();
     const seen = new Set<string>();
     const files = shipped.flatMap((d) => (statSync(d).isDirectory() ? filesUnder(d) : [d])).filter((f) => f.endsWith('.js'));
     expect(files.length).to.be.greaterThan(100);
     for (const file of files) {
-      for (const m of readFileSync(file, 'utf8').matchAll(/(?:^|[\s;])(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)) {
+      for (const m of readFileSync(file, 'utf8').matchAll(
+        /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm,
+      )) {
         const spec = m[1] ?? m[2] ?? m[3];
         if (spec.startsWith('.') || spec.startsWith('node:')) continue;
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
@@ -136,7 +165,7 @@ describe('Dockerfile', function () {
     expect(Object.fromEntries(missing), 'imported by shipped code but not a production dependency').to.deep.equal({});
   });
 
-  it('one entry point, locus (also kubectl-locus), as package.json\'s bins; a non-root user', () => {
+  it("one entry point, locus (also kubectl-locus), as package.json's bins; a non-root user", () => {
     const lines = runtime.lines.join('\n');
     const target = /ln -s (\S+) \/usr\/local\/bin\/locus\b/.exec(lines)?.[1];
     expect(target).to.equal(`${runtime.workdir}/${pkg.bin.locus}`);
@@ -168,12 +197,13 @@ describe('deploy/ names one image', function () {
     return parseAllDocuments(stdout).map((d) => d.toJS() as Doc);
   };
   /** [workload/container, image] of every container and init container of every workload. */
-  const images = (docs: Doc[]): [string, string][] => docs
-    .filter((d) => ['Deployment', 'DaemonSet', 'StatefulSet', 'Job', 'CronJob'].includes(d.kind))
-    .flatMap((d) => {
-      const spec = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.spec : d.spec.template.spec;
-      return [...(spec.initContainers ?? []), ...spec.containers].map((c: Doc): [string, string] => [`${d.kind}/${d.metadata.name}/${c.name}`, c.image]);
-    });
+  const images = (docs: Doc[]): [string, string][] =>
+    docs
+      .filter((d) => ['Deployment', 'DaemonSet', 'StatefulSet', 'Job', 'CronJob'].includes(d.kind))
+      .flatMap((d) => {
+        const spec = d.kind === 'CronJob' ? d.spec.jobTemplate.spec.template.spec : d.spec.template.spec;
+        return [...(spec.initContainers ?? []), ...spec.containers].map((c: Doc): [string, string] => [`${d.kind}/${d.metadata.name}/${c.name}`, c.image]);
+      });
   // the second scheduler is the stock kube-scheduler; everything else is Locus
   const locus = (list: [string, string][]) => list.filter(([where]) => where !== 'Deployment/locus-scheduler/kube-scheduler');
 
@@ -185,8 +215,15 @@ describe('deploy/ names one image', function () {
     const k = parse(readFileSync(join(root, 'deploy/kustomization.yaml'), 'utf8')) as { images: { name: string; newName: string; newTag: string }[] };
     expect(k.images).to.deep.equal([{ name: 'locus', newName: 'locus', newTag: pkg.version }]);
     const all = images(await render('deploy/'));
-    expect(all.map(([w]) => w)).to.include.members(['Deployment/locus-extender/extender', 'Deployment/locus-operator/operator', 'Deployment/locus-webhook/webhook',
-      'Deployment/locus-webhook/certs', 'Deployment/locus-webhook/cert-renewal', 'DaemonSet/locus-agent/agent', 'DaemonSet/locus-agent/cache-dir-owner']);
+    expect(all.map(([w]) => w)).to.include.members([
+      'Deployment/locus-extender/extender',
+      'Deployment/locus-operator/operator',
+      'Deployment/locus-webhook/webhook',
+      'Deployment/locus-webhook/certs',
+      'Deployment/locus-webhook/cert-renewal',
+      'DaemonSet/locus-agent/agent',
+      'DaemonSet/locus-agent/cache-dir-owner',
+    ]);
     expect(new Set(locus(all).map(([, image]) => image))).to.deep.equal(new Set(['locus:0.1.0']));
   });
 
@@ -198,7 +235,10 @@ describe('deploy/ names one image', function () {
       const file = join(copy, 'deploy/kustomization.yaml');
       const text = readFileSync(file, 'utf8');
       // what `kustomize edit set image locus=registry.example.com/team/locus:1.2.3` writes
-      writeFileSync(file, text.replace(/images:\n(?: {2}.*\n)+/, 'images:\n  - name: locus\n    newName: registry.example.com/team/locus\n    newTag: 1.2.3\n'));
+      writeFileSync(
+        file,
+        text.replace(/images:\n(?: {2}.*\n)+/, 'images:\n  - name: locus\n    newName: registry.example.com/team/locus\n    newTag: 1.2.3\n'),
+      );
       const moved = images(await render(join(copy, 'deploy')));
       expect(new Set(locus(moved).map(([, image]) => image))).to.deep.equal(new Set(['registry.example.com/team/locus:1.2.3']));
       expect(moved.find(([w]) => w === 'Deployment/locus-scheduler/kube-scheduler')?.[1]).to.match(/^registry\.k8s\.io\/kube-scheduler:/);

@@ -12,10 +12,16 @@ import { createExtenderMetrics } from '../../src/metrics/extender.js';
 import { createOperatorMetrics } from '../../src/metrics/operator.js';
 import { webhookMetrics } from '../../src/metrics/webhook.js';
 
-interface Rule { alert?: string; expr: string; annotations?: { runbook?: string } }
+interface Rule {
+  alert?: string;
+  expr: string;
+  annotations?: { runbook?: string };
+}
 
 const dashboard = JSON.parse(readFileSync('deploy/monitoring/locus-dashboard.json', 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
-const rules = (parse(readFileSync('deploy/monitoring/prometheusrule.yaml', 'utf8')) as { spec: { groups: { rules: Rule[] }[] } }).spec.groups.flatMap((g) => g.rules);
+const rules = (parse(readFileSync('deploy/monitoring/prometheusrule.yaml', 'utf8')) as { spec: { groups: { rules: Rule[] }[] } }).spec.groups.flatMap(
+  (g) => g.rules,
+);
 const queries: [string, string][] = [
   ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t): [string, string] => [`panel "${p.title}"`, t.expr])),
   ...rules.map((r): [string, string] => [`alert ${r.alert ?? '?'}`, r.expr]),
@@ -25,7 +31,10 @@ const SUFFIXES: Record<string, string> = { _bucket: 'histogram', _count: 'histog
 
 /** Every string literal in src/, for label values. */
 function sourceText(dir = 'src'): string {
-  return readdirSync(dir).map((f) => join(dir, f)).map((p) => (statSync(p).isDirectory() ? sourceText(p) : p.endsWith('.ts') ? readFileSync(p, 'utf8') : '')).join('\n');
+  return readdirSync(dir)
+    .map((f) => join(dir, f))
+    .map((p) => (statSync(p).isDirectory() ? sourceText(p) : p.endsWith('.ts') ? readFileSync(p, 'utf8') : ''))
+    .join('\n');
 }
 
 describe('deploy/monitoring: dashboard and alerts', () => {
@@ -46,16 +55,31 @@ describe('deploy/monitoring: dashboard and alerts', () => {
   it('queries exist: a dashboard panel per topic and the alerts the runbooks cover', () => {
     expect(queries.length).to.be.greaterThan(15);
     const all = queries.map(([, q]) => q).join('\n');
-    for (const metric of ['locus_extender_requests_total', 'locus_extender_request_duration_seconds_bucket', 'locus_agent_last_report_timestamp_seconds',
-      'locus_extender_node_ttl_expiries_total', 'locus_agent_block_hits_total', 'locus_agent_block_misses_total', 'locus_agent_served_bytes_total',
-      'locus_agent_evictions_total', 'locus_operator_reconciles_total', 'locus_webhook_admissions_total', 'locus_webhook_certificate_expiry_seconds']) {
+    for (const metric of [
+      'locus_extender_requests_total',
+      'locus_extender_request_duration_seconds_bucket',
+      'locus_agent_last_report_timestamp_seconds',
+      'locus_extender_node_ttl_expiries_total',
+      'locus_agent_block_hits_total',
+      'locus_agent_block_misses_total',
+      'locus_agent_served_bytes_total',
+      'locus_agent_evictions_total',
+      'locus_operator_reconciles_total',
+      'locus_webhook_admissions_total',
+      'locus_webhook_certificate_expiry_seconds',
+    ]) {
       expect(all, metric).to.include(metric);
     }
     expect(all).to.include('outcome="failed-open"');
-    expect(rules.map((r) => r.alert)).to.include.members(['LocusExtenderFailingOpen', 'LocusAgentSilent', 'LocusWebhookCertificateExpiring', 'LocusOperatorReconcileErrors']);
+    expect(rules.map((r) => r.alert)).to.include.members([
+      'LocusExtenderFailingOpen',
+      'LocusAgentSilent',
+      'LocusWebhookCertificateExpiring',
+      'LocusOperatorReconcileErrors',
+    ]);
   });
 
-  it('every metric named is in a component\'s registry, with the label names the query uses', () => {
+  it("every metric named is in a component's registry, with the label names the query uses", () => {
     const problems: string[] = [];
     for (const [where, q] of queries) {
       for (const m of q.matchAll(/\b(locus_[a-z0-9_]+)(\{([^}]*)\})?/g)) {
@@ -77,7 +101,10 @@ describe('deploy/monitoring: dashboard and alerts', () => {
       }
       // by (...) groupings on Locus labels must name labels of some metric in the query
       for (const [, by] of q.matchAll(/by \(([^)]*)\)/g)) {
-        for (const label of by.split(',').map((s) => s.trim()).filter((l) => !['le', 'instance', 'pod', 'job'].includes(l))) {
+        for (const label of by
+          .split(',')
+          .map((s) => s.trim())
+          .filter((l) => !['le', 'instance', 'pod', 'job'].includes(l))) {
           const names = [...q.matchAll(/\b(locus_[a-z0-9_]+)/g)].map((x) => x[1].replace(/_(bucket|count|sum)$/, ''));
           if (!names.some((n) => find(n)?.labels.includes(label))) problems.push(`${where}: by (${label}) but no metric of the query has it`);
         }
@@ -99,7 +126,15 @@ describe('deploy/monitoring: dashboard and alerts', () => {
 
   it('each alert has a runbook heading in the README', () => {
     const readme = readFileSync('README.md', 'utf8');
-    const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((h) => h[1].trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+    const anchors = new Set(
+      [...readme.matchAll(/^#{1,6} (.+)$/gm)].map((h) =>
+        h[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
     for (const r of rules) {
       const anchor = r.annotations?.runbook?.split('#')[1];
       expect(anchor, `${r.alert} names a runbook`).to.be.a('string');

@@ -15,15 +15,20 @@ const DATASHIM_API_VERSIONS = ['com.ie.ibm.hpsys/v1alpha1', 'datashim.io/v1alpha
 
 /** The Dataset manifests a Datashim user is shown: examples/datashim/ and the README's yaml blocks, apiVersion made locus.dev's. */
 function datashimExamples(): { source: string; text: string }[] {
-  const files = readdirSync(join(cluster.root, EXAMPLES)).filter((f) => /\.ya?ml$/.test(f))
+  const files = readdirSync(join(cluster.root, EXAMPLES))
+    .filter((f) => /\.ya?ml$/.test(f))
     .map((f) => ({ source: `${EXAMPLES}/${f}`, text: readFileSync(join(cluster.root, EXAMPLES, f), 'utf8') }));
-  const readme = [...readFileSync(join(cluster.root, 'README.md'), 'utf8').matchAll(/```ya?ml\n([\s\S]*?)```/g)]
-    .map((m, i) => ({ source: `README.md yaml block ${i + 1}`, text: m[1] }));
-  const datasets = (text: string) => parseAllDocuments(text).some((d) => (d.toJS() as Obj | null)?.kind === 'Dataset');
-  return [...files, ...readme].filter((e) => datasets(e.text)).map((e) => ({
-    source: e.source,
-    text: DATASHIM_API_VERSIONS.reduce((t, v) => t.replaceAll(`apiVersion: ${v}`, 'apiVersion: locus.dev/v1alpha1'), e.text),
+  const readme = [...readFileSync(join(cluster.root, 'README.md'), 'utf8').matchAll(/```ya?ml\n([\s\S]*?)```/g)].map((m, i) => ({
+    source: `README.md yaml block ${i + 1}`,
+    text: m[1],
   }));
+  const datasets = (text: string) => parseAllDocuments(text).some((d) => (d.toJS() as Obj | null)?.kind === 'Dataset');
+  return [...files, ...readme]
+    .filter((e) => datasets(e.text))
+    .map((e) => ({
+      source: e.source,
+      text: DATASHIM_API_VERSIONS.reduce((t, v) => t.replaceAll(`apiVersion: ${v}`, 'apiVersion: locus.dev/v1alpha1'), e.text),
+    }));
 }
 
 async function applyRejected(manifest: object): Promise<string> {
@@ -32,8 +37,12 @@ async function applyRejected(manifest: object): Promise<string> {
   return r.stderr;
 }
 
-const dataset = (name: string, local: Record<string, unknown>) =>
-  ({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name, namespace: ns }, spec: { local } });
+const dataset = (name: string, local: Record<string, unknown>) => ({
+  apiVersion: 'locus.dev/v1alpha1',
+  kind: 'Dataset',
+  metadata: { name, namespace: ns },
+  spec: { local },
+});
 
 describe('scenario 3: CRDs on the real apiserver', () => {
   before(async () => {
@@ -58,11 +67,16 @@ describe('scenario 3: CRDs on the real apiserver', () => {
 
   it('applies the Datashim examples (examples/datashim/, README) with only apiVersion changed, keeping every field', async () => {
     const examples = datashimExamples();
-    expect(examples.map((e) => e.source), 'Dataset examples').to.include(`${EXAMPLES}/s3-with-secret.yaml`);
+    expect(
+      examples.map((e) => e.source),
+      'Dataset examples',
+    ).to.include(`${EXAMPLES}/s3-with-secret.yaml`);
     for (const { source, text } of examples) {
       const r = await kubectl(['apply', '-f', '-'], text);
       expect(r.code, `kubectl apply of ${source}: ${r.stderr}`).to.equal(0);
-      for (const doc of parseAllDocuments(text).map((d) => d.toJS() as Obj).filter((o) => o?.kind === 'Dataset')) {
+      for (const doc of parseAllDocuments(text)
+        .map((d) => d.toJS() as Obj)
+        .filter((o) => o?.kind === 'Dataset')) {
         const stored = await get(`/apis/locus.dev/v1alpha1/namespaces/${doc.metadata.namespace ?? 'default'}/datasets/${doc.metadata.name}`);
         expect(stored.spec, `${source}: spec of ${doc.metadata.name} as stored (no field pruned)`).to.deep.equal(doc.spec);
       }
@@ -94,7 +108,10 @@ describe('scenario 3: CRDs on the real apiserver', () => {
     // kubectl validates against the CRD's published schema before sending
     expect(await applyRejected(nodeCache)).to.match(/missing required field "nodeName" in \S*NodeCache\.spec/);
     // the apiserver itself, for clients that do not
-    const err = await create('/apis/locus.dev/v1alpha1/nodecaches', nodeCache).then(() => undefined, (e: unknown) => e);
+    const err = await create('/apis/locus.dev/v1alpha1/nodecaches', nodeCache).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ApiError);
     expect((err as ApiError).message).to.include('spec.nodeName: Required value');
   });

@@ -25,14 +25,23 @@ const FIXTURES = 'test/fixtures/datashim';
 const ns = 'e2e-datashim';
 const OPT_IN = { 'monitor-pods-datasets': 'enabled' };
 
-interface Volume { name: string; persistentVolumeClaim?: { claimName: string; readOnly?: boolean } }
-interface Container { name: string; volumeMounts?: { name: string; mountPath: string }[]; env?: { name: string }[] }
+interface Volume {
+  name: string;
+  persistentVolumeClaim?: { claimName: string; readOnly?: boolean };
+}
+interface Container {
+  name: string;
+  volumeMounts?: { name: string; mountPath: string }[];
+  env?: { name: string }[];
+}
 
 /** A fixture's documents with the template placeholders filled in, as a Datashim user fills them. */
 function manifests(file: string, fill: Record<string, string> = {}): Obj[] {
   let text = readFileSync(join(FIXTURES, file), 'utf8');
   for (const [from, to] of Object.entries(fill)) text = text.split(from).join(to);
-  return parseAllDocuments(text).map((d) => d.toJS() as Obj).filter(Boolean);
+  return parseAllDocuments(text)
+    .map((d) => d.toJS() as Obj)
+    .filter(Boolean);
 }
 
 const apply = (docs: Obj[], namespace: string) => kubectlOk(['apply', '-n', namespace, '-f', '-'], docs.map((d) => JSON.stringify(d)).join('\n'));
@@ -69,13 +78,20 @@ async function attachedEvents(namespace: string, pod: string): Promise<string[]>
 /** The env names Datashim's `configmap` gives an object-store Dataset: its ConfigMap's and its Secret's keys, prefixed. */
 const DATASHIM_COS_ENV = ['endpoint', 'bucket', 'folder', 'region', 'accessKeyID', 'secretAccessKey', 'readonly', 'extract', 'provision', 'remove-on-delete'];
 
-describe('Datashim\'s examples on the real apiserver', () => {
+describe("Datashim's examples on the real apiserver", () => {
   let s3: TestS3;
   const fill = (): Record<string, string> => ({
-    '{SECRET_NAME}': 's3secret', '{S3_SERVICE_URL}': s3.endpoint, '{BUCKET_NAME}': 'example-bucket',
-    '{AWS_ACCESS_KEY_ID}': S3RVER_KEYS.accessKeyID, '{AWS_SECRET_ACCESS_KEY}': S3RVER_KEYS.secretAccessKey, '{AWS_ACCESS_KEY}': S3RVER_KEYS.accessKeyID,
-    '{DIR_PATH}': '/data/example', '{TYPE}': 'Directory',
-    '${S3_ENDPOINT}': s3.endpoint, '${AWS_ACCESS_KEY_ID}': S3RVER_KEYS.accessKeyID, '${AWS_SECRET_ACCESS_KEY}': S3RVER_KEYS.secretAccessKey,
+    '{SECRET_NAME}': 's3secret',
+    '{S3_SERVICE_URL}': s3.endpoint,
+    '{BUCKET_NAME}': 'example-bucket',
+    '{AWS_ACCESS_KEY_ID}': S3RVER_KEYS.accessKeyID,
+    '{AWS_SECRET_ACCESS_KEY}': S3RVER_KEYS.secretAccessKey,
+    '{AWS_ACCESS_KEY}': S3RVER_KEYS.accessKeyID,
+    '{DIR_PATH}': '/data/example',
+    '{TYPE}': 'Directory',
+    '${S3_ENDPOINT}': s3.endpoint,
+    '${AWS_ACCESS_KEY_ID}': S3RVER_KEYS.accessKeyID,
+    '${AWS_SECRET_ACCESS_KEY}': S3RVER_KEYS.secretAccessKey,
   });
 
   before(async () => {
@@ -147,18 +163,24 @@ describe('Datashim\'s examples on the real apiserver', () => {
     it('example-pod.yaml (useas mount, its own mount) on a read-only Dataset: the volume, read-only; its mount kept', () =>
       withDatasets(['templates/example-s3-secret.yaml', 'templates/example-dataset-s3-secrets.yaml'], ns, async () => {
         const stored = await createThroughWebhook(examplePod(manifests('templates/example-pod.yaml')[0], ns));
-        expect(own<Volume>(stored.spec.volumes)).to.deep.equal([{ name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } }]);
+        expect(own<Volume>(stored.spec.volumes)).to.deep.equal([
+          { name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } },
+        ]);
         const [nginx] = stored.spec.containers as Container[];
         expect(own(nginx.volumeMounts)).to.deep.equal([{ name: 'example-dataset', mountPath: '/mount/dataset1' }]);
         expect(nginx.env).to.equal(undefined);
         expect(stored.spec.schedulerName).to.equal('locus-scheduler');
-        expect((await attachedEvents(ns, 'nginx')).join()).to.include('Dataset "example-dataset": added volume "example-dataset" from PVC "example-dataset" read-only');
+        expect((await attachedEvents(ns, 'nginx')).join()).to.include(
+          'Dataset "example-dataset": added volume "example-dataset" from PVC "example-dataset" read-only',
+        );
       }));
 
-    it('example-pod-mult-useas.yaml (mount.configmap): the volume and Datashim\'s env names', () =>
+    it("example-pod-mult-useas.yaml (mount.configmap): the volume and Datashim's env names", () =>
       withDatasets(['templates/example-s3-secret.yaml', 'templates/example-dataset-s3-secrets.yaml'], ns, async () => {
         const stored = await createThroughWebhook(examplePod(manifests('templates/example-pod-mult-useas.yaml')[0], ns));
-        expect(own<Volume>(stored.spec.volumes)).to.deep.equal([{ name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } }]);
+        expect(own<Volume>(stored.spec.volumes)).to.deep.equal([
+          { name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } },
+        ]);
         const [nginx] = stored.spec.containers as Container[];
         expect(own(nginx.volumeMounts)).to.deep.equal([{ name: 'example-dataset', mountPath: '/mount/dataset1' }]);
         const names = (nginx.env ?? []).map((e) => e.name);
@@ -166,14 +188,18 @@ describe('Datashim\'s examples on the real apiserver', () => {
         expect(names.sort()).to.deep.equal([...DATASHIM_COS_ENV, 'prefix'].map((k) => `example-dataset_${k}`).sort());
         const env = Object.fromEntries((nginx.env as { name: string; value?: string }[]).map((e) => [e.name, e]));
         expect(env['example-dataset_readonly'].value).to.equal('true');
-        expect(env['example-dataset_accessKeyID']).to.deep.include({ valueFrom: { secretKeyRef: { name: 'example-dataset-credentials', key: 'accessKeyID' } } });
+        expect(env['example-dataset_accessKeyID']).to.deep.include({
+          valueFrom: { secretKeyRef: { name: 'example-dataset-credentials', key: 'accessKeyID' } },
+        });
         await attachedEvents(ns, 'nginx');
       }));
 
-    it('example-pod-directpvc.yaml (no labels, mounts the PVC itself): routed, and the read-only Dataset\'s volume made read-only', () =>
+    it("example-pod-directpvc.yaml (no labels, mounts the PVC itself): routed, and the read-only Dataset's volume made read-only", () =>
       withDatasets(['templates/example-s3-secret.yaml', 'templates/example-dataset-s3-secrets.yaml'], ns, async () => {
         const stored = await createThroughWebhook(examplePod(manifests('templates/example-pod-directpvc.yaml')[0], ns));
-        expect(own<Volume>(stored.spec.volumes)).to.deep.equal([{ name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } }]);
+        expect(own<Volume>(stored.spec.volumes)).to.deep.equal([
+          { name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } },
+        ]);
         expect(own((stored.spec.containers as Container[])[0].volumeMounts)).to.deep.equal([{ name: 'example-dataset', mountPath: '/mount/dataset1' }]);
         expect(stored.spec.schedulerName).to.equal('locus-scheduler');
         expect((await attachedEvents(ns, 'nginx')).join()).to.include('volume "example-dataset" made read-only');
@@ -196,15 +222,23 @@ describe('Datashim\'s examples on the real apiserver', () => {
     it('the inference-server pod, Job and Deployment pods (generateName, no owner yet): mounted, named, each with its Event', () =>
       withDatasets(['inference-server/minio-dataset.yaml'], 'datashim-demo', async () => {
         const tgi = manifests('inference-server/tgi+service.yaml');
-        await apply(tgi.filter((d) => d.kind === 'Service'), 'datashim-demo');
+        await apply(
+          tgi.filter((d) => d.kind === 'Service'),
+          'datashim-demo',
+        );
         const pods = [
-          examplePod(tgi.find((d) => d.kind === 'Pod')!, 'datashim-demo'),
+          examplePod(
+            tgi.find((d) => d.kind === 'Pod')!,
+            'datashim-demo',
+          ),
           examplePod(manifests('inference-server/download-flan-t5-base-to-minio.yaml')[0], 'datashim-demo'),
           examplePod(manifests('inference-server/simple-testing/deployment.yaml')[0], 'datashim-demo'),
         ];
         for (const p of pods) {
           const stored = await createThroughWebhook(p);
-          expect(stored.metadata.name, 'a generateName-only pod is named at admission').to.match(p.metadata.name ? /^text-generation-inference$/ : new RegExp(`^${p.metadata.generateName}[a-z0-9]{5}$`));
+          expect(stored.metadata.name, 'a generateName-only pod is named at admission').to.match(
+            p.metadata.name ? /^text-generation-inference$/ : new RegExp(`^${p.metadata.generateName}[a-z0-9]{5}$`),
+          );
           expect(own<Volume>(stored.spec.volumes)).to.deep.equal([{ name: 'model-weights', persistentVolumeClaim: { claimName: 'model-weights' } }]);
           for (const c of stored.spec.containers as Container[]) {
             expect(own(c.volumeMounts)).to.deep.equal([{ name: 'model-weights', mountPath: '/mnt/datasets/model-weights' }]);
@@ -238,13 +272,34 @@ describe('Datashim\'s examples on the real apiserver', () => {
       url = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
       await create(`/api/v1/namespaces/${opNs}/secrets`, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'archive-store' }, stringData: S3RVER_KEYS });
       // NFS is the administrator's to allow (issue 14): the example's share, in this namespace.
-      writeFileSync(join(dir, 'policy.yaml'), `namespaces:\n  ${opNs}:\n    types: [S3, COS, ARCHIVE, NFS]\n    nfs: [{ server: 10.109.11.40, exports: [/] }]\n`);
-      operator = startLocus('operator', ['--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${cluster.ports.metrics}`, '--namespace', opNs,
-        '--archive-endpoint', s3.endpoint, '--archive-bucket', 'locus-archives', '--archive-secret', `${opNs}/archive-store`, '--policy-file', join(dir, 'policy.yaml')]);
-      await until('the operator to be ready', async () => {
-        if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
-        return (await fetch(`http://127.0.0.1:${cluster.ports.metrics}/readyz`)).ok;
-      }, { timeoutMs: 60_000 });
+      writeFileSync(
+        join(dir, 'policy.yaml'),
+        `namespaces:\n  ${opNs}:\n    types: [S3, COS, ARCHIVE, NFS]\n    nfs: [{ server: 10.109.11.40, exports: [/] }]\n`,
+      );
+      operator = startLocus('operator', [
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '--listen',
+        `127.0.0.1:${cluster.ports.metrics}`,
+        '--namespace',
+        opNs,
+        '--archive-endpoint',
+        s3.endpoint,
+        '--archive-bucket',
+        'locus-archives',
+        '--archive-secret',
+        `${opNs}/archive-store`,
+        '--policy-file',
+        join(dir, 'policy.yaml'),
+      ]);
+      await until(
+        'the operator to be ready',
+        async () => {
+          if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
+          return (await fetch(`http://127.0.0.1:${cluster.ports.metrics}/readyz`)).ok;
+        },
+        { timeoutMs: 60_000 },
+      );
     });
     after(async () => {
       await remove(datasetPath(opNs, 'example-dataset'));
@@ -259,13 +314,19 @@ describe('Datashim\'s examples on the real apiserver', () => {
       const [doc] = manifests('templates/example-archive.yaml', { 'https://dax-cdn.cdn.appdomain.cloud/dax-noaa-weather-data-jfk-airport/1.1.4': url });
       doc.spec.extract = 'true';
       await apply([doc], opNs);
-      const staged = await until('the archive to be staged', async () => {
-        if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
-        const ds = await get(datasetPath(opNs, 'example-dataset'));
-        const c = (ds.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find((x) => x.type === 'ArchiveStaged');
-        if (c?.status === 'False') throw new Error(`staging failed: ${c.message}`);
-        return c?.status === 'True' ? ds : undefined;
-      }, { timeoutMs: 60_000 });
+      const staged = await until(
+        'the archive to be staged',
+        async () => {
+          if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
+          const ds = await get(datasetPath(opNs, 'example-dataset'));
+          const c = (ds.status?.conditions as { type: string; status: string; reason: string; message: string }[] | undefined)?.find(
+            (x) => x.type === 'ArchiveStaged',
+          );
+          if (c?.status === 'False') throw new Error(`staging failed: ${c.message}`);
+          return c?.status === 'True' ? ds : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
       expect(staged.status.archive).to.deep.include({ url: doc.spec.url, extract: true, objects: 2 });
       const prefix = `${opNs}/example-dataset/`;
       expect(staged.status.resolved).to.deep.include({ bucket: 'locus-archives', prefix });
@@ -274,7 +335,9 @@ describe('Datashim\'s examples on the real apiserver', () => {
       const pvc = await until('the PVC', () => find<Obj>(`/api/v1/namespaces/${opNs}/persistentvolumeclaims/example-dataset`));
       expect(pvc.spec.accessModes).to.deep.equal(['ReadOnlyMany']);
       expect(await until('the credentials Secret', () => find(`/api/v1/namespaces/${opNs}/secrets/example-dataset-credentials`))).to.not.equal(undefined);
-      const catalogued = await until('the catalogue of the staged files', async () => (await get(datasetPath(opNs, 'example-dataset'))).status?.catalog, { timeoutMs: 30_000 });
+      const catalogued = await until('the catalogue of the staged files', async () => (await get(datasetPath(opNs, 'example-dataset'))).status?.catalog, {
+        timeoutMs: 30_000,
+      });
       expect(catalogued).to.deep.include({ objectCount: 2, totalBytes: Object.values(files).reduce((a, b) => a + b.length, 0) });
       // This control plane runs no volume binder: the test binds the PVC as the S3 driver's provisioner would.
       await mergePatch(`/api/v1/namespaces/${opNs}/persistentvolumeclaims/example-dataset/status`, { status: { phase: 'Bound' } });
@@ -306,7 +369,9 @@ describe('Datashim\'s examples on the real apiserver', () => {
         expect(pv.spec.csi.volumeAttributes).to.deep.equal({ server: '10.109.11.40', share: `/${dir}` });
         const ds = await until('DirectoryCreated', async () => {
           const d = await get(datasetPath(opNs, 'example-dataset'));
-          return (d.status?.conditions as { type: string; status: string }[] | undefined)?.some((c) => c.type === 'DirectoryCreated' && c.status === 'True') ? d : undefined;
+          return (d.status?.conditions as { type: string; status: string }[] | undefined)?.some((c) => c.type === 'DirectoryCreated' && c.status === 'True')
+            ? d
+            : undefined;
         });
         expect(JSON.stringify(ds.status.conditions)).to.include(`/${dir}`);
       } finally {

@@ -19,12 +19,20 @@ const node = 'node-informer';
 const blockSize = 1 << 20;
 const holding = (to: number): Holding => ({ namespace: ns, name: 'd', from: 0, to, blockSize, blockCount: 64, catalogVersion: 'v1' });
 
-interface Explained { node: string; zone?: string; datasets: { totalBytes?: number; onNode: number }[] }
+interface Explained {
+  node: string;
+  zone?: string;
+  datasets: { totalBytes?: number; onNode: number }[];
+}
 
 /** The extender's view of `node` for a pod reading dataset d. */
 async function explained(): Promise<Explained> {
   const pod = { metadata: { name: 'probe', namespace: ns, labels: { 'dataset.0.id': 'd' } }, spec: { containers: [{ name: 'c', image: 'x' }] } };
-  const res = await fetch(extenderUrl('/v1/explain'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pod, nodes: [node] }) });
+  const res = await fetch(extenderUrl('/v1/explain'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ pod, nodes: [node] }),
+  });
   if (!res.ok) throw new Error(`explain: HTTP ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { nodes: Explained[] }).nodes[0];
 }
@@ -33,7 +41,8 @@ const sees = (what: string, check: (e: Explained) => boolean) =>
   until(`the extender to see ${what}`, async () => check(await explained()), { timeoutMs: 30_000 });
 
 const nodeObject = (zone: string) => ({
-  apiVersion: 'v1', kind: 'Node',
+  apiVersion: 'v1',
+  kind: 'Node',
   metadata: { name: node, labels: { 'kubernetes.io/hostname': node, 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': 'region-1' } },
 });
 
@@ -97,9 +106,13 @@ describe('scenario 6: extender informers', () => {
     await writeNodeCache(node, [holding(40)]);
     await mergePatch(`/api/v1/nodes/${node}`, { metadata: { labels: { 'topology.kubernetes.io/zone': 'zone-9' } } });
     await mergePatch(`${datasetPath(ns, 'd')}/status`, { status: { catalog: { totalBytes: 48 * blockSize, blockCount: 48, objectCount: 48, version: 'v3' } } });
-    await until('the extender to see all three changes made after the restart', async () => {
-      const e = await explained();
-      return e.zone === 'zone-9' && e.datasets[0].totalBytes === 48 * blockSize && e.datasets[0].onNode === 40 * blockSize;
-    }, { timeoutMs: 120_000, intervalMs: 500 });
+    await until(
+      'the extender to see all three changes made after the restart',
+      async () => {
+        const e = await explained();
+        return e.zone === 'zone-9' && e.datasets[0].totalBytes === 48 * blockSize && e.datasets[0].onNode === 40 * blockSize;
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
   });
 });

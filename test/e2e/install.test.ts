@@ -31,7 +31,11 @@ const MiB = 1 << 20;
 /** deploy/ for 1.20 clusters: policy/v1beta1 PodDisruptionBudget, no internalTrafficPolicy (test/deploy/compat.test.ts). */
 const DEPLOY = 'deploy-1.20/';
 
-interface Rendered { kind: string; name: string; namespace?: string }
+interface Rendered {
+  kind: string;
+  name: string;
+  namespace?: string;
+}
 
 describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kubectl locus, kubectl delete -k', function () {
   this.timeout(120_000);
@@ -46,7 +50,8 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
     // A user's cluster before the install: no Locus namespace, no webhook configuration of that name.
     expect(await find(`/api/v1/namespaces/${NS}`), `${NS} exists before the install`).to.equal(undefined);
     expect(await find('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets')).to.equal(undefined);
-    rendered = parseAllDocuments(await kubectlOk(['kustomize', DEPLOY])).map((d) => d.toJS() as Obj)
+    rendered = parseAllDocuments(await kubectlOk(['kustomize', DEPLOY]))
+      .map((d) => d.toJS() as Obj)
       .map((o) => ({ kind: o.kind!, name: o.metadata.name, namespace: o.metadata.namespace }));
     // kubectl finds plugins on PATH by name; the wrapper runs the source tree's binary under that name
     binDir = mkdtempSync(join(tmpdir(), 'kubectl-locus-'));
@@ -55,7 +60,9 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
     chmodSync(join(binDir, 'kubectl-locus'), 0o755);
     pluginPath = `${binDir}:${process.env.PATH ?? ''}`;
   });
-  after(() => { if (binDir) rmSync(binDir, { recursive: true, force: true }); });
+  after(() => {
+    if (binDir) rmSync(binDir, { recursive: true, force: true });
+  });
 
   // mocha runs a suite's own tests before its nested suites: one suite per step keeps the README's order
   describe('apply', () => {
@@ -67,8 +74,14 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       const live = JSON.parse(await kubectlOk(['get', '-k', DEPLOY, '-o', 'json'])) as { items: Obj[] };
       expect(live.items.map((o) => `${o.kind}/${o.metadata.name}`).sort()).to.deep.equal(rendered.map((r) => `${r.kind}/${r.name}`).sort());
       expect(rendered.map((r) => `${r.kind}/${r.name}`)).to.include.members([
-        'Namespace/locus-system', 'Deployment/locus-extender', 'Deployment/locus-operator', 'Deployment/locus-webhook', 'DaemonSet/locus-agent',
-        'Deployment/locus-scheduler', 'ConfigMap/locus-scheduler-config', 'MutatingWebhookConfiguration/locus-pod-datasets',
+        'Namespace/locus-system',
+        'Deployment/locus-extender',
+        'Deployment/locus-operator',
+        'Deployment/locus-webhook',
+        'DaemonSet/locus-agent',
+        'Deployment/locus-scheduler',
+        'ConfigMap/locus-scheduler-config',
+        'MutatingWebhookConfiguration/locus-pod-datasets',
       ]);
     });
 
@@ -79,7 +92,7 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       expect((await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`)).metadata.resourceVersion).to.equal(before);
     });
 
-    it('the webhook pods\' service account may do what webhook-certs does, and no more on Secrets', async () => {
+    it("the webhook pods' service account may do what webhook-certs does, and no more on Secrets", async () => {
       const can = async (...args: string[]) => (await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:locus-webhook`, ...args])).stdout.trim();
       expect(await can('create', 'secrets', '-n', NS)).to.equal('yes');
       expect(await can('update', 'secrets/locus-webhook-tls', '-n', NS)).to.equal('yes');
@@ -91,7 +104,7 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       expect(await can('update', 'mutatingwebhookconfigurations/someone-elses')).to.equal('no');
     });
 
-    it('the init container\'s webhook-certs creates the certificates and caBundle; re-applying the manifests keeps them', async () => {
+    it("the init container's webhook-certs creates the certificates and caBundle; re-applying the manifests keeps them", async () => {
       const deployment = await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-webhook`);
       const init = (deployment.spec.template.spec.initContainers as { name: string; args: string[] }[]).find((c) => c.name === 'certs')!;
       expect(init.args[0]).to.equal('webhook-certs');
@@ -102,7 +115,12 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       expect(tls.type).to.equal('kubernetes.io/tls');
       const cert = new X509Certificate(Buffer.from(tls.data['tls.crt'], 'base64'));
       expect(cert.subjectAltName).to.equal('DNS:locus-webhook.locus-system.svc');
-      const caBundle = async () => (await get<{ webhooks: { clientConfig: { caBundle: string } }[] }>('/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets')).webhooks[0].clientConfig.caBundle;
+      const caBundle = async () =>
+        (
+          await get<{ webhooks: { clientConfig: { caBundle: string } }[] }>(
+            '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/locus-pod-datasets',
+          )
+        ).webhooks[0].clientConfig.caBundle;
       const ca = new X509Certificate(Buffer.from(await caBundle(), 'base64'));
       expect(cert.verify(ca.publicKey), 'the serving certificate verifies against caBundle').to.equal(true);
 
@@ -114,16 +132,20 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       expect((await get(`/api/v1/namespaces/${NS}/secrets/locus-webhook-tls`)).metadata.resourceVersion, 'a second run changes nothing').to.equal(tlsVersion);
     });
 
-    it('the operator pod\'s init container makes the agent key Secret the agent pods mount, with the operator\'s RBAC', async () => {
+    it("the operator pod's init container makes the agent key Secret the agent pods mount, with the operator's RBAC", async () => {
       const operator = await get(`/apis/apps/v1/namespaces/${NS}/deployments/locus-operator`);
       const init = (operator.spec.template.spec.initContainers as { name: string; args: string[] }[]).find((c) => c.name === 'agent-key')!;
-      const can = (await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:${operator.spec.template.spec.serviceAccountName}`, 'create', 'secrets', '-n', NS])).stdout.trim();
+      const can = (
+        await kubectl(['auth', 'can-i', `--as=system:serviceaccount:${NS}:${operator.spec.template.spec.serviceAccountName}`, 'create', 'secrets', '-n', NS])
+      ).stdout.trim();
       expect(can).to.equal('yes');
       await runLocus([...init.args, '--kubeconfig', cluster.kubeconfig]);
       const secret = await get(`/api/v1/namespaces/${NS}/secrets/locus-agent-auth`);
       expect(parseAgentKeys(Buffer.from(secret.data.key, 'base64').toString('utf8'), 'locus-agent-auth')).to.have.length(1);
       const ds = await get(`/apis/apps/v1/namespaces/${NS}/daemonsets/locus-agent`);
-      const volume = (ds.spec.template.spec.volumes as { name: string; secret?: { secretName: string; optional?: boolean } }[]).find((v) => v.secret?.secretName === 'locus-agent-auth');
+      const volume = (ds.spec.template.spec.volumes as { name: string; secret?: { secretName: string; optional?: boolean } }[]).find(
+        (v) => v.secret?.secretName === 'locus-agent-auth',
+      );
       expect(volume, 'the agents mount the key (and wait for it: not optional)').to.not.equal(undefined);
       expect(volume!.secret!.optional ?? false).to.equal(false);
     });
@@ -135,11 +157,21 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: USERS } });
       await create(`/api/v1/namespaces/${USERS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
       await createCataloguedDataset(USERS, 'imagenet', 64, 4 * MiB, 'v1');
-      const holding = (from: number, to: number) => ({ namespace: USERS, name: 'imagenet', from, to, blockSize: 4 * MiB, blockCount: 64, catalogVersion: 'v1' });
+      const holding = (from: number, to: number) => ({
+        namespace: USERS,
+        name: 'imagenet',
+        from,
+        to,
+        blockSize: 4 * MiB,
+        blockCount: 64,
+        catalogVersion: 'v1',
+      });
       await writeNodeCache('node-a', [holding(0, 48)], 'install');
       await writeNodeCache('node-b', [holding(48, 56)], 'install');
       await create(`/api/v1/namespaces/${USERS}/pods`, {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'reader', labels: { 'dataset.0.id': 'imagenet', 'dataset.0.useas': 'mount' } },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'reader', labels: { 'dataset.0.id': 'imagenet', 'dataset.0.useas': 'mount' } },
         spec: { schedulerName: 'nobody', automountServiceAccountToken: false, containers: [{ name: 'c', image: 'busybox' }] },
       });
     });
@@ -155,8 +187,15 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
     it('kubectl locus datasets: size, cached bytes and readers, -n and -o json', async () => {
       const table = await withPlugin(['locus', 'datasets', '-n', USERS]);
       expect(table.split('\n')[0].split(/\s{3,}/)).to.deep.equal(['NAME', 'SIZE', 'CACHED', 'BY ZONE', 'READERS']);
-      expect(table.split('\n')[1].split(/\s{3,}/).slice(0, 3)).to.deep.equal(['imagenet', '256Mi', '224Mi']);
-      const json = JSON.parse(await withPlugin(['locus', 'datasets', `--namespace=${USERS}`, '-o', 'json'])) as { items: { name: string; sizeBytes: number; cachedBytes: number }[] };
+      expect(
+        table
+          .split('\n')[1]
+          .split(/\s{3,}/)
+          .slice(0, 3),
+      ).to.deep.equal(['imagenet', '256Mi', '224Mi']);
+      const json = JSON.parse(await withPlugin(['locus', 'datasets', `--namespace=${USERS}`, '-o', 'json'])) as {
+        items: { name: string; sizeBytes: number; cachedBytes: number }[];
+      };
       expect(json.items).to.have.length(1);
       expect(json.items[0]).to.include({ name: 'imagenet', sizeBytes: 256 * MiB, cachedBytes: 56 * 4 * MiB });
     });
@@ -164,20 +203,25 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
     it('kubectl locus nodes -o wide, with --kubeconfig and --context passed as kubectl users pass them', async () => {
       const context = (await kubectlOk(['config', 'current-context'])).trim();
       const out = await withPlugin(['locus', 'nodes', '-o', 'wide', '--kubeconfig', cluster.kubeconfig, '--context', context]);
-      const rows = out.trim().split('\n').map((l) => l.split(/\s{3,}/));
+      const rows = out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s{3,}/));
       expect(rows[0].slice(0, 4)).to.deep.equal(['NAME', 'ZONE', 'CACHE', 'USED']);
       const a = rows.find((r) => r[0] === 'node-a')!;
       expect(a.slice(2, 4)).to.deep.equal(['Live', '192Mi']);
       expect(a[a.length - 1]).to.equal(`${USERS}/imagenet=192Mi`);
     });
 
-    it('kubectl locus explain <pod>: through the API server\'s service proxy, and at --server', async function () {
+    it("kubectl locus explain <pod>: through the API server's service proxy, and at --server", async function () {
       // No kubelet runs the extender pods and no controller-manager writes Endpoints, so the test plays both:
       // an extender on this host, a pod with its address, and the Service's Endpoints naming that pod (the
       // API server refuses loopback endpoint addresses, so it listens on the host's own address).
       const proxied = await kubectlPlugin(['locus', 'explain', 'reader', '-n', USERS], pluginPath, true);
       expect(proxied, proxied).to.match(/cannot ask the extender through service locus-system\/locus-extender:http: .*not found/);
-      const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+      const ip = Object.values(networkInterfaces())
+        .flat()
+        .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
       if (!ip) skipBecause(this, 'the service proxy needs a non-loopback IPv4 address on this host for the Endpoints');
       const port = cluster.ports.extender;
       extender = startLocus('extender', ['--listen', `${ip}:${port}`, '--kubeconfig', cluster.kubeconfig, '--log-level', 'warn']);
@@ -185,13 +229,22 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       await until('the extender synced', async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.ok);
       // the API server proxies only to an address whose targetRef is a pod with that IP
       const pod = await create(`/api/v1/namespaces/${NS}/pods`, {
-        apiVersion: 'v1', kind: 'Pod', metadata: { name: 'locus-extender-e2e', labels: { 'app.kubernetes.io/name': 'locus-extender' } },
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'locus-extender-e2e', labels: { 'app.kubernetes.io/name': 'locus-extender' } },
         spec: { serviceAccountName: 'locus-extender', automountServiceAccountToken: false, containers: [{ name: 'extender', image: 'locus:0.1.0' }] },
       });
       await mergePatch(`/api/v1/namespaces/${NS}/pods/locus-extender-e2e/status`, { status: { podIP: ip, podIPs: [{ ip }] } });
       await create(`/api/v1/namespaces/${NS}/endpoints`, {
-        apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'locus-extender' },
-        subsets: [{ addresses: [{ ip, targetRef: { kind: 'Pod', namespace: NS, name: 'locus-extender-e2e', uid: pod.metadata.uid } }], ports: [{ name: 'http', port, protocol: 'TCP' }] }],
+        apiVersion: 'v1',
+        kind: 'Endpoints',
+        metadata: { name: 'locus-extender' },
+        subsets: [
+          {
+            addresses: [{ ip, targetRef: { kind: 'Pod', namespace: NS, name: 'locus-extender-e2e', uid: pod.metadata.uid } }],
+            ports: [{ name: 'http', port, protocol: 'TCP' }],
+          },
+        ],
       });
 
       type Answer = { pod: string; nodes: { node: string; score: number }[] };
@@ -206,12 +259,17 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
   });
 
   describe('delete', () => {
-    it('kubectl delete -k deploy-1.20/ removes what it created and leaves users\' Datasets and what they own', async () => {
+    it("kubectl delete -k deploy-1.20/ removes what it created and leaves users' Datasets and what they own", async () => {
       // what the operator would have made for the Dataset: an owned Secret, and its finalizer
       const ds = await get(datasetPath(USERS, 'imagenet'));
       await kubectlOk(['-n', USERS, 'patch', 'dataset', 'imagenet', '--type=merge', '-p', JSON.stringify({ metadata: { finalizers: [FINALIZER] } })]);
       await create(`/api/v1/namespaces/${USERS}/secrets`, {
-        apiVersion: 'v1', kind: 'Secret', metadata: { name: 'imagenet-credentials', ownerReferences: [{ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', name: 'imagenet', uid: ds.metadata.uid!, controller: true }] },
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: {
+          name: 'imagenet-credentials',
+          ownerReferences: [{ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', name: 'imagenet', uid: ds.metadata.uid!, controller: true }],
+        },
         data: { accessKeyID: Buffer.from('k').toString('base64') },
       });
 
@@ -227,7 +285,8 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       expect(ns.status.phase).to.equal('Terminating');
 
       // the users' side: CRDs, the Dataset (with its finalizer) and its owned Secret are untouched
-      for (const crd of ['datasets.locus.dev', 'nodecaches.locus.dev']) expect(await find(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).to.not.equal(undefined);
+      for (const crd of ['datasets.locus.dev', 'nodecaches.locus.dev'])
+        expect(await find(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd}`)).to.not.equal(undefined);
       const kept = await get(datasetPath(USERS, 'imagenet'));
       expect(kept.metadata.deletionTimestamp).to.equal(undefined);
       expect(kept.status.catalog.totalBytes).to.equal(256 * MiB);
@@ -246,15 +305,22 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
 async function kubectlPlugin(args: string[], path: string, failing = false): Promise<string> {
   const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
-    execFile(join(cluster.bin, 'kubectl'), args, {
-      env: { ...process.env, PATH: path, KUBECONFIG: cluster.kubeconfig }, cwd: cluster.root, timeout: 60_000,
-    }, (err, stdout, stderr) => {
-      if (failing) {
-        if (err) resolve(stderr);
-        else reject(new Error(`kubectl ${args.join(' ')} should have failed; printed ${stdout}`));
-      } else if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      join(cluster.bin, 'kubectl'),
+      args,
+      {
+        env: { ...process.env, PATH: path, KUBECONFIG: cluster.kubeconfig },
+        cwd: cluster.root,
+        timeout: 60_000,
+      },
+      (err, stdout, stderr) => {
+        if (failing) {
+          if (err) resolve(stderr);
+          else reject(new Error(`kubectl ${args.join(' ')} should have failed; printed ${stdout}`));
+        } else if (err) reject(new Error(`kubectl ${args.join(' ')}: ${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
@@ -262,7 +328,11 @@ async function kubectlPlugin(args: string[], path: string, failing = false): Pro
 async function runLocus(args: string[]): Promise<void> {
   const { execFile } = await import('node:child_process');
   await new Promise<void>((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join(cluster.root, 'src/cli/locus.ts'), ...args], { cwd: cluster.root, timeout: 60_000 },
-      (err, _stdout, stderr) => (err ? reject(new Error(`locus ${args.join(' ')}: ${stderr}`)) : resolve()));
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', join(cluster.root, 'src/cli/locus.ts'), ...args],
+      { cwd: cluster.root, timeout: 60_000 },
+      (err, _stdout, stderr) => (err ? reject(new Error(`locus ${args.join(' ')}: ${stderr}`)) : resolve()),
+    );
   });
 }

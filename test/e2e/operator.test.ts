@@ -38,14 +38,23 @@ describe('scenario 5: the operator on the real apiserver', () => {
     s3 = await startS3([bucket]);
     for (const [key, body] of Object.entries(objects)) await s3.put(bucket, key, body);
     operator = startLocus('operator', ['--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${cluster.ports.metrics}`, '--namespace', ns]);
-    await until('the operator to be ready', async () => {
-      if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
-      return (await fetch(`http://127.0.0.1:${cluster.ports.metrics}/readyz`)).ok;
-    }, { timeoutMs: 60_000 });
-    await kubectlOk(['apply', '-n', ns, '-f', '-'], JSON.stringify({
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'train', namespace: ns },
-      spec: { local: { type: 'S3', endpoint: s3.endpoint, bucket, region: 'us-east-1', prefix: 'train/', ...S3RVER_KEYS } },
-    }));
+    await until(
+      'the operator to be ready',
+      async () => {
+        if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
+        return (await fetch(`http://127.0.0.1:${cluster.ports.metrics}/readyz`)).ok;
+      },
+      { timeoutMs: 60_000 },
+    );
+    await kubectlOk(
+      ['apply', '-n', ns, '-f', '-'],
+      JSON.stringify({
+        apiVersion: 'locus.dev/v1alpha1',
+        kind: 'Dataset',
+        metadata: { name: 'train', namespace: ns },
+        spec: { local: { type: 'S3', endpoint: s3.endpoint, bucket, region: 'us-east-1', prefix: 'train/', ...S3RVER_KEYS } },
+      }),
+    );
   });
 
   after(async () => {
@@ -54,11 +63,15 @@ describe('scenario 5: the operator on the real apiserver', () => {
   });
 
   it('creates the Secret, ConfigMap and PVC, each owned by the Dataset', async () => {
-    const [secret, configMap, pvc] = await until('the operator to create Secret, ConfigMap and PVC', async () => {
-      if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
-      const found = await Promise.all([find(secretPath('train-credentials')), find(configMapPath('train')), find(pvcPath('train'))]);
-      return found.every(Boolean) ? (found as Obj[]) : undefined;
-    }, { timeoutMs: 60_000 });
+    const [secret, configMap, pvc] = await until(
+      'the operator to create Secret, ConfigMap and PVC',
+      async () => {
+        if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
+        const found = await Promise.all([find(secretPath('train-credentials')), find(configMapPath('train')), find(pvcPath('train'))]);
+        return found.every(Boolean) ? (found as Obj[]) : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     dataset = await get(datasetPath(ns, 'train'));
     for (const o of [secret, configMap, pvc]) {
       expect(o.metadata.ownerReferences, `${o.metadata.name} ownerReferences`).to.deep.include.members([
@@ -73,10 +86,14 @@ describe('scenario 5: the operator on the real apiserver', () => {
   });
 
   it('writes status conditions and the catalogue of the bucket', async () => {
-    const ds = await until('the catalogue in the Dataset status', async () => {
-      const d = await get(datasetPath(ns, 'train'));
-      return d.status?.catalog ? d : undefined;
-    }, { timeoutMs: 60_000 });
+    const ds = await until(
+      'the catalogue in the Dataset status',
+      async () => {
+        const d = await get(datasetPath(ns, 'train'));
+        return d.status?.catalog ? d : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     const conditions = ds.status.conditions as { type: string; status: string; reason: string; message: string }[];
     expect(conditions.map((c) => c.type)).to.include('Ready');
     for (const c of conditions) expect(c.reason, `condition ${c.type} reason`).to.be.a('string').and.not.equal('');

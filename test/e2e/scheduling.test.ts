@@ -48,8 +48,10 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
     await createCataloguedDataset(ns, 'y', catalogue.blockCount, catalogue.blockSize, catalogue.catalogVersion);
     for (const [node, holdings] of Object.entries(inventories)) await writeNodeCache(node, holdings);
     extender = await startExtender();
-    await until('the extender to index 3 live inventories and 2 datasets', async () =>
-      (await indexGauge('live_inventories')) === 3 && (await indexGauge('datasets')) >= 2);
+    await until(
+      'the extender to index 3 live inventories and 2 datasets',
+      async () => (await indexGauge('live_inventories')) === 3 && (await indexGauge('datasets')) >= 2,
+    );
     const started = await startLocusScheduler(SCHEDULER_CONFIG);
     scheduler = started.proc;
     // kube-scheduler's default when the config names none
@@ -78,7 +80,7 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
       expect(await placeAll('y', 'y', 4)).to.deep.equal(['node-c', 'node-c', 'node-c', 'node-c']);
     });
 
-    it('spreads the same pods with --policy none (the placement above is the extender\'s doing)', async () => {
+    it("spreads the same pods with --policy none (the placement above is the extender's doing)", async () => {
       await extender!.stop();
       extender = await startExtender(['--policy', 'none']);
       const nodes = await placeAll('none', 'x', 6);
@@ -87,17 +89,25 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
   });
 
   describe('locality required', () => {
-    it('leaves a pod no node can serve Pending, with the extender\'s reasons intact in the FailedScheduling Event', async () => {
+    it("leaves a pod no node can serve Pending, with the extender's reasons intact in the FailedScheduling Event", async () => {
       // kube-scheduler formats extender reasons as a format string: a `%` in them would come out as `%!o(MISSING)`.
-      await createPod(pod(ns, 'picky', {
-        schedulerName: 'locus-scheduler',
-        labels: { 'dataset.0.id': 'x', 'dataset.0.useas': 'mount' },
-        annotations: { 'locus.dev/locality': 'required', 'locus.dev/min-local-fraction': '0.95' },
-      }));
-      const event = await until('a FailedScheduling Event for pod picky', async () => {
-        const list = await get<{ items: Obj[] }>(`/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent('involvedObject.name=picky,reason=FailedScheduling')}`);
-        return list.items.find((e) => String((e as { message?: string }).message).includes('holds'));
-      }, { timeoutMs: 60_000 });
+      await createPod(
+        pod(ns, 'picky', {
+          schedulerName: 'locus-scheduler',
+          labels: { 'dataset.0.id': 'x', 'dataset.0.useas': 'mount' },
+          annotations: { 'locus.dev/locality': 'required', 'locus.dev/min-local-fraction': '0.95' },
+        }),
+      );
+      const event = await until(
+        'a FailedScheduling Event for pod picky',
+        async () => {
+          const list = await get<{ items: Obj[] }>(
+            `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent('involvedObject.name=picky,reason=FailedScheduling')}`,
+          );
+          return list.items.find((e) => String((e as { message?: string }).message).includes('holds'));
+        },
+        { timeoutMs: 60_000 },
+      );
       const message = String((event as { message?: string }).message);
       expect(message).to.include('holds 80 percent of e2e-placement/x, pod requires 95 percent');
       expect(message).to.include('holds 10 percent of e2e-placement/x, pod requires 95 percent');
@@ -132,7 +142,7 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
         await createPod(datasetPod('hang', 'x'));
         expect(cluster.nodes).to.include(await boundNode(ns, 'hang', 4 * httpTimeoutMs + 30_000));
         expect(broken.calls, 'the scheduler did call the extender').to.include('/scheduler/filter');
-        expect(Date.now() - t0, 'binding waited for the scheduler\'s httpTimeout').to.be.at.least(httpTimeoutMs);
+        expect(Date.now() - t0, "binding waited for the scheduler's httpTimeout").to.be.at.least(httpTimeoutMs);
       } finally {
         await broken.close();
       }

@@ -42,11 +42,24 @@ describe('issue 14 on the real apiserver: policy and an authenticated agent', ()
     before(async () => {
       const policy = join(dir, 'policy.yaml');
       writeFileSync(policy, 'namespaces:\n  e2e-trusted:\n    types: [S3, HOST]\n    hostPaths: [/data/e2e]\n');
-      operator = startLocus('operator', ['--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${cluster.ports.metrics}`, '--namespace', ns, '--policy-file', policy]);
-      await until('the operator to be ready', async () => {
-        if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
-        return (await fetch(`http://127.0.0.1:${cluster.ports.metrics}/readyz`)).ok;
-      }, { timeoutMs: 60_000 });
+      operator = startLocus('operator', [
+        '--kubeconfig',
+        cluster.kubeconfig,
+        '--listen',
+        `127.0.0.1:${cluster.ports.metrics}`,
+        '--namespace',
+        ns,
+        '--policy-file',
+        policy,
+      ]);
+      await until(
+        'the operator to be ready',
+        async () => {
+          if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
+          return (await fetch(`http://127.0.0.1:${cluster.ports.metrics}/readyz`)).ok;
+        },
+        { timeoutMs: 60_000 },
+      );
     });
     after(async () => {
       await remove(datasetPath(ns, 'node-root')).catch(() => undefined);
@@ -54,13 +67,24 @@ describe('issue 14 on the real apiserver: policy and an authenticated agent', ()
       await operator?.stop();
     });
 
-    it('refuses a HOST Dataset on the node\'s / with a condition naming the rule, and makes no PV', async () => {
-      await apply({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'node-root', namespace: ns }, spec: { local: { type: 'HOST', path: '/' } } });
-      const ready = await until('the Dataset to be refused', async () => {
-        if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
-        const ds = await get(datasetPath(ns, 'node-root'));
-        return (ds.status?.conditions as Array<{ type: string; status: string; reason: string; message: string }> | undefined)?.find((c) => c.type === 'Ready' && c.reason === 'PolicyDenied');
-      }, { timeoutMs: 60_000 });
+    it("refuses a HOST Dataset on the node's / with a condition naming the rule, and makes no PV", async () => {
+      await apply({
+        apiVersion: 'locus.dev/v1alpha1',
+        kind: 'Dataset',
+        metadata: { name: 'node-root', namespace: ns },
+        spec: { local: { type: 'HOST', path: '/' } },
+      });
+      const ready = await until(
+        'the Dataset to be refused',
+        async () => {
+          if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
+          const ds = await get(datasetPath(ns, 'node-root'));
+          return (ds.status?.conditions as Array<{ type: string; status: string; reason: string; message: string }> | undefined)?.find(
+            (c) => c.type === 'Ready' && c.reason === 'PolicyDenied',
+          );
+        },
+        { timeoutMs: 60_000 },
+      );
       expect(ready.status).to.equal('False');
       expect(ready.message).to.match(/^policy rule namespaces\.\*\.types: type HOST is not allowed in namespace e2e-security/);
       const ds = await get(datasetPath(ns, 'node-root'));
@@ -79,21 +103,38 @@ describe('issue 14 on the real apiserver: policy and an authenticated agent', ()
       await s3.put('tenant-a', 'data/train.csv', 'a,b\n1,2\n');
       await s3.put('tenant-b', 'secret/salaries.csv', 'name,salary\n');
       await apply({
-        apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'train', namespace: ns },
+        apiVersion: 'locus.dev/v1alpha1',
+        kind: 'Dataset',
+        metadata: { name: 'train', namespace: ns },
         spec: { local: { type: 'S3', endpoint: s3.endpoint, bucket: 'tenant-a', prefix: 'data/', ...S3RVER_KEYS } },
       });
       const keyFile = join(dir, 'agent-key');
       writeFileSync(keyFile, `${AGENT_KEY.toString()}\n`);
       const [port, ops] = [await freePort(), await freePort()];
       agentUrl = `http://127.0.0.1:${port}`;
-      agent = startLocus('agent', [
-        '--kubeconfig', cluster.kubeconfig, `--upstream=${s3.endpoint}`, `--listen=127.0.0.1:${port}`, `--ops-listen=127.0.0.1:${ops}`,
-        `--cache-dir=${join(dir, 'cache')}`, '--capacity=64Mi', '--no-publish', `--auth-key-file=${keyFile}`,
-      ], { AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey });
-      await until('the agent to be ready', async () => {
-        if (!agent.running()) throw new Error(`locus agent exited: ${agent.log().slice(-2000)}`);
-        return (await fetch(`http://127.0.0.1:${ops}/readyz`).catch(() => undefined))?.ok === true;
-      }, { timeoutMs: 60_000 });
+      agent = startLocus(
+        'agent',
+        [
+          '--kubeconfig',
+          cluster.kubeconfig,
+          `--upstream=${s3.endpoint}`,
+          `--listen=127.0.0.1:${port}`,
+          `--ops-listen=127.0.0.1:${ops}`,
+          `--cache-dir=${join(dir, 'cache')}`,
+          '--capacity=64Mi',
+          '--no-publish',
+          `--auth-key-file=${keyFile}`,
+        ],
+        { AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
+      );
+      await until(
+        'the agent to be ready',
+        async () => {
+          if (!agent.running()) throw new Error(`locus agent exited: ${agent.log().slice(-2000)}`);
+          return (await fetch(`http://127.0.0.1:${ops}/readyz`).catch(() => undefined))?.ok === true;
+        },
+        { timeoutMs: 60_000 },
+      );
     });
     after(async () => {
       await agent?.stop();
@@ -109,17 +150,21 @@ describe('issue 14 on the real apiserver: policy and an authenticated agent', ()
       expect(traversal.status).to.be.oneOf([400, 403]);
     });
 
-    it('serves a read signed with the Dataset\'s credentials, and only inside its bucket and prefix', async () => {
+    it("serves a read signed with the Dataset's credentials, and only inside its bucket and prefix", async () => {
       const client = s3ClientAs(agentUrl, credsFor(ns, 'train'));
-      const body = await until('the agent to know the Dataset', async () => {
-        try {
-          const out = await client.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/train.csv' }));
-          return await out.Body!.transformToString();
-        } catch (err) {
-          if (err instanceof S3ServiceException && err.name === 'InvalidAccessKeyId') return undefined;
-          throw err;
-        }
-      }, { timeoutMs: 30_000 });
+      const body = await until(
+        'the agent to know the Dataset',
+        async () => {
+          try {
+            const out = await client.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/train.csv' }));
+            return await out.Body!.transformToString();
+          } catch (err) {
+            if (err instanceof S3ServiceException && err.name === 'InvalidAccessKeyId') return undefined;
+            throw err;
+          }
+        },
+        { timeoutMs: 30_000 },
+      );
       expect(body).to.equal('a,b\n1,2\n');
       const other = await client.send(new GetObjectCommand({ Bucket: 'tenant-b', Key: 'secret/salaries.csv' })).catch((e: S3ServiceException) => e);
       expect((other as S3ServiceException).name).to.equal('AccessDenied');

@@ -29,7 +29,12 @@ const run = promisify(execFile);
 const reader = (name: string, annotations: Record<string, string>, dataset = 'halves') =>
   pod(ns, name, { schedulerName: 'locus-scheduler', labels: { 'dataset.0.id': dataset }, annotations });
 
-interface ExplainNode { node: string; score: number; filter?: { passed: boolean; reason?: string }; datasets: Array<{ slice?: string; sliceBytes?: number; onNode: number }> }
+interface ExplainNode {
+  node: string;
+  score: number;
+  filter?: { passed: boolean; reason?: string };
+  datasets: Array<{ slice?: string; sliceBytes?: number; onNode: number }>;
+}
 
 describe('issue 12: slices on the real control plane', () => {
   let scheduler: Tracked;
@@ -40,7 +45,14 @@ describe('issue 12: slices on the real control plane', () => {
     // A catalogue of 100 blocks in two top-level prefixes, as the operator records it.
     await createCataloguedDataset(ns, 'halves', catalogue.blockCount, BLOCK, catalogue.catalogVersion);
     await mergePatch(`${datasetPath(ns, 'halves')}/status`, {
-      status: { catalog: { prefixes: [{ prefix: 'part=0/', firstBlock: 0, lastBlock: 49 }, { prefix: 'part=1/', firstBlock: 50, lastBlock: 99 }] } },
+      status: {
+        catalog: {
+          prefixes: [
+            { prefix: 'part=0/', firstBlock: 0, lastBlock: 49 },
+            { prefix: 'part=1/', firstBlock: 50, lastBlock: 99 },
+          ],
+        },
+      },
     });
     await writeNodeCache('node-a', [holding('halves', 0, 50)]);
     await writeNodeCache('node-b', [holding('halves', 50, 100)]);
@@ -77,7 +89,7 @@ describe('issue 12: slices on the real control plane', () => {
   it('explains why: the slice, its bytes on each node, and the filter verdict of a pod that requires locality', async () => {
     await createPod(reader('required', { 'locus.dev/slice': 'shard 0/2', 'locus.dev/locality': 'required' }));
     expect(await boundNode(ns, 'required')).to.equal('node-a');
-    const answer = await (await fetch(extenderUrl(`/v1/explain?pod=${ns}/required`))).json() as { nodes: ExplainNode[] };
+    const answer = (await (await fetch(extenderUrl(`/v1/explain?pod=${ns}/required`))).json()) as { nodes: ExplainNode[] };
     const byNode = Object.fromEntries(answer.nodes.map((n) => [n.node, n]));
     expect(byNode['node-a'].score).to.equal(10);
     expect(byNode['node-a'].datasets[0]).to.deep.include({ slice: 'shard 0/2 (blocks 0-49)', sliceBytes: 50 * BLOCK, onNode: 50 * BLOCK });
@@ -85,7 +97,11 @@ describe('issue 12: slices on the real control plane', () => {
     expect(byNode['node-b'].datasets[0]).to.deep.include({ onNode: 0 });
     expect(byNode['node-b'].filter).to.deep.equal({ passed: false, reason: `holds 0 percent of ${ns}/halves shard 0/2, pod requires 50 percent` });
     // The same through `locus explain`, as a user runs it.
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', join(cluster.root, 'src/cli/locus.ts'), 'explain', `${ns}/required`, '--server', extenderUrl('')], { cwd: cluster.root });
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', join(cluster.root, 'src/cli/locus.ts'), 'explain', `${ns}/required`, '--server', extenderUrl('')],
+      { cwd: cluster.root },
+    );
     expect(stdout).to.match(/node-a\s+10\s.*halves shard 0\/2 \(blocks 0-49\).*filter: passed/);
     expect(stdout).to.match(/node-b\s+\d+\s.*filtered out: holds 0 percent/);
   });
@@ -93,15 +109,17 @@ describe('issue 12: slices on the real control plane', () => {
   it('schedules a pod whose slice annotation is malformed, reading the whole Dataset, and says why in explain', async () => {
     await createPod(reader('malformed', { 'locus.dev/slice': 'the second half' }));
     expect(cluster.nodes).to.include(await boundNode(ns, 'malformed'));
-    const answer = await (await fetch(extenderUrl(`/v1/explain?pod=${ns}/malformed`))).json() as { problems: Array<{ field: string; message: string }> };
+    const answer = (await (await fetch(extenderUrl(`/v1/explain?pod=${ns}/malformed`))).json()) as { problems: Array<{ field: string; message: string }> };
     expect(answer.problems.map((p) => p.field)).to.deep.equal(['locus.dev/slice']);
     expect(answer.problems[0].message).to.match(/is no slice.*scored on the whole Dataset/);
   });
 
-  it('an Indexed Job\'s pod reads its completion index\'s shard of the Job\'s spec.completions', async () => {
+  it("an Indexed Job's pod reads its completion index's shard of the Job's spec.completions", async () => {
     // No controller manager runs here: the Job object is the one the extender reads, the pod is made by hand as the Job controller would.
     const job = await create(`/apis/batch/v1/namespaces/${ns}/jobs`, {
-      apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'resize', namespace: ns },
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'resize', namespace: ns },
       spec: { completions: 2, parallelism: 2, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox:1.36' }] } } },
     });
     const indexed = (index: number) => {
@@ -111,7 +129,7 @@ describe('issue 12: slices on the real control plane', () => {
     };
     await until('the extender to see the Job', async () => {
       const res = await fetch(extenderUrl('/v1/explain'), { method: 'POST', body: JSON.stringify({ pod: indexed(1), nodes: ['node-b'] }) });
-      const body = await res.json() as { nodes: ExplainNode[] };
+      const body = (await res.json()) as { nodes: ExplainNode[] };
       return body.nodes[0]?.datasets[0]?.slice === 'shard 1/2 (blocks 50-99)';
     });
     await createPod(indexed(1));
@@ -155,7 +173,10 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
     for (let i = 0; i < 5; i++) await createPod(reader(`far-${i}`, {}, 'far'));
     for (let i = 0; i < 5; i++) expect(await boundNode(ns, `far-${i}`, 60_000)).to.equal(holder);
     // kube-scheduler logs, for each bind at -v=2, how many nodes it evaluated and found feasible.
-    const binds = scheduler.log().split('\n').filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/far-`));
+    const binds = scheduler
+      .log()
+      .split('\n')
+      .filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/far-`));
     expect(binds).to.have.length(5);
     for (const line of binds) expect(line).to.include(`evaluatedNodes=${total} feasibleNodes=${total}`);
   });
@@ -169,7 +190,10 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
     scheduler = (await startLocusScheduler(variant)).proc;
     for (let i = 0; i < 3; i++) await createPod(reader(`control-${i}`, {}, 'far'));
     for (let i = 0; i < 3; i++) await boundNode(ns, `control-${i}`, 60_000);
-    const binds = scheduler.log().split('\n').filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/control-`));
+    const binds = scheduler
+      .log()
+      .split('\n')
+      .filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/control-`));
     expect(binds).to.have.length(3);
     for (const line of binds) expect(line).to.include('evaluatedNodes=100 feasibleNodes=100');
   });
@@ -178,18 +202,28 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
 /** A Node object as seed.sh makes one: Ready, with capacity, and without the not-ready taint. */
 async function createReadyNode(name: string, zone: string): Promise<void> {
   await create('/api/v1/nodes', {
-    apiVersion: 'v1', kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'topology.kubernetes.io/region': 'region-1', 'topology.kubernetes.io/zone': zone } },
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'topology.kubernetes.io/region': 'region-1', 'topology.kubernetes.io/zone': zone },
+    },
     spec: {},
   });
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const capacity = { cpu: '4', memory: '8Gi', pods: '110', 'ephemeral-storage': '100Gi' };
-  await api('PATCH', `/api/v1/nodes/${name}/status`, {
-    status: {
-      capacity, allocatable: capacity,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node', lastHeartbeatTime: now, lastTransitionTime: now }],
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+  await api(
+    'PATCH',
+    `/api/v1/nodes/${name}/status`,
+    {
+      status: {
+        capacity,
+        allocatable: capacity,
+        conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'fake node', lastHeartbeatTime: now, lastTransitionTime: now }],
+        addresses: [{ type: 'InternalIP', address: '127.0.0.1' }],
+      },
     },
-  }, 'application/merge-patch+json');
+    'application/merge-patch+json',
+  );
   await mergePatch(`/api/v1/nodes/${name}`, { spec: { taints: null } });
 }

@@ -53,8 +53,11 @@ describe('scenario 4: the webhook on the real apiserver', () => {
     expect((await get(podPath(ns, 'reader'))).spec.volumes).to.deep.equal(stored.spec.volumes);
   });
 
-  it('refuses a pod naming a missing Dataset, with the webhook\'s message', async () => {
-    const err = await createPod(pod(ns, 'orphan', { labels: datasetLabels('missing') })).then(() => undefined, (e: unknown) => e);
+  it("refuses a pod naming a missing Dataset, with the webhook's message", async () => {
+    const err = await createPod(pod(ns, 'orphan', { labels: datasetLabels('missing') })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(ApiError);
     const apiErr = err as ApiError;
     expect(apiErr.status).to.equal(403);

@@ -7,9 +7,12 @@ const name = fc.oneof(fc.stringMatching(/^[a-z0-9][a-z0-9.-]{0,30}$/), fc.string
 
 describe('extender/answer-buffer', () => {
   it('prioritize answers are the bytes of JSON.stringify (property)', () => {
-    fc.assert(fc.property(fc.array(fc.record({ Host: name, Score: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.double(), fc.integer()) })), (list) => {
-      expect(prioritiesBuffer(list).equals(Buffer.from(JSON.stringify(list)))).to.equal(true);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(fc.array(fc.record({ Host: name, Score: fc.oneof(fc.integer({ min: 0, max: 10 }), fc.double(), fc.integer()) })), (list) => {
+        expect(prioritiesBuffer(list).equals(Buffer.from(JSON.stringify(list)))).to.equal(true);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('filter answers are the bytes of JSON.stringify, names only or Node objects (property)', () => {
@@ -20,10 +23,13 @@ describe('extender/answer-buffer', () => {
       FailedAndUnresolvableNodes: fc.dictionary(name, fc.string({ unit: 'binary' })),
       Error: fc.string(),
     });
-    fc.assert(fc.property(result, (r) => {
-      const answer = r as Parameters<typeof filterResultBuffer>[0];
-      expect(filterResultBuffer(answer).toString('utf8')).to.equal(JSON.stringify(answer));
-      expect(filterResultBuffer(answer).length).to.equal(Buffer.byteLength(JSON.stringify(answer)));
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(result, (r) => {
+        const answer = r as Parameters<typeof filterResultBuffer>[0];
+        expect(filterResultBuffer(answer).toString('utf8')).to.equal(JSON.stringify(answer));
+        expect(filterResultBuffer(answer).length).to.equal(Buffer.byteLength(JSON.stringify(answer)));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -21,7 +21,7 @@ describe('extender app against the captured kube-scheduler payloads', () => {
   after(() => ext.close());
 
   describe('filter', () => {
-    it('keeps every node, in the scheduler\'s order, for a pod without a locality requirement (names only)', async () => {
+    it("keeps every node, in the scheduler's order, for a pod without a locality requirement (names only)", async () => {
       const req = capture('filter-nodecachecapable-true.json');
       const res = await post(`${base}/filter`, captureBody('filter-nodecachecapable-true.json'));
       expect(res.status).to.equal(200);
@@ -72,14 +72,17 @@ describe('extender app against the captured kube-scheduler payloads', () => {
     const none = await fixtureExtender({ policy: 'none' });
     try {
       const res = await post(`${none.url}/scheduler/prioritize`, captureBody('prioritize-nodecachecapable-true.json'));
-      expect(res.json).to.deep.equal([{ Host: 'node-a', Score: 0 }, { Host: 'node-b', Score: 0 }]);
+      expect(res.json).to.deep.equal([
+        { Host: 'node-a', Score: 0 },
+        { Host: 'node-b', Score: 0 },
+      ]);
     } finally {
       await none.close();
     }
   });
 
   describe('wire tolerance', () => {
-    it('accepts envelope and object keys in any casing, as Go\'s decoder does', async () => {
+    it("accepts envelope and object keys in any casing, as Go's decoder does", async () => {
       const req = capture('prioritize-nodecachecapable-true.json');
       const body = { pod: { METADATA: { Labels: req.Pod.metadata.labels, NameSpace: 'default', name: 'x' } }, nodenames: req.NodeNames, NODES: null };
       const res = await post(`${base}/prioritize`, body);
@@ -120,7 +123,7 @@ describe('extender app against the captured kube-scheduler payloads', () => {
       expect((await post(`${base}/prioritize`, req)).json.every((h: Wire) => h.Score === 0)).to.equal(true);
     });
 
-    it('never answers a pod\'s own mistakes with Error text, which would leave the pod unschedulable', async () => {
+    it("never answers a pod's own mistakes with Error text, which would leave the pod unschedulable", async () => {
       // error-behaviour.json: with ignorable: false, a filter answer carrying Error text left the pod unbound.
       const errorRun = capture('error-behaviour.json')['B1-ignorable-false'].pods['err-filter-error'];
       expect(errorRun.boundTo).to.equal(null);
@@ -139,10 +142,15 @@ describe('extender app against the captured kube-scheduler payloads', () => {
       expect((await post(`${base}/filter`, req)).json.NodeNames).to.deep.equal(req.NodeNames);
     });
 
-    it('answers every captured request well inside the scheduler\'s httpTimeout', async () => {
+    it("answers every captured request well inside the scheduler's httpTimeout", async () => {
       const config = parse(readFileSync(new URL('../fixtures/scheduler-config-v1beta1.yaml', import.meta.url), 'utf8'));
       const timeoutMs = parseFloat(config.extenders[0].httpTimeout) * 1000;
-      for (const name of ['filter-nodecachecapable-true', 'filter-nodecachecapable-false', 'prioritize-nodecachecapable-true', 'prioritize-nodecachecapable-false']) {
+      for (const name of [
+        'filter-nodecachecapable-true',
+        'filter-nodecachecapable-false',
+        'prioritize-nodecachecapable-true',
+        'prioritize-nodecachecapable-false',
+      ]) {
         const verb = name.split('-')[0];
         const t0 = performance.now();
         const res = await post(`${base}/${verb}`, captureBody(`${name}.json`));
@@ -213,7 +221,11 @@ describe('extender app against the captured kube-scheduler payloads', () => {
       const body: Wire = await res.json();
       expect(body.pod).to.equal('default/capture-basic');
       expect(body.datasets).to.deep.equal(['default/my-dataset']);
-      expect(body.nodes.map((n: Wire) => [n.node, n.score])).to.deep.equal([['node-b', 9], ['node-a', 4], ['node-c', 1]]);
+      expect(body.nodes.map((n: Wire) => [n.node, n.score])).to.deep.equal([
+        ['node-b', 9],
+        ['node-a', 4],
+        ['node-c', 1],
+      ]);
       expect(body.nodes[0].datasets[0]).to.include({ dataset: 'default/my-dataset', onNode: 96468992, totalBytes: 104857600 });
     });
 

@@ -31,7 +31,10 @@ async function freePort(): Promise<number> {
 
 /** `locus extender …` as a child process; resolves with its URL once it logs that it listens. */
 async function spawnExtender(args: string[]): Promise<{ child: ChildProcess; url: string; logs: Wire[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/locus.ts', 'extender', '--listen', '127.0.0.1:0', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/locus.ts', 'extender', '--listen', '127.0.0.1:0', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const logs: Wire[] = [];
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
@@ -51,14 +54,55 @@ describe('locus extender (CLI)', () => {
   describe('flags', () => {
     it('has defaults for everything', () => {
       const flags = parseExtenderFlags([]) as ExtenderFlags;
-      expect(flags).to.deep.include({ host: '127.0.0.1', port: 8888, prefix: '/scheduler', policy: 'locality', ttlMs: 900_000, bodyLimit: 64 << 20, logLevel: 'info' });
+      expect(flags).to.deep.include({
+        host: '127.0.0.1',
+        port: 8888,
+        prefix: '/scheduler',
+        policy: 'locality',
+        ttlMs: 900_000,
+        bodyLimit: 64 << 20,
+        logLevel: 'info',
+      });
       expect(flags.files).to.equal(undefined);
     });
 
     it('reads every flag', () => {
-      const flags = parseExtenderFlags(['--listen', '[::1]:9000', '--prefix', '/x', '--policy', 'none', '--ttl', '90s', '--agent-refresh-interval', '1m', '--body-limit', '1Mi',
-        '--zone-credit', '0.7', '--region-credit', '0', '--log-level', 'debug', '--nodes', 'a.yaml', '--nodes', 'b.yaml', '--caches', 'c.yaml']) as ExtenderFlags;
-      expect(flags).to.deep.include({ host: '::1', port: 9000, prefix: '/x', policy: 'none', ttlMs: 90_000, bodyLimit: 1 << 20, logLevel: 'debug', scoring: { zoneCredit: 0.7, regionCredit: 0 } });
+      const flags = parseExtenderFlags([
+        '--listen',
+        '[::1]:9000',
+        '--prefix',
+        '/x',
+        '--policy',
+        'none',
+        '--ttl',
+        '90s',
+        '--agent-refresh-interval',
+        '1m',
+        '--body-limit',
+        '1Mi',
+        '--zone-credit',
+        '0.7',
+        '--region-credit',
+        '0',
+        '--log-level',
+        'debug',
+        '--nodes',
+        'a.yaml',
+        '--nodes',
+        'b.yaml',
+        '--caches',
+        'c.yaml',
+      ]) as ExtenderFlags;
+      expect(flags).to.deep.include({
+        host: '::1',
+        port: 9000,
+        prefix: '/x',
+        policy: 'none',
+        ttlMs: 90_000,
+        bodyLimit: 1 << 20,
+        logLevel: 'debug',
+        scoring: { zoneCredit: 0.7, regionCredit: 0 },
+      });
       expect(flags.files).to.deep.equal({ nodes: ['a.yaml', 'b.yaml'], datasets: [], caches: ['c.yaml'] });
     });
 
@@ -78,15 +122,31 @@ describe('locus extender (CLI)', () => {
       });
     }
 
-    it('refuses a --ttl not longer than the agents\' refresh interval, naming both', () => {
+    it("refuses a --ttl not longer than the agents' refresh interval, naming both", () => {
       expect(() => parseExtenderFlags(['--ttl', '5m'])).to.throw(SettingsError, /--ttl \(5m\) must be longer than --agent-refresh-interval \(10m\)/);
       expect(() => parseExtenderFlags(['--ttl', '20m', '--agent-refresh-interval', '20m'])).to.throw(SettingsError, /\(20m\) must be longer than .* \(20m\)/);
       expect((parseExtenderFlags(['--ttl', '21m', '--agent-refresh-interval', '20m']) as ExtenderFlags).ttlMs).to.equal(21 * 60_000);
     });
 
     it('parses durations and sizes', () => {
-      expect([parseDuration('500ms'), parseDuration('1.5h'), parseDuration('15m'), parseDuration('1m30s'), parseDuration('30d'), parseDuration('15'), parseDuration('1m30')]).to.deep.equal([500, 5_400_000, 900_000, 90_000, 2_592_000_000, undefined, undefined]);
-      expect([parseBytes('64Mi'), parseBytes('10M'), parseBytes('1048576'), parseBytes('1Gi'), parseBytes('-1'), parseBytes('10MB'), parseBytes('1 GiB')]).to.deep.equal([64 << 20, 10_000_000, 1048576, 1 << 30, undefined, undefined, undefined]);
+      expect([
+        parseDuration('500ms'),
+        parseDuration('1.5h'),
+        parseDuration('15m'),
+        parseDuration('1m30s'),
+        parseDuration('30d'),
+        parseDuration('15'),
+        parseDuration('1m30'),
+      ]).to.deep.equal([500, 5_400_000, 900_000, 90_000, 2_592_000_000, undefined, undefined]);
+      expect([
+        parseBytes('64Mi'),
+        parseBytes('10M'),
+        parseBytes('1048576'),
+        parseBytes('1Gi'),
+        parseBytes('-1'),
+        parseBytes('10MB'),
+        parseBytes('1 GiB'),
+      ]).to.deep.equal([64 << 20, 10_000_000, 1048576, 1 << 30, undefined, undefined, undefined]);
     });
   });
 
@@ -99,9 +159,16 @@ describe('locus extender (CLI)', () => {
       const { child, url, logs } = await spawnExtender([...files, '--log-level', 'debug']);
       try {
         const res = await post(`${url}/scheduler/prioritize`, captureBody('prioritize-nodecachecapable-true.json'));
-        expect(res.json).to.deep.equal([{ Host: 'node-a', Score: 4 }, { Host: 'node-b', Score: 9 }]);
+        expect(res.json).to.deep.equal([
+          { Host: 'node-a', Score: 4 },
+          { Host: 'node-b', Score: 9 },
+        ]);
         let printed = '';
-        expect(await explain(['default/capture-basic', '--server', url], (t) => { printed += t; })).to.equal(0);
+        expect(
+          await explain(['default/capture-basic', '--server', url], (t) => {
+            printed += t;
+          }),
+        ).to.equal(0);
         const rows = printed.trim().split('\n');
         expect(rows[0]).to.equal('pod default/capture-basic  policy locality  datasets default/my-dataset');
         expect(rows[1]).to.match(/^NODE\s+SCORE\s+ZONE\s+LIVE\s+DATASET\s+ON NODE\s+IN ZONE\s+IN REGION\s+SIZE\s+CREDITED\s+NOTE$/);
@@ -126,7 +193,11 @@ describe('locus extender (CLI)', () => {
       this.timeout(60_000);
       const api = await FakeApiServer.start();
       try {
-        const files: Array<[ObjectKind, string]> = [['Node', inventoryFiles.nodes[0]], ['Dataset', inventoryFiles.datasets[0]], ['NodeCache', inventoryFiles.caches[0]]];
+        const files: Array<[ObjectKind, string]> = [
+          ['Node', inventoryFiles.nodes[0]],
+          ['Dataset', inventoryFiles.datasets[0]],
+          ['NodeCache', inventoryFiles.caches[0]],
+        ];
         for (const [kind, file] of files) {
           for (const { obj } of parseObjects(kind, file, readFileSync(file, 'utf8')).values()) api.put(obj as KubeObject);
         }
@@ -135,7 +206,12 @@ describe('locus extender (CLI)', () => {
         const running = runExtender(['--listen', `127.0.0.1:${port}`, '--kubeconfig', api.writeKubeconfig(), '--log-level', 'fatal']);
         const url = `http://127.0.0.1:${port}`;
         const end = Date.now() + 30_000;
-        while ((await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) !== 200) {
+        while (
+          (await fetch(`${url}/readyz`).then(
+            (r) => r.status,
+            () => 0,
+          )) !== 200
+        ) {
           if (Date.now() > end) throw new Error('not ready');
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -170,7 +246,11 @@ describe('locus extender (CLI)', () => {
       writeFileSync(join(dir, 'pod.json'), JSON.stringify(capture('filter-nodecachecapable-true.json').Pod));
       let printed = '';
       try {
-        expect(await explain(['--pod-file', join(dir, 'pod.json'), '--node', 'node-a', '--json', '--server', ext.url], (t) => { printed += t; })).to.equal(0);
+        expect(
+          await explain(['--pod-file', join(dir, 'pod.json'), '--node', 'node-a', '--json', '--server', ext.url], (t) => {
+            printed += t;
+          }),
+        ).to.equal(0);
       } finally {
         await ext.close();
       }
@@ -190,7 +270,14 @@ describe('locus extender (CLI)', () => {
     });
 
     it('formats problems and a pod without datasets', () => {
-      const text = formatExplanation({ pod: 'a/b', policy: 'locality', ready: false, datasets: [], problems: [{ field: 'dataset.0.useas', message: 'bad' }], nodes: [{ node: 'n', policy: 'locality', score: 0, inventoryLive: false, datasets: [] }] });
+      const text = formatExplanation({
+        pod: 'a/b',
+        policy: 'locality',
+        ready: false,
+        datasets: [],
+        problems: [{ field: 'dataset.0.useas', message: 'bad' }],
+        nodes: [{ node: 'n', policy: 'locality', score: 0, inventoryLive: false, datasets: [] }],
+      });
       expect(text).to.contain('(none)  (extender not synced yet)');
       expect(text).to.contain('problem: dataset.0.useas: bad');
       expect(text.trim().split('\n').at(-1)).to.match(/^n\s+0\s+-\s+no\s+-$/);
@@ -199,12 +286,35 @@ describe('locus extender (CLI)', () => {
     it('prints the slice a pod reads beside its Dataset, and the filter verdict per node in NOTE', () => {
       const MiB = 1 << 20;
       const row = (node: string, onNode: number, filter: { passed: boolean; reason?: string }) => ({
-        node, policy: 'locality' as const, score: onNode > 0 ? 10 : 5, zone: 'z1', inventoryLive: true, filter,
-        datasets: [{ dataset: 'ml/logs', slice: 'shard 1/2 (blocks 4-7)', sliceBytes: 4 * MiB, totalBytes: 8 * MiB, onNode, inZone: 4 * MiB, inRegion: 4 * MiB, credited: onNode }],
+        node,
+        policy: 'locality' as const,
+        score: onNode > 0 ? 10 : 5,
+        zone: 'z1',
+        inventoryLive: true,
+        filter,
+        datasets: [
+          {
+            dataset: 'ml/logs',
+            slice: 'shard 1/2 (blocks 4-7)',
+            sliceBytes: 4 * MiB,
+            totalBytes: 8 * MiB,
+            onNode,
+            inZone: 4 * MiB,
+            inRegion: 4 * MiB,
+            credited: onNode,
+          },
+        ],
       });
       const text = formatExplanation({
-        pod: 'ml/reader', policy: 'locality', ready: true, datasets: ['ml/logs'], problems: [],
-        nodes: [row('node-b', 4 * MiB, { passed: true }), row('node-a', 0, { passed: false, reason: 'holds 0 percent of ml/logs shard 1/2, pod requires 50 percent' })],
+        pod: 'ml/reader',
+        policy: 'locality',
+        ready: true,
+        datasets: ['ml/logs'],
+        problems: [],
+        nodes: [
+          row('node-b', 4 * MiB, { passed: true }),
+          row('node-a', 0, { passed: false, reason: 'holds 0 percent of ml/logs shard 1/2, pod requires 50 percent' }),
+        ],
       });
       const [, header, b, a] = text.trim().split('\n');
       expect(header).to.match(/DATASET\s+ON NODE/);

@@ -4,10 +4,16 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { WATCHED_RESOURCES } from '../../src/inventory/kube-source.js';
 
-interface Rule { apiGroups: string[]; resources: string[]; verbs: string[] }
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  verbs: string[];
+}
 
 describe('deploy/extender/rbac.yaml', () => {
-  const role = parseAllDocuments(readFileSync('deploy/extender/rbac.yaml', 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'ClusterRole');
+  const role = parseAllDocuments(readFileSync('deploy/extender/rbac.yaml', 'utf8'))
+    .map((d) => d.toJS())
+    .find((o) => o.kind === 'ClusterRole');
   const rules = role.rules as Rule[];
   const allows = (group: string, resource: string, verb: string) =>
     rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));

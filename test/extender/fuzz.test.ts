@@ -22,40 +22,64 @@ const annotations = fc.dictionary(
   fc.oneof(fc.constantFrom('required', 'preferred', 'none', '0.5', '1', '-1', 'NaN', '', '0.04'), fc.string({ maxLength: 8 })),
   { maxKeys: 3 },
 );
-const pod = fc.record({
-  metadata: fc.record({ name: fc.string({ maxLength: 10 }), namespace: fc.constantFrom('default', 'ns', ''), labels, annotations }, { requiredKeys: [] }),
-  spec: fc.record({ volumes: fc.array(fc.record({ name: fc.string({ maxLength: 5 }), persistentVolumeClaim: fc.record({ claimName: fc.constantFrom('my-dataset', 'x') }) }), { maxLength: 3 }) }),
-}, { requiredKeys: [] });
+const pod = fc.record(
+  {
+    metadata: fc.record({ name: fc.string({ maxLength: 10 }), namespace: fc.constantFrom('default', 'ns', ''), labels, annotations }, { requiredKeys: [] }),
+    spec: fc.record({
+      volumes: fc.array(fc.record({ name: fc.string({ maxLength: 5 }), persistentVolumeClaim: fc.record({ claimName: fc.constantFrom('my-dataset', 'x') }) }), {
+        maxLength: 3,
+      }),
+    }),
+  },
+  { requiredKeys: [] },
+);
 
 /** A well-formed ExtenderArgs, names-only or full-Node, in Go's casing or another. */
-const validArgs = fc.tuple(pod, fc.boolean(), fc.array(nodeName, { maxLength: 40 }), fc.constantFrom('Pascal', 'lower', 'upper')).map(([p, names, list, casing]) => {
-  const key = (k: string) => (casing === 'lower' ? k.toLowerCase() : casing === 'upper' ? k.toUpperCase() : k);
-  return names
-    ? { [key('Pod')]: p, [key('Nodes')]: null, [key('NodeNames')]: list }
-    : { [key('Pod')]: p, [key('Nodes')]: { metadata: {}, items: list.map((name) => ({ metadata: { name }, spec: {}, status: {} })) }, [key('NodeNames')]: null };
-});
+const validArgs = fc
+  .tuple(pod, fc.boolean(), fc.array(nodeName, { maxLength: 40 }), fc.constantFrom('Pascal', 'lower', 'upper'))
+  .map(([p, names, list, casing]) => {
+    const key = (k: string) => (casing === 'lower' ? k.toLowerCase() : casing === 'upper' ? k.toUpperCase() : k);
+    return names
+      ? { [key('Pod')]: p, [key('Nodes')]: null, [key('NodeNames')]: list }
+      : {
+          [key('Pod')]: p,
+          [key('Nodes')]: { metadata: {}, items: list.map((name) => ({ metadata: { name }, spec: {}, status: {} })) },
+          [key('NodeNames')]: null,
+        };
+  });
 /** A field of the wrong type somewhere an ExtenderArgs reader looks. */
 const wrongTypes = fc.oneof(
   fc.record({ Pod: fc.jsonValue(), NodeNames: fc.jsonValue(), Nodes: fc.jsonValue() }, { requiredKeys: [] }),
   fc.record({ Pod: pod, NodeNames: fc.array(fc.jsonValue(), { maxLength: 5 }) }),
   fc.record({ Pod: pod, Nodes: fc.record({ items: fc.array(fc.jsonValue(), { maxLength: 5 }) }) }),
-  fc.record({ Pod: fc.record({ metadata: fc.record({ labels: fc.jsonValue(), annotations: fc.jsonValue(), name: fc.jsonValue() }) }), NodeNames: fc.array(nodeName) }),
+  fc.record({
+    Pod: fc.record({ metadata: fc.record({ labels: fc.jsonValue(), annotations: fc.jsonValue(), name: fc.jsonValue() }) }),
+    NodeNames: fc.array(nodeName),
+  }),
   fc.record({ Pod: fc.record({ spec: fc.record({ volumes: fc.jsonValue() }) }), NodeNames: fc.array(nodeName) }),
   fc.jsonValue(),
 );
 /** Thousands of nodes; the largest go past the 256 KiB body limit of the fuzzed extender (413). */
 const hugeArrays = fc.oneof(
-  fc.integer({ min: 5_000, max: 30_000 }).map((n) => ({ Pod: capture('filter-nodecachecapable-true.json').Pod, NodeNames: Array.from({ length: n }, (_, i) => `node-${i}`) })),
-  fc.integer({ min: 200, max: 2_000 }).map((n) => ({ Pod: {}, Nodes: { metadata: {}, items: Array.from({ length: n }, (_, i) => ({ metadata: { name: `node-${i}` }, spec: {}, status: {} })) } })),
+  fc
+    .integer({ min: 5_000, max: 30_000 })
+    .map((n) => ({ Pod: capture('filter-nodecachecapable-true.json').Pod, NodeNames: Array.from({ length: n }, (_, i) => `node-${i}`) })),
+  fc.integer({ min: 200, max: 2_000 }).map((n) => ({
+    Pod: {},
+    Nodes: { metadata: {}, items: Array.from({ length: n }, (_, i) => ({ metadata: { name: `node-${i}` }, spec: {}, status: {} })) },
+  })),
 );
 
 type Body = { text: string; kind: string };
 const body: fc.Arbitrary<Body> = fc.oneof(
   { weight: 400, arbitrary: validArgs.map((v) => ({ text: JSON.stringify(v), kind: 'valid' })) },
-  { weight: 150, arbitrary: fc.tuple(validArgs, fc.double({ min: 0, max: 1, noNaN: true })).map(([v, f]) => {
-    const text = JSON.stringify(v);
-    return { text: text.slice(0, Math.floor(text.length * f)), kind: 'truncated' };
-  }) },
+  {
+    weight: 150,
+    arbitrary: fc.tuple(validArgs, fc.double({ min: 0, max: 1, noNaN: true })).map(([v, f]) => {
+      const text = JSON.stringify(v);
+      return { text: text.slice(0, Math.floor(text.length * f)), kind: 'truncated' };
+    }),
+  },
   { weight: 300, arbitrary: wrongTypes.map((v) => ({ text: JSON.stringify(v) ?? 'null', kind: 'wrong-types' })) },
   { weight: 3, arbitrary: hugeArrays.map((v) => ({ text: JSON.stringify(v), kind: 'huge' })) },
   { weight: 100, arbitrary: fc.string({ maxLength: 200 }).map((text) => ({ text, kind: 'text' })) },
@@ -90,29 +114,35 @@ describe('extender fuzz: generated bodies never yield a 5xx or a crash', functio
 
   it(`filter: ${RUNS} bodies`, async () => {
     const kinds = new Map<string, number>();
-    await fc.assert(fc.asyncProperty(body, async (b) => {
-      kinds.set(b.kind, (kinds.get(b.kind) ?? 0) + 1);
-      const res = await request('POST', '/scheduler/filter', b.text);
-      const json = check(res.status, res.body);
-      if (res.status !== 200) return;
-      expect(Object.keys(json)).to.have.members(FILTER_KEYS);
-      expect(json.Error).to.equal('');
-      const sent = names(b.text);
-      const kept: string[] = json.NodeNames ?? json.Nodes.items.map((i: Wire) => i.metadata.name);
-      expect(sent).to.include.members(kept);
-      for (const n of Object.keys(json.FailedNodes)) expect(kept).not.to.include(n);
-    }), { numRuns: RUNS, seed: 4242 });
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        kinds.set(b.kind, (kinds.get(b.kind) ?? 0) + 1);
+        const res = await request('POST', '/scheduler/filter', b.text);
+        const json = check(res.status, res.body);
+        if (res.status !== 200) return;
+        expect(Object.keys(json)).to.have.members(FILTER_KEYS);
+        expect(json.Error).to.equal('');
+        const sent = names(b.text);
+        const kept: string[] = json.NodeNames ?? json.Nodes.items.map((i: Wire) => i.metadata.name);
+        expect(sent).to.include.members(kept);
+        for (const n of Object.keys(json.FailedNodes)) expect(kept).not.to.include(n);
+      }),
+      { numRuns: RUNS, seed: 4242 },
+    );
     expect(kinds.get('huge')).to.be.above(10);
   });
 
   it(`prioritize: ${RUNS} bodies`, async () => {
-    await fc.assert(fc.asyncProperty(body, async (b) => {
-      const res = await request('POST', '/scheduler/prioritize', b.text);
-      const json = check(res.status, res.body);
-      if (res.status !== 200) return;
-      expect(json.map((h: Wire) => h.Host)).to.deep.equal(names(b.text));
-      for (const h of json) expect(Number.isInteger(h.Score) && h.Score >= 0 && h.Score <= 10, JSON.stringify(h)).to.equal(true);
-    }), { numRuns: RUNS, seed: 4343 });
+    await fc.assert(
+      fc.asyncProperty(body, async (b) => {
+        const res = await request('POST', '/scheduler/prioritize', b.text);
+        const json = check(res.status, res.body);
+        if (res.status !== 200) return;
+        expect(json.map((h: Wire) => h.Host)).to.deep.equal(names(b.text));
+        for (const h of json) expect(Number.isInteger(h.Score) && h.Score >= 0 && h.Score <= 10, JSON.stringify(h)).to.equal(true);
+      }),
+      { numRuns: RUNS, seed: 4343 },
+    );
   });
 
   it(`explain (POST): ${RUNS} bodies`, async () => {
@@ -120,11 +150,14 @@ describe('extender fuzz: generated bodies never yield a 5xx or a crash', functio
       fc.record({ pod, nodes: fc.oneof(fc.array(nodeName, { maxLength: 5 }), nodeName, fc.jsonValue()) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
       body.map((b) => b.text),
     );
-    await fc.assert(fc.asyncProperty(explainBody, async (text) => {
-      const res = await request('POST', '/v1/explain', text);
-      const json = check(res.status, res.body);
-      if (res.status === 200) expect(json.nodes).to.be.an('array');
-    }), { numRuns: RUNS, seed: 4444 });
+    await fc.assert(
+      fc.asyncProperty(explainBody, async (text) => {
+        const res = await request('POST', '/v1/explain', text);
+        const json = check(res.status, res.body);
+        if (res.status === 200) expect(json.nodes).to.be.an('array');
+      }),
+      { numRuns: RUNS, seed: 4444 },
+    );
   });
 
   it('answers the captured requests the same way in-process as over HTTP', async () => {

@@ -12,21 +12,22 @@ export interface Answer {
 
 export function inProcess(app: Koa): (method: string, url: string, body?: string | Buffer, headers?: Record<string, string>) => Promise<Answer> {
   const handle = app.callback();
-  return (method, url, body, headers = {}) => new Promise<Answer>((resolve, reject) => {
-    const data = body === undefined ? [] : [typeof body === 'string' ? Buffer.from(body) : body];
-    const req = Object.assign(Readable.from(data), {
-      method,
-      url,
-      headers: { 'content-type': 'application/json', ...(body === undefined ? {} : { 'content-length': String(data[0].length) }), ...headers },
-      httpVersionMajor: 1,
-      httpVersionMinor: 1,
-      socket: { remoteAddress: '127.0.0.1' },
-    }) as unknown as IncomingMessage;
-    const res = new ServerResponse(req);
-    res.end = ((chunk?: unknown) => {
-      resolve({ status: res.statusCode, headers: res.getHeaders(), body: chunk === undefined ? '' : String(chunk) });
-      return res;
-    }) as typeof res.end;
-    Promise.resolve(handle(req, res)).catch(reject);
-  });
+  return (method, url, body, headers = {}) =>
+    new Promise<Answer>((resolve, reject) => {
+      const data = body === undefined ? [] : [typeof body === 'string' ? Buffer.from(body) : body];
+      const req = Object.assign(Readable.from(data), {
+        method,
+        url,
+        headers: { 'content-type': 'application/json', ...(body === undefined ? {} : { 'content-length': String(data[0].length) }), ...headers },
+        httpVersionMajor: 1,
+        httpVersionMinor: 1,
+        socket: { remoteAddress: '127.0.0.1' },
+      }) as unknown as IncomingMessage;
+      const res = new ServerResponse(req);
+      res.end = ((chunk?: unknown) => {
+        resolve({ status: res.statusCode, headers: res.getHeaders(), body: chunk === undefined ? '' : String(chunk) });
+        return res;
+      }) as typeof res.end;
+      Promise.resolve(handle(req, res)).catch(reject);
+    });
 }

@@ -17,43 +17,69 @@ const DATASETS = ['d0', 'd1', 'd2', 'd3', 'd4'];
 const BLOCKS = 64;
 
 const nodeObject = (name: string, i: number): KubeObject => ({
-  apiVersion: 'v1', kind: 'Node',
+  apiVersion: 'v1',
+  kind: 'Node',
   metadata: { name, labels: { 'topology.kubernetes.io/zone': `z${i % 4}`, 'topology.kubernetes.io/region': `r${i % 2}` } },
 });
 const datasetObject = (name: string): KubeObject => ({
-  apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name, namespace: 'default' }, spec: { local: { type: 'S3', bucket: 'b' } },
+  apiVersion: 'locus.dev/v1alpha1',
+  kind: 'Dataset',
+  metadata: { name, namespace: 'default' },
+  spec: { local: { type: 'S3', bucket: 'b' } },
   status: { catalog: { objectCount: 1, totalBytes: BLOCKS * MiB, blockSize: MiB, blockCount: BLOCKS, version: 'v1', refreshedAt: '2026-11-26T05:00:00Z' } },
 });
 /** A node's cache: for each Dataset a random set of blocks; written `ageMs` before NOW. */
-const nodeCacheArb = (node: string) => fc.record({
-  epoch: fc.constantFrom('e1', 'e2'),
-  seq: fc.nat(100),
-  ageMs: fc.integer({ min: 0, max: 120_000 }),
-  sets: fc.array(fc.uniqueArray(fc.nat(BLOCKS - 1), { maxLength: BLOCKS }), { minLength: DATASETS.length, maxLength: DATASETS.length }),
-}).map(({ epoch, seq, ageMs, sets }): KubeObject => ({
-  apiVersion: 'locus.dev/v1alpha1', kind: 'NodeCache', metadata: { name: node }, spec: { nodeName: node },
-  status: {
-    epoch, seq, updatedAt: new Date(NOW - ageMs).toISOString(),
-    datasets: sets.flatMap((set, d) => {
-      if (set.length === 0) return [];
-      const blocks = [...set].sort((a, b) => a - b);
-      return [{ namespace: 'default', name: DATASETS[d], blockSize: MiB, catalogVersion: 'v1', bytes: blocks.length * MiB, blockCount: BLOCKS, blocks: encodeBlockSet(blocks, BLOCKS) }];
-    }),
-  },
-}));
-const podArb = fc.record({
-  datasets: fc.uniqueArray(fc.constantFrom(...DATASETS, 'unknown'), { maxLength: 3 }),
-  locality: fc.constantFrom(undefined, 'preferred', 'required'),
-  fraction: fc.constantFrom(undefined, '0.1', '0.3', '0.6'),
-  nodes: fc.subarray(NODES, { minLength: 1 }),
-}).map(({ datasets, locality, fraction, nodes }) => {
-  const labels: Record<string, string> = {};
-  datasets.forEach((d, i) => { labels[`dataset.${i}.id`] = d; });
-  const annotations: Record<string, string> = {};
-  if (locality) annotations['locus.dev/locality'] = locality;
-  if (fraction) annotations['locus.dev/min-local-fraction'] = fraction;
-  return { Pod: { metadata: { name: 'p', namespace: 'default', labels, annotations } }, Nodes: null, NodeNames: nodes };
-});
+const nodeCacheArb = (node: string) =>
+  fc
+    .record({
+      epoch: fc.constantFrom('e1', 'e2'),
+      seq: fc.nat(100),
+      ageMs: fc.integer({ min: 0, max: 120_000 }),
+      sets: fc.array(fc.uniqueArray(fc.nat(BLOCKS - 1), { maxLength: BLOCKS }), { minLength: DATASETS.length, maxLength: DATASETS.length }),
+    })
+    .map(({ epoch, seq, ageMs, sets }): KubeObject => ({
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'NodeCache',
+      metadata: { name: node },
+      spec: { nodeName: node },
+      status: {
+        epoch,
+        seq,
+        updatedAt: new Date(NOW - ageMs).toISOString(),
+        datasets: sets.flatMap((set, d) => {
+          if (set.length === 0) return [];
+          const blocks = [...set].sort((a, b) => a - b);
+          return [
+            {
+              namespace: 'default',
+              name: DATASETS[d],
+              blockSize: MiB,
+              catalogVersion: 'v1',
+              bytes: blocks.length * MiB,
+              blockCount: BLOCKS,
+              blocks: encodeBlockSet(blocks, BLOCKS),
+            },
+          ];
+        }),
+      },
+    }));
+const podArb = fc
+  .record({
+    datasets: fc.uniqueArray(fc.constantFrom(...DATASETS, 'unknown'), { maxLength: 3 }),
+    locality: fc.constantFrom(undefined, 'preferred', 'required'),
+    fraction: fc.constantFrom(undefined, '0.1', '0.3', '0.6'),
+    nodes: fc.subarray(NODES, { minLength: 1 }),
+  })
+  .map(({ datasets, locality, fraction, nodes }) => {
+    const labels: Record<string, string> = {};
+    datasets.forEach((d, i) => {
+      labels[`dataset.${i}.id`] = d;
+    });
+    const annotations: Record<string, string> = {};
+    if (locality) annotations['locus.dev/locality'] = locality;
+    if (fraction) annotations['locus.dev/min-local-fraction'] = fraction;
+    return { Pod: { metadata: { name: 'p', namespace: 'default', labels, annotations } }, Nodes: null, NodeNames: nodes };
+  });
 
 describe('two extender replicas fed the same objects', function () {
   this.timeout(120_000);
@@ -65,10 +91,12 @@ describe('two extender replicas fed the same objects', function () {
     NODES.forEach((n, i) => api.put(nodeObject(n, i)));
     DATASETS.forEach((d) => api.put(datasetObject(d)));
     for (const n of NODES) api.put(fc.sample(nodeCacheArb(n), { numRuns: 1, seed: n.length * 7 + Number(n.slice(5)) })[0]);
-    replicas = await Promise.all([0, 1].map(() => {
-      const kc = api.kubeconfig();
-      return startExtender({ port: 0, source: new KubeSource(kc, createKubeClient(kc)), ttlMs: 90_000, now: () => NOW });
-    }));
+    replicas = await Promise.all(
+      [0, 1].map(() => {
+        const kc = api.kubeconfig();
+        return startExtender({ port: 0, source: new KubeSource(kc, createKubeClient(kc)), ttlMs: 90_000, now: () => NOW });
+      }),
+    );
     await Promise.all(replicas.map((r) => r.synced));
   });
   after(async () => {
@@ -104,11 +132,17 @@ describe('two extender replicas fed the same objects', function () {
     const target = api.resourceVersion();
     // Both replicas have seen everything once their NodeCache positions equal the stored objects'
     // (a deleted node takes its inventory out of the index, whatever its NodeCache says).
-    const settled = () => replicas.every((r) => NODES.filter((n) => n !== 'node-3').every((n) => {
-      const obj = api.object('nodecaches', n) as Wire;
-      const pos = r.index.position(n);
-      return obj ? pos !== undefined && pos.epoch === obj.status.epoch && (pos.seq === obj.status.seq || pos.seq > obj.status.seq) : pos === undefined;
-    }) && r.index.dataset('default/d4') === undefined && r.index.topology('node-3') === undefined);
+    const settled = () =>
+      replicas.every(
+        (r) =>
+          NODES.filter((n) => n !== 'node-3').every((n) => {
+            const obj = api.object('nodecaches', n) as Wire;
+            const pos = r.index.position(n);
+            return obj ? pos !== undefined && pos.epoch === obj.status.epoch && (pos.seq === obj.status.seq || pos.seq > obj.status.seq) : pos === undefined;
+          }) &&
+          r.index.dataset('default/d4') === undefined &&
+          r.index.topology('node-3') === undefined,
+      );
     const end = Date.now() + 20_000;
     while (!settled()) {
       if (Date.now() > end) throw new Error(`replicas did not catch up with resourceVersion ${target}`);

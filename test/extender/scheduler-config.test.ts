@@ -49,7 +49,7 @@ describe('scheduler-config/', () => {
         expect(extender.httpTimeout).to.match(/^[1-5]s$/);
       });
 
-      it('lets every feasible node be scored, so the holders of a pod\'s data reach the extender', () => {
+      it("lets every feasible node be scored, so the holders of a pod's data reach the extender", () => {
         expect(config.percentageOfNodesToScore).to.equal(100);
       });
 
@@ -63,7 +63,7 @@ describe('scheduler-config/', () => {
         expect(extender).not.to.have.any.keys('bindVerb', 'preemptVerb');
       });
 
-      it('calls the extender\'s Service, on the port its Deployment listens on', () => {
+      it("calls the extender's Service, on the port its Deployment listens on", () => {
         expect(url.hostname).to.equal(`${service.metadata.name}.${service.metadata.namespace}.svc`);
         expect(Number(url.port)).to.equal(service.spec.ports[0].port);
         const containerPort = deployment.spec.template.spec.containers[0].ports.find((p: Wire) => p.name === service.spec.ports[0].targetPort).containerPort;
@@ -100,10 +100,16 @@ describe('scheduler-config/', () => {
     if (!existsSync(kubeScheduler)) skipBecause(this, `needs ${kubeScheduler}: run scripts/k8s/build.sh (.ci/run does, before npm test)`);
     this.timeout(60_000);
     const dir = mkdtempSync(join(tmpdir(), 'locus-sched-'));
-    writeFileSync(join(dir, 'kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n');
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: x}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n',
+    );
     const check = async (text: string) => {
       writeFileSync(join(dir, 'config.yaml'), `${text}\nclientConnection:\n  kubeconfig: ${join(dir, 'kubeconfig')}\n`);
-      return run(kubeScheduler, ['--config', join(dir, 'config.yaml'), '--write-config-to', join(dir, 'out.yaml')]).then(() => '', (err: Wire) => String(err.stderr));
+      return run(kubeScheduler, ['--config', join(dir, 'config.yaml'), '--write-config-to', join(dir, 'out.yaml')]).then(
+        () => '',
+        (err: Wire) => String(err.stderr),
+      );
     };
     const text = readFileSync(join(root, 'scheduler-config/locus-scheduler-v1beta1.yaml'), 'utf8');
     expect(await check(text)).to.equal('');
@@ -116,7 +122,7 @@ describe('scheduler-config/', () => {
   });
 });
 
-describe('deploy/ and scheduler-config/ build with kubectl 1.20\'s kustomize', () => {
+describe("deploy/ and scheduler-config/ build with kubectl 1.20's kustomize", () => {
   const kubectl = join(root, '.k8s-bin/kubectl');
   for (const dir of ['deploy', 'scheduler-config']) {
     it(`kubectl kustomize ${dir}/`, async function () {
@@ -125,8 +131,13 @@ describe('deploy/ and scheduler-config/ build with kubectl 1.20\'s kustomize', (
       const { stdout } = await run(kubectl, ['kustomize', join(root, dir)], { maxBuffer: 16 << 20 });
       const kinds = parseAllDocuments(stdout).map((d) => `${d.get('kind')}/${(d.toJS() as Wire).metadata.name}`);
       if (dir === 'deploy') {
-        expect(kinds).to.include.members(['Namespace/locus-system', 'Deployment/locus-extender', 'Service/locus-extender',
-          'ClusterRole/locus-extender', 'Secret/locus-extender-token']);
+        expect(kinds).to.include.members([
+          'Namespace/locus-system',
+          'Deployment/locus-extender',
+          'Service/locus-extender',
+          'ClusterRole/locus-extender',
+          'Secret/locus-extender-token',
+        ]);
       } else {
         expect(kinds).to.include.members(['ConfigMap/locus-scheduler-config', 'Deployment/locus-scheduler', 'Role/locus-scheduler-leader-election']);
       }

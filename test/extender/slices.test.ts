@@ -12,21 +12,36 @@ import { post, type Wire } from './harness.js';
 const MiB = 1 << 20;
 const range = (a: number, b: number) => Uint32Array.from({ length: b - a }, (_, i) => a + i);
 const blockCounts = new Map([['ml/logs', 8]]);
-const cache = (node: string, blocks: Uint32Array) => snapshotToNodeCache(
-  { node, epoch: `${node}-1`, seq: 1, datasets: [{ dataset: 'ml/logs', bytes: blocks.length * MiB, blockSize: MiB, catalogVersion: 'v1', blocks }] },
-  { blockCounts, updatedAt: new Date() },
-);
+const cache = (node: string, blocks: Uint32Array) =>
+  snapshotToNodeCache(
+    { node, epoch: `${node}-1`, seq: 1, datasets: [{ dataset: 'ml/logs', bytes: blocks.length * MiB, blockSize: MiB, catalogVersion: 'v1', blocks }] },
+    { blockCounts, updatedAt: new Date() },
+  );
 const dataset = {
-  apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'logs', namespace: 'ml' },
+  apiVersion: 'locus.dev/v1alpha1',
+  kind: 'Dataset',
+  metadata: { name: 'logs', namespace: 'ml' },
   spec: { local: { type: 'S3', endpoint: 'http://minio:9000', bucket: 'logs' } },
   status: {
     catalog: {
-      objectCount: 4, totalBytes: 8 * MiB, blockSize: MiB, blockCount: 8, version: 'v1', refreshedAt: '2026-12-04T09:00:00Z',
-      prefixes: [{ prefix: 'day=1/', firstBlock: 0, lastBlock: 3 }, { prefix: 'day=2/', firstBlock: 4, lastBlock: 7 }],
+      objectCount: 4,
+      totalBytes: 8 * MiB,
+      blockSize: MiB,
+      blockCount: 8,
+      version: 'v1',
+      refreshedAt: '2026-12-04T09:00:00Z',
+      prefixes: [
+        { prefix: 'day=1/', firstBlock: 0, lastBlock: 3 },
+        { prefix: 'day=2/', firstBlock: 4, lastBlock: 7 },
+      ],
     },
   },
 };
-const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'topology.kubernetes.io/zone': name === 'node-c' ? 'z2' : 'z1' } } });
+const node = (name: string) => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, labels: { 'topology.kubernetes.io/zone': name === 'node-c' ? 'z2' : 'z1' } },
+});
 const NODES = ['node-a', 'node-b', 'node-c'];
 
 function args(annotations: Record<string, string>, extra: { name?: string; owners?: unknown[] } = {}): Wire {
@@ -47,7 +62,12 @@ describe('extender: slices', () => {
       datasets: [dataset],
       caches: [cache('node-a', range(0, 4)), cache('node-b', range(4, 8))],
     });
-    const sink = new Writable({ write(chunk: Buffer, _enc, done) { logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>); done(); } });
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    });
     ext = await startExtender({ port: 0, source, logger: pino({ level: 'warn' }, sink) });
     await ext.synced;
   });
@@ -73,8 +93,11 @@ describe('extender: slices', () => {
     expect(json.FailedNodes['node-a']).to.equal('holds 0 percent of ml/logs shard 1/2, pod requires 50 percent');
   });
 
-  it('an Indexed Job\'s pod reads its index\'s shard of the Job\'s completions, once the Job is seen', async () => {
-    const pod = args({ 'batch.kubernetes.io/job-completion-index': '1' }, { name: 'resize-1', owners: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'resize', uid: 'u', controller: true }] });
+  it("an Indexed Job's pod reads its index's shard of the Job's completions, once the Job is seen", async () => {
+    const pod = args(
+      { 'batch.kubernetes.io/job-completion-index': '1' },
+      { name: 'resize-1', owners: [{ apiVersion: 'batch/v1', kind: 'Job', name: 'resize', uid: 'u', controller: true }] },
+    );
     expect(await scores(pod)).to.deep.equal([7, 7, 0]);
     source.apply('Job', 'upsert', { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'resize', namespace: 'ml' }, spec: { completions: 2 } });
     expect(await scores(pod)).to.deep.equal([5, 10, 0]);

@@ -7,7 +7,11 @@ import { LocalityIndex } from '../../src/core/locality-index.js';
 import { InventoryFeed, type ObjectKind } from '../../src/inventory/feed.js';
 import { FileSource, FileSourceError, parseObjects, type FileSourceOptions } from '../../src/inventory/file-source.js';
 
-const node = (name: string, zone?: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: zone ? { 'topology.kubernetes.io/zone': zone } : {} } });
+const node = (name: string, zone?: string) => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, labels: zone ? { 'topology.kubernetes.io/zone': zone } : {} },
+});
 
 async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -81,9 +85,15 @@ describe('inventory/file-source', () => {
     it('refuses to start when a file is missing or broken', async () => {
       const broken = join(dir, 'broken.yaml');
       writeFileSync(broken, stringify({ kind: 'Dataset', metadata: { name: 'x' } }));
-      const cases: Array<[FileSourceOptions, RegExp]> = [[{ caches: [join(dir, 'absent.yaml')] }, /absent\.yaml: ENOENT/], [{ nodes: [broken] }, /kind is "Dataset"/]];
+      const cases: Array<[FileSourceOptions, RegExp]> = [
+        [{ caches: [join(dir, 'absent.yaml')] }, /absent\.yaml: ENOENT/],
+        [{ nodes: [broken] }, /kind is "Dataset"/],
+      ];
       for (const [files, message] of cases) {
-        const error = await new FileSource(files).start(setup().feed).then(() => undefined, (err: Error) => err);
+        const error = await new FileSource(files).start(setup().feed).then(
+          () => undefined,
+          (err: Error) => err,
+        );
         expect(error).to.be.instanceOf(FileSourceError);
         expect(error!.message).to.match(message);
       }
@@ -101,7 +111,7 @@ describe('inventory/file-source', () => {
       expect(seen[0][1]).to.match(/^Dataset ns\/d: status\.catalog: /);
     });
 
-    it('takes a Dataset\'s size from spec.cache.sizeHintBytes before it has a catalogue', async () => {
+    it("takes a Dataset's size from spec.cache.sizeHintBytes before it has a catalogue", async () => {
       const file = join(dir, 'datasets.yaml');
       writeFileSync(file, stringify({ kind: 'Dataset', metadata: { name: 'd' }, spec: { cache: { sizeHintBytes: 1234 } } }));
       const source = new FileSource({ datasets: [file] });

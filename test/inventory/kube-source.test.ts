@@ -13,10 +13,14 @@ const T0 = Date.parse('2026-11-26T05:00:00Z');
 
 /** Each node in a zone and region of its own, so scores count its own bytes only. */
 const node = (name: string, zone: string): KubeObject => ({
-  apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': `r-${zone}` } },
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, labels: { 'topology.kubernetes.io/zone': zone, 'topology.kubernetes.io/region': `r-${zone}` } },
 });
 const dataset: KubeObject = {
-  apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'my-dataset', namespace: 'default' },
+  apiVersion: 'locus.dev/v1alpha1',
+  kind: 'Dataset',
+  metadata: { name: 'my-dataset', namespace: 'default' },
   spec: { local: { type: 'S3', bucket: 'b' } },
   status: { catalog: { objectCount: 1, totalBytes: 100 * MiB, blockSize: MiB, blockCount: 100, version: 'v1', refreshedAt: '2026-11-26T04:00:00Z' } },
 };
@@ -24,12 +28,25 @@ const dataset: KubeObject = {
 function nodeCache(name: string, epoch: string, seq: number, count: number, opts: { uid?: string; at?: number } = {}): KubeObject {
   const blocks = Array.from({ length: count }, (_, i) => i);
   return {
-    apiVersion: 'locus.dev/v1alpha1', kind: 'NodeCache',
+    apiVersion: 'locus.dev/v1alpha1',
+    kind: 'NodeCache',
     metadata: { name, ...(opts.uid ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: opts.uid }] } : {}) },
     spec: { nodeName: name },
     status: {
-      epoch, seq, updatedAt: new Date(opts.at ?? T0).toISOString(),
-      datasets: [{ namespace: 'default', name: 'my-dataset', blockSize: MiB, catalogVersion: 'v1', bytes: count * MiB, blockCount: 100, blocks: encodeBlockSet(blocks, 100) }],
+      epoch,
+      seq,
+      updatedAt: new Date(opts.at ?? T0).toISOString(),
+      datasets: [
+        {
+          namespace: 'default',
+          name: 'my-dataset',
+          blockSize: MiB,
+          catalogVersion: 'v1',
+          bytes: count * MiB,
+          blockCount: 100,
+          blocks: encodeBlockSet(blocks, 100),
+        },
+      ],
     },
   };
 }
@@ -124,7 +141,7 @@ describe('extender inventory from the API server (informers)', () => {
   it('drops a NodeCache deleted on its own, keeping the node', async () => {
     await ext.synced;
     api.delete('nodecaches', 'node-a');
-    await until('node-a\'s inventory to go', async () => (await scores())['node-a'] === 0);
+    await until("node-a's inventory to go", async () => (await scores())['node-a'] === 0);
     expect(ext.index.topology('node-a')).to.deep.equal({ name: 'node-a', zone: 'z1', region: 'r-z1' });
   });
 
@@ -137,7 +154,8 @@ describe('extender inventory from the API server (informers)', () => {
     await until('the write made while offline to apply', async () => (await scores())['node-a'] === 10);
     expect((await fetch(`${ext.url}/readyz`)).status).to.equal(200);
     const text = await (await fetch(`${ext.url}/metrics`)).text();
-    for (const resource of ['nodes', 'datasets', 'nodecaches']) expect(text).to.match(new RegExp(`locus_extender_informer_restarts_total\\{resource="${resource}"\\} [1-9]`));
+    for (const resource of ['nodes', 'datasets', 'nodecaches'])
+      expect(text).to.match(new RegExp(`locus_extender_informer_restarts_total\\{resource="${resource}"\\} [1-9]`));
   });
 
   it('counts a malformed NodeCache as rejected and keeps the last good one', async () => {

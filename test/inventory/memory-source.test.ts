@@ -8,7 +8,12 @@ describe('inventory/memory-source', () => {
   it('feeds objects given before start, then changes as they are pushed', async () => {
     const source = new MemorySource({
       nodes: [{ metadata: { name: 'n1' } }],
-      datasets: [{ metadata: { name: 'd', namespace: 'default' }, status: { catalog: { objectCount: 1, totalBytes: 100, blockSize: 10, blockCount: 10, version: 'v', refreshedAt: 'x' } } }],
+      datasets: [
+        {
+          metadata: { name: 'd', namespace: 'default' },
+          status: { catalog: { objectCount: 1, totalBytes: 100, blockSize: 10, blockCount: 10, version: 'v', refreshedAt: 'x' } },
+        },
+      ],
     });
     source.apply('NodeCache', 'upsert', snapshotToNodeCache({ node: 'n1', epoch: 'e', seq: 1, datasets: [{ dataset: 'default/d', bytes: 50 }] }));
     const ext = createExtender({ source });

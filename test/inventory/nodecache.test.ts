@@ -31,7 +31,9 @@ const snapshot: fc.Arbitrary<{ snap: InventorySnapshot; counts: Map<string, numb
   .map(({ node, epoch, seq, capacityBytes, datasets }) => {
     const counts = new Map<string, number>();
     const snap: InventorySnapshot = {
-      node, epoch, seq,
+      node,
+      epoch,
+      seq,
       datasets: datasets.map((d) => {
         const key = `${d.ns}/${d.name}`;
         counts.set(key, d.blockCount);
@@ -47,12 +49,15 @@ const snapshot: fc.Arbitrary<{ snap: InventorySnapshot; counts: Map<string, numb
 
 describe('inventory/nodecache', () => {
   it('a snapshot survives NodeCache and back, through JSON (property)', () => {
-    fc.assert(fc.property(snapshot, ({ snap, counts }) => {
-      const obj = JSON.parse(JSON.stringify(snapshotToNodeCache(snap, { blockCounts: counts, nodeUid: 'u-1', updatedAt: new Date(0) })));
-      expect(nodeCacheSchema.safeParse(obj).success).to.equal(true);
-      expect(nodeCacheToSnapshot(obj)).to.deep.equal(snap);
-      expect(obj.status.datasetCount).to.equal(snap.datasets.length);
-    }), { numRuns: 300 });
+    fc.assert(
+      fc.property(snapshot, ({ snap, counts }) => {
+        const obj = JSON.parse(JSON.stringify(snapshotToNodeCache(snap, { blockCounts: counts, nodeUid: 'u-1', updatedAt: new Date(0) })));
+        expect(nodeCacheSchema.safeParse(obj).success).to.equal(true);
+        expect(nodeCacheToSnapshot(obj)).to.deep.equal(snap);
+        expect(obj.status.datasetCount).to.equal(snap.datasets.length);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('makes the Node the owner and names the object after it', () => {
@@ -61,14 +66,16 @@ describe('inventory/nodecache', () => {
     expect(obj.metadata).to.deep.equal({ name: 'node-a', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'node-a', uid: 'uid-a' }] });
   });
 
-  it('encodes against the catalogue\'s block count, else the highest block', () => {
+  it("encodes against the catalogue's block count, else the highest block", () => {
     const snap: InventorySnapshot = { node: 'n', epoch: 'e', seq: 0, datasets: [{ dataset: 'a/b', bytes: 1, blocks: Uint32Array.of(2, 5) }] };
     expect(snapshotToNodeCacheStatus(snap).datasets[0]).to.include({ blockCount: 6, blocks: encodeBlockSet([2, 5], 6) });
     expect(snapshotToNodeCacheStatus(snap, { blockCounts: new Map([['a/b', 64]]) }).datasets[0].blockCount).to.equal(64);
   });
 
   it('reads the example inventory objects and their write time', () => {
-    const objects = [...parseObjects('NodeCache', 'nodecaches.yaml', readFileSync(new URL('../extender/fixtures/nodecaches.yaml', import.meta.url), 'utf8')).values()];
+    const objects = [
+      ...parseObjects('NodeCache', 'nodecaches.yaml', readFileSync(new URL('../extender/fixtures/nodecaches.yaml', import.meta.url), 'utf8')).values(),
+    ];
     const b = nodeCacheToSnapshot(objects[1].obj)!;
     expect(b.node).to.equal('node-b');
     expect(b.datasets[0].blocks!.length).to.equal(92);
@@ -84,10 +91,22 @@ describe('inventory/nodecache', () => {
   const bad: Array<[string, unknown, RegExp]> = [
     ['a negative seq', { ...base, status: { epoch: 'e', seq: -1 } }, /NodeCache "node-a": status\.seq/],
     ['an empty epoch', { ...base, status: { epoch: '', seq: 1 } }, /status\.epoch: must be a non-empty string/],
-    ['a Dataset name that is not an object name', { ...base, status: { epoch: 'e', seq: 1, datasets: [{ namespace: 'ns', name: 'Bad_Name', bytes: 1 }] } }, /status\.datasets\.0\.name: must be a lower-case RFC 1123 name/],
-    ['a block set that is not base64', { ...base, status: { epoch: 'e', seq: 1, datasets: [{ namespace: 'ns', name: 'd', bytes: 1, blocks: '!!' }] } }, /status\.datasets\.0\.blocks \(ns\/d\): block set is not valid base64; re-encode/],
-    ['a block count that disagrees with the block set', { ...base, status: { epoch: 'e', seq: 1, datasets: [{ namespace: 'ns', name: 'd', bytes: 1, blockCount: 7, blocks: encodeBlockSet([1], 100) }] } }, /encoded for 100 blocks but blockCount says 7/],
-    ['a name that is not its node\'s', { metadata: { name: 'node-a' }, spec: { nodeName: 'node-b' } }, /spec\.nodeName is "node-b".*must be equal/],
+    [
+      'a Dataset name that is not an object name',
+      { ...base, status: { epoch: 'e', seq: 1, datasets: [{ namespace: 'ns', name: 'Bad_Name', bytes: 1 }] } },
+      /status\.datasets\.0\.name: must be a lower-case RFC 1123 name/,
+    ],
+    [
+      'a block set that is not base64',
+      { ...base, status: { epoch: 'e', seq: 1, datasets: [{ namespace: 'ns', name: 'd', bytes: 1, blocks: '!!' }] } },
+      /status\.datasets\.0\.blocks \(ns\/d\): block set is not valid base64; re-encode/,
+    ],
+    [
+      'a block count that disagrees with the block set',
+      { ...base, status: { epoch: 'e', seq: 1, datasets: [{ namespace: 'ns', name: 'd', bytes: 1, blockCount: 7, blocks: encodeBlockSet([1], 100) }] } },
+      /encoded for 100 blocks but blockCount says 7/,
+    ],
+    ["a name that is not its node's", { metadata: { name: 'node-a' }, spec: { nodeName: 'node-b' } }, /spec\.nodeName is "node-b".*must be equal/],
     ['no spec', { metadata: { name: 'node-a' } }, /NodeCache "node-a": spec/],
     ['not an object', 42, /NodeCache \(unnamed\)/],
   ];

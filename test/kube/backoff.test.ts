@@ -4,15 +4,19 @@ import { backoffDelay } from '../../src/kube/backoff.js';
 
 describe('kube/backoff', () => {
   it('stays within [base/2, base] for base = min(max, initial·2^attempt)', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
-      fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 120_000 }),
-      (attempt, r, initialMs, maxMs) => {
-        const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
-        const delay = backoffDelay(attempt, () => r, { initialMs, maxMs });
-        expect(delay).to.be.within(Math.floor(base / 2), Math.ceil(base));
-      },
-    ));
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 120_000 }),
+        (attempt, r, initialMs, maxMs) => {
+          const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+          const delay = backoffDelay(attempt, () => r, { initialMs, maxMs });
+          expect(delay).to.be.within(Math.floor(base / 2), Math.ceil(base));
+        },
+      ),
+    );
   });
 
   it('doubles per attempt up to the ceiling (defaults 500 ms → 30 s)', () => {

@@ -78,7 +78,8 @@ describe('kube/client against the fake API server', () => {
     const patched = await client.mergePatch(DATASETS, ds.metadata, { metadata: { labels: { a: null, c: '3' } } });
     expect(patched.metadata.labels).to.deep.equal({ b: '2', c: '3' });
     expect(patched.metadata.generation).to.equal(1);
-    const err = await client.mergePatch(DATASETS, ds.metadata, { metadata: { resourceVersion: ds.metadata.resourceVersion, labels: { d: '4' } } })
+    const err = await client
+      .mergePatch(DATASETS, ds.metadata, { metadata: { resourceVersion: ds.metadata.resourceVersion, labels: { d: '4' } } })
       .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ConflictError);
   });
@@ -104,7 +105,9 @@ describe('kube/client against the fake API server', () => {
 
     api.setGarbageCollection(false);
     const ds2 = await client.create(DATASETS, dataset('ds2'));
-    await client.create(SECRETS, { metadata: { name: 'ds2-credentials', namespace: 'team-a', ownerReferences: [{ ...owner, name: 'ds2', uid: ds2.metadata.uid! }] } });
+    await client.create(SECRETS, {
+      metadata: { name: 'ds2-credentials', namespace: 'team-a', ownerReferences: [{ ...owner, name: 'ds2', uid: ds2.metadata.uid! }] },
+    });
     await client.delete(DATASETS, ds2.metadata);
     expect(api.objects('secrets').map((s) => s.metadata.name)).to.deep.equal(['ds2-credentials']);
   });
@@ -128,8 +131,12 @@ describe('kube/client against the fake API server', () => {
     await client.createEvent({ regarding: node, type: 'Normal', reason: 'CacheWiped', message: 'new epoch', component: 'locus-agent' });
     const [event] = api.objects(EVENTS, 'team-a');
     expect(event).to.deep.include({
-      type: 'Warning', reason: 'ProvisionFailed', message: 'bucket b missing', count: 1,
-      source: { component: 'locus-operator' }, firstTimestamp: '2026-01-02T03:04:05Z',
+      type: 'Warning',
+      reason: 'ProvisionFailed',
+      message: 'bucket b missing',
+      count: 1,
+      source: { component: 'locus-operator' },
+      firstTimestamp: '2026-01-02T03:04:05Z',
     });
     expect(event.involvedObject).to.deep.include({ kind: 'Dataset', name: 'ds1', namespace: 'team-a', uid: ds.metadata.uid });
     expect(api.objects(EVENTS, 'default').map((e) => (e.involvedObject as { name: string }).name)).to.deep.equal(['node-a']);
@@ -151,7 +158,10 @@ describe('kube/client against the fake API server', () => {
     ]);
     api.delete(EVENTS, events.find((e) => e.message === 'bucket b missing')!.metadata.name!, 'team-a');
     await warn('bucket b missing');
-    expect(api.objects(EVENTS, 'team-a').map((e) => [e.message, e.count])).to.have.deep.members([['bucket b missing', 1], ['bucket c missing', 1]]);
+    expect(api.objects(EVENTS, 'team-a').map((e) => [e.message, e.count])).to.have.deep.members([
+      ['bucket b missing', 1],
+      ['bucket c missing', 1],
+    ]);
   });
 
   it('surfaces other failures as ApiError with code, reason and the server message', async () => {

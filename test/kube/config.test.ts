@@ -46,7 +46,7 @@ describe('kube/config', () => {
     }
   });
 
-  it('KUBECONFIG may list several files, merged with the first one\'s context current', () => {
+  it("KUBECONFIG may list several files, merged with the first one's context current", () => {
     writeFileSync(join(dir, 'a'), kubeconfigFor('http://127.0.0.1:1', 'a'));
     writeFileSync(join(dir, 'b'), kubeconfigFor('http://127.0.0.1:2', 'b'));
     process.env.KUBECONFIG = `${join(dir, 'a')}:${join(dir, 'b')}`;
@@ -80,9 +80,18 @@ describe('kube/config', () => {
   });
 
   it('fails clearly, naming the fix', () => {
-    expect(() => loadKubeConfig({ home, inClusterPrefix: dir })).to.throw(KubeConfigError, /looked at --kubeconfig, KUBECONFIG, the pod's service account and ~\/\.kube\/config \(.*\.kube\/config\)/);
-    expect(() => loadKubeConfig({ kubeconfig: join(dir, 'missing.yaml') })).to.throw(KubeConfigError, /--kubeconfig: kubeconfig file ".*missing.yaml" does not exist/);
+    expect(() => loadKubeConfig({ home, inClusterPrefix: dir })).to.throw(
+      KubeConfigError,
+      /looked at --kubeconfig, KUBECONFIG, the pod's service account and ~\/\.kube\/config \(.*\.kube\/config\)/,
+    );
+    expect(() => loadKubeConfig({ kubeconfig: join(dir, 'missing.yaml') })).to.throw(
+      KubeConfigError,
+      /--kubeconfig: kubeconfig file ".*missing.yaml" does not exist/,
+    );
     writeFileSync(join(dir, 'a'), kubeconfigFor('http://127.0.0.1:1', 'a'));
-    expect(() => loadKubeConfig({ kubeconfig: join(dir, 'a'), context: 'prod' })).to.throw(KubeConfigError, /context "prod" is not in the kubeconfig \(contexts: a\); fix --context/);
+    expect(() => loadKubeConfig({ kubeconfig: join(dir, 'a'), context: 'prod' })).to.throw(
+      KubeConfigError,
+      /context "prod" is not in the kubeconfig \(contexts: a\); fix --context/,
+    );
   });
 });

@@ -9,7 +9,10 @@ import { NODES } from '../../src/kube/resources.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 
-interface Answer { code: number; body: Record<string, unknown> & { metadata?: KubeObject['metadata'] } }
+interface Answer {
+  code: number;
+  body: Record<string, unknown> & { metadata?: KubeObject['metadata'] };
+}
 
 const DS = '/apis/locus.dev/v1alpha1/namespaces/ns/datasets';
 const CM = '/api/v1/namespaces/ns/configmaps';
@@ -55,7 +58,12 @@ describe('test support: the fake API server', () => {
     return lines;
   };
 
-  const dataset = (name: string, labels?: Record<string, string>) => ({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name, labels }, spec: { size: 1 } });
+  const dataset = (name: string, labels?: Record<string, string>) => ({
+    apiVersion: 'locus.dev/v1alpha1',
+    kind: 'Dataset',
+    metadata: { name, labels },
+    spec: { size: 1 },
+  });
 
   beforeEach(async () => {
     api = await FakeApiServer.start();
@@ -65,24 +73,31 @@ describe('test support: the fake API server', () => {
   describe('resourceVersion and optimistic concurrency', () => {
     it('resourceVersion strictly increases over any sequence of writes, and lists carry the latest', async () => {
       const op = fc.record({ verb: fc.constantFrom('create', 'put', 'patch', 'delete'), name: fc.constantFrom('a', 'b', 'c') });
-      await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
-        let last = Number(api.resourceVersion());
-        for (const { verb, name } of ops) {
-          const current = api.object('configmaps', name, 'ns');
-          let answer: Answer;
-          if (verb === 'create') answer = await call('POST', CM, { metadata: { name }, data: { v: String(last) } });
-          else if (verb === 'put') answer = await call('PUT', `${CM}/${name}`, { metadata: { name, resourceVersion: current?.metadata.resourceVersion }, data: { v: String(last) } });
-          else if (verb === 'patch') answer = await call('PATCH', `${CM}/${name}`, { data: { w: String(last) } }, 'application/merge-patch+json');
-          else answer = await call('DELETE', `${CM}/${name}`);
-          if (answer.code >= 300) continue;
-          const rv = Number(api.resourceVersion());
-          expect(rv).to.be.greaterThan(last);
-          if (verb !== 'delete') expect(answer.body.metadata?.resourceVersion).to.equal(String(rv));
-          last = rv;
-        }
-        const list = await call('GET', CM);
-        expect((list.body.metadata as { resourceVersion: string }).resourceVersion).to.equal(String(last));
-      }), { numRuns: 10 });
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 12 }), async (ops) => {
+          let last = Number(api.resourceVersion());
+          for (const { verb, name } of ops) {
+            const current = api.object('configmaps', name, 'ns');
+            let answer: Answer;
+            if (verb === 'create') answer = await call('POST', CM, { metadata: { name }, data: { v: String(last) } });
+            else if (verb === 'put')
+              answer = await call('PUT', `${CM}/${name}`, {
+                metadata: { name, resourceVersion: current?.metadata.resourceVersion },
+                data: { v: String(last) },
+              });
+            else if (verb === 'patch') answer = await call('PATCH', `${CM}/${name}`, { data: { w: String(last) } }, 'application/merge-patch+json');
+            else answer = await call('DELETE', `${CM}/${name}`);
+            if (answer.code >= 300) continue;
+            const rv = Number(api.resourceVersion());
+            expect(rv).to.be.greaterThan(last);
+            if (verb !== 'delete') expect(answer.body.metadata?.resourceVersion).to.equal(String(rv));
+            last = rv;
+          }
+          const list = await call('GET', CM);
+          expect((list.body.metadata as { resourceVersion: string }).resourceVersion).to.equal(String(last));
+        }),
+        { numRuns: 10 },
+      );
     });
 
     it('rejects a PUT with a stale resourceVersion with 409 Conflict', async () => {
@@ -118,7 +133,14 @@ describe('test support: the fake API server', () => {
     it('GET of a missing object is a 404 NotFound Status', async () => {
       const answer = await call('GET', `${DS}/missing`);
       expect(answer.code).to.equal(404);
-      expect(answer.body).to.deep.include({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'NotFound', code: 404, message: 'datasets.locus.dev "missing" not found' });
+      expect(answer.body).to.deep.include({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'NotFound',
+        code: 404,
+        message: 'datasets.locus.dev "missing" not found',
+      });
       expect(answer.body.details).to.deep.include({ name: 'missing', group: 'locus.dev', kind: 'datasets' });
     });
 
@@ -198,35 +220,38 @@ describe('test support: the fake API server', () => {
   describe('watch', () => {
     it('the state at any resourceVersion plus the events after it is the current state (property)', async () => {
       const op = fc.record({ verb: fc.constantFrom('put', 'patch', 'delete'), name: fc.constantFrom('a', 'b', 'c'), n: fc.nat(9) });
-      await fc.assert(fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), fc.nat(), async (ops, pick) => {
-        await api.close();
-        api = await FakeApiServer.start();
-        const key = (o: KubeObject) => o.metadata.name!;
-        const snapshots: { rv: string; state: Map<string, KubeObject> }[] = [];
-        const snapshot = () => snapshots.push({ rv: api.resourceVersion(), state: new Map(api.objects('configmaps', 'ns').map((o) => [key(o), o])) });
-        api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed', namespace: 'ns' } });
-        snapshot();
-        for (const { verb, name, n } of ops) {
-          if (verb === 'put') api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' }, data: { n: String(n) } });
-          else if (verb === 'patch') await call('PATCH', `${CM}/${name}`, { data: { m: String(n) } }, 'application/merge-patch+json');
-          else await call('DELETE', `${CM}/${name}`);
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 10 }), fc.nat(), async (ops, pick) => {
+          await api.close();
+          api = await FakeApiServer.start();
+          const key = (o: KubeObject) => o.metadata.name!;
+          const snapshots: { rv: string; state: Map<string, KubeObject> }[] = [];
+          const snapshot = () => snapshots.push({ rv: api.resourceVersion(), state: new Map(api.objects('configmaps', 'ns').map((o) => [key(o), o])) });
+          api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'seed', namespace: 'ns' } });
           snapshot();
-        }
-        const { rv, state } = snapshots[pick % snapshots.length];
-        const expectedEvents = Number(api.resourceVersion()) - Number(rv);
-        // A sentinel write marks the end of the replay.
-        const lines = watchLines(`${CM}?watch=true&resourceVersion=${rv}`, expectedEvents + 1);
-        await eventually(() => expect(api.openWatchCount()).to.equal(1));
-        api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sentinel', namespace: 'ns' } });
-        const events = await lines;
-        expect(events.at(-1)?.object.metadata.name).to.equal('sentinel');
-        for (const { type, object } of events.slice(0, -1)) {
-          if (type === 'DELETED') state.delete(key(object));
-          else state.set(key(object), object);
-        }
-        const current = api.objects('configmaps', 'ns').filter((o) => key(o) !== 'sentinel');
-        expect([...state.values()].sort((x, y) => key(x).localeCompare(key(y)))).to.deep.equal(current);
-      }), { numRuns: 8 });
+          for (const { verb, name, n } of ops) {
+            if (verb === 'put') api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'ns' }, data: { n: String(n) } });
+            else if (verb === 'patch') await call('PATCH', `${CM}/${name}`, { data: { m: String(n) } }, 'application/merge-patch+json');
+            else await call('DELETE', `${CM}/${name}`);
+            snapshot();
+          }
+          const { rv, state } = snapshots[pick % snapshots.length];
+          const expectedEvents = Number(api.resourceVersion()) - Number(rv);
+          // A sentinel write marks the end of the replay.
+          const lines = watchLines(`${CM}?watch=true&resourceVersion=${rv}`, expectedEvents + 1);
+          await eventually(() => expect(api.openWatchCount()).to.equal(1));
+          api.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sentinel', namespace: 'ns' } });
+          const events = await lines;
+          expect(events.at(-1)?.object.metadata.name).to.equal('sentinel');
+          for (const { type, object } of events.slice(0, -1)) {
+            if (type === 'DELETED') state.delete(key(object));
+            else state.set(key(object), object);
+          }
+          const current = api.objects('configmaps', 'ns').filter((o) => key(o) !== 'sentinel');
+          expect([...state.values()].sort((x, y) => key(x).localeCompare(key(y)))).to.deep.equal(current);
+        }),
+        { numRuns: 8 },
+      );
     });
 
     it('from a resourceVersion replays only newer events, in order', async () => {
@@ -291,7 +316,10 @@ describe('test support: the fake API server', () => {
       };
       for (const [selector, expected] of Object.entries(selectors)) {
         const events = await watchLines(`${DS}?watch=true&resourceVersion=${from}&labelSelector=${encodeURIComponent(selector)}`, expected.length);
-        expect(events.map((e) => `${e.type} ${e.object.metadata.name}`), selector).to.deep.equal(expected);
+        expect(
+          events.map((e) => `${e.type} ${e.object.metadata.name}`),
+          selector,
+        ).to.deep.equal(expected);
       }
       expect((await call('GET', `${DS}?fieldSelector=metadata.name%3Db`)).body.items).to.have.length(1);
       expect((await call('GET', `${DS}?fieldSelector=spec.size%3D1`)).code).to.equal(400);
@@ -357,9 +385,12 @@ describe('test support: the fake API server', () => {
       await call('POST', CM, { metadata: { name: 'orphan', ownerReferences: [dangling] } });
       await call('POST', CM, { metadata: { name: 'half', ownerReferences: [live, dangling] } });
       await call('POST', CM, { metadata: { name: 'unserved', ownerReferences: [unserved] } });
-      await eventually(() => expect(api.objects('configmaps').map((c) => [c.metadata.name, c.metadata.ownerReferences?.map((r) => r.name)])).to.deep.equal([
-        ['half', ['a']], ['unserved', ['rs']],
-      ]));
+      await eventually(() =>
+        expect(api.objects('configmaps').map((c) => [c.metadata.name, c.metadata.ownerReferences?.map((r) => r.name)])).to.deep.equal([
+          ['half', ['a']],
+          ['unserved', ['rs']],
+        ]),
+      );
       api.setGarbageCollection(false);
       await call('POST', CM, { metadata: { name: 'kept', ownerReferences: [dangling] } });
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -385,14 +416,21 @@ describe('test support: the fake API server', () => {
     });
 
     it('folds Secret stringData into base64 data and refuses data that is not base64', async () => {
-      const created = await call('POST', '/api/v1/namespaces/ns/secrets', { metadata: { name: 's' }, stringData: { accessKeyID: 'AK' }, data: { other: 'eA==' } });
+      const created = await call('POST', '/api/v1/namespaces/ns/secrets', {
+        metadata: { name: 's' },
+        stringData: { accessKeyID: 'AK' },
+        data: { other: 'eA==' },
+      });
       expect(created.body).to.deep.include({ type: 'Opaque', data: { other: 'eA==', accessKeyID: Buffer.from('AK').toString('base64') } });
       expect(created.body.stringData).to.equal(undefined);
       expect((await call('POST', '/api/v1/namespaces/ns/secrets', { metadata: { name: 't' }, data: { k: 'not base64!' } })).code).to.equal(400);
     });
 
-    it('requires an Event in its object\'s namespace, or in default for cluster-scoped objects', async () => {
-      const event = (ns: string, involvedNs?: string) => ({ metadata: { name: `e${Math.random().toString(36).slice(2, 8)}` }, involvedObject: { kind: 'X', name: 'x', namespace: involvedNs } });
+    it("requires an Event in its object's namespace, or in default for cluster-scoped objects", async () => {
+      const event = (ns: string, involvedNs?: string) => ({
+        metadata: { name: `e${Math.random().toString(36).slice(2, 8)}` },
+        involvedObject: { kind: 'X', name: 'x', namespace: involvedNs },
+      });
       expect((await call('POST', '/api/v1/namespaces/ns/events', event('ns', 'ns'))).code).to.equal(201);
       expect((await call('POST', '/api/v1/namespaces/ns/events', event('ns', 'other'))).code).to.equal(422);
       expect((await call('POST', '/api/v1/namespaces/default/events', event('default'))).code).to.equal(201);
@@ -418,8 +456,14 @@ describe('test support: the fake API server', () => {
       await objects.create(spec);
       const read = await objects.read({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'd', namespace: 'ns' } });
       expect((read as unknown as KubeObject).spec).to.deep.equal({ size: 1 });
-      await objects.patch({ ...spec, metadata: { name: 'd', namespace: 'ns' }, spec: { size: 2 } } as KubernetesObject,
-        undefined, undefined, undefined, undefined, PatchStrategy.MergePatch);
+      await objects.patch(
+        { ...spec, metadata: { name: 'd', namespace: 'ns' }, spec: { size: 2 } } as KubernetesObject,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        PatchStrategy.MergePatch,
+      );
       expect(api.object<KubeObject>('datasets', 'd', 'ns')?.spec).to.deep.equal({ size: 2 });
       const cms = await objects.list('v1', 'ConfigMap', 'ns');
       expect(cms.items).to.deep.equal([]);
@@ -441,7 +485,12 @@ describe('test support: the fake API server', () => {
       const seen: string[] = [];
       const watch = new Watch(kc);
       const done = new Promise<unknown>((resolve) => {
-        void watch.watch('/apis/locus.dev/v1alpha1/nodecaches', { resourceVersion: '0' }, (type, obj: KubeObject) => seen.push(`${type} ${obj.metadata.name}`), resolve);
+        void watch.watch(
+          '/apis/locus.dev/v1alpha1/nodecaches',
+          { resourceVersion: '0' },
+          (type, obj: KubeObject) => seen.push(`${type} ${obj.metadata.name}`),
+          resolve,
+        );
       });
       await eventually(() => expect(seen).to.deep.equal(['ADDED node-a']));
       api.closeWatches();
@@ -463,27 +512,47 @@ describe('test support: the fake API server', () => {
       informer.start();
       await informer.waitForSync();
       api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'node-b' } });
-      await eventually(() => expect(informer.list().map((n) => n.metadata.name).sort()).to.deep.equal(['node-a', 'node-b']));
+      await eventually(() =>
+        expect(
+          informer
+            .list()
+            .map((n) => n.metadata.name)
+            .sort(),
+        ).to.deep.equal(['node-a', 'node-b']),
+      );
       await informer.stop();
 
       const untrusting = new KubeConfig();
       untrusting.loadFromOptions({
-        clusters: [{ name: 'c', server: api.url, skipTLSVerify: false }], users: [{ name: 'u' }],
-        contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x',
+        clusters: [{ name: 'c', server: api.url, skipTLSVerify: false }],
+        users: [{ name: 'u' }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+        currentContext: 'x',
       });
-      const err = await createKubeClient(untrusting).get(NODES, { name: 'node-a' }).catch((e: unknown) => e);
+      const err = await createKubeClient(untrusting)
+        .get(NODES, { name: 'node-a' })
+        .catch((e: unknown) => e);
       expect(String((err as Error & { cause?: unknown }).cause ?? err)).to.match(/self.signed|certificate/i);
     });
 
     it('registers a resource from a CustomResourceDefinition and serves discovery for it', async () => {
       const res = api.registerCrd({
-        apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition',
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
         spec: { group: 'example.dev', scope: 'Cluster', names: { plural: 'widgets', kind: 'Widget' }, versions: [{ name: 'v1', served: true, storage: true }] },
       });
       expect(res).to.deep.equal({ group: 'example.dev', version: 'v1', plural: 'widgets', kind: 'Widget', namespaced: false, statusSubresource: false });
       expect((await call('POST', '/apis/example.dev/v1/widgets', { metadata: { name: 'w' } })).code).to.equal(201);
       const discovery = await call('GET', '/apis/example.dev/v1');
-      expect(discovery.body.resources).to.deep.equal([{ name: 'widgets', singularName: 'widget', namespaced: false, kind: 'Widget', verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'] }]);
+      expect(discovery.body.resources).to.deep.equal([
+        {
+          name: 'widgets',
+          singularName: 'widget',
+          namespaced: false,
+          kind: 'Widget',
+          verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+        },
+      ]);
       const groups = (await call('GET', '/apis')).body.groups as { name: string }[];
       expect(groups.map((g) => g.name)).to.deep.equal(['batch', 'locus.dev', 'example.dev']);
     });

@@ -13,7 +13,12 @@ import { type Method, Transport } from '../../src/kube/transport.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { installCrds, realCluster } from '../support/real-cluster.js';
 
-interface Answer { code: number; reason?: string; message?: string; body?: KubeObject & Record<string, unknown> }
+interface Answer {
+  code: number;
+  reason?: string;
+  message?: string;
+  body?: KubeObject & Record<string, unknown>;
+}
 
 const MERGE = 'application/merge-patch+json';
 
@@ -27,12 +32,23 @@ async function requests(t: Transport, ns: string): Promise<Record<string, unknow
       return { code: err.code, reason: err.reason, message: err.message.replace(/^\S+ \S+: /, '') };
     }
   };
-  const exact = (a: Answer, view?: (b: NonNullable<Answer['body']>) => unknown) => ({ code: a.code, reason: a.reason, message: a.message, view: a.body && view?.(a.body) });
+  const exact = (a: Answer, view?: (b: NonNullable<Answer['body']>) => unknown) => ({
+    code: a.code,
+    reason: a.reason,
+    message: a.message,
+    view: a.body && view?.(a.body),
+  });
   const loose = (a: Answer) => ({ code: a.code, reason: a.reason });
   const DS = `/apis/locus.dev/v1alpha1/namespaces/${ns}/datasets`;
   const CM = `/api/v1/namespaces/${ns}/configmaps`;
   const PVC = `/api/v1/namespaces/${ns}/persistentvolumeclaims`;
-  const ds = (name: string, extra: object = {}) => ({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name }, spec: { local: { type: 'NFS', server: 's', share: '/x' } }, ...extra });
+  const ds = (name: string, extra: object = {}) => ({
+    apiVersion: 'locus.dev/v1alpha1',
+    kind: 'Dataset',
+    metadata: { name },
+    spec: { local: { type: 'NFS', server: 's', share: '/x' } },
+    ...extra,
+  });
   const out: Record<string, unknown> = {};
   await call('POST', '/api/v1/namespaces', { metadata: { name: ns } });
 
@@ -44,15 +60,31 @@ async function requests(t: Transport, ns: string): Promise<Record<string, unknow
   const rv = created.body!.metadata.resourceVersion;
   await call('PUT', `${DS}/a`, ds('a', { metadata: { name: 'a', resourceVersion: rv }, spec: { local: { type: 'NFS', server: 's2', share: '/x' } } }));
   out.putStale = exact(await call('PUT', `${DS}/a`, ds('a', { metadata: { name: 'a', resourceVersion: rv } })));
-  out.patchStatus = exact(await call('PATCH', `${DS}/a/status`, { status: { phase: 'Ready' }, spec: { local: { server: 'zzz' } } }, MERGE),
-    (b) => [b.status, (b.spec as { local: { server: string } }).local.server, b.metadata.generation]);
-  out.patchSpec = exact(await call('PATCH', `${DS}/a`, { status: { phase: 'Lost' }, spec: { local: { server: 's3' } } }, MERGE), (b) => [b.status, b.metadata.generation]);
+  out.patchStatus = exact(await call('PATCH', `${DS}/a/status`, { status: { phase: 'Ready' }, spec: { local: { server: 'zzz' } } }, MERGE), (b) => [
+    b.status,
+    (b.spec as { local: { server: string } }).local.server,
+    b.metadata.generation,
+  ]);
+  out.patchSpec = exact(await call('PATCH', `${DS}/a`, { status: { phase: 'Lost' }, spec: { local: { server: 's3' } } }, MERGE), (b) => [
+    b.status,
+    b.metadata.generation,
+  ]);
   out.patchLabels = exact(await call('PATCH', `${DS}/a`, { metadata: { labels: { l: 'v' } } }, MERGE), (b) => b.metadata.generation);
   const current = (await call('GET', `${DS}/a`)).body!;
   out.noopPut = (await call('PUT', `${DS}/a`, current)).body!.metadata.resourceVersion === current.metadata.resourceVersion;
-  out.unknownSpecFieldPruned = exact(await call('PATCH', `${DS}/a`, { spec: { bogus: 1 } }, MERGE), (b) => [(b.spec as { bogus?: number }).bogus, b.metadata.generation]);
+  out.unknownSpecFieldPruned = exact(await call('PATCH', `${DS}/a`, { spec: { bogus: 1 } }, MERGE), (b) => [
+    (b.spec as { bogus?: number }).bogus,
+    b.metadata.generation,
+  ]);
   out.statusConditionIncomplete = loose(await call('PATCH', `${DS}/a/status`, { status: { conditions: [{ type: 'Ready', status: 'True' }] } }, MERGE));
-  out.invalidDataset = exact(await call('POST', DS, { apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'bad' }, spec: { local: { type: 'S3', endpoint: 'http://x' } } }));
+  out.invalidDataset = exact(
+    await call('POST', DS, {
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name: 'bad' },
+      spec: { local: { type: 'S3', endpoint: 'http://x' } },
+    }),
+  );
 
   await call('POST', DS, ds('f', { metadata: { name: 'f', finalizers: ['x.dev/y'] } }));
   out.deleteWithFinalizer = exact(await call('DELETE', `${DS}/f`), (b) => [b.kind, Boolean(b.metadata.deletionTimestamp), b.metadata.generation]);
@@ -73,13 +105,24 @@ async function requests(t: Transport, ns: string): Promise<Record<string, unknow
   out.customListItems = [crList.kind, Object.keys(crList.items[0])];
   out.unsupportedFieldSelector = exact(await call('GET', DS, undefined, undefined, { fieldSelector: 'spec.local.type=NFS' }));
   out.badLabelSelector = loose(await call('GET', DS, undefined, undefined, { labelSelector: 'a in b' }));
-  out.podFieldSelector = exact(await call('GET', `/api/v1/namespaces/${ns}/pods`, undefined, undefined, { fieldSelector: 'spec.nodeName=x' }), (b) => (b.items as unknown[]).length);
+  out.podFieldSelector = exact(
+    await call('GET', `/api/v1/namespaces/${ns}/pods`, undefined, undefined, { fieldSelector: 'spec.nodeName=x' }),
+    (b) => (b.items as unknown[]).length,
+  );
   out.configMapNumber = loose(await call('POST', CM, { metadata: { name: 'n' }, data: { k: 1 } }));
   out.badLabelValue = exact(await call('POST', CM, { metadata: { name: 'n', labels: { k: 'has space' } } }));
-  out.secretStringData = exact(await call('POST', `/api/v1/namespaces/${ns}/secrets`, { metadata: { name: 's' }, stringData: { a: 'b' } }), (b) => [b.data, b.stringData, b.type]);
+  out.secretStringData = exact(await call('POST', `/api/v1/namespaces/${ns}/secrets`, { metadata: { name: 's' }, stringData: { a: 'b' } }), (b) => [
+    b.data,
+    b.stringData,
+    b.type,
+  ]);
   out.secretNotBase64 = loose(await call('POST', `/api/v1/namespaces/${ns}/secrets`, { metadata: { name: 's2' }, data: { a: 'not b64!' } }));
-  out.eventElsewhere = exact(await call('POST', `/api/v1/namespaces/${ns}/events`, { metadata: { name: 'e1' }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'other' } }));
-  out.clusterEventInNamespace = exact(await call('POST', `/api/v1/namespaces/${ns}/events`, { metadata: { name: 'e2' }, involvedObject: { kind: 'Node', name: 'n' } }));
+  out.eventElsewhere = exact(
+    await call('POST', `/api/v1/namespaces/${ns}/events`, { metadata: { name: 'e1' }, involvedObject: { kind: 'Pod', name: 'p', namespace: 'other' } }),
+  );
+  out.clusterEventInNamespace = exact(
+    await call('POST', `/api/v1/namespaces/${ns}/events`, { metadata: { name: 'e2' }, involvedObject: { kind: 'Node', name: 'n' } }),
+  );
   await call('POST', PVC, { metadata: { name: 'p' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
   out.claimBound = exact(await call('PATCH', `${PVC}/p`, { spec: { volumeName: 'pv1' } }, MERGE), (b) => (b.spec as { volumeName: string }).volumeName);
   out.claimRebound = loose(await call('PATCH', `${PVC}/p`, { spec: { volumeName: 'pv2' } }, MERGE));
@@ -87,8 +130,16 @@ async function requests(t: Transport, ns: string): Promise<Record<string, unknow
   out.missingNamespace = exact(await call('POST', `/api/v1/namespaces/${ns}-none/configmaps`, { metadata: { name: 'x' } }));
   out.badName = exact(await call('POST', CM, { metadata: { name: 'Bad_Name' } }));
   out.badNamespaceName = exact(await call('POST', '/api/v1/namespaces', { metadata: { name: 'a.b' } }));
-  out.nodeCacheStatusOnCreate = exact(await call('POST', '/apis/locus.dev/v1alpha1/nodecaches',
-    { apiVersion: 'locus.dev/v1alpha1', kind: 'NodeCache', metadata: { name: `nc-${ns}` }, spec: { nodeName: 'n' }, status: { epoch: 'e' } }), (b) => b.status);
+  out.nodeCacheStatusOnCreate = exact(
+    await call('POST', '/apis/locus.dev/v1alpha1/nodecaches', {
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'NodeCache',
+      metadata: { name: `nc-${ns}` },
+      spec: { nodeName: 'n' },
+      status: { epoch: 'e' },
+    }),
+    (b) => b.status,
+  );
   out.statusOfConfigMap = exact(await call('PUT', `${CM}/c/status`, { metadata: { name: 'c' } }));
   out.unservedResource = exact(await call('GET', `/apis/locus.dev/v1alpha1/namespaces/${ns}/widgets`));
   return out;
@@ -97,10 +148,14 @@ async function requests(t: Transport, ns: string): Promise<Record<string, unknow
 /** What an Informer and raw watches see of the same writes. */
 async function watches(kc: KubeConfig, client: KubeClient, ns: string): Promise<Record<string, unknown>> {
   await client.create(NAMESPACES, { metadata: { name: ns } });
-  const ds = (name: string, tier?: string): KubeObject => ({ metadata: { name, namespace: ns, labels: tier ? { tier } : undefined }, spec: { local: { type: 'NFS', server: 's', share: '/x' } } });
+  const ds = (name: string, tier?: string): KubeObject => ({
+    metadata: { name, namespace: ns, labels: tier ? { tier } : undefined },
+    spec: { local: { type: 'NFS', server: 's', share: '/x' } },
+  });
   const seen: string[] = [];
   const informer = new Informer(kc, client, { resource: DATASETS, namespace: ns });
-  informer.on('add', (o) => seen.push(`add ${o.metadata.name}`))
+  informer
+    .on('add', (o) => seen.push(`add ${o.metadata.name}`))
     .on('update', (o, old) => seen.push(`update ${o.metadata.name} newer=${Number(o.metadata.resourceVersion) > Number(old?.metadata.resourceVersion)}`))
     .on('delete', (o) => seen.push(`delete ${o.metadata.name}`));
   informer.start();
@@ -123,9 +178,16 @@ async function watches(kc: KubeConfig, client: KubeClient, ns: string): Promise<
   };
   for (const [label, query] of Object.entries(queries)) {
     const events: string[] = [];
-    const controller = await new Watch(kc).watch(`/apis/locus.dev/v1alpha1/namespaces/${ns}/datasets`, query, (type, obj: KubeObject) => {
-      events.push(`${type} ${obj.metadata.name}${type === 'DELETED' ? ` newer=${Number(obj.metadata.resourceVersion) > Number(relabelled.metadata.resourceVersion)}` : ''}`);
-    }, () => {});
+    const controller = await new Watch(kc).watch(
+      `/apis/locus.dev/v1alpha1/namespaces/${ns}/datasets`,
+      query,
+      (type, obj: KubeObject) => {
+        events.push(
+          `${type} ${obj.metadata.name}${type === 'DELETED' ? ` newer=${Number(obj.metadata.resourceVersion) > Number(relabelled.metadata.resourceVersion)}` : ''}`,
+        );
+      },
+      () => {},
+    );
     await new Promise((resolve) => setTimeout(resolve, 800));
     controller.abort();
     out[label] = label === 'fromZero' ? events.sort() : events;

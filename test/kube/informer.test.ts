@@ -8,7 +8,11 @@ import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 
 const nodeCache = (name: string, seq = 1): KubeObject => ({
-  apiVersion: 'locus.dev/v1alpha1', kind: 'NodeCache', metadata: { name }, spec: { nodeName: name }, status: { epoch: 'e', seq },
+  apiVersion: 'locus.dev/v1alpha1',
+  kind: 'NodeCache',
+  metadata: { name },
+  spec: { nodeName: name },
+  status: { epoch: 'e', seq },
 });
 
 /** What the handlers saw, as `event name old-seq→new-seq`. */
@@ -22,7 +26,11 @@ function recorder(informer: Informer) {
   return seen;
 }
 
-const names = (informer: Informer) => informer.list().map((o) => o.metadata.name).sort();
+const names = (informer: Informer) =>
+  informer
+    .list()
+    .map((o) => o.metadata.name)
+    .sort();
 
 describe('kube/informer against the fake API server', () => {
   let api: FakeApiServer;
@@ -155,40 +163,46 @@ describe('kube/informer against the fake API server', () => {
       fc.record({ kind: fc.constant('delete' as const), name: fc.constantFrom('n1', 'n2', 'n3') }),
       fc.record({ kind: fc.constantFrom('closeWatches' as const, 'compact' as const, 'failWatches' as const, 'failLists' as const, 'bounce' as const) }),
     );
-    await fc.assert(fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
-      await informer?.stop();
-      const inf = start();
-      const view = new Map<string, string | undefined>();
-      inf.on('add', (o) => view.set(o.metadata.name!, o.metadata.resourceVersion))
-        .on('update', (o) => view.set(o.metadata.name!, o.metadata.resourceVersion))
-        .on('delete', (o) => view.delete(o.metadata.name!));
-      inf.start();
-      await inf.waitForSync();
-      for (const s of steps) {
-        if (s.kind === 'put') api.put(nodeCache(s.name, s.seq));
-        else if (s.kind === 'delete') api.delete('nodecaches', s.name);
-        else if (s.kind === 'closeWatches') api.closeWatches();
-        else if (s.kind === 'compact') api.compact();
-        else if (s.kind === 'failWatches') api.failNext(2, { code: 500, verb: 'watch' });
-        else if (s.kind === 'failLists') api.failNext(2, { code: 500, verb: 'list' });
-        else {
-          await api.goOffline();
-          await api.goOnline();
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+        await informer?.stop();
+        const inf = start();
+        const view = new Map<string, string | undefined>();
+        inf
+          .on('add', (o) => view.set(o.metadata.name!, o.metadata.resourceVersion))
+          .on('update', (o) => view.set(o.metadata.name!, o.metadata.resourceVersion))
+          .on('delete', (o) => view.delete(o.metadata.name!));
+        inf.start();
+        await inf.waitForSync();
+        for (const s of steps) {
+          if (s.kind === 'put') api.put(nodeCache(s.name, s.seq));
+          else if (s.kind === 'delete') api.delete('nodecaches', s.name);
+          else if (s.kind === 'closeWatches') api.closeWatches();
+          else if (s.kind === 'compact') api.compact();
+          else if (s.kind === 'failWatches') api.failNext(2, { code: 500, verb: 'watch' });
+          else if (s.kind === 'failLists') api.failNext(2, { code: 500, verb: 'list' });
+          else {
+            await api.goOffline();
+            await api.goOnline();
+          }
+          await new Promise((resolve) => setTimeout(resolve, 5));
         }
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      // A last write proves the watch is live again, whatever state the steps left it in.
-      api.put(nodeCache('last'));
-      const truth = () => new Map(api.objects('nodecaches').map((o) => [o.metadata.name!, o.metadata.resourceVersion]));
-      await eventually(() => expect(view).to.deep.equal(truth()), { timeoutMs: 15_000 });
-      expect(new Map(inf.list().map((o) => [o.metadata.name!, o.metadata.resourceVersion]))).to.deep.equal(truth());
-      for (const n of ['n1', 'n2', 'n3', 'last']) api.delete('nodecaches', n);
-    }), { numRuns: 6 });
+        // A last write proves the watch is live again, whatever state the steps left it in.
+        api.put(nodeCache('last'));
+        const truth = () => new Map(api.objects('nodecaches').map((o) => [o.metadata.name!, o.metadata.resourceVersion]));
+        await eventually(() => expect(view).to.deep.equal(truth()), { timeoutMs: 15_000 });
+        expect(new Map(inf.list().map((o) => [o.metadata.name!, o.metadata.resourceVersion]))).to.deep.equal(truth());
+        for (const n of ['n1', 'n2', 'n3', 'last']) api.delete('nodecaches', n);
+      }),
+      { numRuns: 6 },
+    );
   });
 
   it('watches one namespace with a label selector', async () => {
     const ds = (name: string, namespace: string, team: string): KubeObject => ({
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name, namespace, labels: { team } },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name, namespace, labels: { team } },
     });
     api.put(ds('a', 'ns1', 'x'));
     api.put(ds('b', 'ns1', 'y'));

@@ -53,7 +53,11 @@ describe('lint: components never import each other', function () {
     it('rejects a value import from src/api', async () => {
       expect((await fenced("import { x } from '../api/dataset.js';", 'src/core/probe.ts')).join('\n')).to.match(/only types from src\/api/);
     });
-    for (const line of ["import type { x } from '../api/dataset.js';", "import { x } from '../api/names.js';", "import type { x } from '../../api/scheduler-extender.js';"]) {
+    for (const line of [
+      "import type { x } from '../api/dataset.js';",
+      "import { x } from '../api/names.js';",
+      "import type { x } from '../../api/scheduler-extender.js';",
+    ]) {
       it(`allows \`${line}\``, async () => {
         expect(await fenced(line, 'src/core/policies/probe.ts')).to.deep.equal([]);
       });

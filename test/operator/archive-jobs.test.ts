@@ -5,16 +5,21 @@ import type { ArchivePlan } from '../../src/operator/archive-plan.js';
 import { eventually } from '../support/eventually.js';
 
 const plan = (url: string): ArchivePlan => ({
-  url, extract: true, keys: 'staging', id: url, target: { endpoint: 'http://s3', region: '', bucket: 'b', prefix: 'ml/x/' },
+  url,
+  extract: true,
+  keys: 'staging',
+  id: url,
+  target: { endpoint: 'http://s3', region: '', bucket: 'b', prefix: 'ml/x/' },
 });
 const keys = { accessKeyID: 'a', secretAccessKey: 's' };
 
 /** A stage function whose runs the test finishes by hand. */
 function manual() {
   const runs: Array<{ url: string; signal?: AbortSignal; resolve: () => void; reject: (e: Error) => void; progress: Parameters<typeof stageArchive>[2] }> = [];
-  const stage: typeof stageArchive = (job, _limits, progress, signal) => new Promise((resolve, reject) => {
-    runs.push({ url: job.url, signal, resolve: () => resolve({ objects: 2, bytes: 10, detected: 'tar+gzip' }), reject, progress });
-  });
+  const stage: typeof stageArchive = (job, _limits, progress, signal) =>
+    new Promise((resolve, reject) => {
+      runs.push({ url: job.url, signal, resolve: () => resolve({ objects: 2, bytes: 10, detected: 'tar+gzip' }), reject, progress });
+    });
   return { runs, stage };
 }
 
@@ -28,9 +33,16 @@ describe('ArchiveStager', () => {
     runs[0].progress!({ phase: 'downloading', bytes: 5, totalBytes: 10, objects: 0 });
     expect(s.observe('ml/x', plan('http://h/a.tgz'), keys)).to.deep.include({ state: 'running', bytes: 5, totalBytes: 10 });
     runs[0].resolve();
-    await eventually(() => expect(s.observe('ml/x', plan('http://h/a.tgz'), keys)).to.deep.equal({
-      state: 'done', id: 'http://h/a.tgz', objects: 2, bytes: 10, detected: 'tar+gzip', at: '2026-12-04T10:00:00Z',
-    }));
+    await eventually(() =>
+      expect(s.observe('ml/x', plan('http://h/a.tgz'), keys)).to.deep.equal({
+        state: 'done',
+        id: 'http://h/a.tgz',
+        objects: 2,
+        bytes: 10,
+        detected: 'tar+gzip',
+        at: '2026-12-04T10:00:00Z',
+      }),
+    );
     expect(runs, 'a finished staging is not started again').to.have.length(1);
     expect(changed.every((k) => k === 'ml/x')).to.equal(true);
     expect(changed.length).to.be.greaterThan(2);
@@ -55,7 +67,9 @@ describe('ArchiveStager', () => {
     const s = new ArchiveStager({ stage, onChange: () => {}, retryMs: 60_000, now: () => new Date(t) });
     s.observe('ml/big', plan('http://h/big.tgz'), keys);
     runs[0].reject(new ArchiveError('too big', 'TooLarge'));
-    await eventually(() => expect(s.observe('ml/big', plan('http://h/big.tgz'), keys)).to.deep.include({ state: 'failed', reason: 'TooLarge', retryAt: undefined }));
+    await eventually(() =>
+      expect(s.observe('ml/big', plan('http://h/big.tgz'), keys)).to.deep.include({ state: 'failed', reason: 'TooLarge', retryAt: undefined }),
+    );
     s.observe('ml/net', plan('http://h/net.tgz'), keys);
     runs[1].reject(new ArchiveError('unreachable', 'DownloadFailed'));
     await eventually(() => expect(s.observe('ml/net', plan('http://h/net.tgz'), keys)).to.deep.include({ state: 'failed', retryAt: '2026-12-04T10:01:00Z' }));

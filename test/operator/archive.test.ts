@@ -47,7 +47,11 @@ describe('ARCHIVE staging (local HTTP server, s3rver)', function () {
         // No Content-Length: only counting the bytes can stop it.
         res.writeHead(200);
         const chunk = Buffer.alloc(64 * 1024, 1);
-        const pump = () => { while (res.write(chunk)) { /* fill the socket */ } };
+        const pump = () => {
+          while (res.write(chunk)) {
+            /* fill the socket */
+          }
+        };
         res.on('drain', pump);
         pump();
         return;
@@ -60,8 +64,12 @@ describe('ARCHIVE staging (local HTTP server, s3rver)', function () {
     await new Promise<void>((r) => web.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
     s3 = await startS3(['staging']);
-    client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true,
-      credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey } });
+    client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey },
+    });
   });
   after(async () => {
     client?.destroy();
@@ -72,7 +80,10 @@ describe('ARCHIVE staging (local HTTP server, s3rver)', function () {
   });
 
   const job = (path: string, extract: boolean, prefix: string): ArchiveJob => ({
-    url: `${base}${path}`, extract, target: { endpoint: s3.endpoint, bucket: 'staging', prefix }, credentials: S3RVER_KEYS,
+    url: `${base}${path}`,
+    extract,
+    target: { endpoint: s3.endpoint, bucket: 'staging', prefix },
+    credentials: S3RVER_KEYS,
   });
   async function objects(prefix: string): Promise<Record<string, string>> {
     const page = await client.send(new ListObjectsV2Command({ Bucket: 'staging', Prefix: prefix }));
@@ -123,7 +134,9 @@ describe('ARCHIVE staging (local HTTP server, s3rver)', function () {
     const metadata = { ...job('/x', true, 'x/'), url: 'http://169.254.169.254/latest/meta-data/iam/' };
     expect((await failure(stageArchive(metadata))).reason).to.equal('ForbiddenAddress');
     expect((await failure(stageArchive({ ...metadata, url: 'http://[fe80::1]/x.tar' }))).reason).to.equal('ForbiddenAddress');
-    expect((await failure(stageArchive(job('/to-metadata', true, 'x/')))).message).to.match(/^http:\/\/169.254.169.254\/latest\/meta-data\/ points at a link-local address/);
+    expect((await failure(stageArchive(job('/to-metadata', true, 'x/')))).message).to.match(
+      /^http:\/\/169.254.169.254\/latest\/meta-data\/ points at a link-local address/,
+    );
     const noBucket = { ...job('/data.tar', true, 'x/'), target: { endpoint: s3.endpoint, bucket: 'no-such-bucket', prefix: '' } };
     expect((await failure(stageArchive(noBucket))).message).to.match(/writing s3:\/\/no-such-bucket\/weather\/20[0-9]+.csv failed: NoSuchBucket/);
   });
@@ -131,7 +144,9 @@ describe('ARCHIVE staging (local HTTP server, s3rver)', function () {
   it('bounds the download in bytes (with or without Content-Length), the unpacked size and the time', async () => {
     const small = { ...DEFAULT_ARCHIVE_LIMITS, maxDownloadBytes: 100 };
     expect((await failure(stageArchive(job('/noaa/data.tar.gz', true, 'x/'), small))).reason).to.equal('TooLarge');
-    expect((await failure(stageArchive(job('/endless', false, 'x/'), { ...DEFAULT_ARCHIVE_LIMITS, maxDownloadBytes: 4 * 1024 * 1024 }))).reason).to.equal('TooLarge');
+    expect((await failure(stageArchive(job('/endless', false, 'x/'), { ...DEFAULT_ARCHIVE_LIMITS, maxDownloadBytes: 4 * 1024 * 1024 }))).reason).to.equal(
+      'TooLarge',
+    );
     const bomb = { ...DEFAULT_ARCHIVE_LIMITS, maxExtractedBytes: 50_000 };
     expect((await failure(stageArchive(job('/noaa/data.tar.gz', true, 'x/'), bomb))).message).to.match(/unpacks to more than 50000 bytes/);
     expect((await failure(stageArchive(job('/noaa/data.tar.gz', true, 'x/'), { ...DEFAULT_ARCHIVE_LIMITS, maxEntries: 1 }))).reason).to.equal('TooManyFiles');

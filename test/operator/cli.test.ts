@@ -5,11 +5,33 @@ import { UsageError } from '../../src/runtime/flags.js';
 describe('locus operator flags', () => {
   it('takes the documented flags', () => {
     const f = parseOperatorFlags([
-      '--kubeconfig', '/tmp/kc', '--namespace', 'ml', '--catalog-interval', '90s', '--storage-class-s3', 's3', '--storage-class-nfs', 'nfs-csi',
-      '--hive-metastore', 'thrift://hive:9083', '--listen', '127.0.0.1:9090', '--pod-name-limit', '5', '--workers', '4',
+      '--kubeconfig',
+      '/tmp/kc',
+      '--namespace',
+      'ml',
+      '--catalog-interval',
+      '90s',
+      '--storage-class-s3',
+      's3',
+      '--storage-class-nfs',
+      'nfs-csi',
+      '--hive-metastore',
+      'thrift://hive:9083',
+      '--listen',
+      '127.0.0.1:9090',
+      '--pod-name-limit',
+      '5',
+      '--workers',
+      '4',
     ]) as OperatorFlags;
     expect(f).to.deep.include({ host: '127.0.0.1', port: 9090, kubeconfig: '/tmp/kc', namespace: 'ml', workers: 4 });
-    expect(f.config).to.deep.include({ catalogIntervalMs: 90_000, storageClassS3: 's3', storageClassNfs: 'nfs-csi', hiveMetastore: 'thrift://hive:9083', podNameLimit: 5 });
+    expect(f.config).to.deep.include({
+      catalogIntervalMs: 90_000,
+      storageClassS3: 's3',
+      storageClassNfs: 'nfs-csi',
+      hiveMetastore: 'thrift://hive:9083',
+      podNameLimit: 5,
+    });
   });
 
   it('has defaults matching the deploy manifests', () => {
@@ -21,12 +43,31 @@ describe('locus operator flags', () => {
 
   it('takes the archive staging store and its bounds, and the createDirPVC image', () => {
     const f = parseOperatorFlags([
-      '--archive-endpoint', 'http://minio.storage:9000', '--archive-bucket', 'locus-archives', '--archive-secret', 'locus-system/archive-store',
-      '--archive-prefix', 'staged/', '--archive-max-bytes', '2Gi', '--archive-max-extracted-bytes', '8Gi', '--archive-timeout', '20m',
-      '--archive-workers', '3', '--nfs-helper-image', 'registry.local/busybox:1.36',
+      '--archive-endpoint',
+      'http://minio.storage:9000',
+      '--archive-bucket',
+      'locus-archives',
+      '--archive-secret',
+      'locus-system/archive-store',
+      '--archive-prefix',
+      'staged/',
+      '--archive-max-bytes',
+      '2Gi',
+      '--archive-max-extracted-bytes',
+      '8Gi',
+      '--archive-timeout',
+      '20m',
+      '--archive-workers',
+      '3',
+      '--nfs-helper-image',
+      'registry.local/busybox:1.36',
     ]) as OperatorFlags;
     expect(f.config.archiveStore).to.deep.equal({
-      endpoint: 'http://minio.storage:9000', region: '', bucket: 'locus-archives', prefix: 'staged/', secret: { namespace: 'locus-system', name: 'archive-store' },
+      endpoint: 'http://minio.storage:9000',
+      region: '',
+      bucket: 'locus-archives',
+      prefix: 'staged/',
+      secret: { namespace: 'locus-system', name: 'archive-store' },
     });
     expect(f.config.archiveLimits).to.deep.include({ maxDownloadBytes: 2 * 1024 ** 3, maxExtractedBytes: 8 * 1024 ** 3, timeoutMs: 20 * 60_000 });
     expect(f.config).to.deep.include({ archiveConcurrency: 3, nfsHelperImage: 'registry.local/busybox:1.36' });
@@ -38,7 +79,10 @@ describe('locus operator flags', () => {
     [['--archive-endpoint', 'minio:9000', '--archive-bucket', 'b-1', '--archive-secret', 'a/b'], /--archive-endpoint must be an http\(s\) URL/],
     [['--archive-endpoint', 'http://minio:9000', '--archive-bucket', 'B', '--archive-secret', 'a/b'], /--archive-bucket must be an S3 bucket name/],
     [['--archive-endpoint', 'http://minio:9000', '--archive-bucket', 'bkt', '--archive-secret', 'store'], /--archive-secret must be <namespace>\/<name>/],
-    [['--archive-endpoint', 'http://minio:9000', '--archive-bucket', 'bkt', '--archive-secret', 'a/b', '--archive-prefix', 'x'], /--archive-prefix must be empty or end in "\/"/],
+    [
+      ['--archive-endpoint', 'http://minio:9000', '--archive-bucket', 'bkt', '--archive-secret', 'a/b', '--archive-prefix', 'x'],
+      /--archive-prefix must be empty or end in "\/"/,
+    ],
     [['--catalog-interval', 'soon'], /--catalog-interval must be a duration such as 15m/],
     [['--hive-metastore', 'hive:9083'], /--hive-metastore must be thrift:\/\/<host>:<port>/],
     [['--listen', '8080'], /--listen must be <host>:<port>/],

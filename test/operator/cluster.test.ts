@@ -9,14 +9,15 @@ import pino from 'pino';
 import type { Condition, DatasetStatus } from '../../src/api/dataset.js';
 import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/object.js';
-import {
-  CONFIG_MAPS, DATASETS, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, SECRETS, type ResourceType,
-} from '../../src/kube/resources.js';
+import { CONFIG_MAPS, DATASETS, NAMESPACES, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, SECRETS, type ResourceType } from '../../src/kube/resources.js';
 import { DEFAULT_CONFIG } from '../../src/operator/config.js';
 import { parsePolicy } from '../../src/operator/policy.js';
 
 // NFS and HOST allowed where these tests put them (the policy itself: test/security/dataset-policy.test.ts).
-const OPEN_POLICY = parsePolicy('namespaces: { "*": { types: [S3, COS, NFS, HOST], hostPaths: [/var/lib/locus-test], nfs: [{ server: nfs.example, exports: [/exports] }] } }', 'test');
+const OPEN_POLICY = parsePolicy(
+  'namespaces: { "*": { types: [S3, COS, NFS, HOST], hostPaths: [/var/lib/locus-test], nfs: [{ server: nfs.example, exports: [/exports] }] } }',
+  'test',
+);
 import { createOperator, type Operator } from '../../src/operator/server.js';
 import { S3RVER_KEYS, startS3, type TestS3 } from '../catalog/s3rver.js';
 import { installCrds, realCluster } from '../support/real-cluster.js';
@@ -51,7 +52,14 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
     s3 = await startS3(['books']);
     await s3.put('books', 'train/a', 'a'.repeat(100));
     await s3.put('books', 'train/b', 'b'.repeat(200));
-    op = createOperator({ kc, client, config: { ...DEFAULT_CONFIG, catalogIntervalMs: 60_000, policy: OPEN_POLICY }, namespace: ns, backoff: { initialMs: 100, maxMs: 2000 }, logger: pino({ level: 'silent' }) });
+    op = createOperator({
+      kc,
+      client,
+      config: { ...DEFAULT_CONFIG, catalogIntervalMs: 60_000, policy: OPEN_POLICY },
+      namespace: ns,
+      backoff: { initialMs: 100, maxMs: 2000 },
+      logger: pino({ level: 'silent' }),
+    });
     await op.start();
   });
 
@@ -61,7 +69,7 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
     await client?.delete(NAMESPACES, { name: ns });
   });
 
-  it('makes an NFS Dataset\'s PV and PVC, accepted and left alone by the API server\'s defaulting', async () => {
+  it("makes an NFS Dataset's PV and PVC, accepted and left alone by the API server's defaulting", async () => {
     await client.create(DATASETS, dataset('share', { local: { type: 'NFS', server: 'nfs.example', share: '/exports/share', readonly: 'true' } }));
     const pv = await until('the PV', () => client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus.${ns}.share` }));
     expect(pv.spec).to.deep.include({ storageClassName: 'nfs', accessModes: ['ReadOnlyMany'], persistentVolumeReclaimPolicy: 'Retain' });
@@ -74,7 +82,7 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
     expect((await get(PERSISTENT_VOLUME_CLAIMS, 'share'))?.metadata.uid).to.equal(pvc.metadata.uid);
   });
 
-  it('makes a HOST Dataset\'s hostPath PV (CreateNew read as DirectoryOrCreate)', async () => {
+  it("makes a HOST Dataset's hostPath PV (CreateNew read as DirectoryOrCreate)", async () => {
     await client.create(DATASETS, dataset('local', { local: { type: 'HOST', path: '/var/lib/locus-test', hostPathType: 'CreateNew' } }));
     const pv = await until('the PV', () => client.get<KubeObject>(PERSISTENT_VOLUMES, { name: `locus.${ns}.local` }));
     expect(pv.spec).to.deep.include({ hostPath: { path: '/var/lib/locus-test', type: 'DirectoryOrCreate' } });
@@ -83,7 +91,10 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
   });
 
   it('lists an S3 Dataset and moves its raw keys out of the spec with a merge patch', async () => {
-    await client.create(DATASETS, dataset('books', { local: { type: 'S3', endpoint: s3.endpoint, bucket: 'books', prefix: 'train/', region: '', ...S3RVER_KEYS } }));
+    await client.create(
+      DATASETS,
+      dataset('books', { local: { type: 'S3', endpoint: s3.endpoint, bucket: 'books', prefix: 'train/', region: '', ...S3RVER_KEYS } }),
+    );
     const catalog = await until('the catalogue', async () => (await status('books'))?.catalog);
     expect(catalog).to.include({ objectCount: 2, totalBytes: 300 });
     await until('the keys to leave the spec', async () => {

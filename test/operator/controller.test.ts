@@ -58,7 +58,16 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
 
 /** The operator's KubeClient calls as RBAC sees them: `group/resource[/subresource]:verb`. */
 function recordingClient(client: KubeClient, used: Set<string>): KubeClient {
-  const verbs: Record<string, string> = { get: 'get', list: 'list', create: 'create', replace: 'update', replaceStatus: 'update', mergePatch: 'patch', mergePatchStatus: 'patch', delete: 'delete' };
+  const verbs: Record<string, string> = {
+    get: 'get',
+    list: 'list',
+    create: 'create',
+    replace: 'update',
+    replaceStatus: 'update',
+    mergePatch: 'patch',
+    mergePatchStatus: 'patch',
+    delete: 'delete',
+  };
   return new Proxy(client, {
     get(target, prop: string) {
       const method = (target as unknown as Record<string, (...a: unknown[]) => unknown>)[prop];
@@ -96,7 +105,12 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     spec: { local: { type: 'S3', endpoint: s3.endpoint, bucket: 'books', prefix: 'train/', 'secret-name': 's3-creds', ...local } },
   });
   const putCredentials = (ns: string) =>
-    api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-creds', namespace: ns }, data: { accessKeyID: b64(S3RVER_KEYS.accessKeyID), secretAccessKey: b64(S3RVER_KEYS.secretAccessKey) } });
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's3-creds', namespace: ns },
+      data: { accessKeyID: b64(S3RVER_KEYS.accessKeyID), secretAccessKey: b64(S3RVER_KEYS.secretAccessKey) },
+    });
 
   before(async () => {
     [api, s3] = await Promise.all([FakeApiServer.start(), startS3(['books', 'archives'])]);
@@ -113,8 +127,17 @@ describe('operator against the fake API server (with s3rver and a fake metastore
         ...DEFAULT_CONFIG,
         catalogIntervalMs: 60_000,
         // NFS allowed: the policy itself is tested in test/security/dataset-policy.test.ts.
-        policy: parsePolicy('namespaces: { "*": { types: [S3, COS, NFS, ARCHIVE, CatalogEntry], nfs: [{ server: nfs.example, exports: [/] }, { server: 10.0.0.5, exports: [/] }] } }', 'test'),
-        archiveStore: { endpoint: s3.endpoint, region: '', bucket: 'archives', prefix: 'staged/', secret: { namespace: 'locus-system', name: 'archive-store' } },
+        policy: parsePolicy(
+          'namespaces: { "*": { types: [S3, COS, NFS, ARCHIVE, CatalogEntry], nfs: [{ server: nfs.example, exports: [/] }, { server: 10.0.0.5, exports: [/] }] } }',
+          'test',
+        ),
+        archiveStore: {
+          endpoint: s3.endpoint,
+          region: '',
+          bucket: 'archives',
+          prefix: 'staged/',
+          secret: { namespace: 'locus-system', name: 'archive-store' },
+        },
       },
       backoff: { initialMs: 20, maxMs: 1000 },
       logger: pino({ level: 'silent' }),
@@ -152,16 +175,25 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     expect(secret.data).to.deep.equal({ accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') });
     expect(cm.data).to.deep.equal({ endpoint: s3.endpoint, bucket: 'books', region: '', prefix: 'train/' });
     expect(condition('ml', 'books', 'CredentialsResolved')).to.include({ status: 'True', message: 'keys from Secret s3-creds, in Secret books-credentials' });
-    await waitFor('the Pending PVC in VolumeBound', () => /PVC books is Pending: no events yet; check that StorageClass csi-s3 exists/.test(condition('ml', 'books', 'VolumeBound')?.message ?? ''));
+    await waitFor('the Pending PVC in VolumeBound', () =>
+      /PVC books is Pending: no events yet; check that StorageClass csi-s3 exists/.test(condition('ml', 'books', 'VolumeBound')?.message ?? ''),
+    );
     expect(status('ml', 'books')?.phase).to.equal('Pending');
 
     // A provisioning failure reaches the condition (the PVC's events are read while it is Pending).
     api.put({
-      apiVersion: 'v1', kind: 'Event', metadata: { name: 'books.1', namespace: 'ml' },
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: 'books.1', namespace: 'ml' },
       involvedObject: { kind: 'PersistentVolumeClaim', namespace: 'ml', name: 'books', uid: pvc.metadata.uid },
-      type: 'Warning', reason: 'ProvisioningFailed', message: 'storageclass.storage.k8s.io "csi-s3" not found', lastTimestamp: '2026-01-01T00:00:00Z',
+      type: 'Warning',
+      reason: 'ProvisioningFailed',
+      message: 'storageclass.storage.k8s.io "csi-s3" not found',
+      lastTimestamp: '2026-01-01T00:00:00Z',
     });
-    await waitFor('the event in VolumeBound', () => condition('ml', 'books', 'VolumeBound')?.message.includes('ProvisioningFailed: storageclass.storage.k8s.io "csi-s3" not found'));
+    await waitFor('the event in VolumeBound', () =>
+      condition('ml', 'books', 'VolumeBound')?.message.includes('ProvisioningFailed: storageclass.storage.k8s.io "csi-s3" not found'),
+    );
 
     api.put({ ...pvc, spec: { ...(pvc.spec as object), volumeName: 'pv-books' }, status: { phase: 'Bound' } });
     await waitFor('Ready', () => status('ml', 'books')?.phase === 'Ready');
@@ -190,7 +222,10 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     expect(status('update', 'books')?.catalog?.totalBytes).to.equal(10);
     expect(status('update', 'books')?.observedGeneration).to.equal(2);
     await waitFor('the ConfigMap', () => (api.object<KubeObject>('configmaps', 'books', 'update')?.data as Record<string, string>).prefix === 'test/');
-    await waitFor('a PVC for the new prefix', () => api.object<KubeObject>('persistentvolumeclaims', 'books', 'update')?.metadata.annotations?.['locus.dev/prefix'] === 'test/');
+    await waitFor(
+      'a PVC for the new prefix',
+      () => api.object<KubeObject>('persistentvolumeclaims', 'books', 'update')?.metadata.annotations?.['locus.dev/prefix'] === 'test/',
+    );
   });
 
   it('retries writes that meet 409 conflicts', async () => {
@@ -231,7 +266,12 @@ describe('operator against the fake API server (with s3rver and a fake metastore
   });
 
   it('deletes the NFS PersistentVolume it created (cluster-scoped, so not garbage collected)', async () => {
-    await client.create(DATASETS, { apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'share', namespace: 'nfs' }, spec: { local: { type: 'NFS', server: 'nfs.example', share: '/exports/share' } } });
+    await client.create(DATASETS, {
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name: 'share', namespace: 'nfs' },
+      spec: { local: { type: 'NFS', server: 'nfs.example', share: '/exports/share' } },
+    });
     const pv = await waitFor('the PV', () => api.object<KubeObject>('persistentvolumes', 'locus.nfs.share'));
     expect(pv.spec).to.deep.include({ storageClassName: 'nfs', claimRef: { namespace: 'nfs', name: 'share' } });
     await waitFor('the PVC', () => api.object('persistentvolumeclaims', 'share', 'nfs'));
@@ -259,14 +299,18 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     putCredentials('elsewhere');
     await client.create(DATASETS, s3Dataset('cross', 'books', { 'secret-namespace': 'elsewhere' }));
     await waitFor('Failed', () => status('cross', 'books')?.phase === 'Failed');
-    expect(condition('cross', 'books', 'Ready')?.message).to.match(/secret-namespace is "elsewhere" but Secrets are read only from the Dataset's namespace "cross"/);
+    expect(condition('cross', 'books', 'Ready')?.message).to.match(
+      /secret-namespace is "elsewhere" but Secrets are read only from the Dataset's namespace "cross"/,
+    );
     expect(api.requests.some((r) => r.method === 'GET' && r.path === '/api/v1/namespaces/elsewhere/secrets/s3-creds')).to.equal(false);
   });
 
   it('resolves a catalog entry through the metastore and lists its location', async () => {
     putCredentials('hive');
     await client.create(DATASETS, {
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'lake', namespace: 'hive' },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name: 'lake', namespace: 'hive' },
       spec: { remote: { type: 'CatalogEntry', table: 'lake/books', catalogURI: hive.uri, endpoint: s3.endpoint, 'secret-name': 's3-creds' } },
     });
     await waitFor('the catalogue', () => status('hive', 'lake')?.catalog?.objectCount === 3);
@@ -279,7 +323,9 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     await client.create(DATASETS, s3Dataset('audit', 'books'));
     await waitFor('the catalogue', () => status('audit', 'books')?.catalog);
     const pod = (name: string, labels: Record<string, string>, claim?: string): KubeObject => ({
-      apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'audit', labels },
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace: 'audit', labels },
       spec: { containers: [{ name: 'c', image: 'busybox' }], volumes: claim ? [{ name: 'd', persistentVolumeClaim: { claimName: claim } }] : [] },
     });
     await client.create(PODS, pod('trainer', { 'dataset.0.id': 'books', 'dataset.0.useas': 'mount' }));
@@ -295,10 +341,17 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     await waitFor('one user', () => status('audit', 'books')?.usage?.pods === 1);
   });
 
-  it('stages an ARCHIVE Dataset (Datashim\'s top-level form): download, extract, then a read-only object-store Dataset', async () => {
-    api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'archive-store', namespace: 'locus-system' }, data: { accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') } });
+  it("stages an ARCHIVE Dataset (Datashim's top-level form): download, extract, then a read-only object-store Dataset", async () => {
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'archive-store', namespace: 'locus-system' },
+      data: { accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') },
+    });
     await client.create(DATASETS, {
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'weather', namespace: 'arch' },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name: 'weather', namespace: 'arch' },
       spec: { type: 'ARCHIVE', url: `${archiveWeb.url}/noaa.tar.gz`, format: 'application/x-tar', extract: 'true' },
     });
     await waitFor('the archive to be staged', () => condition('arch', 'weather', 'ArchiveStaged')?.status === 'True', 20_000);
@@ -309,18 +362,31 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     expect(cm.data).to.deep.equal({ endpoint: s3.endpoint, bucket: 'archives', region: '', prefix: 'staged/arch/weather/' });
     const pvc = await waitFor('the PVC', () => api.object<KubeObject>('persistentvolumeclaims', 'weather', 'arch'));
     expect((pvc.spec as { accessModes: string[] }).accessModes).to.deep.equal(['ReadOnlyMany']);
-    expect(api.object<KubeObject>('secrets', 'weather-credentials', 'arch')?.metadata.annotations).to.include({ 'locus.dev/credentials-source': 'archive-store' });
+    expect(api.object<KubeObject>('secrets', 'weather-credentials', 'arch')?.metadata.annotations).to.include({
+      'locus.dev/credentials-source': 'archive-store',
+    });
     api.put({ ...pvc, spec: { ...(pvc.spec as object), volumeName: 'pv-weather' }, status: { phase: 'Bound' } });
     await waitFor('Ready', () => status('arch', 'weather')?.phase === 'Ready');
   });
 
   it('reports an archive that cannot be downloaded in ArchiveStaged, with the HTTP status and the retry', async () => {
-    api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'archive-store', namespace: 'locus-system' }, data: { accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') } });
+    api.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'archive-store', namespace: 'locus-system' },
+      data: { accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') },
+    });
     await client.create(DATASETS, {
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'gone', namespace: 'arch' },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name: 'gone', namespace: 'arch' },
       spec: { type: 'ARCHIVE', url: `${archiveWeb.url}/missing.tar.gz` },
     });
-    const c = await waitFor('the failure', () => condition('arch', 'gone', 'ArchiveStaged')?.status === 'False' && condition('arch', 'gone', 'ArchiveStaged'), 20_000);
+    const c = await waitFor(
+      'the failure',
+      () => condition('arch', 'gone', 'ArchiveStaged')?.status === 'False' && condition('arch', 'gone', 'ArchiveStaged'),
+      20_000,
+    );
     expect(c.message).to.match(/answered HTTP 404; check spec.url; trying again at /);
     expect(api.object('persistentvolumeclaims', 'gone', 'arch')).to.equal(undefined);
   });
@@ -335,7 +401,9 @@ describe('operator against the fake API server (with s3rver and a fake metastore
 
   it('NFS createDirPVC: creates the mkdir Job, and the PV on the new directory once the Job succeeded', async () => {
     const created = await client.create<KubeObject>(DATASETS, {
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'scratch', namespace: 'nfs' },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name: 'scratch', namespace: 'nfs' },
       spec: { local: { type: 'NFS', server: 'nfs.example', share: '/exports', createDirPVC: 'true' } },
     });
     const job = await waitFor('the Job', () => api.object<KubeObject>('jobs', 'scratch-mkdir', 'nfs'));
@@ -347,7 +415,9 @@ describe('operator against the fake API server (with s3rver and a fake metastore
   });
 
   it('needed nothing that deploy/operator/rbac.yaml does not grant, and never listed Secrets', () => {
-    const role = parseAllDocuments(readFileSync('deploy/operator/rbac.yaml', 'utf8')).map((d) => d.toJS()).find((o) => o.kind === 'ClusterRole');
+    const role = parseAllDocuments(readFileSync('deploy/operator/rbac.yaml', 'utf8'))
+      .map((d) => d.toJS())
+      .find((o) => o.kind === 'ClusterRole');
     const rules = role.rules as { apiGroups: string[]; resources: string[]; verbs: string[] }[];
     const granted = (group: string, resource: string, verb: string) =>
       rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));

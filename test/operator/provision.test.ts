@@ -14,8 +14,12 @@ describe('provision: "true" (s3rver)', () => {
     expect(await ensureBucket({ endpoint: s3.endpoint, bucket: 'my-model' }, S3RVER_KEYS)).to.deep.equal({ ok: true, created: true });
     expect(await ensureBucket({ endpoint: s3.endpoint, bucket: 'my-model' }, S3RVER_KEYS)).to.deep.equal({ ok: true, created: false });
     expect(await ensureBucket({ endpoint: s3.endpoint, bucket: 'existing' }, S3RVER_KEYS)).to.deep.equal({ ok: true, created: false });
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true,
-      credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey } });
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: S3RVER_KEYS.accessKeyID, secretAccessKey: S3RVER_KEYS.secretAccessKey },
+    });
     await client.send(new HeadBucketCommand({ Bucket: 'my-model' }));
     client.destroy();
   });

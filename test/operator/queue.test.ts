@@ -6,7 +6,9 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('operator work queue', () => {
   it('queues a key once however often it is added', async () => {
     const q = new WorkQueue();
-    q.add('a'); q.add('b'); q.add('a');
+    q.add('a');
+    q.add('b');
+    q.add('a');
     expect(q.length).to.equal(2);
     expect(await q.get()).to.equal('a');
     expect(await q.get()).to.equal('b');
@@ -19,7 +21,9 @@ describe('operator work queue', () => {
     q.add('a');
     expect(q.length).to.equal(0);
     let next: string | undefined;
-    void q.get().then((k) => { next = k; });
+    void q.get().then((k) => {
+      next = k;
+    });
     await tick(1);
     expect(next).to.equal(undefined);
     q.done(key!);
@@ -36,7 +40,9 @@ describe('operator work queue', () => {
 
   it('backs off exponentially per key until forgotten', () => {
     const q = new WorkQueue({ backoff: { initialMs: 100, maxMs: 1000 }, random: () => 1 });
-    expect([q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a')]).to.deep.equal([100, 200, 400, 800, 1000]);
+    expect([q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a'), q.addRateLimited('a')]).to.deep.equal([
+      100, 200, 400, 800, 1000,
+    ]);
     expect(q.addRateLimited('b')).to.equal(100);
     q.forget('a');
     expect(q.addRateLimited('a')).to.equal(100);

@@ -8,7 +8,13 @@ import { catalogDue, reconcile, type Action, type Observed, type ReconcileResult
 import { stripKeysPatch } from '../../src/operator/strip-keys.js';
 
 // Every type allowed: these tests are about reconciling; the policy has test/security/dataset-policy.test.ts.
-const DEFAULT_CONFIG = { ...BASE_CONFIG, policy: parsePolicy('namespaces: { "*": { types: [COS, S3, NFS, HOST, ARCHIVE, H3, CatalogEntry], hostPaths: [/], nfs: [{ server: nfs.example, exports: [/] }, { server: 10.109.11.40, exports: [/] }, { server: nfs, exports: [/] }] } }', 'test') };
+const DEFAULT_CONFIG = {
+  ...BASE_CONFIG,
+  policy: parsePolicy(
+    'namespaces: { "*": { types: [COS, S3, NFS, HOST, ARCHIVE, H3, CatalogEntry], hostPaths: [/], nfs: [{ server: nfs.example, exports: [/] }, { server: 10.109.11.40, exports: [/] }, { server: nfs, exports: [/] }] } }',
+    'test',
+  ),
+};
 const T0 = '2026-01-01T00:00:00Z';
 const T1 = '2026-01-01T00:05:00Z';
 const UID = 'uid-books';
@@ -22,7 +28,11 @@ function dataset(spec: object, opts: { finalizers?: string[]; status?: DatasetSt
     apiVersion: 'locus.dev/v1alpha1',
     kind: 'Dataset',
     metadata: {
-      name: 'books', namespace: 'ml', uid: UID, generation: opts.generation ?? 1, resourceVersion: '10',
+      name: 'books',
+      namespace: 'ml',
+      uid: UID,
+      generation: opts.generation ?? 1,
+      resourceVersion: '10',
       finalizers: opts.finalizers ?? [FINALIZER],
       ...(opts.deleting ? { deletionTimestamp: T0 } : {}),
     },
@@ -31,7 +41,12 @@ function dataset(spec: object, opts: { finalizers?: string[]; status?: DatasetSt
   };
 }
 
-const userSecret: KubeObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's3-creds', namespace: 'ml' }, data: { accessKeyID: b64('AK'), secretAccessKey: b64('SK') } };
+const userSecret: KubeObject = {
+  apiVersion: 'v1',
+  kind: 'Secret',
+  metadata: { name: 's3-creds', namespace: 'ml' },
+  data: { accessKeyID: b64('AK'), secretAccessKey: b64('SK') },
+};
 const nothing: Observed = { now: T0, userSecret: null, ownedSecret: null, configMap: null, pvc: null, pv: null, pods: [] };
 
 /** The objects an action list creates or updates, by kind. */
@@ -85,7 +100,7 @@ describe('operator reconcile (pure)', () => {
       expect(cond(r, 'CredentialsResolved')?.message).to.equal('Secret s3-creds in namespace ml has no secretAccessKey: add it to the Secret');
     });
 
-    it('refuses a secret-namespace other than the Dataset\'s, permanently', () => {
+    it("refuses a secret-namespace other than the Dataset's, permanently", () => {
       const spec = { local: { ...s3Spec.local, 'secret-namespace': 'other' } };
       const r = reconcile(dataset(spec), { ...nothing, userSecret }, DEFAULT_CONFIG);
       expect(cond(r, 'CredentialsResolved')).to.include({ status: 'False', reason: 'SecretNamespaceNotAllowed' });
@@ -122,8 +137,16 @@ describe('operator reconcile (pure)', () => {
     });
 
     it('surfaces the cause of a Pending PVC from its latest Warning event', () => {
-      const pvc = stored(writes(reconcile(dataset(s3Spec), { ...nothing, userSecret }, DEFAULT_CONFIG), 'create').PersistentVolumeClaim, { status: { phase: 'Pending' } });
-      const ev = (reason: string, type: string, at: string, message: string): KubeObject => ({ metadata: { name: reason }, reason, type, lastTimestamp: at, message });
+      const pvc = stored(writes(reconcile(dataset(s3Spec), { ...nothing, userSecret }, DEFAULT_CONFIG), 'create').PersistentVolumeClaim, {
+        status: { phase: 'Pending' },
+      });
+      const ev = (reason: string, type: string, at: string, message: string): KubeObject => ({
+        metadata: { name: reason },
+        reason,
+        type,
+        lastTimestamp: at,
+        message,
+      });
       const events = [
         ev('ExternalProvisioning', 'Normal', '2026-01-01T00:00:03Z', 'waiting for a volume'),
         ev('ProvisioningFailed', 'Warning', '2026-01-01T00:00:02Z', 'storageclass.storage.k8s.io "csi-s3" not found'),
@@ -163,7 +186,11 @@ describe('operator reconcile (pure)', () => {
       expect(again.requeue).to.deep.equal({ afterMs: DEFAULT_CONFIG.catalogIntervalMs - 5 * 60_000 });
 
       // A failed listing keeps the last catalogue, says so, and stays Ready.
-      const failed = reconcile(dataset(s3Spec, { status: r.status }), { ...observed, listing: { ok: false, message: 'listing failed: boom' }, now: T1 }, DEFAULT_CONFIG);
+      const failed = reconcile(
+        dataset(s3Spec, { status: r.status }),
+        { ...observed, listing: { ok: false, message: 'listing failed: boom' }, now: T1 },
+        DEFAULT_CONFIG,
+      );
       expect(failed.status?.catalog).to.deep.equal(r.status?.catalog);
       expect(cond(failed, 'CatalogListed')).to.include({ status: 'False', message: `listing failed: boom (keeping the catalogue of ${T0})` });
       expect(failed.status?.phase).to.equal('Ready');
@@ -188,10 +215,15 @@ describe('operator reconcile (pure)', () => {
     });
 
     it('replaces a PVC made for an earlier bucket when no pod uses it, and reports it otherwise', () => {
-      const pvc = stored(writes(reconcile(dataset(s3Spec), { ...nothing, userSecret }, DEFAULT_CONFIG), 'create').PersistentVolumeClaim, { status: { phase: 'Bound' } });
+      const pvc = stored(writes(reconcile(dataset(s3Spec), { ...nothing, userSecret }, DEFAULT_CONFIG), 'create').PersistentVolumeClaim, {
+        status: { phase: 'Bound' },
+      });
       const moved = { local: { ...s3Spec.local, bucket: 'books-v2' } };
       const idle = reconcile(dataset(moved), { ...nothing, userSecret, pvc }, DEFAULT_CONFIG);
-      expect(idle.actions).to.deep.include({ kind: 'delete', target: { kind: 'PersistentVolumeClaim', namespace: 'ml', name: 'books', uid: 'uid-PersistentVolumeClaim' } });
+      expect(idle.actions).to.deep.include({
+        kind: 'delete',
+        target: { kind: 'PersistentVolumeClaim', namespace: 'ml', name: 'books', uid: 'uid-PersistentVolumeClaim' },
+      });
       const busy = reconcile(dataset(moved), { ...nothing, userSecret, pvc, pods: ['a', 'b'] }, DEFAULT_CONFIG);
       expect(busy.actions.some((a) => a.kind === 'delete')).to.equal(false);
       expect(cond(busy, 'VolumeBound')?.message).to.match(/made for an earlier spec and 2 pod\(s\) use it \(a, b\)/);
@@ -217,15 +249,24 @@ describe('operator reconcile (pure)', () => {
       expect(c.PersistentVolume.metadata.ownerReferences).to.equal(undefined);
       expect(c.PersistentVolume.metadata.labels?.[OWNER_UID_LABEL]).to.equal(UID);
       expect(c.PersistentVolume.spec).to.deep.include({
-        storageClassName: 'nfs', accessModes: ['ReadOnlyMany'], persistentVolumeReclaimPolicy: 'Retain', claimRef: { namespace: 'ml', name: 'books' },
+        storageClassName: 'nfs',
+        accessModes: ['ReadOnlyMany'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        claimRef: { namespace: 'ml', name: 'books' },
       });
-      expect((c.PersistentVolume.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).to.deep.equal({ server: 'nfs.example', share: '/exports/data' });
+      expect((c.PersistentVolume.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).to.deep.equal({
+        server: 'nfs.example',
+        share: '/exports/data',
+      });
       expect(c.PersistentVolumeClaim.spec).to.deep.include({ storageClassName: 'nfs', volumeName: 'locus.ml.books' });
       expect(cond(r, 'CredentialsResolved')).to.equal(undefined);
     });
 
     it('takes PVs and PVCs as the API server stores them (empty strings and false dropped) as up to date', () => {
-      for (const local of [{ type: 'NFS', server: 'nfs.example', share: '/exports/data' }, { type: 'HOST', path: '/data/books' }]) {
+      for (const local of [
+        { type: 'NFS', server: 'nfs.example', share: '/exports/data' },
+        { type: 'HOST', path: '/data/books' },
+      ]) {
         const c = writes(reconcile(dataset({ local }), nothing, DEFAULT_CONFIG), 'create');
         const omitEmpty = (o: KubeObject): KubeObject => JSON.parse(JSON.stringify(o, (_k, v) => (v === '' || v === false ? undefined : v)));
         const pv = stored(omitEmpty(c.PersistentVolume), { status: { phase: 'Bound' } });
@@ -236,16 +277,21 @@ describe('operator reconcile (pure)', () => {
       }
     });
 
-    it('maps Datashim\'s CreateNew host path type to DirectoryOrCreate', () => {
+    it("maps Datashim's CreateNew host path type to DirectoryOrCreate", () => {
       const r = reconcile(dataset({ local: { type: 'HOST', path: '/data/books', hostPathType: 'CreateNew' } }), nothing, DEFAULT_CONFIG);
       const pv = writes(r, 'create').PersistentVolume;
       expect(pv.spec).to.deep.include({ storageClassName: '', hostPath: { path: '/data/books', type: 'DirectoryOrCreate' } });
     });
-
   });
 
-  describe('Datashim\'s fields', () => {
-    const store = { endpoint: 'http://staging:9000', region: '', bucket: 'locus-archives', prefix: '', secret: { namespace: 'locus-system', name: 'archive-store' } };
+  describe("Datashim's fields", () => {
+    const store = {
+      endpoint: 'http://staging:9000',
+      region: '',
+      bucket: 'locus-archives',
+      prefix: '',
+      secret: { namespace: 'locus-system', name: 'archive-store' },
+    };
     const config = { ...DEFAULT_CONFIG, archiveStore: store };
     const archive = { type: 'ARCHIVE', url: 'https://cdn.example.com/noaa.tar.gz', format: 'application/x-tar', extract: 'true' };
     const stagingKeys = { accessKeyID: 'SAK', secretAccessKey: 'SSK' };
@@ -258,11 +304,33 @@ describe('operator reconcile (pure)', () => {
       const need = r.needs.find((n) => n.kind === 'archive');
       expect(need).to.deep.include({ keys: stagingKeys });
       expect(need && need.kind === 'archive' && need.plan).to.deep.include({
-        url: archive.url, extract: true, keys: 'staging', target: { endpoint: 'http://staging:9000', region: '', bucket: 'locus-archives', prefix: 'ml/books/' },
+        url: archive.url,
+        extract: true,
+        keys: 'staging',
+        target: { endpoint: 'http://staging:9000', region: '', bucket: 'locus-archives', prefix: 'ml/books/' },
       });
       expect(needs(r), 'nothing is listed before the files are there').to.not.include('listing');
-      const running = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys, archive: { state: 'running', id: need!.kind === 'archive' ? need!.plan.id : '', phase: 'downloading', bytes: 3 << 20, totalBytes: 10 << 20, objects: 0 } }, config);
-      expect(cond(running, 'ArchiveStaged')).to.include({ status: 'Unknown', reason: 'Downloading', message: `downloaded 3.0 MiB of 10.0 MiB of ${archive.url}` });
+      const running = reconcile(
+        dataset(archive),
+        {
+          ...nothing,
+          archiveKeys: stagingKeys,
+          archive: {
+            state: 'running',
+            id: need!.kind === 'archive' ? need!.plan.id : '',
+            phase: 'downloading',
+            bytes: 3 << 20,
+            totalBytes: 10 << 20,
+            objects: 0,
+          },
+        },
+        config,
+      );
+      expect(cond(running, 'ArchiveStaged')).to.include({
+        status: 'Unknown',
+        reason: 'Downloading',
+        message: `downloaded 3.0 MiB of 10.0 MiB of ${archive.url}`,
+      });
       expect(writes(running, 'create').PersistentVolumeClaim).to.equal(undefined);
       expect(writes(running, 'create').Secret.metadata.annotations).to.include({ 'locus.dev/credentials-source': 'archive-store' });
       expect(cond(running, 'Ready')).to.include({ status: 'False' });
@@ -289,7 +357,11 @@ describe('operator reconcile (pure)', () => {
     it('ARCHIVE: a failure shows in ArchiveStaged and Ready; one only a spec change mends fails the Dataset', () => {
       const first = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys }, config);
       const id = (first.needs.find((n) => n.kind === 'archive') as { plan: { id: string } }).plan.id;
-      const r = reconcile(dataset(archive), { ...nothing, archiveKeys: stagingKeys, archive: { state: 'failed', id, reason: 'TooLarge', message: 'the archive is larger than 10 bytes' } }, config);
+      const r = reconcile(
+        dataset(archive),
+        { ...nothing, archiveKeys: stagingKeys, archive: { state: 'failed', id, reason: 'TooLarge', message: 'the archive is larger than 10 bytes' } },
+        config,
+      );
       expect(cond(r, 'ArchiveStaged')).to.include({ status: 'False', reason: 'TooLarge' });
       expect(cond(r, 'Ready')).to.include({ status: 'False', reason: 'TooLarge' });
       expect(r.status?.phase).to.equal('Failed');
@@ -299,7 +371,11 @@ describe('operator reconcile (pure)', () => {
       const r = reconcile(dataset(archive), nothing, DEFAULT_CONFIG);
       expect(cond(r, 'Ready')).to.include({ status: 'False', reason: 'NoStagingStore' });
       expect(cond(r, 'Ready')?.message).to.match(/--archive-endpoint, --archive-bucket and --archive-secret/);
-      const missing = reconcile(dataset(archive), { ...nothing, archiveKeys: { error: 'Secret locus-system/archive-store (--archive-secret) does not exist' } }, config);
+      const missing = reconcile(
+        dataset(archive),
+        { ...nothing, archiveKeys: { error: 'Secret locus-system/archive-store (--archive-secret) does not exist' } },
+        config,
+      );
       expect(cond(missing, 'CredentialsResolved')).to.include({ status: 'False', reason: 'StagingKeysMissing' });
     });
 
@@ -312,7 +388,11 @@ describe('operator reconcile (pure)', () => {
     });
 
     it('bucket: <bucket>/<folder> is the bucket and the prefix <folder>/', () => {
-      const r = reconcile(dataset({ local: { ...s3Spec.local, bucket: 'my-bucket/my-user/data', prefix: undefined } }), { ...nothing, userSecret }, DEFAULT_CONFIG);
+      const r = reconcile(
+        dataset({ local: { ...s3Spec.local, bucket: 'my-bucket/my-user/data', prefix: undefined } }),
+        { ...nothing, userSecret },
+        DEFAULT_CONFIG,
+      );
       expect(writes(r, 'create').ConfigMap.data).to.include({ bucket: 'my-bucket', prefix: 'my-user/data/' });
     });
 
@@ -323,7 +403,11 @@ describe('operator reconcile (pure)', () => {
       const created = reconcile(dataset(spec), { ...nothing, userSecret, provisioned: { ok: true, created: true } }, DEFAULT_CONFIG);
       expect(cond(created, 'BucketProvisioned')).to.include({ status: 'True', reason: 'Created', message: 'bucket books created at http://minio:9000' });
       expect(needs(created)).to.deep.equal(['listing']);
-      const failed = reconcile(dataset(spec), { ...nothing, userSecret, provisioned: { ok: false, message: 'could not create bucket books: AccessDenied' } }, DEFAULT_CONFIG);
+      const failed = reconcile(
+        dataset(spec),
+        { ...nothing, userSecret, provisioned: { ok: false, message: 'could not create bucket books: AccessDenied' } },
+        DEFAULT_CONFIG,
+      );
       expect(cond(failed, 'Ready')).to.include({ status: 'False', reason: 'ProvisionFailed' });
       expect(failed.requeue).to.equal('backoff');
     });
@@ -343,7 +427,7 @@ describe('operator reconcile (pure)', () => {
       expect((writes(r, 'create').PersistentVolume.spec as { accessModes: string[] }).accessModes).to.deep.equal(['ReadOnlyMany']);
     });
 
-    it('NFS createDirPVC: a Job makes the Dataset\'s own directory first, then the PV mounts it', () => {
+    it("NFS createDirPVC: a Job makes the Dataset's own directory first, then the PV mounts it", () => {
       const spec = { local: { type: 'NFS', server: '10.109.11.40', share: '/', createDirPVC: 'true' } };
       const dir = 'books-uidboo';
       let r = reconcile(dataset(spec), nothing, DEFAULT_CONFIG);
@@ -361,7 +445,12 @@ describe('operator reconcile (pure)', () => {
       const pv = writes(r, 'create').PersistentVolume;
       expect((pv.spec as { csi: { volumeAttributes: object } }).csi.volumeAttributes).to.deep.equal({ server: '10.109.11.40', share: `/${dir}` });
       expect(cond(r, 'DirectoryCreated')).to.include({ status: 'True', message: `directory /${dir} on 10.109.11.40 is the Dataset's volume` });
-      const failed = stored(job, { status: { failed: 4, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } });
+      const failed = stored(job, {
+        status: {
+          failed: 4,
+          conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }],
+        },
+      });
       r = reconcile(dataset(spec), { ...nothing, dirJob: failed }, DEFAULT_CONFIG);
       expect(cond(r, 'Ready')).to.include({ status: 'False', reason: 'MkdirFailed' });
       expect(r.status?.phase).to.equal('Failed');
@@ -369,10 +458,16 @@ describe('operator reconcile (pure)', () => {
   });
 
   describe('catalog entries (spec.remote)', () => {
-    const remote = { remote: { type: 'CatalogEntry', table: 'default/books', catalogURI: 'thrift://hive:9083', endpoint: 'http://minio:9000', 'secret-name': 's3-creds' } };
+    const remote = {
+      remote: { type: 'CatalogEntry', table: 'default/books', catalogURI: 'thrift://hive:9083', endpoint: 'http://minio:9000', 'secret-name': 's3-creds' },
+    };
 
     it('uses the looked-up bucket and prefix', () => {
-      const r = reconcile(dataset(remote), { ...nothing, userSecret, remote: { ok: true, location: 's3a://lake/books', bucket: 'lake', prefix: 'books/' } }, DEFAULT_CONFIG);
+      const r = reconcile(
+        dataset(remote),
+        { ...nothing, userSecret, remote: { ok: true, location: 's3a://lake/books', bucket: 'lake', prefix: 'books/' } },
+        DEFAULT_CONFIG,
+      );
       expect(writes(r, 'create').ConfigMap.data).to.include({ bucket: 'lake', prefix: 'books/' });
       expect(cond(r, 'CatalogResolved')).to.include({ status: 'True', message: 'table default/books is at s3://lake/books/' });
       expect(r.status?.resolved).to.include({ bucket: 'lake', prefix: 'books/' });
@@ -400,27 +495,41 @@ describe('operator reconcile (pure)', () => {
 
     it('an S3 Dataset: its Secret, then (keys in hand) the listing, then nothing', () => {
       expect(reconcile(dataset(s3Spec), unread, DEFAULT_CONFIG).needs).to.deep.equal([{ kind: 'userSecret', name: 's3-creds' }]);
-      expect(reconcile(dataset(s3Spec), { ...unread, userSecret }, DEFAULT_CONFIG).needs).to.deep.equal([{
-        kind: 'listing', location: { endpoint: 'http://minio:9000', region: 'eu', bucket: 'books', prefix: 'train/' }, keys, blockSize: 16 << 20,
-      }]);
+      expect(reconcile(dataset(s3Spec), { ...unread, userSecret }, DEFAULT_CONFIG).needs).to.deep.equal([
+        {
+          kind: 'listing',
+          location: { endpoint: 'http://minio:9000', region: 'eu', bucket: 'books', prefix: 'train/' },
+          keys,
+          blockSize: 16 << 20,
+        },
+      ]);
       expect(reconcile(dataset(s3Spec), { ...unread, userSecret, listing }, DEFAULT_CONFIG).needs).to.deep.equal([]);
     });
 
     it('a catalog entry: the entry and the Secret, then the listing of where the entry points', () => {
-      const remote = { remote: { type: 'CatalogEntry', table: 'default/books', catalogURI: 'thrift://hive:9083', endpoint: 'http://minio:9000', 'secret-name': 's3-creds' } };
+      const remote = {
+        remote: { type: 'CatalogEntry', table: 'default/books', catalogURI: 'thrift://hive:9083', endpoint: 'http://minio:9000', 'secret-name': 's3-creds' },
+      };
       expect(reconcile(dataset(remote), unread, DEFAULT_CONFIG).needs).to.deep.equal([
-        { kind: 'remote', uri: 'thrift://hive:9083', table: 'default/books' }, { kind: 'userSecret', name: 's3-creds' },
+        { kind: 'remote', uri: 'thrift://hive:9083', table: 'default/books' },
+        { kind: 'userSecret', name: 's3-creds' },
       ]);
       const located = { ...unread, userSecret, remote: { ok: true as const, location: 's3a://lake/books', bucket: 'lake', prefix: 'books/' } };
-      expect(reconcile(dataset(remote), located, DEFAULT_CONFIG).needs).to.deep.equal([{
-        kind: 'listing', location: { endpoint: 'http://minio:9000', region: '', bucket: 'lake', prefix: 'books/' }, keys, blockSize: 16 << 20,
-      }]);
+      expect(reconcile(dataset(remote), located, DEFAULT_CONFIG).needs).to.deep.equal([
+        {
+          kind: 'listing',
+          location: { endpoint: 'http://minio:9000', region: '', bucket: 'lake', prefix: 'books/' },
+          keys,
+          blockSize: 16 << 20,
+        },
+      ]);
     });
 
     it('no catalogue lookups while the catalogue is fresh, and no Secret from another namespace', () => {
       const fresh = dataset(s3Spec, {
         status: {
-          observedGeneration: 1, resolved: { bucket: 'books', prefix: 'train/', endpoint: 'http://minio:9000' },
+          observedGeneration: 1,
+          resolved: { bucket: 'books', prefix: 'train/', endpoint: 'http://minio:9000' },
           catalog: { ...listing.summary, refreshedAt: T0 },
           conditions: [{ type: 'CatalogListed', status: 'True', reason: 'Listed', message: 'x', lastTransitionTime: T0 }],
         },
@@ -446,8 +555,15 @@ describe('operator reconcile (pure)', () => {
       const ownedCm: KubeObject = { kind: 'ConfigMap', metadata: { name: 'books', namespace: 'ml', uid: 'c1', ownerReferences: owner } };
       const foreignSecret: KubeObject = { kind: 'Secret', metadata: { name: 'books-credentials', namespace: 'ml', uid: 's1' } };
       const pv: KubeObject = { kind: 'PersistentVolume', metadata: { name: 'locus.ml.books', uid: 'p1', labels: { [OWNER_UID_LABEL]: UID } } };
-      const terminatingPvc: KubeObject = { kind: 'PersistentVolumeClaim', metadata: { name: 'books', namespace: 'ml', uid: 'v1', ownerReferences: owner, deletionTimestamp: T0 } };
-      const r = reconcile(dataset(s3Spec, { deleting: true }), { ...nothing, configMap: ownedCm, ownedSecret: foreignSecret, pv, pvc: terminatingPvc }, DEFAULT_CONFIG);
+      const terminatingPvc: KubeObject = {
+        kind: 'PersistentVolumeClaim',
+        metadata: { name: 'books', namespace: 'ml', uid: 'v1', ownerReferences: owner, deletionTimestamp: T0 },
+      };
+      const r = reconcile(
+        dataset(s3Spec, { deleting: true }),
+        { ...nothing, configMap: ownedCm, ownedSecret: foreignSecret, pv, pvc: terminatingPvc },
+        DEFAULT_CONFIG,
+      );
       expect(r.actions).to.deep.equal([
         { kind: 'delete', target: { kind: 'ConfigMap', namespace: 'ml', name: 'books', uid: 'c1' } },
         { kind: 'delete', target: { kind: 'PersistentVolume', namespace: undefined, name: 'locus.ml.books', uid: 'p1' } },
@@ -477,13 +593,14 @@ describe('operator reconcile (pure)', () => {
 
   it('decides when the catalogue is due', () => {
     const interval = 60_000;
-    const listed = (at: string, generation = 1, conditionStatus: 'True' | 'False' = 'True'): KubeObject => dataset(s3Spec, {
-      status: {
-        observedGeneration: generation,
-        catalog: { objectCount: 0, totalBytes: 0, blockSize: 1 << 24, blockCount: 0, version: 'v', refreshedAt: at },
-        conditions: [{ type: 'CatalogListed', status: conditionStatus, reason: 'x', message: 'x', lastTransitionTime: at }],
-      },
-    });
+    const listed = (at: string, generation = 1, conditionStatus: 'True' | 'False' = 'True'): KubeObject =>
+      dataset(s3Spec, {
+        status: {
+          observedGeneration: generation,
+          catalog: { objectCount: 0, totalBytes: 0, blockSize: 1 << 24, blockCount: 0, version: 'v', refreshedAt: at },
+          conditions: [{ type: 'CatalogListed', status: conditionStatus, reason: 'x', message: 'x', lastTransitionTime: at }],
+        },
+      });
     const due = (o: KubeObject, now: string) => catalogDue(o as never, Date.parse(now), interval);
     expect(due(dataset(s3Spec), T0)).to.equal(true);
     expect(due(listed(T0), '2026-01-01T00:00:30Z')).to.equal(false);
@@ -492,9 +609,11 @@ describe('operator reconcile (pure)', () => {
     expect(due(listed(T0, 1, 'False'), '2026-01-01T00:00:30Z')).to.equal(true);
   });
 
-  it('strips keys from the spec and from kubectl\'s last-applied annotation', () => {
+  it("strips keys from the spec and from kubectl's last-applied annotation", () => {
     const ds = dataset({ local: { type: 'S3', accessKeyID: 'AK', secretAccessKey: 'SK' } });
-    ds.metadata.annotations = { 'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec: { local: { type: 'S3', accessKeyID: 'AK', secretAccessKey: 'SK' } } }) };
+    ds.metadata.annotations = {
+      'kubectl.kubernetes.io/last-applied-configuration': JSON.stringify({ spec: { local: { type: 'S3', accessKeyID: 'AK', secretAccessKey: 'SK' } } }),
+    };
     const patch = stripKeysPatch(ds, 'local') as { metadata: { resourceVersion: string; annotations: Record<string, string> }; spec: object };
     expect(patch.spec).to.deep.equal({ local: { accessKeyID: null, secretAccessKey: null } });
     expect(patch.metadata.resourceVersion).to.equal('10');

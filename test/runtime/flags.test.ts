@@ -25,7 +25,15 @@ describe('runtime/flags: declared once, parsed and shown one way', () => {
     if (p === 'help') return;
     expect(p.positionals).to.deep.equal(['x']);
     expect(p.values).to.deep.equal({
-      listen: { host: '::1', port: 9 }, wait: 90_000, limit: 64 * 2 ** 20, mode: 'a', tag: ['a', 'b'], quick: true, share: 0.5, workers: 2, 'log-level': 'debug',
+      listen: { host: '::1', port: 9 },
+      wait: 90_000,
+      limit: 64 * 2 ** 20,
+      mode: 'a',
+      tag: ['a', 'b'],
+      quick: true,
+      share: 0.5,
+      workers: 2,
+      'log-level': 'debug',
     });
     expect(command.parse(['-h'])).to.equal('help');
   });
@@ -42,32 +50,41 @@ describe('runtime/flags: declared once, parsed and shown one way', () => {
     [['--nope'], /nope/],
   ] as const) {
     it(`refuses ${argv.join(' ')} with the form it expects, and the help`, () => {
-      expect(() => command.parse([...argv])).to.throw(UsageError, message).with.property('usage', command.help);
+      expect(() => command.parse([...argv]))
+        .to.throw(UsageError, message)
+        .with.property('usage', command.help);
     });
   }
 
-  it('renders the one layout, defaults in the flags\' own syntax', () => {
-    expect(command.help).to.equal([
-      'usage: locus demo <thing> [flags]',
-      '',
-      'Does a demo.',
-      '',
-      'flags:',
-      '  --listen <host:port>  where (default 127.0.0.1:80)',
-      '  --wait <duration>     how long (default 1m30s)',
-      '  --limit <size>        how much',
-      '  --mode <value>        which (a | b) (default a)',
-      '  --tag <tag>           repeatable',
-      '  --quick               hurry',
-      '  --share <number>      part (default 0.5)',
-      '  --workers <n>         how many (default 2)',
-      '  --log-level <level>   fatal | error | warn | info | debug | trace; debug also prints the stack of a failure (default info)',
-      '  -h, --help            show this help',
-    ].join('\n'));
+  it("renders the one layout, defaults in the flags' own syntax", () => {
+    expect(command.help).to.equal(
+      [
+        'usage: locus demo <thing> [flags]',
+        '',
+        'Does a demo.',
+        '',
+        'flags:',
+        '  --listen <host:port>  where (default 127.0.0.1:80)',
+        '  --wait <duration>     how long (default 1m30s)',
+        '  --limit <size>        how much',
+        '  --mode <value>        which (a | b) (default a)',
+        '  --tag <tag>           repeatable',
+        '  --quick               hurry',
+        '  --share <number>      part (default 0.5)',
+        '  --workers <n>         how many (default 2)',
+        '  --log-level <level>   fatal | error | warn | info | debug | trace; debug also prints the stack of a failure (default info)',
+        '  -h, --help            show this help',
+      ].join('\n'),
+    );
   });
 
   it('reads addresses with or without a host', () => {
-    expect([parseListen('0.0.0.0:8080'), parseListen(':8080'), parseListen('[::]:1'), parseListen('host:70000'), parseListen('::1:80')])
-      .to.deep.equal([{ host: '0.0.0.0', port: 8080 }, { host: '0.0.0.0', port: 8080 }, { host: '::', port: 1 }, undefined, undefined]);
+    expect([parseListen('0.0.0.0:8080'), parseListen(':8080'), parseListen('[::]:1'), parseListen('host:70000'), parseListen('::1:80')]).to.deep.equal([
+      { host: '0.0.0.0', port: 8080 },
+      { host: '0.0.0.0', port: 8080 },
+      { host: '::', port: 1 },
+      undefined,
+      undefined,
+    ]);
   });
 });

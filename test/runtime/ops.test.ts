@@ -17,14 +17,22 @@ describe('runtime/ops: one error middleware, one set of operations routes', () =
   let ready = false;
   const app = new Koa();
   const router = opsRoutes(new Router(), { registry, ready: () => ready, notReady: 'still syncing' });
-  router.get('/http', () => { throw new HttpError(413, 'too big'); });
-  router.get('/wire', () => { throw new WireError('field x must be a string'); });
-  router.get('/boom', () => { throw new Error('kaput'); });
-  app.use(errorMiddleware({
-    classify: (err) => (err instanceof WireError ? { status: 400, message: err.message } : undefined),
-    body: (message) => ({ Error: message }),
-    observe: (_ctx, f) => failures.push([f.status, f.message]),
-  }));
+  router.get('/http', () => {
+    throw new HttpError(413, 'too big');
+  });
+  router.get('/wire', () => {
+    throw new WireError('field x must be a string');
+  });
+  router.get('/boom', () => {
+    throw new Error('kaput');
+  });
+  app.use(
+    errorMiddleware({
+      classify: (err) => (err instanceof WireError ? { status: 400, message: err.message } : undefined),
+      body: (message) => ({ Error: message }),
+      observe: (_ctx, f) => failures.push([f.status, f.message]),
+    }),
+  );
   app.use(router.routes());
   let url = '';
   let close: () => Promise<void>;
@@ -36,16 +44,22 @@ describe('runtime/ops: one error middleware, one set of operations routes', () =
   after(() => close());
 
   it('maps HttpError, classified errors and the rest to a status and a body, observing each', async () => {
-    const answers = await Promise.all(['/http', '/wire', '/boom'].map(async (p) => {
-      const res = await fetch(`${url}${p}`);
-      return [res.status, await res.json(), res.headers.get('connection')];
-    }));
+    const answers = await Promise.all(
+      ['/http', '/wire', '/boom'].map(async (p) => {
+        const res = await fetch(`${url}${p}`);
+        return [res.status, await res.json(), res.headers.get('connection')];
+      }),
+    );
     expect(answers).to.deep.equal([
       [413, { Error: 'too big' }, 'close'],
       [400, { Error: 'field x must be a string' }, 'keep-alive'],
       [500, { Error: 'internal error: kaput' }, 'keep-alive'],
     ]);
-    expect(failures).to.have.deep.members([[413, 'too big'], [400, 'field x must be a string'], [500, 'internal error: kaput']]);
+    expect(failures).to.have.deep.members([
+      [413, 'too big'],
+      [400, 'field x must be a string'],
+      [500, 'internal error: kaput'],
+    ]);
   });
 
   it('serves /healthz, /readyz as the component says, and /metrics', async () => {
@@ -72,12 +86,22 @@ describe('runtime/ops: one error middleware, one set of operations routes', () =
 describe('runtime/serve and signals', () => {
   it('reports the bound port, refuses a taken one, and closes with a request in flight after the grace period', async () => {
     let answer: (() => void) | undefined;
-    const a = await serve(createServer((_req, res) => { answer = () => res.end('late'); }), { host: '127.0.0.1', port: 0 });
+    const a = await serve(
+      createServer((_req, res) => {
+        answer = () => res.end('late');
+      }),
+      { host: '127.0.0.1', port: 0 },
+    );
     expect(a.url).to.equal(`http://127.0.0.1:${a.port}`);
     let refused: unknown;
-    await serve(createServer(), { host: '127.0.0.1', port: a.port }).catch((err: unknown) => { refused = err; });
+    await serve(createServer(), { host: '127.0.0.1', port: a.port }).catch((err: unknown) => {
+      refused = err;
+    });
     expect((refused as NodeJS.ErrnoException).code).to.equal('EADDRINUSE');
-    const inFlight = fetch(a.url).then(() => 'answered', () => 'cut');
+    const inFlight = fetch(a.url).then(
+      () => 'answered',
+      () => 'cut',
+    );
     while (!answer) await new Promise((r) => setTimeout(r, 5));
     const started = Date.now();
     await a.close(100);

@@ -54,14 +54,17 @@ describe('security probe 2: the agent serves a Dataset only to its credentials, 
 
   const PROBE = '/tenant-a/data%2f..%2f..%2ftenant-b%2fsecret%2fsalaries.csv';
 
-  it('refuses the traversal probe, unsigned and signed with tenant-a\'s credentials, and never asks the remote for tenant-b', async () => {
+  it("refuses the traversal probe, unsigned and signed with tenant-a's credentials, and never asks the remote for tenant-b", async () => {
     const unsigned = await rawGet(agent.s3Url, PROBE);
     expect(unsigned.body).not.to.contain('alice');
     expect([unsigned.status, errorCode(unsigned.body)]).to.deep.equal([400, 'InvalidURI']);
     const signed = await rawGet(agent.s3Url, PROBE, await signedHeaders(agent.s3Url, PROBE, credsFor('tenant-a', 'data')));
     expect([signed.status, errorCode(signed.body)]).to.deep.equal([400, 'InvalidURI']);
     // The same through the AWS SDK, which sends the `..` segments literally.
-    expect(await s3Error(tenantA.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/../../tenant-b/secret/salaries.csv' })))).to.deep.equal({ name: 'InvalidURI', status: 400 });
+    expect(await s3Error(tenantA.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/../../tenant-b/secret/salaries.csv' })))).to.deep.equal({
+      name: 'InvalidURI',
+      status: 400,
+    });
     for (const path of ['/tenant-a/data/%2e%2e/private/notes.txt', '/tenant-a/data/./train.csv']) {
       expect(errorCode((await rawGet(agent.s3Url, path)).body), path).to.equal('InvalidURI');
     }
@@ -79,12 +82,21 @@ describe('security probe 2: the agent serves a Dataset only to its credentials, 
     const anonymous = await rawGet(agent.s3Url, '/tenant-a/data/train.csv');
     expect([anonymous.status, errorCode(anonymous.body)]).to.deep.equal([403, 'AccessDenied']);
     const stranger = s3ClientAs(agent.s3Url, { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' });
-    expect(await s3Error(stranger.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/train.csv' })))).to.deep.equal({ name: 'InvalidAccessKeyId', status: 403 });
+    expect(await s3Error(stranger.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/train.csv' })))).to.deep.equal({
+      name: 'InvalidAccessKeyId',
+      status: 403,
+    });
     stranger.destroy();
     const forged = s3ClientAs(agent.s3Url, { accessKeyId: credsFor('tenant-a', 'data').accessKeyId, secretAccessKey: 'guessed' });
-    expect(await s3Error(forged.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/train.csv' })))).to.deep.equal({ name: 'SignatureDoesNotMatch', status: 403 });
+    expect(await s3Error(forged.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/train.csv' })))).to.deep.equal({
+      name: 'SignatureDoesNotMatch',
+      status: 403,
+    });
     forged.destroy();
-    const v2 = await rawGet(agent.s3Url, '/tenant-a/data/train.csv', { authorization: `AWS ${credsFor('tenant-a', 'data').accessKeyId}:c2lnbmF0dXJl`, date: new Date().toUTCString() });
+    const v2 = await rawGet(agent.s3Url, '/tenant-a/data/train.csv', {
+      authorization: `AWS ${credsFor('tenant-a', 'data').accessKeyId}:c2lnbmF0dXJl`,
+      date: new Date().toUTCString(),
+    });
     expect([v2.status, errorCode(v2.body)]).to.deep.equal([400, 'InvalidRequest']);
     // Another Dataset's credentials under a key the agent does not hold.
     const otherKey = s3ClientAs(agent.s3Url, credsFor('tenant-a', 'data', Buffer.from('some-other-cluster-agent-key-0123456789')));
@@ -105,11 +117,20 @@ describe('security probe 2: the agent serves a Dataset only to its credentials, 
     rotated.destroy();
   });
 
-  it('keeps a Dataset\'s credentials to its bucket and prefix: other buckets, keys and listings are 403 AccessDenied', async () => {
-    expect(await s3Error(tenantA.send(new GetObjectCommand({ Bucket: 'tenant-b', Key: 'secret/salaries.csv' })))).to.deep.equal({ name: 'AccessDenied', status: 403 });
-    expect(await s3Error(tenantA.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'private/notes.txt' })))).to.deep.equal({ name: 'AccessDenied', status: 403 });
+  it("keeps a Dataset's credentials to its bucket and prefix: other buckets, keys and listings are 403 AccessDenied", async () => {
+    expect(await s3Error(tenantA.send(new GetObjectCommand({ Bucket: 'tenant-b', Key: 'secret/salaries.csv' })))).to.deep.equal({
+      name: 'AccessDenied',
+      status: 403,
+    });
+    expect(await s3Error(tenantA.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'private/notes.txt' })))).to.deep.equal({
+      name: 'AccessDenied',
+      status: 403,
+    });
     expect(await s3Error(tenantA.send(new ListObjectsV2Command({ Bucket: 'tenant-a' })))).to.deep.equal({ name: 'AccessDenied', status: 403 });
-    expect(await s3Error(tenantA.send(new ListObjectsV2Command({ Bucket: 'tenant-b', Prefix: 'secret/' })))).to.deep.equal({ name: 'AccessDenied', status: 403 });
+    expect(await s3Error(tenantA.send(new ListObjectsV2Command({ Bucket: 'tenant-b', Prefix: 'secret/' })))).to.deep.equal({
+      name: 'AccessDenied',
+      status: 403,
+    });
     expect((await s3Error(tenantA.send(new HeadBucketCommand({ Bucket: 'tenant-b' })))).status).to.equal(403);
   });
 
@@ -131,7 +152,12 @@ describe('security probe 2: the agent serves a Dataset only to its credentials, 
     const a = agentCredentials(AGENT_KEY, 'tenant-a', 'data');
     expect(agentCredentials(AGENT_KEY, 'tenant-a', 'data')).to.deep.equal(a);
     // `tenant-a/b-c` and `tenant/a-b-c` must not share credentials.
-    const names = [['tenant-a', 'b-c'], ['tenant', 'a-b-c'], ['tenant-a', 'data'], ['tenant-b', 'data']];
+    const names = [
+      ['tenant-a', 'b-c'],
+      ['tenant', 'a-b-c'],
+      ['tenant-a', 'data'],
+      ['tenant-b', 'data'],
+    ];
     const ids = new Set(names.map(([ns, n]) => agentCredentials(AGENT_KEY, ns, n).accessKeyID));
     expect(ids.size).to.equal(names.length);
     expect(a.accessKeyID).to.match(/^LOCUS[0-9A-F]{27}$/);

@@ -43,8 +43,12 @@ const spec = (i: number): BlockSpec => ({ bucket: 'data', parts: [{ key: 'ds/obj
 describe('security probe 5: the agent evicts to make room on a full disk', function () {
   this.timeout(30_000);
   let dir: string;
-  beforeEach(async () => { dir = await tempDir(); });
-  afterEach(async () => { await rm(dir, { recursive: true, force: true }); });
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
 
   it('keeps storing new blocks when the disk fills before the configured capacity', async () => {
     const DISK = 5.5 * MiB;
@@ -88,7 +92,7 @@ function socketTo(url: string): Promise<Socket> {
   });
 }
 
-describe('security probe 5: the agent\'s S3 server times out idle and slow clients', function () {
+describe("security probe 5: the agent's S3 server times out idle and slow clients", function () {
   this.timeout(60_000);
   const LIMITS = { headersTimeoutMs: 600, requestTimeoutMs: 1_200, keepAliveTimeoutMs: 300, idleTimeoutMs: 800, maxConnections: 12 };
   const GIVE_UP = 4_000; // below Node's own defaults (keep-alive 5 s, headers 60 s), which the agent had before
@@ -129,7 +133,9 @@ describe('security probe 5: the agent\'s S3 server times out idle and slow clien
     await new Promise((r) => setTimeout(r, 3 * LIMITS.idleTimeoutMs));
     // A paused socket cannot see the server hang up: read what reached it, then the end.
     let received = 0;
-    s.on('data', (c: Buffer) => { received += c.length; });
+    s.on('data', (c: Buffer) => {
+      received += c.length;
+    });
     s.resume();
     expect(await closedWithin(s, GIVE_UP)).to.be.below(GIVE_UP);
     expect(received, 'bytes before the server hung up').to.be.below(24 * MiB);

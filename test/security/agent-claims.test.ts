@@ -17,7 +17,8 @@ const BODY = bytes(MiB, 4);
 
 function dataset(namespace: string, name: string, prefix: string, created: string): DatasetSource {
   const obj = {
-    apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset',
+    apiVersion: 'locus.dev/v1alpha1',
+    kind: 'Dataset',
     metadata: { namespace, name, creationTimestamp: created },
     spec: { local: { type: 'S3', endpoint: UPSTREAM, bucket: 'shared', prefix } },
   };
@@ -27,7 +28,7 @@ function dataset(namespace: string, name: string, prefix: string, created: strin
 /** The Datasets the agent reports blocks for. */
 const reported = (agent: Agent) => agent.holdings().map((h) => h.inventory.dataset);
 
-describe('security probe 5: a Dataset in another namespace cannot take over how a tenant\'s reads are reported', function () {
+describe("security probe 5: a Dataset in another namespace cannot take over how a tenant's reads are reported", function () {
   this.timeout(30_000);
   let remote: Remote;
   let dir: string;
@@ -38,8 +39,12 @@ describe('security probe 5: a Dataset in another namespace cannot take over how 
     await remote.direct.put('shared', 'train/a.bin', bytes(MiB + 100, 3));
     await remote.direct.put('shared', 'train/x/file.bin', BODY);
   });
-  after(async () => { await remote.close(); });
-  beforeEach(async () => { dir = await tempDir(); });
+  after(async () => {
+    await remote.close();
+  });
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
   afterEach(async () => {
     await agent?.close();
     agent = undefined;
@@ -48,10 +53,7 @@ describe('security probe 5: a Dataset in another namespace cannot take over how 
 
   it('unsigned reads: the namespace that claimed the prefix first keeps it against a longer, later claim', async () => {
     agent = await agentFor(remote, dir, {
-      datasets: [
-        dataset('tenant-a', 'train', 'train/', '2026-01-01T00:00:00Z'),
-        dataset('tenant-b', 'steal', 'train/x/', '2026-06-01T00:00:00Z'),
-      ],
+      datasets: [dataset('tenant-a', 'train', 'train/', '2026-01-01T00:00:00Z'), dataset('tenant-b', 'steal', 'train/x/', '2026-06-01T00:00:00Z')],
     });
     const c = clientFor(agent.s3Url);
     expect((await getBytes(c, 'shared', 'train/x/file.bin')).equals(BODY)).to.equal(true);
@@ -59,13 +61,10 @@ describe('security probe 5: a Dataset in another namespace cannot take over how 
     expect(reported(agent)).to.deep.equal(['tenant-a/train']);
   });
 
-  it('signed reads count for the reader\'s own Dataset, even against a claim made earlier in another namespace', async () => {
+  it("signed reads count for the reader's own Dataset, even against a claim made earlier in another namespace", async () => {
     agent = await agentFor(remote, dir, {
       auth: { keys: [AGENT_KEY] },
-      datasets: [
-        dataset('tenant-a', 'train', 'train/', '2026-06-01T00:00:00Z'),
-        dataset('tenant-b', 'steal', 'train/x/', '2026-01-01T00:00:00Z'),
-      ],
+      datasets: [dataset('tenant-a', 'train', 'train/', '2026-06-01T00:00:00Z'), dataset('tenant-b', 'steal', 'train/x/', '2026-01-01T00:00:00Z')],
     });
     const c = s3ClientAs(agent.s3Url, credsFor('tenant-a', 'train'));
     expect((await getBytes(c, 'shared', 'train/x/file.bin')).equals(BODY)).to.equal(true);

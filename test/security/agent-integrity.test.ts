@@ -55,8 +55,12 @@ describe('security probe 7: cached blocks are checksummed; a corrupt block is dr
     remote = await startRemote([BUCKET]);
     await remote.direct.put(BUCKET, KEY, BODY);
   });
-  after(async () => { await remote.close(); });
-  beforeEach(async () => { dir = await tempDir(); });
+  after(async () => {
+    await remote.close();
+  });
+  beforeEach(async () => {
+    dir = await tempDir();
+  });
   afterEach(async () => {
     await agent?.close();
     agent = undefined;
@@ -83,7 +87,7 @@ describe('security probe 7: cached blocks are checksummed; a corrupt block is dr
     remote.requests.length = 0;
     agent = await agentFor(remote, dir, { datasets: [DATASET] });
     const got = await readAll(agent);
-    expect(got.equals(BODY), 'the bytes served are the object\'s').to.equal(true);
+    expect(got.equals(BODY), "the bytes served are the object's").to.equal(true);
     expect(got.includes(Buffer.from('EVIL'))).to.equal(false);
     expect(remote.gets(BUCKET, KEY)).to.have.length(2); // both blocks fetched again
     expect(await corrupt(agent)).to.equal(2);
@@ -118,7 +122,7 @@ describe('security probe 7: cached blocks are checksummed; a corrupt block is dr
     expect((await metrics.corruptBlocks.get()).values[0].value).to.equal(1);
   });
 
-  it('fsyncs a block\'s data before renaming it into place', async () => {
+  it("fsyncs a block's data before renaming it into place", async () => {
     const events: string[] = [];
     const spec = { bucket: BUCKET, parts: [{ key: KEY, etag: '"e"', offset: 0, length: 1000 }], length: 1000 };
     const final = join(dir, `${blockId(spec)}.blk`);

@@ -68,19 +68,24 @@ function expected(from: number, length: number): Buffer {
   return bytes(Math.min(16 * MiB, SIZE - at), SEED + at).subarray(from - at, from - at + length);
 }
 
-function startChild(args: string[], env: NodeJS.ProcessEnv, children: ChildProcess[]): { child: ChildProcess; line: (pick: (l: string) => string | undefined) => Promise<string> } {
+function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  children: ChildProcess[],
+): { child: ChildProcess; line: (pick: (l: string) => string | undefined) => Promise<string> } {
   const child = spawn(process.execPath, args, { cwd: root, env, stdio: ['pipe', 'pipe', 'inherit'] });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   return {
     child,
-    line: (pick) => new Promise((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-      lines.on('line', (l) => {
-        const v = pick(l);
-        if (v !== undefined) resolve(v);
-      });
-    }),
+    line: (pick) =>
+      new Promise((resolve, reject) => {
+        child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
+        lines.on('line', (l) => {
+          const v = pick(l);
+          if (v !== undefined) resolve(v);
+        });
+      }),
   };
 }
 
@@ -95,7 +100,8 @@ describe('security probe 5 (memory) and resource test: the agent process under r
 
   before(async () => {
     const ds = YAML.parseAllDocuments(await readFile(new URL('../../deploy/agent/daemonset.yaml', import.meta.url), 'utf8'))
-      .map((d) => d.toJSON()).find((d) => d.kind === 'DaemonSet');
+      .map((d) => d.toJSON())
+      .find((d) => d.kind === 'DaemonSet');
     limitBytes = quantity(ds.spec.template.spec.containers[0].resources.limits.memory);
     dir = await mkdtemp(join(tmpdir(), 'locus-memory-'));
     const s3Dir = join(dir, 's3');
@@ -105,11 +111,24 @@ describe('security probe 5 (memory) and resource test: the agent process under r
     const upstream = `http://127.0.0.1:${await s3.line((l) => String(JSON.parse(l).port))}`;
     await writeFile(join(dir, 'datasets.yaml'), `datasets:\n  - {namespace: ml, name: big, bucket: ${BUCKET}, prefix: data/, blockSize: ${BLOCK}}\n`);
     await writeFile(join(dir, 'agent-key'), `${AGENT_KEY.toString()}\n`);
-    const agent = startChild([
-      '--import', 'tsx', 'src/cli/locus.ts', 'agent', `--upstream=${upstream}`, '--listen=127.0.0.1:0', '--ops-listen=127.0.0.1:0',
-      `--cache-dir=${join(dir, 'cache')}`, '--capacity=2Gi', `--datasets=${join(dir, 'datasets.yaml')}`, '--no-publish',
-      `--auth-key-file=${join(dir, 'agent-key')}`,
-    ], { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' }, children);
+    const agent = startChild(
+      [
+        '--import',
+        'tsx',
+        'src/cli/locus.ts',
+        'agent',
+        `--upstream=${upstream}`,
+        '--listen=127.0.0.1:0',
+        '--ops-listen=127.0.0.1:0',
+        `--cache-dir=${join(dir, 'cache')}`,
+        '--capacity=2Gi',
+        `--datasets=${join(dir, 'datasets.yaml')}`,
+        '--no-publish',
+        `--auth-key-file=${join(dir, 'agent-key')}`,
+      ],
+      { ...process.env, AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' },
+      children,
+    );
     agentUrl = await agent.line((l) => (l.includes('agent listening') ? (JSON.parse(l) as { s3: string }).s3 : undefined));
     agentPid = agent.child.pid!;
     client = s3ClientAs(agentUrl, credsFor('ml', 'big'));
@@ -145,14 +164,20 @@ describe('security probe 5 (memory) and resource test: the agent process under r
     const url = await presignedUrl(agentUrl, `/${BUCKET}/${KEY}`, credsFor('ml', 'big'));
     const u = new URL(url);
     // Idle clients: ask for the whole object, then never read a byte of the answer.
-    const idle: Socket[] = await Promise.all(Array.from({ length: 15 }, () => new Promise<Socket>((resolve, reject) => {
-      const s = connect(Number(u.port), u.hostname, () => {
-        s.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`);
-        s.pause();
-        resolve(s);
-      });
-      s.on('error', reject);
-    })));
+    const idle: Socket[] = await Promise.all(
+      Array.from(
+        { length: 15 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const s = connect(Number(u.port), u.hostname, () => {
+              s.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\n\r\n`);
+              s.pause();
+              resolve(s);
+            });
+            s.on('error', reject);
+          }),
+      ),
+    );
     const reads = Array.from({ length: 16 }, (_, i) => {
       const from = (i * 7_919_003) % (SIZE - 10);
       return getBytes(client, BUCKET, KEY, [from, from + 9]).then((b) => expect(b.equals(expected(from, 10)), `bytes at ${from}`).to.equal(true));

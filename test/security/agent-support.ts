@@ -58,10 +58,20 @@ function target(endpoint: string, rawPath: string) {
 }
 
 /** Headers of a GET of `rawPath` (sent as is) signed with `credentials` (Authorization header form). */
-export async function signedHeaders(endpoint: string, rawPath: string, credentials: Creds, query: Record<string, string> = {}): Promise<Record<string, string>> {
+export async function signedHeaders(
+  endpoint: string,
+  rawPath: string,
+  credentials: Creds,
+  query: Record<string, string> = {},
+): Promise<Record<string, string>> {
   const t = target(endpoint, rawPath);
   const signed = await signer(credentials).sign({
-    method: 'GET', protocol: 'http:', hostname: t.hostname, port: t.port, path: rawPath, query,
+    method: 'GET',
+    protocol: 'http:',
+    hostname: t.hostname,
+    port: t.port,
+    path: rawPath,
+    query,
     headers: { ...t.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
   });
   return signed.headers;
@@ -72,10 +82,25 @@ export async function presignedUrl(endpoint: string, rawPath: string, credential
   const t = target(endpoint, rawPath);
   // As the S3 presigner does: the payload is UNSIGNED-PAYLOAD, a header neither signed nor put in the URL.
   const signed = await signer(credentials).presign(
-    { method: 'GET', protocol: 'http:', hostname: t.hostname, port: t.port, path: rawPath, query: { 'x-id': 'GetObject' }, headers: { ...t.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } },
-    { expiresIn, unsignableHeaders: new Set(['x-amz-content-sha256']), unhoistableHeaders: new Set(['x-amz-content-sha256']), ...(signingDate ? { signingDate } : {}) },
+    {
+      method: 'GET',
+      protocol: 'http:',
+      hostname: t.hostname,
+      port: t.port,
+      path: rawPath,
+      query: { 'x-id': 'GetObject' },
+      headers: { ...t.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+    },
+    {
+      expiresIn,
+      unsignableHeaders: new Set(['x-amz-content-sha256']),
+      unhoistableHeaders: new Set(['x-amz-content-sha256']),
+      ...(signingDate ? { signingDate } : {}),
+    },
   );
-  const q = Object.entries(signed.query ?? {}).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+  const q = Object.entries(signed.query ?? {})
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`)
+    .join('&');
   return `${endpoint}${rawPath}?${q}`;
 }
 

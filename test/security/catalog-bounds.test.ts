@@ -10,7 +10,13 @@ import { addressDenial, parsePolicy } from '../../src/operator/policy.js';
 import { endlessMetastore, endlessS3, garbageServer } from './hostile-servers.js';
 
 /** The error `p` fails with (a test failure when it succeeds). */
-const failure = <E extends Error>(p: Promise<unknown>): Promise<E> => p.then(() => { throw new Error('expected a failure'); }, (e: E) => e);
+const failure = <E extends Error>(p: Promise<unknown>): Promise<E> =>
+  p.then(
+    () => {
+      throw new Error('expected a failure');
+    },
+    (e: E) => e,
+  );
 const KEYS = { accessKeyID: 'a', secretAccessKey: 'b' };
 const HUGE = 515 * 1024 * 1024;
 
@@ -20,7 +26,9 @@ describe('security probe 6: catalogue and Hive calls are bounded and say nothing
     const metastore = await endlessMetastore(HUGE);
     try {
       const limit = 1024 * 1024;
-      const err = await new HiveMetastoreLocator({ maxResponseBytes: limit }).locate(`thrift://127.0.0.1:${metastore.port}`, 'default/books').catch((e: unknown) => e);
+      const err = await new HiveMetastoreLocator({ maxResponseBytes: limit })
+        .locate(`thrift://127.0.0.1:${metastore.port}`, 'default/books')
+        .catch((e: unknown) => e);
       expect(err).to.be.instanceOf(CatalogLookupError);
       expect((err as Error).message).to.match(/no usable answer from a Hive metastore/);
       expect(((err as Error).cause as Error).message).to.equal(`answer larger than ${limit} bytes`);
@@ -50,7 +58,9 @@ describe('security probe 6: catalogue and Hive calls are bounded and say nothing
     const s3 = await endlessS3(HUGE);
     try {
       const t0 = Date.now();
-      const err = await listObjects({ endpoint: `http://127.0.0.1:${s3.port}`, bucket: 'b' }, KEYS, { deadlineMs: 300, maxPageBytes: HUGE }).catch((e: unknown) => e);
+      const err = await listObjects({ endpoint: `http://127.0.0.1:${s3.port}`, bucket: 'b' }, KEYS, { deadlineMs: 300, maxPageBytes: HUGE }).catch(
+        (e: unknown) => e,
+      );
       expect((err as CatalogError).code).to.equal('EndpointUnusable');
       expect(Date.now() - t0).to.be.below(5_000);
     } finally {
@@ -81,7 +91,7 @@ describe('security probe 6: catalogue and Hive calls are bounded and say nothing
     expect(err.code).to.equal('EndpointUnusable');
     expect((err.cause as Error).message).to.match(/resolves to 127\.0\.0\.1, on the administrator's endpoint deny list/);
     const hive = await failure<Error>(new HiveMetastoreLocator({ checkAddress }).locate('thrift://localhost:9083', 'default/books'));
-    expect((hive.cause as Error)).to.be.instanceOf(AddressRefused);
+    expect(hive.cause as Error).to.be.instanceOf(AddressRefused);
     const metadata = await new Promise<Error | null>((resolve) => {
       guardedLookup((a) => addressDenial(a, parsePolicy('{}', 'empty'))?.message)('169.254.169.254', {}, (e) => resolve(e));
     });

@@ -12,7 +12,8 @@ const nothing: Observed = { now: '2026-01-01T00:00:00Z', userSecret: null, owned
 
 function dataset(namespace: string, spec: object): KubeObject {
   return {
-    apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset',
+    apiVersion: 'locus.dev/v1alpha1',
+    kind: 'Dataset',
     metadata: { name: 'probe', namespace, uid: `uid-${namespace}`, generation: 1, finalizers: [FINALIZER] },
     spec,
   };
@@ -28,7 +29,8 @@ const refusal = (r: ReconcileResult) => {
   return ready(r)!.message;
 };
 
-const policy = parsePolicy(`
+const policy = parsePolicy(
+  `
 namespaces:
   ml:
     types: [S3, COS, HOST, NFS]
@@ -36,10 +38,12 @@ namespaces:
     nfs: [{ server: nfs.storage.svc, exports: [/exports/ml] }]
 endpoints:
   deny: [10.96.0.0/12, .internal.example]
-`, 'test');
+`,
+  'test',
+);
 const withPolicy: OperatorConfig = { ...DEFAULT_CONFIG, policy };
 
-describe('security probe 1: what a Dataset may reach is the administrator\'s policy', () => {
+describe("security probe 1: what a Dataset may reach is the administrator's policy", () => {
   for (const path of ['/', '/var/lib/kubelet/pods', '/data/../etc']) {
     it(`refuses HOST path ${path} with the default policy: no PV`, () => {
       const message = refusal(reconcile(dataset('tenant-a', { local: { type: 'HOST', path } }), nothing, DEFAULT_CONFIG));
@@ -47,10 +51,12 @@ describe('security probe 1: what a Dataset may reach is the administrator\'s pol
     });
   }
 
-  it('refuses NFS by default, and another tenant\'s export where NFS is allowed', () => {
+  it("refuses NFS by default, and another tenant's export where NFS is allowed", () => {
     const spec = { local: { type: 'NFS', server: 'nfs.storage.svc', share: '/exports/tenant-b' } };
     expect(refusal(reconcile(dataset('tenant-a', spec), nothing, DEFAULT_CONFIG))).to.match(/namespaces\.\*\.types: type NFS/);
-    expect(refusal(reconcile(dataset('ml', spec), nothing, withPolicy))).to.match(/^policy rule namespaces\.ml\.nfs: NFS export nfs\.storage\.svc:\/exports\/tenant-b is not allowed/);
+    expect(refusal(reconcile(dataset('ml', spec), nothing, withPolicy))).to.match(
+      /^policy rule namespaces\.ml\.nfs: NFS export nfs\.storage\.svc:\/exports\/tenant-b is not allowed/,
+    );
     const otherServer = { local: { type: 'NFS', server: 'evil.example', share: '/exports/ml' } };
     expect(refusal(reconcile(dataset('ml', otherServer), nothing, withPolicy))).to.match(/namespaces\.ml\.nfs/);
     const dotted = { local: { type: 'NFS', server: 'nfs.storage.svc', share: '/exports/ml/../tenant-b' } };
@@ -59,7 +65,9 @@ describe('security probe 1: what a Dataset may reach is the administrator\'s pol
 
   it('allowed namespaces get HOST paths only under their prefixes, normalised, on a segment boundary', () => {
     for (const path of ['/data/../etc', '/data/ml/../../etc', '/data/ml2', '/data', '/data/ml/./x', '//data/ml']) {
-      expect(refusal(reconcile(dataset('ml', { local: { type: 'HOST', path } }), nothing, withPolicy)), path).to.match(/^policy rule namespaces\.ml\.hostPaths: /);
+      expect(refusal(reconcile(dataset('ml', { local: { type: 'HOST', path } }), nothing, withPolicy)), path).to.match(
+        /^policy rule namespaces\.ml\.hostPaths: /,
+      );
     }
     const ok = reconcile(dataset('ml', { local: { type: 'HOST', path: '/data/ml/books' } }), nothing, withPolicy);
     const pv = created(ok).find((o) => o.kind === 'PersistentVolume');
@@ -69,13 +77,22 @@ describe('security probe 1: what a Dataset may reach is the administrator\'s pol
   });
 
   const metadata = [
-    'http://169.254.169.254/latest/meta-data/', 'http://2852039166/', 'http://0xa9.0xfe.0xa9.0xfe/', 'http://[::ffff:169.254.169.254]/',
-    'http://[fd00:ec2::254]/', 'http://metadata.google.internal/', 'http://169.254.170.2/', 'http://[fe80::1]:9000/',
+    'http://169.254.169.254/latest/meta-data/',
+    'http://2852039166/',
+    'http://0xa9.0xfe.0xa9.0xfe/',
+    'http://[::ffff:169.254.169.254]/',
+    'http://[fd00:ec2::254]/',
+    'http://metadata.google.internal/',
+    'http://169.254.170.2/',
+    'http://[fe80::1]:9000/',
   ];
   for (const endpoint of metadata) {
     it(`never lets the operator reach ${endpoint}, whatever the policy`, () => {
       const spec = { local: { type: 'S3', endpoint, bucket: 'books', accessKeyID: 'a', secretAccessKey: 'b' } };
-      const open: OperatorConfig = { ...DEFAULT_CONFIG, policy: parsePolicy('endpoints: { allow: [169.254.0.0/16, "::/0", metadata.google.internal] }', 'open') };
+      const open: OperatorConfig = {
+        ...DEFAULT_CONFIG,
+        policy: parsePolicy('endpoints: { allow: [169.254.0.0/16, "::/0", metadata.google.internal] }', 'open'),
+      };
       expect(refusal(reconcile(dataset('tenant-a', spec), nothing, open))).to.match(/^policy rule endpoints\.metadata: spec\.local\.endpoint /);
     });
   }

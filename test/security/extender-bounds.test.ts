@@ -11,8 +11,10 @@ import { capture, fixtureExtender, post } from '../extender/harness.js';
 
 const REQUEST = capture('filter-nodecachecapable-true.json');
 const REAL: PodLike = REQUEST.Pod;
-const withAnnotation = (pod: PodLike, name: string, bytes: number): PodLike =>
-  ({ ...pod, metadata: { ...pod.metadata, name, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(bytes) } } });
+const withAnnotation = (pod: PodLike, name: string, bytes: number): PodLike => ({
+  ...pod,
+  metadata: { ...pod.metadata, name, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(bytes) } },
+});
 
 describe('security probe 4: the extender remembers little, and explain by name is not for anyone', () => {
   it('keeps only what scoring reads of recent pods, bounded in bytes', () => {
@@ -60,11 +62,11 @@ describe('security probe 4: the extender remembers little, and explain by name i
       expect((await fetch(`${ext.url}/v1/explain?pod=default/capture-basic`)).status).to.equal(200);
     });
 
-    it('explains the API\'s pod, not one forged through /scheduler/filter under its name', async () => {
+    it("explains the API's pod, not one forged through /scheduler/filter under its name", async () => {
       apiPods.set('default/capture-basic', REAL);
       const forged = { ...REQUEST, Pod: { ...REAL, metadata: { ...REAL.metadata, labels: { 'dataset.0.id': 'forged', 'dataset.0.useas': 'mount' } } } };
       expect((await post(`${remoteUrl}/scheduler/filter`, forged)).status).to.equal(200);
-      const body = await (await fetch(`${ext.url}/v1/explain?pod=default/capture-basic`)).json() as { datasets: string[] };
+      const body = (await (await fetch(`${ext.url}/v1/explain?pod=default/capture-basic`)).json()) as { datasets: string[] };
       expect(body.datasets).to.deep.equal(['default/my-dataset']);
     });
   });

@@ -64,7 +64,15 @@ export async function endlessMetastore(maxBytes: number): Promise<Hostile> {
       o = head.writeInt8(11, o); // Table field 1 (tableName): STRING
       o = head.writeInt16BE(1, o);
       head.writeInt32BE(0x7fffffff, o); // of 2 GiB
-      pour(socket, head, maxBytes, (n) => { sent += n; }, () => socket.end());
+      pour(
+        socket,
+        head,
+        maxBytes,
+        (n) => {
+          sent += n;
+        },
+        () => socket.end(),
+      );
     });
   });
   const port = await listen(server, sockets);
@@ -78,8 +86,18 @@ export async function endlessS3(maxBytes: number): Promise<Hostile> {
   const server = createHttpServer((req, res) => {
     res.on('error', () => undefined);
     res.writeHead(200, { 'content-type': 'application/xml' });
-    const head = Buffer.from('<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Contents><Key>');
-    pour(res as unknown as NodeJS.WritableStream & { destroyed: boolean }, head, maxBytes, (n) => { sent += n; }, () => res.end());
+    const head = Buffer.from(
+      '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Contents><Key>',
+    );
+    pour(
+      res as unknown as NodeJS.WritableStream & { destroyed: boolean },
+      head,
+      maxBytes,
+      (n) => {
+        sent += n;
+      },
+      () => res.end(),
+    );
   });
   const port = await listen(server, sockets);
   return { port, sent: () => sent, close: closer(server, sockets) };

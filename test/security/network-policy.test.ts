@@ -8,8 +8,15 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 
 type Labels = Record<string, string>;
-interface Selector { matchLabels?: Labels; matchExpressions?: unknown[] }
-interface Peer { podSelector?: Selector; namespaceSelector?: Selector; ipBlock?: { cidr: string } }
+interface Selector {
+  matchLabels?: Labels;
+  matchExpressions?: unknown[];
+}
+interface Peer {
+  podSelector?: Selector;
+  namespaceSelector?: Selector;
+  ipBlock?: { cidr: string };
+}
 interface Policy {
   kind: 'NetworkPolicy';
   metadata: { name: string; namespace: string };
@@ -35,11 +42,17 @@ function peerAdmits(peer: Peer, policyNamespace: string, c: Client): boolean {
 
 /** Whether the policies let `c` reach TCP `port` of a pod with `labels` in `namespace`. */
 function admits(policies: Policy[], namespace: string, labels: Labels, port: number, c: Client): boolean {
-  const applying = policies.filter((p) => p.metadata.namespace === namespace && selects(p.spec.podSelector, labels) && (p.spec.policyTypes ?? ['Ingress']).includes('Ingress'));
+  const applying = policies.filter(
+    (p) => p.metadata.namespace === namespace && selects(p.spec.podSelector, labels) && (p.spec.policyTypes ?? ['Ingress']).includes('Ingress'),
+  );
   if (applying.length === 0) return true; // no policy: everything is admitted
-  return applying.some((p) => (p.spec.ingress ?? []).some((rule) =>
-    (rule.ports === undefined || rule.ports.some((r) => r.port === port && (r.protocol ?? 'TCP') === 'TCP')) &&
-    (rule.from === undefined || rule.from.some((peer) => peerAdmits(peer, p.metadata.namespace, c)))));
+  return applying.some((p) =>
+    (p.spec.ingress ?? []).some(
+      (rule) =>
+        (rule.ports === undefined || rule.ports.some((r) => r.port === port && (r.protocol ?? 'TCP') === 'TCP')) &&
+        (rule.from === undefined || rule.from.some((peer) => peerAdmits(peer, p.metadata.namespace, c))),
+    ),
+  );
 }
 
 async function yamlDocs(path: string): Promise<Doc[]> {
@@ -51,10 +64,10 @@ async function applied(): Promise<Doc[]> {
   const top = YAML.parse(await readFile(new URL('../../deploy/kustomization.yaml', import.meta.url), 'utf8'));
   const out: Doc[] = [];
   for (const entry of [...(top.resources ?? []), ...(top.bases ?? [])] as string[]) {
-    if (entry.endsWith('.yaml')) out.push(...await yamlDocs(`deploy/${entry}`));
+    if (entry.endsWith('.yaml')) out.push(...(await yamlDocs(`deploy/${entry}`)));
     else {
       const k = YAML.parse(await readFile(new URL(`../../deploy/${entry}/kustomization.yaml`, import.meta.url), 'utf8'));
-      for (const f of k.resources as string[]) out.push(...await yamlDocs(`deploy/${entry}/${f}`));
+      for (const f of k.resources as string[]) out.push(...(await yamlDocs(`deploy/${entry}/${f}`)));
     }
   }
   return out;
@@ -72,7 +85,11 @@ describe('security: NetworkPolicies in deploy/ (agent port: cluster pods only; e
     const d = docs.find((x) => x.kind === kind && x.metadata.name === name);
     expect(d, `${kind} ${name} in deploy/`).to.not.equal(undefined);
     const container = d!.spec.template.spec.containers[0];
-    return { namespace: d!.metadata.namespace as string, labels: d!.spec.template.metadata.labels as Labels, ports: container.ports as { name: string; containerPort: number }[] };
+    return {
+      namespace: d!.metadata.namespace as string,
+      labels: d!.spec.template.metadata.labels as Labels,
+      ports: container.ports as { name: string; containerPort: number }[],
+    };
   };
 
   before(async () => {
@@ -82,7 +99,7 @@ describe('security: NetworkPolicies in deploy/ (agent port: cluster pods only; e
     scheduler = { pod: { namespace: s.metadata.namespace, namespaceLabels: locusSystem, labels: s.spec.template.metadata.labels } };
   });
 
-  it('admits pods of every namespace to the agent\'s S3 and ops ports, and no address outside the cluster', () => {
+  it("admits pods of every namespace to the agent's S3 and ops ports, and no address outside the cluster", () => {
     const agent = podOf('DaemonSet', 'locus-agent');
     for (const port of agent.ports.map((p) => p.containerPort)) {
       expect(admits(policies, agent.namespace, agent.labels, port, tenantPod), `tenant pod → agent :${port}`).to.equal(true);
@@ -91,11 +108,13 @@ describe('security: NetworkPolicies in deploy/ (agent port: cluster pods only; e
     expect(admits(policies, agent.namespace, agent.labels, 22, tenantPod), 'no other port').to.equal(false);
   });
 
-  it('admits only the schedulers to the extender: locus-scheduler\'s pods and kube-scheduler\'s namespace', () => {
+  it("admits only the schedulers to the extender: locus-scheduler's pods and kube-scheduler's namespace", () => {
     const ext = podOf('Deployment', 'locus-extender');
     const port = ext.ports.find((p) => p.name === 'http')!.containerPort;
     expect(admits(policies, ext.namespace, ext.labels, port, scheduler), 'locus-scheduler').to.equal(true);
-    const kubeSystem: Client = { pod: { namespace: 'kube-system', namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' }, labels: { component: 'kube-scheduler' } } };
+    const kubeSystem: Client = {
+      pod: { namespace: 'kube-system', namespaceLabels: { 'kubernetes.io/metadata.name': 'kube-system' }, labels: { component: 'kube-scheduler' } },
+    };
     expect(admits(policies, ext.namespace, ext.labels, port, kubeSystem), 'kube-system').to.equal(true);
     expect(admits(policies, ext.namespace, ext.labels, port, tenantPod), 'tenant pod').to.equal(false);
     expect(admits(policies, ext.namespace, ext.labels, port, outside), 'outside').to.equal(false);

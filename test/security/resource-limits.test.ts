@@ -21,7 +21,9 @@ const MiB = 1024 * 1024;
 
 /** The memory limit of a Deployment's container (the first, or the one named), in bytes. */
 function limitOf(file: string, container?: string): number {
-  const d = YAML.parseAllDocuments(readFileSync(`${root}/${file}`, 'utf8')).map((x) => x.toJSON()).find((x) => x.kind === 'Deployment');
+  const d = YAML.parseAllDocuments(readFileSync(`${root}/${file}`, 'utf8'))
+    .map((x) => x.toJSON())
+    .find((x) => x.kind === 'Deployment');
   const containers = d.spec.template.spec.containers as Array<{ name: string; resources: { limits: { memory: string } } }>;
   const m = /^(\d+)(Mi|Gi)$/.exec((containers.find((c) => c.name === container) ?? containers[0]).resources.limits.memory)!;
   return Number(m[1]) * (m[2] === 'Gi' ? 1024 * MiB : MiB);
@@ -54,7 +56,7 @@ async function until<T>(what: string, check: () => Promise<T | undefined> | T | 
   }
 }
 
-describe('resource tests: components stay within their Deployment\'s memory limit under the probes', function () {
+describe("resource tests: components stay within their Deployment's memory limit under the probes", function () {
   this.timeout(240_000);
   const children: ChildProcess[] = [];
   afterEach(() => {
@@ -68,21 +70,41 @@ describe('resource tests: components stay within their Deployment\'s memory limi
     try {
       const [metastore, s3] = hostile;
       api.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'keys', namespace: 'probe' }, data: { accessKeyID: 'YQ==', secretAccessKey: 'Yg==' } });
-      api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'hive', namespace: 'probe' },
-        spec: { remote: { type: 'CatalogEntry', table: 'default/books', catalogURI: `thrift://127.0.0.1:${metastore.port}`, endpoint: `http://127.0.0.1:${s3.port}` } } });
-      api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: 'listing', namespace: 'probe' },
-        spec: { local: { type: 'S3', endpoint: `http://127.0.0.1:${s3.port}`, bucket: 'books', 'secret-name': 'keys' } } });
+      api.put({
+        apiVersion: 'locus.dev/v1alpha1',
+        kind: 'Dataset',
+        metadata: { name: 'hive', namespace: 'probe' },
+        spec: {
+          remote: { type: 'CatalogEntry', table: 'default/books', catalogURI: `thrift://127.0.0.1:${metastore.port}`, endpoint: `http://127.0.0.1:${s3.port}` },
+        },
+      });
+      api.put({
+        apiVersion: 'locus.dev/v1alpha1',
+        kind: 'Dataset',
+        metadata: { name: 'listing', namespace: 'probe' },
+        spec: { local: { type: 'S3', endpoint: `http://127.0.0.1:${s3.port}`, bucket: 'books', 'secret-name': 'keys' } },
+      });
       const operator = locus(['operator', '--kubeconfig', api.writeKubeconfig(), `--listen=127.0.0.1:${await freePort()}`, '--log-level=warn'], children);
       const condition = (name: string, type: string) => () => {
         const ds = api.object<KubeObject>('datasets', name, 'probe');
-        return (ds?.status as { conditions?: Array<{ type: string; status: string; message: string }> } | undefined)?.conditions?.find((c) => c.type === type && c.status === 'False');
+        return (ds?.status as { conditions?: Array<{ type: string; status: string; message: string }> } | undefined)?.conditions?.find(
+          (c) => c.type === type && c.status === 'False',
+        );
       };
       const hive = await until('the catalog lookup to fail', condition('hive', 'CatalogResolved'), operator);
       const listing = await until('the listing to fail', condition('listing', 'CatalogListed'), operator);
       expect(hive.message).to.match(/no usable answer from a Hive metastore/);
       expect(listing.message).to.match(/no usable S3 answer/);
       const peak = vmHWM(operator.pid!);
-      console.log(JSON.stringify({ component: 'operator', peakRssMiB: Math.round(peak / MiB), limitMiB: limit / MiB, metastoreSentMiB: Math.round(metastore.sent() / MiB), s3SentMiB: Math.round(s3.sent() / MiB) }));
+      console.log(
+        JSON.stringify({
+          component: 'operator',
+          peakRssMiB: Math.round(peak / MiB),
+          limitMiB: limit / MiB,
+          metastoreSentMiB: Math.round(metastore.sent() / MiB),
+          s3SentMiB: Math.round(s3.sent() / MiB),
+        }),
+      );
       expect(peak).to.be.below(limit);
       expect(metastore.sent()).to.be.below(64 * MiB);
     } finally {
@@ -94,15 +116,26 @@ describe('resource tests: components stay within their Deployment\'s memory limi
   it('extender: twenty 50 MB pods through /scheduler/filter', async () => {
     const limit = limitOf('deploy/extender/deployment.yaml');
     const port = await freePort();
-    const files = [...inventoryFiles.nodes.map((f) => `--nodes=${f}`), ...inventoryFiles.datasets.map((f) => `--datasets=${f}`), ...inventoryFiles.caches.map((f) => `--caches=${f}`)];
+    const files = [
+      ...inventoryFiles.nodes.map((f) => `--nodes=${f}`),
+      ...inventoryFiles.datasets.map((f) => `--datasets=${f}`),
+      ...inventoryFiles.caches.map((f) => `--caches=${f}`),
+    ];
     const extender = locus(['extender', `--listen=127.0.0.1:${port}`, ...files, '--log-level=warn'], children);
     const url = `http://127.0.0.1:${port}`;
     await until('the extender to be ready', async () => ((await fetch(`${url}/readyz`).catch(() => undefined))?.ok ? true : undefined), extender);
     const request = capture('filter-nodecachecapable-true.json');
     const big = 'x'.repeat(50 * 1024 * 1024);
     for (let i = 0; i < 20; i++) {
-      const pod = { ...request.Pod, metadata: { ...request.Pod.metadata, name: `big-${i}`, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': big } } };
-      const res = await fetch(`${url}/scheduler/filter`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...request, Pod: pod }) });
+      const pod = {
+        ...request.Pod,
+        metadata: { ...request.Pod.metadata, name: `big-${i}`, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': big } },
+      };
+      const res = await fetch(`${url}/scheduler/filter`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...request, Pod: pod }),
+      });
       expect(res.status).to.equal(200);
       await res.arrayBuffer();
     }
@@ -117,23 +150,49 @@ describe('resource tests: components stay within their Deployment\'s memory limi
     try {
       const certs = await certDir();
       const port = await freePort();
-      const webhook = locus(['webhook', `--listen=127.0.0.1:${port}`, `--cert=${certs.certFile}`, `--key=${certs.keyFile}`, '--kubeconfig', api.writeKubeconfig(), '--no-events', '--log-level=error'], children);
+      const webhook = locus(
+        [
+          'webhook',
+          `--listen=127.0.0.1:${port}`,
+          `--cert=${certs.certFile}`,
+          `--key=${certs.keyFile}`,
+          '--kubeconfig',
+          api.writeKubeconfig(),
+          '--no-events',
+          '--log-level=error',
+        ],
+        children,
+      );
       const url = `https://127.0.0.1:${port}/mutate-pods`;
       await until('the webhook to listen', async () => ((await admit(url, certs.ca.cert, {}).catch(() => undefined)) ? true : undefined), webhook);
       const idle = vmHWM(webhook.pid!);
       const labels = (n: number, from: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`dataset.${i}.id`, `ds-${from + i}`]));
       const review = (p: object, uid: string) => ({
-        apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-        request: { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: 'ml', operation: 'CREATE', object: p, dryRun: true },
+        apiVersion: 'admission.k8s.io/v1',
+        kind: 'AdmissionReview',
+        request: {
+          uid,
+          kind: { group: '', version: 'v1', kind: 'Pod' },
+          resource: { group: '', version: 'v1', resource: 'pods' },
+          namespace: 'ml',
+          operation: 'CREATE',
+          object: p,
+          dryRun: true,
+        },
       });
       const answers = await Promise.all([
         ...Array.from({ length: 20 }, (_, i) => admit(url, certs.ca.cert, review(pod(labels(3000, i * 10_000)), `huge-${i}`), '10s')),
         ...Array.from({ length: 20 }, (_, i) => admit(url, certs.ca.cert, review(pod(labels(64, 500_000 + i * 100)), `cap-${i}`), '10s')),
       ]);
       const allowed = answers.map((a) => (a.json() as { response: { allowed: boolean } }).response.allowed);
-      expect(allowed.slice(0, 20).every((x) => !x), 'huge pods denied').to.equal(true);
+      expect(
+        allowed.slice(0, 20).every((x) => !x),
+        'huge pods denied',
+      ).to.equal(true);
       const peak = vmHWM(webhook.pid!);
-      console.log(JSON.stringify({ component: 'webhook', idleRssMiB: Math.round(idle / MiB), peakRssMiB: Math.round(peak / MiB), limitMiB: limit / MiB, reviews: 40 }));
+      console.log(
+        JSON.stringify({ component: 'webhook', idleRssMiB: Math.round(idle / MiB), peakRssMiB: Math.round(peak / MiB), limitMiB: limit / MiB, reviews: 40 }),
+      );
       // Run through tsx, the idle process alone is ~260 MiB (the image runs compiled JS); what the probe
       // may add is bounded instead: under half the limit (the probe reported 587 MB before the cap).
       expect(peak - idle).to.be.below(limit / 2);

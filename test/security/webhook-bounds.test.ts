@@ -21,7 +21,9 @@ function slowApi(ms: number) {
     await new Promise((r) => setTimeout(r, ms));
     stats.inFlight--;
     return {
-      apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { name: ref.name, namespace: ref.namespace },
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { name: ref.name, namespace: ref.namespace },
       spec: { local: { type: 'S3', endpoint: 'http://minio:9000', bucket: 'b' } },
     };
   }) as unknown as KubeClient['get'];
@@ -31,8 +33,17 @@ function slowApi(ms: number) {
 type ReviewAnswer = { response: { allowed: boolean; status?: { code: number; reason: string; message: string } } };
 const labels = (n: number, from = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`dataset.${i}.id`, `ds-${from + i}`]));
 const reviewOf = (p: object, uid: string) => ({
-  apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',
-  request: { uid, kind: { group: '', version: 'v1', kind: 'Pod' }, resource: { group: '', version: 'v1', resource: 'pods' }, namespace: 'ml', operation: 'CREATE', object: p, dryRun: true },
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: {
+    uid,
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    resource: { group: '', version: 'v1', resource: 'pods' },
+    namespace: 'ml',
+    operation: 'CREATE',
+    object: p,
+    dryRun: true,
+  },
 });
 
 describe('security probe 3: the webhook bounds the Datasets a pod names and its lookups', () => {
@@ -46,8 +57,16 @@ describe('security probe 3: the webhook bounds the Datasets a pod names and its 
   const start = async (kube: Pick<KubeClient, 'get'>) => {
     certs = await certDir();
     webhook = await startWebhook({
-      host: '127.0.0.1', port: 0, certFile: certs.certFile, keyFile: certs.keyFile, reloadIntervalMs: 60_000, expiryWarnDays: 7,
-      bodyLimit: 4 << 20, lookup: kubeDatasetLookup(kube), options: { schedulerName: 'locus-scheduler', allowMissing: false }, log: captureLog().log,
+      host: '127.0.0.1',
+      port: 0,
+      certFile: certs.certFile,
+      keyFile: certs.keyFile,
+      reloadIntervalMs: 60_000,
+      expiryWarnDays: 7,
+      bodyLimit: 4 << 20,
+      lookup: kubeDatasetLookup(kube),
+      options: { schedulerName: 'locus-scheduler', allowMissing: false },
+      log: captureLog().log,
     });
     return webhook;
   };
@@ -59,7 +78,9 @@ describe('security probe 3: the webhook bounds the Datasets a pod names and its 
     const { response } = answer.json() as ReviewAnswer;
     expect(response.allowed).to.equal(false);
     expect(response.status).to.deep.include({ code: 403, reason: 'Forbidden' });
-    expect(response.status?.message).to.match(new RegExp(`names 3000 Datasets by label and 0 other PVCs, more than the ${MAX_DATASETS_PER_POD} .*--max-datasets-per-pod`));
+    expect(response.status?.message).to.match(
+      new RegExp(`names 3000 Datasets by label and 0 other PVCs, more than the ${MAX_DATASETS_PER_POD} .*--max-datasets-per-pod`),
+    );
     expect(api.stats.calls).to.equal(0);
   });
 

@@ -9,13 +9,18 @@ import { run } from '../../src/cli/sim.js';
 describe('sim: locus sim', function () {
   this.timeout(60_000);
   let dir: string;
-  before(async () => { dir = await mkdtemp(join(tmpdir(), 'locus-sim-')); });
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'locus-sim-'));
+  });
   after(async () => rm(dir, { recursive: true, force: true }));
 
   it('writes report.json and a self-contained report.html, and prints the table', async () => {
     const out: string[] = [];
     const write = process.stdout.write;
-    process.stdout.write = ((s: string) => { out.push(s); return true; }) as typeof process.stdout.write;
+    process.stdout.write = ((s: string) => {
+      out.push(s);
+      return true;
+    }) as typeof process.stdout.write;
     try {
       expect(await run(['--trace', 'gavel-small', '--policies', 'default,locality,no-cache', '--seed', '3', '--out', dir])).to.equal(0);
     } finally {
@@ -27,7 +32,9 @@ describe('sim: locus sim', function () {
     const html = await readFile(join(dir, 'report.html'), 'utf8');
     expect(html.match(/<svg/g)).to.have.length(4); // a training trace adds the GPU-utilisation chart
     expect(html).to.not.match(/<script|<link|src="http/);
-    expect(out.join('')).to.match(/\| locality +\|/).and.match(/bound: compulsory misses only/);
+    expect(out.join(''))
+      .to.match(/\| locality +\|/)
+      .and.match(/bound: compulsory misses only/);
   });
 
   it('rejects an unknown policy and a missing trace with the fix', async () => {
@@ -38,7 +45,13 @@ describe('sim: locus sim', function () {
       expect(err).to.be.instanceOf(UsageError);
       expect((err as Error).message).to.match(/unknown policy "magic"; known: default, locality/);
     }
-    await run([]).then(() => expect.fail('should throw'), (err) => expect((err as Error).message).to.match(/--trace is required/));
-    await run(['--trace', 'nope.bin', '--out', dir]).then(() => expect.fail('should throw'), (err) => expect((err as Error).message).to.match(/neither a shipped trace/));
+    await run([]).then(
+      () => expect.fail('should throw'),
+      (err) => expect((err as Error).message).to.match(/--trace is required/),
+    );
+    await run(['--trace', 'nope.bin', '--out', dir]).then(
+      () => expect.fail('should throw'),
+      (err) => expect((err as Error).message).to.match(/neither a shipped trace/),
+    );
   });
 });

@@ -14,10 +14,23 @@ import { loadWorkload } from '../../sim/workloads/index.js';
 import { syntheticWorkload, SyntheticParams } from '../../sim/workloads/synthetic.js';
 import type { Workload } from '../../sim/workloads/types.js';
 
-const cluster = buildCluster(parseCluster({
-  name: 'small', nodes: 10, slotsPerNode: 4, zones: 2, cacheGiBPerNode: 4, localReadGBps: 2, nicGbps: 10,
-  objectStoreGbps: 10, objectStoreStreamGbps: 1, blockMiB: 64,
-}, 'test'));
+const cluster = buildCluster(
+  parseCluster(
+    {
+      name: 'small',
+      nodes: 10,
+      slotsPerNode: 4,
+      zones: 2,
+      cacheGiBPerNode: 4,
+      localReadGBps: 2,
+      nicGbps: 10,
+      objectStoreGbps: 10,
+      objectStoreStreamGbps: 1,
+      blockMiB: 64,
+    },
+    'test',
+  ),
+);
 
 describe('sim: engine invariants', function () {
   this.timeout(60_000);
@@ -94,21 +107,29 @@ describe('sim: engine invariants', function () {
 });
 
 describe('sim: scores kept between snapshots', () => {
-  it('equal the core\'s scores over the inventories written so far, at every placement, with inventories expiring', async () => {
+  it("equal the core's scores over the inventories written so far, at every placement, with inventories expiring", async () => {
     // Unchanged inventories are rewritten after their TTL, so nodes drop out and come back.
     const c = buildCluster({ ...cluster.spec, zones: 3, inventoryWriteSeconds: 2, inventoryRefreshSeconds: 40, inventoryTtlSeconds: 25 });
     const workload = syntheticWorkload(SyntheticParams.parse({ jobs: 80, rate: 0.08, datasets: 6, datasetMedianBytes: 1e9 }), 3, c.blockSize);
     const mirror = new LocalityIndex({ ttlMs: c.spec.inventoryTtlSeconds * 1000 });
-    workload.datasets.forEach((d) => mirror.upsertDataset({
-      key: `${SIM_NAMESPACE}/${d.name}`, totalBytes: d.bytes, blockSize: c.blockSize, blockCount: Math.ceil(d.bytes / c.blockSize), catalogVersion: CATALOG_VERSION,
-    }));
+    workload.datasets.forEach((d) =>
+      mirror.upsertDataset({
+        key: `${SIM_NAMESPACE}/${d.name}`,
+        totalBytes: d.bytes,
+        blockSize: c.blockSize,
+        blockCount: Math.ceil(d.bytes / c.blockSize),
+        catalogVersion: CATALOG_VERSION,
+      }),
+    );
     c.names.forEach((name, i) => mirror.upsertNode({ name, zone: c.zoneOf[i], region: c.region }));
     const locality = makePolicy('locality', c.spec);
     let compared = 0;
     let expired = 0;
     let steered = 0;
     await runSimulation({
-      cluster: c, workload, seed: 1,
+      cluster: c,
+      workload,
+      seed: 1,
       sink: (snap, atMs) => mirror.applyInventory(snap, atMs),
       policy: {
         ...locality,

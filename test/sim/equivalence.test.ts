@@ -18,7 +18,11 @@ import type { Workload } from '../../sim/workloads/types.js';
 /** The slice a pod declares, as `key=value` pairs of its slice labels and annotations. */
 function declared(pod: PodObject): string {
   const all = { ...pod.metadata.labels, ...pod.metadata.annotations };
-  return Object.keys(all).filter((k) => k.startsWith('locus.dev/') || k.startsWith('training.kubeflow.org/')).sort().map((k) => `${k}=${all[k]}`).join(' ');
+  return Object.keys(all)
+    .filter((k) => k.startsWith('locus.dev/') || k.startsWith('training.kubeflow.org/'))
+    .sort()
+    .map((k) => `${k}=${all[k]}`)
+    .join(' ');
 }
 
 /** An inventory source the test pushes objects into, as informers would. */
@@ -37,20 +41,50 @@ class PushSource implements InventorySource {
 
 describe('sim: equivalence with the live extender', function () {
   this.timeout(60_000);
-  const cluster = buildCluster(parseCluster({
-    name: 'eq', nodes: 12, slotsPerNode: 4, zones: 3, cacheGiBPerNode: 8, localReadGBps: 2, nicGbps: 10,
-    objectStoreGbps: 20, objectStoreStreamGbps: 1, blockMiB: 64,
-  }, 'test'));
-  const synthetic = syntheticWorkload(SyntheticParams.parse({ jobs: 20, rate: 0.3, datasets: 5, zipf: 1, datasetMedianBytes: 1e9, taskSeconds: 3 }), 7, cluster.blockSize);
+  const cluster = buildCluster(
+    parseCluster(
+      {
+        name: 'eq',
+        nodes: 12,
+        slotsPerNode: 4,
+        zones: 3,
+        cacheGiBPerNode: 8,
+        localReadGBps: 2,
+        nicGbps: 10,
+        objectStoreGbps: 20,
+        objectStoreStreamGbps: 1,
+        blockMiB: 64,
+      },
+      'test',
+    ),
+  );
+  const synthetic = syntheticWorkload(
+    SyntheticParams.parse({ jobs: 20, rate: 0.3, datasets: 5, zipf: 1, datasetMedianBytes: 1e9, taskSeconds: 3 }),
+    7,
+    cluster.blockSize,
+  );
   // Training jobs of 8 workers, each reading its eighth of one of 3 Datasets of 40 blocks, one job every 10 s.
   const sharded: Workload = {
-    source: 'sharded', kind: 'training', notes: [],
+    source: 'sharded',
+    kind: 'training',
+    notes: [],
     datasets: [0, 1, 2].map((d) => ({ name: `train-${d}`, bytes: 40 * cluster.blockSize })),
     jobs: Array.from({ length: 36 }, (_, j) => ({
-      id: `train${j}`, arrival: 10 * j,
-      stages: stageDag(`train${j}`, [{
-        name: 'workers', tasks: 8, dataset: j % 3, readBlocks: 40, passes: 1, rotate: false, computeSeconds: 12, overlapIO: true, needs: [],
-      }]),
+      id: `train${j}`,
+      arrival: 10 * j,
+      stages: stageDag(`train${j}`, [
+        {
+          name: 'workers',
+          tasks: 8,
+          dataset: j % 3,
+          readBlocks: 40,
+          passes: 1,
+          rotate: false,
+          computeSeconds: 12,
+          overlapIO: true,
+          needs: [],
+        },
+      ]),
     })),
   };
   let extender: RunningExtender;
@@ -75,18 +109,35 @@ describe('sim: equivalence with the live extender', function () {
     const client = extenderClientPolicy('locality', `${extender.url}/scheduler`);
     const inProcess = makePolicy('locality', cluster.spec);
     const policy = remote
-      ? { ...client, place: (ctx: PlaceContext) => { simNowMs = Math.floor(ctx.now * 1000); return client.place(ctx); } }
-      : { ...inProcess, place: (ctx: PlaceContext) => { slices.add(declared(ctx.pod())); return inProcess.place(ctx); } };
+      ? {
+          ...client,
+          place: (ctx: PlaceContext) => {
+            simNowMs = Math.floor(ctx.now * 1000);
+            return client.place(ctx);
+          },
+        }
+      : {
+          ...inProcess,
+          place: (ctx: PlaceContext) => {
+            slices.add(declared(ctx.pod()));
+            return inProcess.place(ctx);
+          },
+        };
     // A new run's agents start their sequence again: the extender forgets the last run's NodeCaches first.
     if (remote) for (const name of cluster.names) source.feed!.apply('NodeCache', 'delete', { metadata: { name } });
     const run = await runSimulation({
-      cluster, workload, policy, seed: 3,
+      cluster,
+      workload,
+      policy,
+      seed: 3,
       onPlace: (p) => out.push(`${p.time.toFixed(6)} ${p.job}/${p.stage}/${p.task} → ${p.node}`),
       // The remote run's agents publish NodeCache objects to the extender, as through the API server.
-      sink: remote ? (snap, atMs) => {
-        simNowMs = atMs;
-        source.feed!.apply('NodeCache', 'upsert', snapshotToNodeCache(snap, { blockCounts, updatedAt: new Date(atMs) }));
-      } : undefined,
+      sink: remote
+        ? (snap, atMs) => {
+            simNowMs = atMs;
+            source.feed!.apply('NodeCache', 'upsert', snapshotToNodeCache(snap, { blockCounts, updatedAt: new Date(atMs) }));
+          }
+        : undefined,
     });
     return { out, run, slices };
   };

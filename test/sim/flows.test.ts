@@ -81,19 +81,26 @@ describe('sim: flows share links max-min fairly', () => {
       links: fc.uniqueArray(fc.integer({ min: 0, max: 4 }), { minLength: 1, maxLength: 3 }),
       ceiling: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 200 })),
     });
-    fc.assert(fc.property(fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 5, maxLength: 5 }), fc.array(flow, { minLength: 1, maxLength: 12 }), (caps, flows) => {
-      const net = new FlowNetwork<number>(caps);
-      flows.forEach((f, i) => net.start(0, f.links, f.ceiling, 1e9, i));
-      const rates = flows.map((f) => net.rateOf(f.links, f.ceiling));
-      const load = caps.map(() => 0);
-      flows.forEach((f, i) => f.links.forEach((l) => (load[l] += rates[i])));
-      load.forEach((x, l) => expect(x).to.be.at.most(caps[l] * (1 + 1e-9)));
-      flows.forEach((f, i) => {
-        if (rates[i] >= f.ceiling * (1 - 1e-9)) return;
-        const held = f.links.some((l) => load[l] >= caps[l] * (1 - 1e-9)
-          && flows.every((g, j) => !g.links.includes(l) || rates[j] <= rates[i] * (1 + 1e-9)));
-        expect(held, `flow ${i} at ${rates[i]}`).to.equal(true);
-      });
-    }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 5, maxLength: 5 }),
+        fc.array(flow, { minLength: 1, maxLength: 12 }),
+        (caps, flows) => {
+          const net = new FlowNetwork<number>(caps);
+          flows.forEach((f, i) => net.start(0, f.links, f.ceiling, 1e9, i));
+          const rates = flows.map((f) => net.rateOf(f.links, f.ceiling));
+          const load = caps.map(() => 0);
+          flows.forEach((f, i) => f.links.forEach((l) => (load[l] += rates[i])));
+          load.forEach((x, l) => expect(x).to.be.at.most(caps[l] * (1 + 1e-9)));
+          flows.forEach((f, i) => {
+            if (rates[i] >= f.ceiling * (1 - 1e-9)) return;
+            const held = f.links.some(
+              (l) => load[l] >= caps[l] * (1 - 1e-9) && flows.every((g, j) => !g.links.includes(l) || rates[j] <= rates[i] * (1 + 1e-9)),
+            );
+            expect(held, `flow ${i} at ${rates[i]}`).to.equal(true);
+          });
+        },
+      ),
+    );
   });
 });

@@ -14,20 +14,38 @@ import type { StageSpec, Workload } from '../../sim/workloads/types.js';
 const B = 64 * 2 ** 20;
 // One node, one slot, 64 MiB blocks: a remote block takes 2 s (one stream), a cached one 0.5 s.
 const spec = {
-  name: 'hand', nodes: 1, slotsPerNode: 1, cacheGiBPerNode: 1, blockMiB: 64,
-  localReadGBps: (2 * B) / 1e9, objectStoreStreamGbps: (B / 2) * 8 / 1e9, nicGbps: 100, objectStoreGbps: 100, prefetchMiB: 64,
+  name: 'hand',
+  nodes: 1,
+  slotsPerNode: 1,
+  cacheGiBPerNode: 1,
+  blockMiB: 64,
+  localReadGBps: (2 * B) / 1e9,
+  objectStoreStreamGbps: ((B / 2) * 8) / 1e9,
+  nicGbps: 100,
+  objectStoreGbps: 100,
+  prefetchMiB: 64,
 };
 const cluster = buildCluster(parseCluster(spec, 'test'));
 
 /** One job of one one-task stage reading all 4 blocks of a 4-block dataset each pass. */
 function oneTask(stage: Partial<StageSpec>, kind: Workload['kind'] = 'training', blocks = 4): Workload {
   return {
-    source: 'hand', kind, notes: [], datasets: [{ name: 'd', bytes: blocks * B }],
-    jobs: [{ id: 'j', arrival: 0, stages: [{ name: 's', tasks: 1, dataset: 0, readBlocks: 4, passes: 1, rotate: true, computeSeconds: 4, overlapIO: true, after: [], ...stage }] }],
+    source: 'hand',
+    kind,
+    notes: [],
+    datasets: [{ name: 'd', bytes: blocks * B }],
+    jobs: [
+      {
+        id: 'j',
+        arrival: 0,
+        stages: [{ name: 's', tasks: 1, dataset: 0, readBlocks: 4, passes: 1, rotate: true, computeSeconds: 4, overlapIO: true, after: [], ...stage }],
+      },
+    ],
   };
 }
 
-const run = (workload: Workload, policy: 'default' | 'no-cache', c = cluster) => runSimulation({ cluster: c, workload, policy: makePolicy(policy, c.spec), seed: 1 });
+const run = (workload: Workload, policy: 'default' | 'no-cache', c = cluster) =>
+  runSimulation({ cluster: c, workload, policy: makePolicy(policy, c.spec), seed: 1 });
 
 describe('sim: reads, prefetch and computing', () => {
   it('an I/O-bound worker computes each block as it arrives: reads back to back, the GPU idle in between', async () => {
@@ -71,7 +89,7 @@ describe('sim: reads, prefetch and computing', () => {
     expect(r.finish[0]).to.be.closeTo(17, 1e-9);
   });
 
-  it('remote readers on two nodes of one zone share the zone\'s uplink', async () => {
+  it("remote readers on two nodes of one zone share the zone's uplink", async () => {
     // Same timeline as above, the bottleneck being the zone's link to the store instead of a NIC.
     const c = buildCluster(parseCluster({ ...spec, nodes: 2, zoneUplinkGbps: spec.objectStoreStreamGbps }, 'test'));
     expect(c.remotePath[1]).to.deep.equal([3, 4, 5]);
@@ -79,9 +97,19 @@ describe('sim: reads, prefetch and computing', () => {
     expect(r.finish[0]).to.be.closeTo(17, 1e-9);
   });
 
-  it('reports a serving replica\'s cold start: creation to weights loaded, queueing included', async () => {
-    const replica = (id: string, arrival: number) => ({ id, arrival, stages: [{ name: 'serve', tasks: 1, dataset: 0, readBlocks: 4, passes: 1, rotate: false, computeSeconds: 100, overlapIO: false, after: [] }] });
-    const workload: Workload = { source: 'hand', kind: 'serving', notes: [], datasets: [{ name: 'm', bytes: 4 * B }], jobs: [replica('a', 0), replica('b', 10)] };
+  it("reports a serving replica's cold start: creation to weights loaded, queueing included", async () => {
+    const replica = (id: string, arrival: number) => ({
+      id,
+      arrival,
+      stages: [{ name: 'serve', tasks: 1, dataset: 0, readBlocks: 4, passes: 1, rotate: false, computeSeconds: 100, overlapIO: false, after: [] }],
+    });
+    const workload: Workload = {
+      source: 'hand',
+      kind: 'serving',
+      notes: [],
+      datasets: [{ name: 'm', bytes: 4 * B }],
+      jobs: [replica('a', 0), replica('b', 10)],
+    };
     const { report } = await compare({ cluster, workload, policies: ['default', 'no-cache'], seed: 1, oracle: false });
     const cold = Object.fromEntries(report.policies.map((p) => [p.policy, p.coldStartSeconds]));
     // a: 4 remote blocks = 8 s. b waits for a's slot (free at 108), then reads the cache: 4 × 0.5 s → 100 s cold.
@@ -115,8 +143,13 @@ describe('sim: generated serving trace', () => {
   it('is loaded by name with parameters, on the gpu preset unless told otherwise; bad parameters are named', () => {
     expect(loadWorkload('serving:models=2,hours=2', cluster, 1).datasets.map((d) => d.name)).to.deep.equal(['llm-7b', 'llm-8b']);
     expect(() => loadWorkload('serving:models=9', cluster, 1)).to.throw(/serving trace: models: .*\(parameters: models, hours/);
-    expect([defaultCluster('serving:models=2'), defaultCluster('hoard'), defaultCluster('datashim'), defaultCluster('gavel'), defaultCluster('swim-fb2010')])
-      .to.deep.equal(['gpu', 'hoard', 'datashim', 'gpu', 'spark']);
+    expect([
+      defaultCluster('serving:models=2'),
+      defaultCluster('hoard'),
+      defaultCluster('datashim'),
+      defaultCluster('gavel'),
+      defaultCluster('swim-fb2010'),
+    ]).to.deep.equal(['gpu', 'hoard', 'datashim', 'gpu', 'spark']);
   });
 });
 

@@ -16,7 +16,12 @@ import { CHROMIUM, dumpDom, screenshot } from '../support/chromium.js';
 import { decodePng, type Image } from '../support/png.js';
 import { skipBecause } from '../support/skip.js';
 
-interface Box { left: number; top: number; width: number; height: number }
+interface Box {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
 interface Probe {
   viewport: number;
   scrollWidth: number;
@@ -79,7 +84,8 @@ function fits(report: Report, probe: Probe): void {
 function painted(probe: Probe, shot: Image): void {
   expect(shot.width).to.equal(WIDTH);
   for (const chart of probe.charts) {
-    for (const s of chart.symbols) expect(colouredShare(shot, { left: s.x - 3, top: s.y - 3, width: 7, height: 7 }), `${chart.title}: ${s.label}`).to.be.above(0.2);
+    for (const s of chart.symbols)
+      expect(colouredShare(shot, { left: s.x - 3, top: s.y - 3, width: 7, height: 7 }), `${chart.title}: ${s.label}`).to.be.above(0.2);
     if (chart.lineWidths.length > 0) expect(colouredShare(shot, chart.box), chart.title).to.be.above(0.003);
     expect(chart.symbols.length + chart.lineWidths.length, chart.title).to.be.above(0);
   }
@@ -99,11 +105,13 @@ describe('sim: report.html rendered in Chromium (swim-fb2009 on spark, 1,400 px 
   let shot: Image;
 
   before(async function () {
-    if (!CHROMIUM) skipBecause(this, 'needs Debian\'s chromium (apt-get install chromium; .ci/run installs it)');
+    if (!CHROMIUM) skipBecause(this, "needs Debian's chromium (apt-get install chromium; .ci/run installs it)");
     dir = mkdtempSync(join(tmpdir(), 'locus-report-'));
     ({ report, probe, shot } = await rendered('swim-fb2009', 'spark', dir));
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('fits: no header wraps and nothing runs past the window', () => fits(report, probe));
 
@@ -151,11 +159,13 @@ describe('sim: report.html of a training trace (gavel-small on gpu, 1,400 px wid
   let shot: Image;
 
   before(async function () {
-    if (!CHROMIUM) skipBecause(this, 'needs Debian\'s chromium (apt-get install chromium; .ci/run installs it)');
+    if (!CHROMIUM) skipBecause(this, "needs Debian's chromium (apt-get install chromium; .ci/run installs it)");
     dir = mkdtempSync(join(tmpdir(), 'locus-report-'));
     ({ report, probe, shot } = await rendered('gavel-small', 'gpu', dir));
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('fits with its GPU util column and no cold-start column', () => {
     expect(summaryHeader(report)).to.include('GPU util').and.not.include('cold p50/p99 s');
@@ -177,8 +187,10 @@ describe('sim: report.html of a training trace (gavel-small on gpu, 1,400 px wid
     expect(Math.min(...ticks)).to.be.above(Math.min(...shares) * 100 - 5);
     // a point sits where its share puts it: the busiest is the rightmost
     const x = (policy: string) => gpu.symbols.find((s) => field(s.label, 'policy') === policy)!.x;
-    const busiest = [...report.policies.map((p) => [p.policy, p.computeShare] as const), ['reference: block-aware oracle', report.oracle!.computeShare] as const]
-      .sort((a, b) => b[1] - a[1])[0][0];
+    const busiest = [
+      ...report.policies.map((p) => [p.policy, p.computeShare] as const),
+      ['reference: block-aware oracle', report.oracle!.computeShare] as const,
+    ].sort((a, b) => b[1] - a[1])[0][0];
     expect(x(busiest)).to.equal(Math.max(...gpu.symbols.map((s) => s.x)));
     for (const s of gpu.symbols) expect(field(s.label, 'policy'), 'whole policy names').to.not.contain('…');
   });
@@ -194,18 +206,20 @@ describe('sim: report.html of a serving trace (serving:models=2,hours=2 on gpu, 
   let shot: Image;
 
   before(async function () {
-    if (!CHROMIUM) skipBecause(this, 'needs Debian\'s chromium (apt-get install chromium; .ci/run installs it)');
+    if (!CHROMIUM) skipBecause(this, "needs Debian's chromium (apt-get install chromium; .ci/run installs it)");
     dir = mkdtempSync(join(tmpdir(), 'locus-report-'));
     ({ report, probe, shot } = await rendered('serving:models=2,hours=2', 'gpu', dir));
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('fits with its GPU util and cold-start columns (the widest table)', () => {
     expect(summaryHeader(report)).to.include('GPU util').and.include('cold p50/p99 s');
     fits(report, probe);
   });
 
-  it('draws cold-start p50 and p99 per policy on a log axis, where the policies\' differences span pixels', () => {
+  it("draws cold-start p50 and p99 per policy on a log axis, where the policies' differences span pixels", () => {
     const cold = probe.charts[0];
     expect(cold.title).to.match(/^Serving cold start/);
     expect(cold.symbols).to.have.length(2 * (report.policies.length + 1));

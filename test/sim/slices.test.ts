@@ -22,56 +22,79 @@ function stage(tasks: number, readBlocks: number, dataset = 0, training = false)
   return { name: 'map', tasks, dataset, readBlocks, passes: 1, rotate: false, computeSeconds: 1, overlapIO: training, after: [] };
 }
 
-describe('sim: the slice of each task\'s pod', () => {
+describe("sim: the slice of each task's pod", () => {
   it('resolves, through the core, to exactly the blocks the task reads', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 5000 }).chain((blocks) => fc.record({
-        blocks: fc.constant(blocks),
-        readBlocks: fc.integer({ min: 1, max: blocks }),
-        tasks: fc.integer({ min: 1, max: 300 }),
-        training: fc.boolean(),
-        lastBytes: fc.integer({ min: 1, max: MiB }),
-      })).chain((p) => fc.record({ p: fc.constant(p), task: fc.integer({ min: 0, max: p.tasks - 1 }) })),
-      ({ p, task }) => {
-        const index = new LocalityIndex({ ttlMs: 60_000 });
-        const totalBytes = (p.blocks - 1) * MiB + p.lastBytes;
-        index.upsertDataset({ key: 'sim/d', totalBytes, blockSize: MiB, blockCount: p.blocks, catalogVersion: 'v1' });
-        const s = stage(p.tasks, p.readBlocks, 0, p.training);
-        const { labels, annotations } = taskSlice(s, p.blocks, task);
-        const pod = { metadata: { name: 'p', namespace: 'sim', labels: { ...labels, 'dataset.0.id': 'd' }, annotations } };
-        const req = requestForPod(pod, [], index, 0);
-        expect(req.problems).to.deep.equal([]);
-        const [from, to] = taskBlocks(s, task, 0);
-        const slice = req.datasets[0].slice;
-        if (from === 0 && to === p.blocks) {
-          expect(slice === undefined || slice.whole).to.equal(true);
-        } else {
-          expect(Array.from(slice!.ranges)).to.deep.equal([from, to]);
-          expect(slice!.bytes).to.equal(Math.min(to * MiB, totalBytes) - from * MiB);
-        }
-      },
-    ), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 5000 })
+          .chain((blocks) =>
+            fc.record({
+              blocks: fc.constant(blocks),
+              readBlocks: fc.integer({ min: 1, max: blocks }),
+              tasks: fc.integer({ min: 1, max: 300 }),
+              training: fc.boolean(),
+              lastBytes: fc.integer({ min: 1, max: MiB }),
+            }),
+          )
+          .chain((p) => fc.record({ p: fc.constant(p), task: fc.integer({ min: 0, max: p.tasks - 1 }) })),
+        ({ p, task }) => {
+          const index = new LocalityIndex({ ttlMs: 60_000 });
+          const totalBytes = (p.blocks - 1) * MiB + p.lastBytes;
+          index.upsertDataset({ key: 'sim/d', totalBytes, blockSize: MiB, blockCount: p.blocks, catalogVersion: 'v1' });
+          const s = stage(p.tasks, p.readBlocks, 0, p.training);
+          const { labels, annotations } = taskSlice(s, p.blocks, task);
+          const pod = { metadata: { name: 'p', namespace: 'sim', labels: { ...labels, 'dataset.0.id': 'd' }, annotations } };
+          const req = requestForPod(pod, [], index, 0);
+          expect(req.problems).to.deep.equal([]);
+          const [from, to] = taskBlocks(s, task, 0);
+          const slice = req.datasets[0].slice;
+          if (from === 0 && to === p.blocks) {
+            expect(slice === undefined || slice.whole).to.equal(true);
+          } else {
+            expect(Array.from(slice!.ranges)).to.deep.equal([from, to]);
+            expect(slice!.bytes).to.equal(Math.min(to * MiB, totalBytes) - from * MiB);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
-  it('writes a map task\'s block range, and a worker\'s shard as a training job\'s replica index', () => {
+  it("writes a map task's block range, and a worker's shard as a training job's replica index", () => {
     expect(taskSlice(stage(10, 10), 40, 3)).to.deep.equal({ labels: {}, annotations: { 'locus.dev/slice': 'blocks 3' } });
     expect(taskSlice(stage(2, 10), 40, 1)).to.deep.equal({ labels: {}, annotations: { 'locus.dev/slice': 'blocks 5-9' } });
     expect(taskSlice(stage(4, 40), 40, 2)).to.deep.equal({ labels: {}, annotations: { 'locus.dev/slice': 'blocks 20-29' } });
     expect(taskSlice(stage(4, 40, 0, true), 40, 2)).to.deep.equal({
-      labels: { 'training.kubeflow.org/replica-index': '2' }, annotations: { 'locus.dev/shards': '4' },
+      labels: { 'training.kubeflow.org/replica-index': '2' },
+      annotations: { 'locus.dev/shards': '4' },
     });
     expect(taskSlice(stage(1, 40, 0, true), 40, 0)).to.deep.equal({ labels: {}, annotations: {} });
   });
 });
 
 describe('sim: block-aware oracle', () => {
-  const cluster = buildCluster(parseCluster({
-    name: 't', nodes: 4, slotsPerNode: 2, zones: 2, cacheGiBPerNode: 1, blockMiB: 64, localReadGBps: 2, nicGbps: 10,
-    objectStoreGbps: 20, objectStoreStreamGbps: 1, inventoryWriteSeconds: 60,
-  }, 'test'));
+  const cluster = buildCluster(
+    parseCluster(
+      {
+        name: 't',
+        nodes: 4,
+        slotsPerNode: 2,
+        zones: 2,
+        cacheGiBPerNode: 1,
+        blockMiB: 64,
+        localReadGBps: 2,
+        nicGbps: 10,
+        objectStoreGbps: 20,
+        objectStoreStreamGbps: 1,
+        inventoryWriteSeconds: 60,
+      },
+      'test',
+    ),
+  );
   const bs = cluster.blockSize;
 
-  it('counts the bytes of a task\'s blocks a live cache holds, the short last block at its size', () => {
+  it("counts the bytes of a task's blocks a live cache holds, the short last block at its size", () => {
     const datasets = [{ name: 'd', bytes: 5 * bs + 100 }];
     const cache = new NodeCacheModel(2 ** 30, true, { base: () => 0, datasetOf: () => 0 });
     for (const b of [1, 2, 5]) cache.read(0, b, b === 5 ? 100 : bs);
@@ -101,7 +124,11 @@ describe('sim: slice-aware placement on FB-2010 with input paths', function () {
     const cluster = buildCluster(PRESETS.spark);
     const file = new URL('../../sim/traces/swim-fb2010-inputpaths/FB-2010_withInputPaths_hours00-11.tsv', import.meta.url);
     const workload = swimWorkload(parseSwim(readFileSync(file, 'utf8'), 'fb2010'), 'fb2010', {
-      ...SWIM_DEFAULTS, blockSize: cluster.blockSize, byteScale: cluster.spec.nodes / 3000, seed: 1, until: 3600,
+      ...SWIM_DEFAULTS,
+      blockSize: cluster.blockSize,
+      byteScale: cluster.spec.nodes / 3000,
+      seed: 1,
+      until: 3600,
     });
     const { report } = await compare({ cluster, workload, policies: ['default', 'locality', 'dataset-affinity'], seed: 1 });
     const [spread, locality, affinity] = report.policies;

@@ -75,8 +75,19 @@ describe('sim: trace loaders', () => {
 
   it('orders stages by their dependencies and rejects cycles', () => {
     const base = { tasks: 1, dataset: -1, readBlocks: 0, passes: 1, rotate: false, computeSeconds: 1, overlapIO: false };
-    const dag = stageDag('j', [{ ...base, name: 'b', needs: ['a'] }, { ...base, name: 'a', needs: [] }]);
-    expect(dag.map((s) => [s.name, s.after])).to.deep.equal([['a', []], ['b', [0]]]);
-    expect(() => stageDag('j', [{ ...base, name: 'a', needs: ['b'] }, { ...base, name: 'b', needs: ['a'] }])).to.throw(/cycle/);
+    const dag = stageDag('j', [
+      { ...base, name: 'b', needs: ['a'] },
+      { ...base, name: 'a', needs: [] },
+    ]);
+    expect(dag.map((s) => [s.name, s.after])).to.deep.equal([
+      ['a', []],
+      ['b', [0]],
+    ]);
+    expect(() =>
+      stageDag('j', [
+        { ...base, name: 'a', needs: ['b'] },
+        { ...base, name: 'b', needs: ['a'] },
+      ]),
+    ).to.throw(/cycle/);
   });
 });

@@ -14,11 +14,24 @@ async function headless(args: string[], window: { width: number; height: number 
   if (!CHROMIUM) throw new Error('Chromium not found: apt-get install chromium');
   const profile = mkdtempSync(join(tmpdir(), 'locus-chromium-'));
   try {
-    const { stdout } = await run(CHROMIUM, [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--hide-scrollbars', `--user-data-dir=${profile}`,
-      `--window-size=${window.width},${window.height}`, ...args,
-    ], { timeout: 60_000, maxBuffer: 64 << 20 });
+    const { stdout } = await run(
+      CHROMIUM,
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--hide-scrollbars',
+        `--user-data-dir=${profile}`,
+        `--window-size=${window.width},${window.height}`,
+        ...args,
+      ],
+      { timeout: 60_000, maxBuffer: 64 << 20 },
+    );
     return stdout;
   } finally {
     rmSync(profile, { recursive: true, force: true });

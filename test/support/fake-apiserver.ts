@@ -151,10 +151,12 @@ export class FakeApiServer {
   kubeconfig(opts: { namespace?: string } = {}): KubeConfig {
     const kc = new KubeConfig();
     kc.loadFromOptions({
-      clusters: [this.pem
-        ? { name: 'fake', server: this.url, caData: Buffer.from(this.pem.cert).toString('base64'), skipTLSVerify: false }
-        // client-node refuses plain http unless TLS verification is explicitly off
-        : { name: 'fake', server: this.url, skipTLSVerify: true }],
+      clusters: [
+        this.pem
+          ? { name: 'fake', server: this.url, caData: Buffer.from(this.pem.cert).toString('base64'), skipTLSVerify: false }
+          : // client-node refuses plain http unless TLS verification is explicitly off
+            { name: 'fake', server: this.url, skipTLSVerify: true },
+      ],
       users: [{ name: 'fake', token: this.opts.token ?? 'fake-token' }],
       contexts: [{ name: 'fake', cluster: 'fake', user: 'fake', namespace: opts.namespace }],
       currentContext: 'fake',
@@ -168,12 +170,14 @@ export class FakeApiServer {
     const doc = {
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{
-        name: 'fake',
-        cluster: this.pem
-          ? { server: this.url, 'certificate-authority-data': Buffer.from(this.pem.cert).toString('base64') }
-          : { server: this.url, 'insecure-skip-tls-verify': true },
-      }],
+      clusters: [
+        {
+          name: 'fake',
+          cluster: this.pem
+            ? { server: this.url, 'certificate-authority-data': Buffer.from(this.pem.cert).toString('base64') }
+            : { server: this.url, 'insecure-skip-tls-verify': true },
+        },
+      ],
       users: [{ name: 'fake', user: { token: this.opts.token ?? 'fake-token' } }],
       contexts: [{ name: 'fake', context: { cluster: 'fake', user: 'fake', ...(opts.namespace ? { namespace: opts.namespace } : {}) } }],
       'current-context': 'fake',
@@ -197,8 +201,12 @@ export class FakeApiServer {
       throw new Error('registerCrd: expected a CustomResourceDefinition with spec.group, spec.names.plural/kind and spec.versions');
     }
     const res: ResourceType = {
-      group: spec.group, version: version.name, plural: spec.names.plural, kind: spec.names.kind,
-      namespaced: spec.scope !== 'Cluster', statusSubresource: version.subresources?.status !== undefined,
+      group: spec.group,
+      version: version.name,
+      plural: spec.names.plural,
+      kind: spec.names.kind,
+      namespaced: spec.scope !== 'Cluster',
+      statusSubresource: version.subresources?.status !== undefined,
     };
     this.register(res);
     if (version.schema?.openAPIV3Schema) this.store.setSchema(res, version.schema.openAPIV3Schema);
@@ -207,7 +215,9 @@ export class FakeApiServer {
 
   /** registerCrd() for every CustomResourceDefinition in the YAML files of `dir` (e.g. the repo's crds/). */
   loadCrds(dir: string): ResourceType[] {
-    return readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()
+    return readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort()
       .flatMap((f) => parseAllDocuments(readFileSync(join(dir, f), 'utf8')).map((d) => d.toJS() as { kind?: string }))
       .filter((doc) => doc?.kind === 'CustomResourceDefinition')
       .map((doc) => this.registerCrd(doc));

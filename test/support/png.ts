@@ -2,7 +2,11 @@
 // so tests can check what a page looks like, not only what its HTML says.
 import { inflateSync } from 'node:zlib';
 
-export interface Image { width: number; height: number; rgba: Uint8Array }
+export interface Image {
+  width: number;
+  height: number;
+  rgba: Uint8Array;
+}
 
 export function decodePng(file: Buffer): Image {
   if (file.readUInt32BE(0) !== 0x89504e47) throw new Error('not a PNG');

@@ -11,7 +11,14 @@ import type { KubeObject } from '../../src/kube/object.js';
 import type { ResourceType } from '../../src/kube/resources.js';
 import { skipBecause } from './skip.js';
 
-const CRDS: ResourceType = { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, statusSubresource: true };
+const CRDS: ResourceType = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  plural: 'customresourcedefinitions',
+  kind: 'CustomResourceDefinition',
+  namespaced: false,
+  statusSubresource: true,
+};
 
 /** The real cluster's kubeconfig, or a skip that names the variable and who sets it. */
 export function realCluster(ctx: Mocha.Context): KubeConfig {
@@ -22,7 +29,9 @@ export function realCluster(ctx: Mocha.Context): KubeConfig {
 
 /** Creates or replaces every CRD in crds/, then waits until the API server serves each. */
 export async function installCrds(client: KubeClient, timeoutMs = 30_000): Promise<void> {
-  const crds = readdirSync('crds').filter((f) => f.endsWith('.yaml')).map((f) => parse(readFileSync(join('crds', f), 'utf8')) as KubeObject);
+  const crds = readdirSync('crds')
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => parse(readFileSync(join('crds', f), 'utf8')) as KubeObject);
   for (const crd of crds) {
     const existing = await client.get<KubeObject>(CRDS, { name: crd.metadata.name });
     if (existing) await client.replace(CRDS, { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata.resourceVersion } });

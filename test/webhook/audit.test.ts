@@ -48,18 +48,45 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
   };
   const request = (object: unknown) => ({ uid: 'u', kind: { group: '', version: 'v1', kind: 'Pod' }, namespace: NS, operation: 'CREATE', object });
 
-  it('reads Datasets of the pod\'s namespace: credentials for object stores, read-only flag', async () => {
+  it("reads Datasets of the pod's namespace: credentials for object stores, read-only flag", async () => {
     const lookup = kubeDatasetLookup(createKubeClient(api.kubeconfig()));
     expect(await lookup.find(NS, 'imagenet')).to.deep.equal({
-      name: 'imagenet', credentials: true, readOnly: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'], deleting: false,
+      name: 'imagenet',
+      credentials: true,
+      readOnly: true,
+      volume: true,
+      configKeys: ['endpoint', 'bucket', 'region', 'prefix'],
+      deleting: false,
       flags: { readonly: 'true', extract: 'false', provision: 'false', 'remove-on-delete': 'false' },
     });
-    expect(await lookup.find(NS, 'share')).to.deep.equal({ name: 'share', credentials: false, readOnly: false, volume: true, configKeys: ['server', 'share'], deleting: false });
+    expect(await lookup.find(NS, 'share')).to.deep.equal({
+      name: 'share',
+      credentials: false,
+      readOnly: false,
+      volume: true,
+      configKeys: ['server', 'share'],
+      deleting: false,
+    });
     // An archive is the object store it is staged in, read-only as Datashim mounts it.
-    expect(await lookup.find(NS, 'weights')).to.deep.include({ credentials: true, volume: true, readOnly: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
-    api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'books' }, spec: { remote: { type: 'CatalogEntry', table: 'default/books' } } });
+    expect(await lookup.find(NS, 'weights')).to.deep.include({
+      credentials: true,
+      volume: true,
+      readOnly: true,
+      configKeys: ['endpoint', 'bucket', 'region', 'prefix'],
+    });
+    api.put({
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { namespace: NS, name: 'books' },
+      spec: { remote: { type: 'CatalogEntry', table: 'default/books' } },
+    });
     expect(await lookup.find(NS, 'books')).to.deep.include({ credentials: true, volume: true, configKeys: ['endpoint', 'bucket', 'region', 'prefix'] });
-    api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'going', deletionTimestamp: '2026-11-26T05:00:00Z', finalizers: ['locus.dev/cleanup'] }, spec: { local: { type: 'S3', bucket: 'going' } } });
+    api.put({
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { namespace: NS, name: 'going', deletionTimestamp: '2026-11-26T05:00:00Z', finalizers: ['locus.dev/cleanup'] },
+      spec: { local: { type: 'S3', bucket: 'going' } },
+    });
     expect(await lookup.find(NS, 'going')).to.deep.include({ deleting: true });
     expect(await lookup.find(NS, 'secret-data')).to.equal(undefined);
   });
@@ -78,7 +105,12 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
       expect(await lookup.find('other', 'imagenet')).to.equal(undefined);
       expect(gets(), 'a hit costs no call; a miss asks').to.equal(2);
       // A Dataset written after the sync is found, from the cache or, if the watch lags, directly.
-      api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'fresh' }, spec: { local: { type: 'NFS', server: 'n', share: '/s' } } });
+      api.put({
+        apiVersion: 'locus.dev/v1alpha1',
+        kind: 'Dataset',
+        metadata: { namespace: NS, name: 'fresh' },
+        spec: { local: { type: 'NFS', server: 'n', share: '/s' } },
+      });
       expect(await lookup.find(NS, 'fresh')).to.deep.include({ name: 'fresh', configKeys: ['server', 'share'] });
     } finally {
       await informer.stop();
@@ -107,7 +139,9 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
   it('records Events of a pod that has only a generateName on its controlling owner', async () => {
     const p = pod({ 'dataset.0.id': 'imagenet' });
     p.metadata = {
-      generateName: 'trainer-7d9f-', namespace: NS, labels: { 'dataset.0.id': 'imagenet' },
+      generateName: 'trainer-7d9f-',
+      namespace: NS,
+      labels: { 'dataset.0.id': 'imagenet' },
       ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'trainer-7d9f', uid: 'rs-uid', controller: true }],
     };
     await review(request(p), deps(), 5000);

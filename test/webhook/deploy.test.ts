@@ -20,15 +20,24 @@ describe('deploy/webhook', () => {
     expect(hook.namespaceSelector).to.deep.equal({ matchLabels: { 'monitor-pods-datasets': 'enabled' } });
     expect(hook.rules).to.deep.equal([{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], scope: 'Namespaced' }]);
     expect(hook).to.deep.include({
-      admissionReviewVersions: ['v1'], failurePolicy: 'Fail', sideEffects: 'NoneOnDryRun', reinvocationPolicy: 'IfNeeded', timeoutSeconds: 10,
+      admissionReviewVersions: ['v1'],
+      failurePolicy: 'Fail',
+      sideEffects: 'NoneOnDryRun',
+      reinvocationPolicy: 'IfNeeded',
+      timeoutSeconds: 10,
     });
   });
 
-  it('points at the Service, which points at the container\'s HTTPS port serving MUTATE_PATH', () => {
+  it("points at the Service, which points at the container's HTTPS port serving MUTATE_PATH", () => {
     expect(hook.clientConfig.service).to.deep.equal({ name: service.metadata.name, namespace: service.metadata.namespace, path: MUTATE_PATH, port: 443 });
     expect(service.spec.ports).to.deep.equal([{ name: 'https', port: 443, targetPort: 'https' }]);
     expect(deployment.spec.template.metadata.labels).to.deep.include(service.spec.selector);
-    const port = Number(container.args.find((a: string) => a.startsWith('--listen=')).split(':').pop());
+    const port = Number(
+      container.args
+        .find((a: string) => a.startsWith('--listen='))
+        .split(':')
+        .pop(),
+    );
     expect(container.ports).to.deep.equal([{ name: 'https', containerPort: port }]);
     expect(container.readinessProbe.httpGet).to.deep.equal({ scheme: 'HTTPS', path: '/healthz', port: 'https' });
   });
@@ -44,11 +53,13 @@ describe('deploy/webhook', () => {
     const { run } = await import('../../src/cli/webhook.js');
     const flags = container.args.slice(1).map((a: string) => a.split('=')[0]);
     let usage = '';
-    await run(['--unknown-flag']).catch((err: { usage: string }) => { usage = err.usage; });
+    await run(['--unknown-flag']).catch((err: { usage: string }) => {
+      usage = err.usage;
+    });
     for (const f of flags) expect(usage).to.contain(`  ${f} `);
   });
 
-  it('grants only reading Datasets and creating Events, to the Deployment\'s ServiceAccount', () => {
+  it("grants only reading Datasets and creating Events, to the Deployment's ServiceAccount", () => {
     const role = one('rbac.yaml', 'ClusterRole');
     const binding = one('rbac.yaml', 'ClusterRoleBinding');
     expect(role.rules).to.deep.equal([

@@ -10,5 +10,12 @@ export function captureLog(): { log: Logger; lines: () => Array<Record<string, u
       done();
     },
   });
-  return { log: pino({ level: 'debug' }, sink), lines: () => out.flatMap((s) => s.split('\n')).filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    log: pino({ level: 'debug' }, sink),
+    lines: () =>
+      out
+        .flatMap((s) => s.split('\n'))
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
+  };
 }

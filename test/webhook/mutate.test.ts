@@ -6,7 +6,11 @@ import { applied, dataset, found, NS, pod } from './pods.js';
 
 const opts: MutateOptions = { schedulerName: 'locus-scheduler', allowMissing: false };
 
-interface Container { name: string; volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>; env?: Array<{ name: string; value?: string; valueFrom?: Record<string, { name: string; key: string; optional?: boolean }> }> }
+interface Container {
+  name: string;
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: Record<string, { name: string; key: string; optional?: boolean }> }>;
+}
 const containers = (p: Pod, kind: 'containers' | 'initContainers' = 'containers') => (p.spec?.[kind] ?? []) as Container[];
 
 describe('webhook mutatePod', () => {
@@ -37,14 +41,13 @@ describe('webhook mutatePod', () => {
       },
       {
         name: 'mount goes into every container and initContainer; one already mounting it is left alone',
-        pod: pod({ 'dataset.0.id': 'imagenet' }, {
-          initContainers: [{ name: 'fetch' }],
-          containers: [
-            { name: 'a', volumeMounts: [{ name: 'imagenet', mountPath: '/data' }] },
-            { name: 'b' },
-            { name: 'c', volumeMounts: [] },
-          ],
-        }),
+        pod: pod(
+          { 'dataset.0.id': 'imagenet' },
+          {
+            initContainers: [{ name: 'fetch' }],
+            containers: [{ name: 'a', volumeMounts: [{ name: 'imagenet', mountPath: '/data' }] }, { name: 'b' }, { name: 'c', volumeMounts: [] }],
+          },
+        ),
         found: found(dataset('imagenet')),
         check: (out) => {
           expect(containers(out, 'initContainers')[0].volumeMounts).to.deep.equal([{ name: 'imagenet', mountPath: '/mnt/datasets/imagenet' }]);
@@ -55,7 +58,7 @@ describe('webhook mutatePod', () => {
         },
       },
       {
-        name: 'a pod that has the Dataset\'s volume under its name keeps its volumes and mounts as written (as with Datashim)',
+        name: "a pod that has the Dataset's volume under its name keeps its volumes and mounts as written (as with Datashim)",
         pod: pod({ 'dataset.0.id': 'imagenet' }, { volumes: [{ name: 'imagenet', persistentVolumeClaim: { claimName: 'imagenet' } }] }),
         found: found(dataset('imagenet')),
         check: (out, warnings) => {
@@ -66,11 +69,14 @@ describe('webhook mutatePod', () => {
         },
       },
       {
-        name: 'a volume of another name on the Dataset\'s PVC: the pod\'s mounts are kept as written',
-        pod: pod({ 'dataset.0.id': 'imagenet' }, {
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }],
-          containers: [{ name: 'a', volumeMounts: [{ name: 'data', mountPath: '/data' }] }, { name: 'b' }],
-        }),
+        name: "a volume of another name on the Dataset's PVC: the pod's mounts are kept as written",
+        pod: pod(
+          { 'dataset.0.id': 'imagenet' },
+          {
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }],
+            containers: [{ name: 'a', volumeMounts: [{ name: 'data', mountPath: '/data' }] }, { name: 'b' }],
+          },
+        ),
         found: found(dataset('imagenet')),
         check: (out) => {
           expect(out.spec?.volumes).to.deep.equal([{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }]);
@@ -79,11 +85,14 @@ describe('webhook mutatePod', () => {
         },
       },
       {
-        name: 'Datashim\'s example-pod: a container mounting the Dataset at its own path gets the volume only',
-        pod: pod({ 'dataset.0.id': 'example-dataset', 'dataset.0.useas': 'mount' }, {
-          volumes: undefined,
-          containers: [{ name: 'nginx', image: 'nginx', volumeMounts: [{ mountPath: '/mount/dataset1', name: 'example-dataset' }] }],
-        }),
+        name: "Datashim's example-pod: a container mounting the Dataset at its own path gets the volume only",
+        pod: pod(
+          { 'dataset.0.id': 'example-dataset', 'dataset.0.useas': 'mount' },
+          {
+            volumes: undefined,
+            containers: [{ name: 'nginx', image: 'nginx', volumeMounts: [{ mountPath: '/mount/dataset1', name: 'example-dataset' }] }],
+          },
+        ),
         found: found(dataset('example-dataset', { readOnly: true })),
         check: (out) => {
           expect(out.spec?.volumes).to.deep.equal([{ name: 'example-dataset', persistentVolumeClaim: { claimName: 'example-dataset', readOnly: true } }]);
@@ -91,7 +100,7 @@ describe('webhook mutatePod', () => {
         },
       },
       {
-        name: 'a same-named volume that is not the Dataset\'s PVC is kept, with a warning',
+        name: "a same-named volume that is not the Dataset's PVC is kept, with a warning",
         pod: pod({ 'dataset.0.id': 'imagenet' }, { volumes: [{ name: 'imagenet', emptyDir: {} }] }),
         found: found(dataset('imagenet')),
         check: (out, warnings) => {
@@ -119,17 +128,34 @@ describe('webhook mutatePod', () => {
       },
       {
         name: 'read-only Dataset the pod mounts itself, labelled or not: its own volume is made read-only',
-        pod: pod({ 'dataset.0.id': 'imagenet' }, {
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }, { name: 'logs', persistentVolumeClaim: { claimName: 'ro-share' } }],
-          containers: [{ name: 'main', volumeMounts: [{ name: 'data', mountPath: '/data' }, { name: 'logs', mountPath: '/logs' }] }],
-        }),
+        pod: pod(
+          { 'dataset.0.id': 'imagenet' },
+          {
+            volumes: [
+              { name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } },
+              { name: 'logs', persistentVolumeClaim: { claimName: 'ro-share' } },
+            ],
+            containers: [
+              {
+                name: 'main',
+                volumeMounts: [
+                  { name: 'data', mountPath: '/data' },
+                  { name: 'logs', mountPath: '/logs' },
+                ],
+              },
+            ],
+          },
+        ),
         found: found(dataset('imagenet', { readOnly: true }), dataset('ro-share', { readOnly: true })),
         check: (out) => {
           expect(out.spec?.volumes).to.deep.equal([
             { name: 'data', persistentVolumeClaim: { claimName: 'imagenet', readOnly: true } },
             { name: 'logs', persistentVolumeClaim: { claimName: 'ro-share', readOnly: true } },
           ]);
-          expect(containers(out)[0].volumeMounts).to.deep.equal([{ name: 'data', mountPath: '/data' }, { name: 'logs', mountPath: '/logs' }]);
+          expect(containers(out)[0].volumeMounts).to.deep.equal([
+            { name: 'data', mountPath: '/data' },
+            { name: 'logs', mountPath: '/logs' },
+          ]);
         },
       },
       {
@@ -139,7 +165,13 @@ describe('webhook mutatePod', () => {
         check: (out) => {
           for (const c of [...containers(out), ...containers(out, 'initContainers')]) {
             expect(c.env!.map((e) => e.name)).to.deep.equal([
-              'books_endpoint', 'books_bucket', 'books_region', 'books_prefix', 'books_folder', 'books_accessKeyID', 'books_secretAccessKey',
+              'books_endpoint',
+              'books_bucket',
+              'books_region',
+              'books_prefix',
+              'books_folder',
+              'books_accessKeyID',
+              'books_secretAccessKey',
             ]);
             expect(c.env!.every((e) => e.value === undefined)).to.equal(true);
             expect(c.env![0].valueFrom).to.deep.equal({ configMapKeyRef: { name: 'books', key: 'endpoint', optional: true } });
@@ -162,7 +194,10 @@ describe('webhook mutatePod', () => {
       },
       {
         name: 'an env var the pod already sets is not overridden',
-        pod: pod({ 'dataset.0.id': 'books', 'dataset.0.useas': 'configmap' }, { containers: [{ name: 'main', env: [{ name: 'books_bucket', value: 'mine' }] }] }),
+        pod: pod(
+          { 'dataset.0.id': 'books', 'dataset.0.useas': 'configmap' },
+          { containers: [{ name: 'main', env: [{ name: 'books_bucket', value: 'mine' }] }] },
+        ),
         found: found(dataset('books')),
         check: (out) => {
           const env = containers(out)[0].env!;
@@ -225,11 +260,14 @@ describe('webhook mutatePod', () => {
         check: (out) => expect(out.spec?.schedulerName).to.equal('data-scheduler'),
       },
       {
-        name: 'a pod mounting a Dataset\'s PVC itself is routed and annotated, its volumes untouched',
-        pod: pod({}, {
-          volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }],
-          containers: [{ name: 'main', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
-        }),
+        name: "a pod mounting a Dataset's PVC itself is routed and annotated, its volumes untouched",
+        pod: pod(
+          {},
+          {
+            volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }],
+            containers: [{ name: 'main', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+          },
+        ),
         found: found(dataset('imagenet')),
         check: (out) => {
           expect(out.spec?.volumes).to.deep.equal([{ name: 'data', persistentVolumeClaim: { claimName: 'imagenet' } }]);
@@ -277,7 +315,7 @@ describe('webhook mutatePod', () => {
   describe('denials', () => {
     const cases: Array<{ name: string; labels: Record<string, string>; found: Map<string, FoundDataset>; field: string; text: RegExp }> = [
       {
-        name: 'a Dataset missing in the pod\'s namespace',
+        name: "a Dataset missing in the pod's namespace",
         labels: { 'dataset.0.id': 'imagenet' },
         found: found(),
         field: 'dataset.0.id',
@@ -364,9 +402,16 @@ describe('webhook mutatePod', () => {
   });
 
   it('namesToLookUp: the labelled Datasets, and the other PVC claims, once', () => {
-    const p = pod({ 'dataset.0.id': 'a', 'dataset.1.id': 'b' }, {
-      volumes: [{ name: 'x', persistentVolumeClaim: { claimName: 'a' } }, { name: 'y', persistentVolumeClaim: { claimName: 'c' } }, { name: 'z', emptyDir: {} }],
-    });
+    const p = pod(
+      { 'dataset.0.id': 'a', 'dataset.1.id': 'b' },
+      {
+        volumes: [
+          { name: 'x', persistentVolumeClaim: { claimName: 'a' } },
+          { name: 'y', persistentVolumeClaim: { claimName: 'c' } },
+          { name: 'z', emptyDir: {} },
+        ],
+      },
+    );
     expect(namesToLookUp(p, NS)).to.deep.equal({ labelled: ['a', 'b'], claims: ['c'] });
   });
 
@@ -381,53 +426,86 @@ describe('webhook mutatePod', () => {
       }
       return out;
     });
-    const container = (prefix: string) => fc.record({
-      name: fc.constant(prefix),
-      volumeMounts: fc.option(fc.subarray([
-        { name: 'alpha', mountPath: '/elsewhere' },
-        { name: 'other', mountPath: '/mnt/datasets/beta' },
-      ]), { nil: undefined }),
-      env: fc.option(fc.subarray([{ name: 'gamma_bucket', value: 'x' }, { name: 'PATH', value: '/bin' }]), { nil: undefined }),
-    }, { requiredKeys: ['name'] });
-    const podArb = fc.record({
-      labels,
-      containers: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }).chain((xs) => fc.tuple(...xs.map((_, i) => container(`c${i}`)))),
-      initContainers: fc.option(fc.array(fc.nat(), { maxLength: 2 }).chain((xs) => fc.tuple(...xs.map((_, i) => container(`i${i}`)))), { nil: undefined }),
-      volumes: fc.option(fc.subarray([
-        { name: 'beta', persistentVolumeClaim: { claimName: 'beta' } },
-        { name: 'delta', emptyDir: {} },
-        { name: 'data', persistentVolumeClaim: { claimName: 'gamma' } },
-      ]), { nil: undefined }),
-      annotations: fc.option(fc.constantFrom({}, { a: 'b' }, { [DATASETS_ANNOTATION]: 'stale' }), { nil: undefined }),
-      schedulerName: fc.option(fc.constantFrom('default-scheduler', '', 'volcano'), { nil: undefined }),
-    }).map((r): Pod => ({
-      metadata: { name: 'p', labels: r.labels, ...(r.annotations ? { annotations: r.annotations } : {}) },
-      spec: {
-        containers: r.containers,
-        ...(r.initContainers ? { initContainers: r.initContainers } : {}),
-        ...(r.volumes ? { volumes: r.volumes } : {}),
-        ...(r.schedulerName !== undefined ? { schedulerName: r.schedulerName } : {}),
-      },
-    }));
+    const container = (prefix: string) =>
+      fc.record(
+        {
+          name: fc.constant(prefix),
+          volumeMounts: fc.option(
+            fc.subarray([
+              { name: 'alpha', mountPath: '/elsewhere' },
+              { name: 'other', mountPath: '/mnt/datasets/beta' },
+            ]),
+            { nil: undefined },
+          ),
+          env: fc.option(
+            fc.subarray([
+              { name: 'gamma_bucket', value: 'x' },
+              { name: 'PATH', value: '/bin' },
+            ]),
+            { nil: undefined },
+          ),
+        },
+        { requiredKeys: ['name'] },
+      );
+    const podArb = fc
+      .record({
+        labels,
+        containers: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }).chain((xs) => fc.tuple(...xs.map((_, i) => container(`c${i}`)))),
+        initContainers: fc.option(
+          fc.array(fc.nat(), { maxLength: 2 }).chain((xs) => fc.tuple(...xs.map((_, i) => container(`i${i}`)))),
+          { nil: undefined },
+        ),
+        volumes: fc.option(
+          fc.subarray([
+            { name: 'beta', persistentVolumeClaim: { claimName: 'beta' } },
+            { name: 'delta', emptyDir: {} },
+            { name: 'data', persistentVolumeClaim: { claimName: 'gamma' } },
+          ]),
+          { nil: undefined },
+        ),
+        annotations: fc.option(fc.constantFrom({}, { a: 'b' }, { [DATASETS_ANNOTATION]: 'stale' }), { nil: undefined }),
+        schedulerName: fc.option(fc.constantFrom('default-scheduler', '', 'volcano'), { nil: undefined }),
+      })
+      .map((r): Pod => ({
+        metadata: { name: 'p', labels: r.labels, ...(r.annotations ? { annotations: r.annotations } : {}) },
+        spec: {
+          containers: r.containers,
+          ...(r.initContainers ? { initContainers: r.initContainers } : {}),
+          ...(r.volumes ? { volumes: r.volumes } : {}),
+          ...(r.schedulerName !== undefined ? { schedulerName: r.schedulerName } : {}),
+        },
+      }));
     const foundArb = fc.subarray(['alpha', 'beta', 'gamma', 'delta', '9lives']).chain((names) =>
-      fc.tuple(...names.map((n) => fc.record({
-        name: fc.constant(n), credentials: fc.boolean(), readOnly: fc.boolean(), volume: fc.boolean(), deleting: fc.boolean(),
-        configKeys: fc.constantFrom(['endpoint', 'bucket', 'region', 'prefix'], ['server', 'share'], ['url', 'format', 'extract']),
-      }))));
+      fc.tuple(
+        ...names.map((n) =>
+          fc.record({
+            name: fc.constant(n),
+            credentials: fc.boolean(),
+            readOnly: fc.boolean(),
+            volume: fc.boolean(),
+            deleting: fc.boolean(),
+            configKeys: fc.constantFrom(['endpoint', 'bucket', 'region', 'prefix'], ['server', 'share'], ['url', 'format', 'extract']),
+          }),
+        ),
+      ),
+    );
 
     it('applying the webhook to its own output yields an empty patch (property)', () => {
-      fc.assert(fc.property(podArb, foundArb, fc.boolean(), fc.boolean(), (p, ds, allowMissing, routes) => {
-        const o: MutateOptions = { allowMissing, schedulerName: routes ? 'locus-scheduler' : undefined };
-        const byName = found(...ds);
-        const first = mutatePod(p, NS, byName, o);
-        if (first.denial) return first.patch.length === 0;
-        const out = applied(p, first.patch);
-        const second = mutatePod(out, NS, byName, o);
-        expect(second.patch).to.deep.equal([]);
-        expect(second.denial).to.equal(undefined);
-        expect(second.datasets).to.deep.equal(first.datasets);
-        return true;
-      }), { numRuns: 500 });
+      fc.assert(
+        fc.property(podArb, foundArb, fc.boolean(), fc.boolean(), (p, ds, allowMissing, routes) => {
+          const o: MutateOptions = { allowMissing, schedulerName: routes ? 'locus-scheduler' : undefined };
+          const byName = found(...ds);
+          const first = mutatePod(p, NS, byName, o);
+          if (first.denial) return first.patch.length === 0;
+          const out = applied(p, first.patch);
+          const second = mutatePod(out, NS, byName, o);
+          expect(second.patch).to.deep.equal([]);
+          expect(second.denial).to.equal(undefined);
+          expect(second.datasets).to.deep.equal(first.datasets);
+          return true;
+        }),
+        { numRuns: 500 },
+      );
     });
   });
 });

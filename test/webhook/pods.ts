@@ -18,11 +18,13 @@ export function pod(labels: Record<string, string>, spec: Record<string, unknown
     metadata: { name: 'trainer', namespace: NS, labels },
     spec: {
       volumes: [{ name: 'default-token-x', secret: { secretName: 'default-token-x' } }],
-      containers: [{
-        name: 'main',
-        image: 'busybox',
-        volumeMounts: [{ name: 'default-token-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
-      }],
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          volumeMounts: [{ name: 'default-token-x', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }],
+        },
+      ],
       schedulerName: 'default-scheduler',
       ...spec,
     },

@@ -19,14 +19,14 @@ describe('webhook review', () => {
     metrics: webhookMetrics(() => undefined),
   });
 
-  it('looks Datasets up only in the pod\'s namespace, never using another namespace\'s', async () => {
+  it("looks Datasets up only in the pod's namespace, never using another namespace's", async () => {
     const lookup = mapLookup({ 'other/imagenet': dataset('imagenet'), 'ml/books': dataset('books') });
     const v = await review(request(pod({ 'dataset.0.id': 'imagenet', 'dataset.1.id': 'books' })), deps(lookup), 1000);
     expect(lookup.asked.sort()).to.deep.equal(['ml/books', 'ml/imagenet']);
     expect(v.denial?.message).to.match(/Dataset "imagenet", which does not exist in namespace "ml"/);
   });
 
-  it('uses the request\'s namespace when the pod object has none (as on CREATE)', async () => {
+  it("uses the request's namespace when the pod object has none (as on CREATE)", async () => {
     const lookup = mapLookup({ 'ml/imagenet': dataset('imagenet') });
     const p = pod({ 'dataset.0.id': 'imagenet' });
     delete p.metadata!.namespace;
@@ -36,12 +36,21 @@ describe('webhook review', () => {
   });
 
   it('denies with 503 when a labelled Dataset cannot be read, and only warns for a PVC that might be one', async () => {
-    const failing: DatasetLookup = { find: async (_ns, name) => { if (name !== 'ok') throw new Error('connection refused'); return dataset('ok'); } };
+    const failing: DatasetLookup = {
+      find: async (_ns, name) => {
+        if (name !== 'ok') throw new Error('connection refused');
+        return dataset('ok');
+      },
+    };
     const labelled = await review(request(pod({ 'dataset.0.id': 'imagenet' })), deps(failing), 1000);
     expect(labelled.denial).to.deep.include({ code: 503, reason: 'ServiceUnavailable' });
     expect(labelled.denial?.message).to.equal('could not read Dataset "imagenet" in namespace "ml": connection refused; the pod was not admitted, try again');
 
-    const pvc = await review(request(pod({ 'dataset.0.id': 'ok' }, { volumes: [{ name: 'x', persistentVolumeClaim: { claimName: 'scratch' } }] })), deps(failing), 1000);
+    const pvc = await review(
+      request(pod({ 'dataset.0.id': 'ok' }, { volumes: [{ name: 'x', persistentVolumeClaim: { claimName: 'scratch' } }] })),
+      deps(failing),
+      1000,
+    );
     expect(pvc.denial).to.equal(undefined);
     expect(pvc.warnings).to.deep.equal(['could not check whether PVC "scratch" belongs to a Dataset; scheduler left unchanged for it']);
   });
@@ -60,7 +69,11 @@ describe('webhook review', () => {
 
   it('records what it changed, except on dry runs and when nothing changed', async () => {
     const recorded: string[][] = [];
-    const audit: AuditRecorder = { record: async (_p, _ns, changes) => { recorded.push(changes.map((c) => c.dataset)); } };
+    const audit: AuditRecorder = {
+      record: async (_p, _ns, changes) => {
+        recorded.push(changes.map((c) => c.dataset));
+      },
+    };
     const d = deps(mapLookup({ 'ml/imagenet': dataset('imagenet') }), audit);
     await review(request(pod({ 'dataset.0.id': 'imagenet' }), { dryRun: true }), d, 1000);
     expect(recorded).to.deep.equal([]);

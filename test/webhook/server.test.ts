@@ -48,7 +48,9 @@ describe('webhook over HTTPS', () => {
 
   it('answers the captured AdmissionReview with a patch that does what the captured one did, and more', async () => {
     await start();
-    expect(new URL(webhook.url).pathname).to.equal(JSON.parse(readFileSync('test/fixtures/http-requests.json', 'utf8'))['admission/pod-create-dataset-labels.json'].path);
+    expect(new URL(webhook.url).pathname).to.equal(
+      JSON.parse(readFileSync('test/fixtures/http-requests.json', 'utf8'))['admission/pod-create-dataset-labels.json'].path,
+    );
     const reply = await admit(webhook.url, certs.ca.cert, REVIEW);
     expect(reply.status).to.equal(200);
     const answer = reply.json() as typeof CAPTURED;
@@ -63,8 +65,11 @@ describe('webhook over HTTPS', () => {
     expect(ours.metadata.annotations).to.deep.equal({ 'locus.dev/datasets': 'my-dataset' });
     expect(ours.spec.schedulerName).to.equal('locus-scheduler');
     // Apart from the annotation key and the scheduler, the pod is the one the captured patch made.
-    expect({ ...ours, metadata: { ...ours.metadata, annotations: undefined }, spec: { ...ours.spec, schedulerName: undefined } })
-      .to.deep.equal({ ...theirs, metadata: { ...theirs.metadata, annotations: undefined }, spec: { ...theirs.spec, schedulerName: undefined } });
+    expect({ ...ours, metadata: { ...ours.metadata, annotations: undefined }, spec: { ...ours.spec, schedulerName: undefined } }).to.deep.equal({
+      ...theirs,
+      metadata: { ...theirs.metadata, annotations: undefined },
+      spec: { ...theirs.spec, schedulerName: undefined },
+    });
 
     // Reinvocation on the patched pod: allowed, nothing to change.
     const again = (await admit(webhook.url, certs.ca.cert, { ...REVIEW, request: { ...REVIEW.request, object: ours } })).json() as typeof CAPTURED;
@@ -78,13 +83,17 @@ describe('webhook over HTTPS', () => {
     expect(answer.response).not.to.have.property('patch');
     const status = answer.response.status as { code: number; message: string };
     expect(status.code).to.equal(403);
-    expect(status.message).to.match(/^dataset.0.id: label "dataset.0.id" names Dataset "my-dataset", which does not exist in namespace "datasets-demo"; create it/);
+    expect(status.message).to.match(
+      /^dataset.0.id: label "dataset.0.id" names Dataset "my-dataset", which does not exist in namespace "datasets-demo"; create it/,
+    );
   });
 
   it('honours ?timeout=: a hanging lookup is answered before the API server gives up', async () => {
     await start({ find: () => new Promise(() => {}) });
     const t0 = Date.now();
-    const answer = (await admit(webhook.url, certs.ca.cert, REVIEW, '1s')).json() as { response: { allowed: boolean; status: { code: number; message: string } } };
+    const answer = (await admit(webhook.url, certs.ca.cert, REVIEW, '1s')).json() as {
+      response: { allowed: boolean; status: { code: number; message: string } };
+    };
     const took = Date.now() - t0;
     expect(took).to.be.within(400, 1000);
     expect(answer.response.allowed).to.equal(false);
@@ -97,7 +106,11 @@ describe('webhook over HTTPS', () => {
     const reply = await admit(webhook.url, certs.ca.cert, { ...REVIEW, apiVersion: 'admission.k8s.io/v1beta1' });
     expect(reply.status).to.equal(400);
     expect((reply.json() as { error: string }).error).to.match(/^apiVersion: apiVersion must be "admission.k8s.io\/v1"; set admissionReviewVersions: \["v1"\]/);
-    const truncated = await call(`${webhook.url}?timeout=10s`, certs.ca.cert, { method: 'POST', body: '{"kind":', headers: { 'Content-Type': 'application/json' } });
+    const truncated = await call(`${webhook.url}?timeout=10s`, certs.ca.cert, {
+      method: 'POST',
+      body: '{"kind":',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect(truncated.status).to.equal(400);
     expect(truncated.body).to.match(/not valid JSON/);
   });
@@ -131,12 +144,15 @@ describe('webhook over HTTPS', () => {
     // A key without its certificate (a rotation caught halfway): the served certificate stays.
     const other = await certDir();
     await writeFile(certs.keyFile, readFileSync(other.keyFile));
-    await eventually(async () => expect(await webhook.metrics.registry.getSingleMetricAsString('locus_webhook_certificate_reloads_total')).to.match(/outcome="error"}/), { timeoutMs: 3000 });
+    await eventually(
+      async () => expect(await webhook.metrics.registry.getSingleMetricAsString('locus_webhook_certificate_reloads_total')).to.match(/outcome="error"}/),
+      { timeoutMs: 3000 },
+    );
     expect((await call(healthz, certs.ca.cert)).peer.serialNumber).to.equal(nextSerial);
     expect(logs.lines().some((l) => String(l.msg).includes('do not form a valid pair'))).to.equal(true);
   });
 
-  it('follows a mounted Secret\'s update, which swaps a symlink rather than writing the files', async () => {
+  it("follows a mounted Secret's update, which swaps a symlink rather than writing the files", async () => {
     // The kubelet's layout: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>/, replaced by renaming a new ..data link.
     const dir = mkdtempSync(join(tmpdir(), 'locus-secret-'));
     const version = async (name: string, pem: { cert: string; key: string }) => {

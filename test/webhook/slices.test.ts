@@ -21,13 +21,24 @@ describe('webhook: slice annotations at admission', () => {
   let api: FakeApiServer;
   beforeEach(async () => {
     api = await FakeApiServer.start();
-    api.put({ apiVersion: 'locus.dev/v1alpha1', kind: 'Dataset', metadata: { namespace: NS, name: 'imagenet' }, spec: { local: { type: 'S3', bucket: 'imagenet', endpoint: 'http://minio:9000' } } });
+    api.put({
+      apiVersion: 'locus.dev/v1alpha1',
+      kind: 'Dataset',
+      metadata: { namespace: NS, name: 'imagenet' },
+      spec: { local: { type: 'S3', bucket: 'imagenet', endpoint: 'http://minio:9000' } },
+    });
   });
   afterEach(() => api.close());
 
   const deps = () => {
     const kube = createKubeClient(api.kubeconfig());
-    return { lookup: kubeDatasetLookup(kube), audit: kubeAuditRecorder(kube), options: { schedulerName: 'locus-scheduler', allowMissing: false }, log: captureLog().log, metrics: webhookMetrics(() => undefined) };
+    return {
+      lookup: kubeDatasetLookup(kube),
+      audit: kubeAuditRecorder(kube),
+      options: { schedulerName: 'locus-scheduler', allowMissing: false },
+      log: captureLog().log,
+      metrics: webhookMetrics(() => undefined),
+    };
   };
   const admit = (annotations: Record<string, string>) => {
     const p = pod({ 'dataset.0.id': 'imagenet' });

@@ -54,9 +54,18 @@ export function call(url: string, ca: string, opts: { method?: string; body?: st
 }
 
 /** How kube-apiserver called the capture server (test/fixtures/http-requests.json). */
-const CAPTURED = (JSON.parse(readFileSync('test/fixtures/http-requests.json', 'utf8')) as Record<string, {
-  method: string; path: string; query: string; headers: Record<string, string>; client: string;
-}>)['admission/pod-create-dataset-labels.json'];
+const CAPTURED = (
+  JSON.parse(readFileSync('test/fixtures/http-requests.json', 'utf8')) as Record<
+    string,
+    {
+      method: string;
+      path: string;
+      query: string;
+      headers: Record<string, string>;
+      client: string;
+    }
+  >
+)['admission/pod-create-dataset-labels.json'];
 
 /**
  * POSTs an AdmissionReview as kube-apiserver did: its method, query, client identification and headers

@@ -4,7 +4,13 @@ import { buildIndex, refs, type World } from '../index-builder.js';
 
 const world: World = {
   datasets: { 'ml/a': { totalBytes: 1000 }, 'ml/b': { totalBytes: 3000 }, 'ml/unsized': {} },
-  nodes: { full: { zone: 'z1', region: 'r1' }, half: { zone: 'z1', region: 'r1' }, zoneonly: { zone: 'z1', region: 'r1' }, far: { zone: 'z2', region: 'r1' }, other: { zone: 'z3', region: 'r2' } },
+  nodes: {
+    full: { zone: 'z1', region: 'r1' },
+    half: { zone: 'z1', region: 'r1' },
+    zoneonly: { zone: 'z1', region: 'r1' },
+    far: { zone: 'z2', region: 'r1' },
+    other: { zone: 'z3', region: 'r2' },
+  },
   caches: { full: { 'ml/a': 1000, 'ml/b': 3000 }, half: { 'ml/a': 500, 'ml/b': 1500 } },
 };
 

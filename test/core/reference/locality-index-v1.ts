@@ -171,7 +171,14 @@ export class LocalityIndex {
       if (entry) {
         if (!kept) this.touchAreas(target, d.dataset);
       } else {
-        entry = { key: d.dataset, bytes: d.bytes, catalogVersion: d.catalogVersion, blockSize: d.blockSize, blocks: d.blocks?.length ?? 0, listed: this.checks };
+        entry = {
+          key: d.dataset,
+          bytes: d.bytes,
+          catalogVersion: d.catalogVersion,
+          blockSize: d.blockSize,
+          blocks: d.blocks?.length ?? 0,
+          listed: this.checks,
+        };
         if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
         datasets.set(d.dataset, entry);
         listing[i] = entry;
@@ -224,7 +231,7 @@ export class LocalityIndex {
   /** Bytes of `key` cached on `node`; 0 for unknown nodes and for inventories past their TTL. O(1). */
   cachedBytes(node: string, key: DatasetKey, now: number): number {
     const inv = this.nodes.get(node)?.inventory;
-    return this.live(inv, now) ? inv!.datasets.get(key)?.bytes ?? 0 : 0;
+    return this.live(inv, now) ? (inv!.datasets.get(key)?.bytes ?? 0) : 0;
   }
 
   /** Bytes of `key` on the node, in its zone and in its region; each capped at the Dataset's size. */
@@ -325,8 +332,13 @@ export class LocalityIndex {
 
   /** Whether an entry's block set was encoded against the Dataset's current catalogue. */
   private matches(entry: Entry, cat: DatasetCatalogue | undefined): entry is Entry & { words: Uint32Array } {
-    return entry.words !== undefined && !!cat?.blockSize && cat.catalogVersion !== undefined
-      && entry.catalogVersion === cat.catalogVersion && entry.blockSize === cat.blockSize;
+    return (
+      entry.words !== undefined &&
+      !!cat?.blockSize &&
+      cat.catalogVersion !== undefined &&
+      entry.catalogVersion === cat.catalogVersion &&
+      entry.blockSize === cat.blockSize
+    );
   }
 
   /** Bytes of the slice's blocks set in `words`, the catalogue's last block at its real size. */
@@ -475,7 +487,8 @@ function validateHeader(snap: InventorySnapshot): string | undefined {
 function checkBlocks(d: DatasetInventory, entry: Entry | undefined): boolean | undefined {
   const blocks = d.blocks;
   const n = blocks?.length ?? 0;
-  let same = entry !== undefined && entry.bytes === d.bytes && entry.catalogVersion === d.catalogVersion && entry.blockSize === d.blockSize && entry.blocks === n;
+  let same =
+    entry !== undefined && entry.bytes === d.bytes && entry.catalogVersion === d.catalogVersion && entry.blockSize === d.blockSize && entry.blocks === n;
   // n distinct blocks, each in the entry's set of n blocks: the same set.
   const words = entry?.words;
   for (let i = 0; i < n; i++) {

@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 import { cluster } from './env.js';
 
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly body: unknown, method: string, path: string) {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    method: string,
+    path: string,
+  ) {
     super(`${method} ${path}: HTTP ${status}: ${typeof body === 'object' && body && 'message' in body ? String(body.message) : JSON.stringify(body)}`);
   }
 }
@@ -15,9 +20,18 @@ const token = readFileSync(cluster.tokenFile, 'utf8').trim();
 export interface Obj {
   apiVersion?: string;
   kind?: string;
-  metadata: { name: string; generateName?: string; namespace?: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
-    finalizers?: string[]; ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
-    deletionTimestamp?: string; resourceVersion?: string };
+  metadata: {
+    name: string;
+    generateName?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: { kind: string; name: string; uid: string; controller?: boolean }[];
+    deletionTimestamp?: string;
+    resourceVersion?: string;
+  };
   // Kubernetes objects are open-ended; tests read what they need and assert on it.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   spec?: any;
@@ -32,22 +46,35 @@ export function api<T = Obj>(method: string, path: string, body?: unknown, conte
   const url = new URL(path, cluster.api);
   const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
   return new Promise((resolvePromise, reject) => {
-    const req = request(url, {
-      method, ca, timeout: 15_000,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json',
-        ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = text;
-        try { parsed = text ? JSON.parse(text) : undefined; } catch { /* keep the text */ }
-        const status = res.statusCode ?? 0;
-        if (status >= 200 && status < 300) resolvePromise(parsed as T);
-        else reject(new ApiError(status, parsed, method, path));
-      });
-    });
+    const req = request(
+      url,
+      {
+        method,
+        ca,
+        timeout: 15_000,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(payload ? { 'content-type': contentType, 'content-length': payload.length } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = text;
+          try {
+            parsed = text ? JSON.parse(text) : undefined;
+          } catch {
+            /* keep the text */
+          }
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) resolvePromise(parsed as T);
+          else reject(new ApiError(status, parsed, method, path));
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${path}: no answer within 15s`)));
     req.on('error', reject);
     req.end(payload);

@@ -4,12 +4,13 @@ import { create, mergePatch, remove, type Obj } from './api.js';
 import { KIND, PLURAL, type CatalogStatus } from '../../../src/api/dataset.js';
 import { API_VERSION } from '../../../src/api/group.js';
 
-export const datasetPath = (namespace: string, name = '') =>
-  `/apis/${API_VERSION}/namespaces/${namespace}/${PLURAL}${name ? `/${name}` : ''}`;
+export const datasetPath = (namespace: string, name = '') => `/apis/${API_VERSION}/namespaces/${namespace}/${PLURAL}${name ? `/${name}` : ''}`;
 
 export function s3Dataset(namespace: string, name: string): Obj {
   return {
-    apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace },
+    apiVersion: API_VERSION,
+    kind: KIND,
+    metadata: { name, namespace },
     spec: { local: { type: 'S3', endpoint: 'http://127.0.0.1:9', bucket: `${name}-bucket`, region: 'us-east-1', readonly: 'true' } },
   };
 }
@@ -18,7 +19,12 @@ export function s3Dataset(namespace: string, name: string): Obj {
 export async function createCataloguedDataset(namespace: string, name: string, blockCount: number, blockSize: number, version: string): Promise<void> {
   await create(datasetPath(namespace), s3Dataset(namespace, name));
   const catalog: CatalogStatus = {
-    objectCount: blockCount, totalBytes: blockCount * blockSize, blockSize, blockCount, version, refreshedAt: new Date().toISOString(),
+    objectCount: blockCount,
+    totalBytes: blockCount * blockSize,
+    blockSize,
+    blockCount,
+    version,
+    refreshedAt: new Date().toISOString(),
   };
   await mergePatch(`${datasetPath(namespace, name)}/status`, { status: { phase: 'Ready', catalog } });
 }

@@ -8,10 +8,14 @@ export const extenderUrl = (path: string) => `http://127.0.0.1:${cluster.ports.e
 /** Starts the extender with `extra` flags and waits until /readyz says its informers have synced. */
 export async function startExtender(extra: string[] = []): Promise<Tracked> {
   const proc = startLocus('extender', ['--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${cluster.ports.extender}`, ...extra]);
-  await until('the extender to be ready', async () => {
-    if (!proc.running()) throw new Error(`locus extender exited: ${proc.log().slice(-2000)}`);
-    return (await fetch(extenderUrl('/readyz'))).ok;
-  }, { timeoutMs: 60_000 });
+  await until(
+    'the extender to be ready',
+    async () => {
+      if (!proc.running()) throw new Error(`locus extender exited: ${proc.log().slice(-2000)}`);
+      return (await fetch(extenderUrl('/readyz'))).ok;
+    },
+    { timeoutMs: 60_000 },
+  );
   return proc;
 }
 

@@ -3,17 +3,29 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { cluster } from './env.js';
 
-export interface Result { code: number; stdout: string; stderr: string }
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** Runs kubectl against the test cluster; never throws on a non-zero exit, the caller asserts on `code`. */
 export function kubectl(args: string[], stdin?: string): Promise<Result> {
   return new Promise((resolvePromise, reject) => {
-    const child = execFile(join(cluster.bin, 'kubectl'), args, {
-      env: { ...process.env, KUBECONFIG: cluster.kubeconfig }, cwd: cluster.root, timeout: 30_000, maxBuffer: 16 << 20,
-    }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== 'number') reject(err);
-      else resolvePromise({ code: err ? Number(err.code) : 0, stdout, stderr });
-    });
+    const child = execFile(
+      join(cluster.bin, 'kubectl'),
+      args,
+      {
+        env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
+        cwd: cluster.root,
+        timeout: 30_000,
+        maxBuffer: 16 << 20,
+      },
+      (err, stdout, stderr) => {
+        if (err && typeof err.code !== 'number') reject(err);
+        else resolvePromise({ code: err ? Number(err.code) : 0, stdout, stderr });
+      },
+    );
     child.stdin?.end(stdin);
   });
 }

@@ -24,7 +24,10 @@ let seq = 0;
 export async function writeNodeCache(node: string, holdings: Holding[], epoch = 'e2e'): Promise<void> {
   seq += 1;
   const snapshot: InventorySnapshot = {
-    node, epoch, seq, capacityBytes: 64 << 30,
+    node,
+    epoch,
+    seq,
+    capacityBytes: 64 << 30,
     usedBytes: holdings.reduce((sum, h) => sum + (h.to - h.from) * h.blockSize, 0),
     datasets: holdings.map((h) => ({
       dataset: datasetKey(h.namespace, h.name),
@@ -36,7 +39,7 @@ export async function writeNodeCache(node: string, holdings: Holding[], epoch = 
   };
   const blockCounts = new Map(holdings.map((h) => [datasetKey(h.namespace, h.name), h.blockCount]));
   const { status, ...fresh } = snapshotToNodeCache(snapshot, { blockCounts, updatedAt: new Date() });
-  const current = (await find(nodeCachePath(node))) ?? await createOwned(node);
+  const current = (await find(nodeCachePath(node))) ?? (await createOwned(node));
   await api<Obj>('PUT', `${nodeCachePath(node)}/status`, { ...fresh, metadata: current.metadata, status });
 }
 

@@ -17,8 +17,7 @@ export function pod(namespace: string, name: string, opts: PodOptions = {}): Obj
     spec: {
       ...(opts.schedulerName ? { schedulerName: opts.schedulerName } : {}),
       terminationGracePeriodSeconds: 0,
-      containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'],
-        resources: { requests: { cpu: opts.cpu ?? '100m', memory: '64Mi' } } }],
+      containers: [{ name: 'main', image: 'busybox:1.36', command: ['sleep', '3600'], resources: { requests: { cpu: opts.cpu ?? '100m', memory: '64Mi' } } }],
     },
   };
 }
@@ -29,10 +28,14 @@ export const createPod = (p: Obj) => create(podPath(p.metadata.namespace!, ''), 
 
 /** Waits until the pod is bound and returns its node. */
 export async function boundNode(namespace: string, name: string, timeoutMs = 30_000): Promise<string> {
-  return until(`pod ${namespace}/${name} to be bound`, async () => {
-    const p = await get(podPath(namespace, name));
-    return (p.spec.nodeName as string | undefined) || undefined;
-  }, { timeoutMs });
+  return until(
+    `pod ${namespace}/${name} to be bound`,
+    async () => {
+      const p = await get(podPath(namespace, name));
+      return (p.spec.nodeName as string | undefined) || undefined;
+    },
+    { timeoutMs },
+  );
 }
 
 /** Deletes every pod in the namespace and waits until they are gone. */

@@ -25,9 +25,10 @@ export function readSchedulerConfig(file: string): SchedulerConfig {
   for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
     const obj = doc.toJS() as Record<string, unknown> | null;
     if (!obj) continue;
-    const candidates = obj.kind === 'ConfigMap'
-      ? Object.values((obj.data ?? {}) as Record<string, string>).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS()))
-      : [obj];
+    const candidates =
+      obj.kind === 'ConfigMap'
+        ? Object.values((obj.data ?? {}) as Record<string, string>).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS()))
+        : [obj];
     const found = candidates.find((c) => c?.kind === 'KubeSchedulerConfiguration' && c.apiVersion === 'kubescheduler.config.k8s.io/v1beta1');
     if (found) return found as SchedulerConfig;
   }
@@ -55,12 +56,17 @@ export function forTestCluster(config: SchedulerConfig, extenderPort: number, he
 export async function startLocusScheduler(file: string): Promise<{ proc: Tracked; config: SchedulerConfig }> {
   const config = forTestCluster(readSchedulerConfig(file), cluster.ports.extender, cluster.ports.locusScheduler);
   writeFileSync(join(cluster.state, 'locus-scheduler.yaml'), stringify(config));
-  const proc = start('locus-scheduler', join(cluster.bin, 'kube-scheduler'),
-    ['--config=locus-scheduler.yaml', '--secure-port=0', '--v=2'], { cwd: cluster.state });
-  await until('locus-scheduler healthz', async () => {
-    if (!proc.running()) throw new Error(`locus-scheduler exited: ${proc.log().slice(-2000)}`);
-    const res = await fetch(`http://127.0.0.1:${cluster.ports.locusScheduler}/healthz`);
-    return res.ok;
-  }, { timeoutMs: 60_000 });
+  const proc = start('locus-scheduler', join(cluster.bin, 'kube-scheduler'), ['--config=locus-scheduler.yaml', '--secure-port=0', '--v=2'], {
+    cwd: cluster.state,
+  });
+  await until(
+    'locus-scheduler healthz',
+    async () => {
+      if (!proc.running()) throw new Error(`locus-scheduler exited: ${proc.log().slice(-2000)}`);
+      const res = await fetch(`http://127.0.0.1:${cluster.ports.locusScheduler}/healthz`);
+      return res.ok;
+    },
+    { timeoutMs: 60_000 },
+  );
   return { proc, config };
 }

@@ -5,8 +5,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Calls `probe` every `intervalMs` until it returns a value other than undefined/false, and returns it.
  * On timeout the error names `what` and the last value or error seen, so a failure says what never happened.
  */
-export async function until<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false,
-  { timeoutMs = 30_000, intervalMs = 200 } = {}): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  { timeoutMs = 30_000, intervalMs = 200 } = {},
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -36,8 +36,17 @@ export async function register(): Promise<string> {
 
 /** Starts the webhook with `extra` flags and waits until it serves /healthz over TLS. */
 export async function startWebhook(extra: string[] = []): Promise<Tracked> {
-  const webhook = startLocus('webhook', ['--kubeconfig', cluster.kubeconfig, '--listen', `127.0.0.1:${cluster.ports.webhook}`,
-    '--cert', cluster.loopbackCert, '--key', cluster.loopbackKey, ...extra]);
+  const webhook = startLocus('webhook', [
+    '--kubeconfig',
+    cluster.kubeconfig,
+    '--listen',
+    `127.0.0.1:${cluster.ports.webhook}`,
+    '--cert',
+    cluster.loopbackCert,
+    '--key',
+    cluster.loopbackKey,
+    ...extra,
+  ]);
   await until('the webhook to serve /healthz over TLS', async () => {
     if (!webhook.running()) throw new Error(`locus webhook exited: ${webhook.log().slice(-2000)}`);
     return tlsHealthy();

@@ -55,7 +55,10 @@ export class Router {
   readonly watches = new Set<OpenWatch>();
   private readonly injections: (Injection & { remaining: number })[] = [];
 
-  constructor(private readonly store: Store, private readonly opts: RouterOptions) {}
+  constructor(
+    private readonly store: Store,
+    private readonly opts: RouterOptions,
+  ) {}
 
   inject(times: number, injection: Injection): void {
     this.injections.push({ ...injection, remaining: times });
@@ -64,7 +67,10 @@ export class Router {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const record: RequestRecord = {
-      method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), contentType: req.headers['content-type'],
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      contentType: req.headers['content-type'],
     };
     this.requests.push(record);
     try {
@@ -95,7 +101,9 @@ export class Router {
       case 'list': {
         const items = this.store.list(r, namespace, this.selector(r, q));
         return send(res, record, 200, {
-          kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: this.store.resourceVersion() },
+          kind: `${r.kind}List`,
+          apiVersion: apiVersionOf(r),
+          metadata: { resourceVersion: this.store.resourceVersion() },
           // Core lists carry no per-item apiVersion/kind; custom resource lists do.
           items: r.group ? items : items.map(({ apiVersion: _a, kind: _k, ...rest }) => rest),
         });
@@ -124,13 +132,21 @@ export class Router {
         options.propagationPolicy = q.get('propagationPolicy') ?? options.propagationPolicy;
         const result = this.store.delete(r, namespace, name!, options);
         const gone = this.store.get(r, namespace, name!) === undefined;
-        return send(res, record, 200, gone
-          ? { ...statusBody(200, '', ''), details: { name, group: r.group || undefined, kind: r.plural, uid: result.metadata.uid } }
-          : result);
+        return send(
+          res,
+          record,
+          200,
+          gone ? { ...statusBody(200, '', ''), details: { name, group: r.group || undefined, kind: r.plural, uid: result.metadata.uid } } : result,
+        );
       }
       case 'deletecollection': {
         const deleted = this.store.list(r, namespace, this.selector(r, q)).map((o) => this.store.delete(r, o.metadata.namespace, o.metadata.name!));
-        return send(res, record, 200, { kind: `${r.kind}List`, apiVersion: apiVersionOf(r), metadata: { resourceVersion: this.store.resourceVersion() }, items: deleted });
+        return send(res, record, 200, {
+          kind: `${r.kind}List`,
+          apiVersion: apiVersionOf(r),
+          metadata: { resourceVersion: this.store.resourceVersion() },
+          items: deleted,
+        });
       }
     }
   }
@@ -210,7 +226,11 @@ export class Router {
     const all = this.store.allResources();
     if (path === '/api') return apiVersions();
     if (path === '/apis') return apiGroupList(all);
-    if (path === '/api/v1') return apiResourceList('v1', all.filter((r) => r.group === ''));
+    if (path === '/api/v1')
+      return apiResourceList(
+        'v1',
+        all.filter((r) => r.group === ''),
+      );
     if (path === '/version') return { major: '1', minor: '30', gitVersion: 'v1.30.0-locus-fake', platform: 'linux/amd64' };
     if (path === '/healthz' || path === '/readyz' || path === '/livez') return 'ok';
     const m = /^\/apis\/([^/]+)(?:\/([^/]+))?$/.exec(path);
@@ -247,11 +267,18 @@ export class Router {
 function verbOf(method: string, t: Target, q: URLSearchParams): Verb {
   const watch = q.get('watch') === 'true' || q.get('watch') === '1';
   switch (method) {
-    case 'GET': return t.name === undefined ? (watch ? 'watch' : 'list') : 'get';
-    case 'POST': return 'create';
-    case 'PUT': if (t.name !== undefined) return 'update'; break;
-    case 'PATCH': if (t.name !== undefined) return 'patch'; break;
-    case 'DELETE': return t.name === undefined ? 'deletecollection' : 'delete';
+    case 'GET':
+      return t.name === undefined ? (watch ? 'watch' : 'list') : 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      if (t.name !== undefined) return 'update';
+      break;
+    case 'PATCH':
+      if (t.name !== undefined) return 'patch';
+      break;
+    case 'DELETE':
+      return t.name === undefined ? 'deletecollection' : 'delete';
   }
   throw new StatusError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource`);
 }

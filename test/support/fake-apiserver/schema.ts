@@ -53,9 +53,11 @@ export function violations(value: unknown, schema: Schema, path = ''): string[] 
     errors.push(`${at}: Unsupported value: ${JSON.stringify(value)}: supported values: ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}`);
   }
   if (typeof value === 'string') {
-    if (schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${at}: Invalid value: "${value}": ${at} in body should be at least ${schema.minLength} chars long`);
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      errors.push(`${at}: Invalid value: "${value}": ${at} in body should be at least ${schema.minLength} chars long`);
     if (schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${at}: Too long: may not be longer than ${schema.maxLength}`);
-    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${at}: Invalid value: "${value}": ${at} in body should match '${schema.pattern}'`);
+    if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(value))
+      errors.push(`${at}: Invalid value: "${value}": ${at} in body should match '${schema.pattern}'`);
   }
   if (typeof value === 'number') {
     const { minimum, maximum } = schema;
@@ -69,7 +71,8 @@ export function violations(value: unknown, schema: Schema, path = ''): string[] 
     const child = (key: string) => (path ? `${path}.${key}` : key);
     for (const key of schema.required ?? []) if (value[key] === undefined) errors.push(`${child(key)}: Required value`);
     const count = Object.keys(value).length;
-    if (schema.minProperties !== undefined && count < schema.minProperties) errors.push(`${at}: Invalid value: ${at} in body should have at least ${schema.minProperties} properties`);
+    if (schema.minProperties !== undefined && count < schema.minProperties)
+      errors.push(`${at}: Invalid value: ${at} in body should have at least ${schema.minProperties} properties`);
     for (const [key, v] of Object.entries(value)) {
       if (!path && key === 'metadata') continue;
       const s = schema.properties?.[key];

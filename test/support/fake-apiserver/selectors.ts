@@ -38,10 +38,13 @@ export function parseLabelSelector(selector: string | null | undefined): Selecto
     let m = /^([\w./-]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(req);
     if (m) {
       const [, key, op, list] = m;
-      const values = new Set(list.split(',').map((v) => v.trim()).filter((v) => v !== ''));
-      return op === 'in'
-        ? (o) => key in labels(o) && values.has(labels(o)[key])
-        : (o) => !(key in labels(o)) || !values.has(labels(o)[key]);
+      const values = new Set(
+        list
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== ''),
+      );
+      return op === 'in' ? (o) => key in labels(o) && values.has(labels(o)[key]) : (o) => !(key in labels(o)) || !values.has(labels(o)[key]);
     }
     m = /^([\w./-]+)\s*(==|=|!=)\s*([\w./-]*)$/.exec(req);
     if (m) {
@@ -62,7 +65,19 @@ export function parseLabelSelector(selector: string | null | undefined): Selecto
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 const EXTRA_FIELDS: Record<string, string[]> = {
   pods: ['spec.nodeName', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.restartPolicy', 'status.phase', 'status.podIP', 'status.nominatedNodeName'],
-  events: ['involvedObject.kind', 'involvedObject.namespace', 'involvedObject.name', 'involvedObject.uid', 'involvedObject.apiVersion', 'involvedObject.resourceVersion', 'involvedObject.fieldPath', 'reason', 'reportingComponent', 'source', 'type'],
+  events: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
   secrets: ['type'],
   nodes: ['spec.unschedulable'],
   namespaces: ['status.phase'],
@@ -77,7 +92,7 @@ function fieldValue(obj: KubeObject, path: string): string {
 /** `field=value`, `field==value`, `field!=value`, ANDed; only fields the real server supports for the type. */
 export function parseFieldSelector(selector: string | null | undefined, res: ResourceType): Selector {
   if (!selector) return everything;
-  const supported = [...COMMON_FIELDS, ...(res.group === '' ? EXTRA_FIELDS[res.plural] ?? [] : [])];
+  const supported = [...COMMON_FIELDS, ...(res.group === '' ? (EXTRA_FIELDS[res.plural] ?? []) : [])];
   const tests = requirements(selector).map((req): Selector => {
     const m = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/.exec(req);
     if (!m) throw badSelector('field', selector, `cannot parse "${req}"`);

@@ -160,7 +160,12 @@ export class Store {
     const rv = proposed.metadata.resourceVersion;
     if (!rv && res.group) {
       // Custom resources refuse unconditional updates.
-      throw new StatusError(422, 'Invalid', `${qualified(res)} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`, this.details(res, name));
+      throw new StatusError(
+        422,
+        'Invalid',
+        `${qualified(res)} "${name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: must be specified for an update`,
+        this.details(res, name),
+      );
     }
     return this.write(res, current, proposed, subresource, rv || undefined);
   }
@@ -178,7 +183,11 @@ export class Store {
     if (!target) throw this.invalid(res, name, 'target.name: Required value');
     const spec = (pod.spec ?? {}) as { nodeName?: string };
     if (spec.nodeName) {
-      throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`);
+      throw new StatusError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on pods/binding "${name}": pod ${name} is already assigned to node "${spec.nodeName}"`,
+      );
     }
     const next = jsonClone(pod);
     next.spec = { ...spec, nodeName: target };
@@ -190,7 +199,12 @@ export class Store {
     const current = this.mustGet(res, namespace, name);
     const pre = opts.preconditions ?? {};
     if ((pre.uid && pre.uid !== current.metadata.uid) || (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion)) {
-      throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(res)} "${name}": Precondition failed: the object's uid or resourceVersion changed`, this.details(res, name));
+      throw new StatusError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${qualified(res)} "${name}": Precondition failed: the object's uid or resourceVersion changed`,
+        this.details(res, name),
+      );
     }
     if (opts.propagationPolicy === 'Orphan') this.orphanDependents(current.metadata.uid!);
     if (current.metadata.finalizers?.length) {
@@ -256,12 +270,20 @@ export class Store {
   private write(res: ResourceType, current: KubeObject, proposed: KubeObject, subresource: 'status' | undefined, rv: string | undefined): KubeObject {
     const name = current.metadata.name!;
     if (rv !== undefined && rv !== current.metadata.resourceVersion) {
-      throw new StatusError(409, 'Conflict',
+      throw new StatusError(
+        409,
+        'Conflict',
         `Operation cannot be fulfilled on ${qualified(res)} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
-        this.details(res, name));
+        this.details(res, name),
+      );
     }
     if (proposed.metadata?.uid && proposed.metadata.uid !== current.metadata.uid) {
-      throw new StatusError(409, 'Conflict', `Precondition failed: UID in precondition: ${proposed.metadata.uid}, UID in object meta: ${current.metadata.uid}`, this.details(res, name));
+      throw new StatusError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${proposed.metadata.uid}, UID in object meta: ${current.metadata.uid}`,
+        this.details(res, name),
+      );
     }
     let next: KubeObject;
     if (subresource === 'status') {
@@ -286,7 +308,11 @@ export class Store {
       if (current.metadata.deletionTimestamp) {
         const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
         if (added.length) {
-          throw this.invalid(res, name, `metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`);
+          throw this.invalid(
+            res,
+            name,
+            `metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`,
+          );
         }
       }
       if (res.group && !isDeepStrictEqual(withoutMetaAndStatus(current), withoutMetaAndStatus(next))) {
@@ -452,15 +478,22 @@ export class Store {
     const obj = body as KubeObject;
     if (typeof obj.metadata !== 'object' || obj.metadata === null) throw this.invalid(res, '', 'metadata: Required value');
     if ((obj.apiVersion !== undefined && obj.apiVersion !== apiVersionOf(res)) || (obj.kind !== undefined && obj.kind !== res.kind)) {
-      throw new StatusError(400, 'BadRequest', `the API version in the data (${obj.apiVersion}) or kind (${obj.kind}) does not match the expected ${apiVersionOf(res)} ${res.kind}`);
+      throw new StatusError(
+        400,
+        'BadRequest',
+        `the API version in the data (${obj.apiVersion}) or kind (${obj.kind}) does not match the expected ${apiVersionOf(res)} ${res.kind}`,
+      );
     }
     return obj;
   }
 
   private checkName(res: ResourceType, name: string): void {
     if (name.length > 253 || !DNS_SUBDOMAIN.test(name)) {
-      throw this.invalid(res, name,
-        `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`);
+      throw this.invalid(
+        res,
+        name,
+        `metadata.name: Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')`,
+      );
     }
   }
 
@@ -481,7 +514,9 @@ export class Store {
   }
 
   private timestamp(): string {
-    return this.now().toISOString().replace(/\.\d+Z$/, 'Z');
+    return this.now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
   }
 }
 

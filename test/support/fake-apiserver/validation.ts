@@ -11,8 +11,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
-const invalid = (obj: KubeObject, cause: string) =>
-  new StatusError(422, 'Invalid', `${obj.kind} "${obj.metadata.name ?? ''}" is invalid: ${cause}`);
+const invalid = (obj: KubeObject, cause: string) => new StatusError(422, 'Invalid', `${obj.kind} "${obj.metadata.name ?? ''}" is invalid: ${cause}`);
 /** A body the server cannot even decode (the real message goes on with decoder details). */
 const undecodable = (obj: KubeObject, field: string, why: string) =>
   new StatusError(400, 'BadRequest', `${obj.kind} in version "v1" cannot be handled as a ${obj.kind}: ${field}: ${why}`);
@@ -22,7 +21,8 @@ function qualifiedNameProblem(key: string): string | undefined {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined && (prefix.length > 253 || !DNS_SUBDOMAIN.test(prefix))) return 'prefix part must be a DNS subdomain';
-  if (name.length > 63 || !NAME_PART.test(name)) return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)";
+  if (name.length > 63 || !NAME_PART.test(name))
+    return "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (at most 63)";
   return undefined;
 }
 
@@ -42,7 +42,10 @@ export function validate(res: ResourceType, obj: KubeObject, current?: KubeObjec
     const problem = qualifiedNameProblem(key);
     if (problem) throw invalid(obj, `metadata.labels: Invalid value: "${key}": ${problem}`);
     if (value !== '' && (value.length > 63 || !NAME_PART.test(value))) {
-      throw invalid(obj, `metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`);
+      throw invalid(
+        obj,
+        `metadata.labels: Invalid value: "${value}": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`,
+      );
     }
   }
   stringMap(obj, obj.metadata.annotations, 'metadata.annotations');
@@ -50,7 +53,10 @@ export function validate(res: ResourceType, obj: KubeObject, current?: KubeObjec
   switch (res.plural) {
     case 'namespaces':
       if (!DNS_LABEL.test(obj.metadata.name ?? '') || (obj.metadata.name ?? '').length > 63) {
-        throw invalid(obj, `metadata.name: Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`);
+        throw invalid(
+          obj,
+          `metadata.name: Invalid value: "${obj.metadata.name}": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`,
+        );
       }
       return;
     case 'configmaps':
