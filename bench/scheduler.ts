@@ -3,7 +3,7 @@
 // configuration, once without its extender and once with `locus extender`, same binary, same config
 // otherwise (percentageOfNodesToScore 100), same pods, same fake nodes.
 //
-// LOCUS_BENCH_NODES fake Ready nodes in 10 zones, 3 catalogued Datasets of 1,000 blocks, a NodeCache
+// LOCUS_BENCH_NODES fake Ready nodes in 10 zones, 3 catalogd Datasets of 1,000 blocks, a NodeCache
 // on every fourth node; each pod reads the 3 Datasets. Per run the pods are created first, then the
 // scheduler starts; the rate is taken between 10 % and 90 % of them bound (polled every 100 ms), so
 // neither the scheduler's start nor the last stragglers count. Prints one JSON line per run and the
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { api, create, get, mergePatch } from '../test/e2e/support/api.js';
 import { installCrds } from '../test/e2e/support/crds.js';
-import { createCataloguedDataset } from '../test/e2e/support/datasets.js';
+import { createCatalogdDataset } from '../test/e2e/support/datasets.js';
 import { cluster } from '../test/e2e/support/env.js';
 import { extenderUrl, startExtender } from '../test/e2e/support/extender.js';
 import { writeNodeCache } from '../test/e2e/support/nodecache.js';
@@ -148,7 +148,7 @@ async function main() {
     fakeNode,
   );
   await installCrds();
-  for (const d of DATASETS) await createCataloguedDataset(DATASET_NS, d, BLOCKS, BLOCK, 'v1');
+  for (const d of DATASETS) await createCatalogdDataset(DATASET_NS, d, BLOCKS, BLOCK, 'v1');
   // Every fourth node caches a contiguous run of each Dataset: a real index for the extender to score.
   const holders = Array.from({ length: Math.floor(NODES / 4) }, (_, k) => 4 * k);
   await pool(holders, 16, (i) =>

@@ -39,7 +39,7 @@ export class Placement {
   private readonly position: Map<string, number>;
   private readonly nodeNames: string[];
   private readonly ctx: PlaceContext & { job: number };
-  /** Blocks of each Dataset in the catalogue the index knows. */
+  /** Blocks of each Dataset in the catalog the index knows. */
   private readonly blockCounts: number[];
   private now = 0;
 

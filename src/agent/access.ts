@@ -3,7 +3,7 @@
 // that Dataset's bucket and prefix: the agent reads the object store with its own credentials, so
 // without this any pod that reaches the port would read every bucket those credentials open.
 import { agentCredentials } from '../api/agent-credentials.js';
-import type { DatasetSource } from './catalogues.js';
+import type { DatasetSource } from './catalogs.js';
 import { S3Error } from './s3-error.js';
 import { isSigned, verifySigV4, type RawRequest } from './sigv4.js';
 

@@ -1,4 +1,4 @@
-// The node cache agent, assembled: block store, Dataset catalogues, read path, the S3 and operations
+// The node cache agent, assembled: block store, Dataset catalogs, read path, the S3 and operations
 // servers, and (given a cluster) the NodeCache publisher. The CLI and the tests start it the same way.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { agentMetrics, type AgentMetrics } from '../metrics/agent.js';
 import { AgentAccess, type AgentAuthConfig } from './access.js';
 import { BlockStore } from './block-store.js';
-import { Catalogues, type DatasetSource } from './catalogues.js';
+import { Catalogs, type DatasetSource } from './catalogs.js';
 import { holdings, type DatasetHoldings } from './inventory.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 import { ReadThrough } from './read-through.js';
@@ -21,7 +21,7 @@ export interface AgentConfig {
   ops: Listen;
   cacheDir: string;
   capacityBytes: number;
-  /** Block size of objects outside every Dataset, and of Datasets without an operator catalogue. */
+  /** Block size of objects outside every Dataset, and of Datasets without an operator catalog. */
   blockSize: number;
   upstream: UpstreamOptions;
   /** Blocks fetched ahead of a sequential reader (default 2). */
@@ -46,7 +46,7 @@ export interface Agent {
   /** New on every start: the NodeCache epoch. */
   epoch: string;
   store: BlockStore;
-  catalogues: Catalogues;
+  catalogs: Catalogs;
   metrics: AgentMetrics;
   publisher?: Publisher;
   setDatasets(sources: DatasetSource[]): void;
@@ -60,7 +60,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
   const metrics = cfg.metrics ?? agentMetrics();
   const store = await BlockStore.open({ dir: cfg.cacheDir, capacityBytes: cfg.capacityBytes, metrics, log });
   const upstream = new Upstream(cfg.upstream);
-  const catalogues = new Catalogues({
+  const catalogs = new Catalogs({
     list: async (bucket, prefix) => {
       const listing = await upstream.listAll(bucket, prefix);
       for (const o of listing) store.invalidate(bucket, o.key, o.etag);
@@ -72,21 +72,21 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     now: Date.now,
     log,
   });
-  const readThrough = new ReadThrough({ store, upstream, catalogues, metrics, blockSize: cfg.blockSize, readAhead: cfg.readAhead ?? 2 });
+  const readThrough = new ReadThrough({ store, upstream, catalogs, metrics, blockSize: cfg.blockSize, readAhead: cfg.readAhead ?? 2 });
   const epoch = randomUUID();
-  const current = () => holdings(catalogues.layouts(), (id) => store.has(id));
+  const current = () => holdings(catalogs.layouts(), (id) => store.has(id));
 
   const access = new AgentAccess(cfg.auth, Date.now);
   const setDatasets = (sources: DatasetSource[]) => {
-    catalogues.setSources(sources);
+    catalogs.setSources(sources);
     access.setDatasets(sources);
     // Report what is held as soon as possible: (re)load the layouts of Datasets already in use and of
-    // those with blocks on disk (after a restart), and pick up new catalogue versions.
-    const wanted = new Set(catalogues.layouts().keys());
+    // those with blocks on disk (after a restart), and pick up new catalog versions.
+    const wanted = new Set(catalogs.layouts().keys());
     for (const [, spec] of store.blocks()) if (spec.dataset) wanted.add(spec.dataset);
     for (const key of wanted) {
-      const source = catalogues.source(key);
-      if (source) catalogues.layout(source).catch((err: unknown) => log.warn({ err, dataset: key }, 'could not list Dataset'));
+      const source = catalogs.source(key);
+      if (source) catalogs.layout(source).catch((err: unknown) => log.warn({ err, dataset: key }, 'could not list Dataset'));
     }
   };
   setDatasets(cfg.datasets ?? []);
@@ -103,7 +103,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
       random: Math.random,
     });
     store.onChange(() => p.changed());
-    catalogues.onChange(() => p.changed());
+    catalogs.onChange(() => p.changed());
     p.start();
     publisher = p;
   }
@@ -122,7 +122,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     opsUrl: ops.url,
     epoch,
     store,
-    catalogues,
+    catalogs,
     metrics,
     ...(publisher ? { publisher } : {}),
     setDatasets,

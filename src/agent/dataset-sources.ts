@@ -10,7 +10,7 @@ import { describeIssues, objectName as name } from '../api/fields.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { DATASETS } from '../kube/resources.js';
-import type { DatasetSource } from './catalogues.js';
+import type { DatasetSource } from './catalogs.js';
 
 const fileSchema = z.object({
   datasets: z.array(

@@ -1,5 +1,5 @@
-// What the node holds, per Dataset, in the terms of each Dataset's catalogue: block i is held when
-// the block file naming exactly the parts of the catalogue's block i is on disk.
+// What the node holds, per Dataset, in the terms of each Dataset's catalog: block i is held when
+// the block file naming exactly the parts of the catalog's block i is on disk.
 import type { DatasetInventory } from '../core/types.js';
 import { blockId, datasetBlock, type Layout } from './layout.js';
 
@@ -25,7 +25,7 @@ export interface DatasetHoldings {
   blockCount: number;
 }
 
-/** Per Dataset (keyed `ns/name`) with at least one block held: blocks, bytes, catalogue version. */
+/** Per Dataset (keyed `ns/name`) with at least one block held: blocks, bytes, catalog version. */
 export function holdings(layouts: ReadonlyMap<string, Layout>, has: (id: string) => boolean): DatasetHoldings[] {
   const out: DatasetHoldings[] = [];
   for (const [dataset, layout] of [...layouts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

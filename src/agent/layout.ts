@@ -2,7 +2,7 @@
 // of its listed objects (ARCHITECTURE.md, "Block identity"), so one block may span the tail of one
 // object and the heads of the next. A block is described by its parts: the (key, ETag, offset,
 // length) ranges it is made of. That description is also its identity on disk (blockId), so a block
-// stays valid across catalogue versions for exactly as long as the bytes it names are unchanged.
+// stays valid across catalog versions for exactly as long as the bytes it names are unchanged.
 import { createHash } from 'node:crypto';
 import { blockCount, catalogVersion, sortObjects, type CatalogObject } from '../catalog/listing.js';
 
@@ -11,7 +11,7 @@ export interface ListedObject extends CatalogObject {
   lastModified?: Date;
 }
 
-export interface CatalogueObject extends ListedObject {
+export interface PlacedObject extends ListedObject {
   /** Offset of the object's first byte in the key-ordered concatenation. */
   start: number;
 }
@@ -24,8 +24,8 @@ export interface Layout {
   blockSize: number;
   totalBytes: number;
   blockCount: number;
-  objects: CatalogueObject[];
-  byKey: Map<string, CatalogueObject>;
+  objects: PlacedObject[];
+  byKey: Map<string, PlacedObject>;
 }
 
 /** A byte range of one object version. */
@@ -42,7 +42,7 @@ export interface BlockSpec {
   parts: Part[];
   /** Sum of the parts' lengths. */
   length: number;
-  /** `ns/name` of the Dataset the block was fetched for: on start, which catalogues to load first. */
+  /** `ns/name` of the Dataset the block was fetched for: on start, which catalogs to load first. */
   dataset?: string;
 }
 
@@ -54,7 +54,7 @@ export function blockId(spec: Pick<BlockSpec, 'bucket' | 'parts'>): string {
 }
 
 /**
- * Lays out a listing in the operator's key order, under the operator's catalogue version of it,
+ * Lays out a listing in the operator's key order, under the operator's catalog version of it,
  * so that block indices and versions agree with the Dataset's `status.catalog`.
  */
 export function buildLayout(bucket: string, prefix: string, listing: readonly ListedObject[], blockSize: number): Layout {
@@ -62,8 +62,8 @@ export function buildLayout(bucket: string, prefix: string, listing: readonly Li
     listing.reduce((n, o) => n + o.size, 0),
     blockSize,
   );
-  const objects: CatalogueObject[] = [];
-  const byKey = new Map<string, CatalogueObject>();
+  const objects: PlacedObject[] = [];
+  const byKey = new Map<string, PlacedObject>();
   let start = 0;
   for (const o of sortObjects(listing) as ListedObject[]) {
     const obj = { ...o, start };
@@ -123,7 +123,7 @@ export interface Segment {
 /** The segments serving bytes [start, end] (inclusive) of `key`, which must be in the layout. */
 export function datasetSegments(layout: Layout, key: string, start: number, end: number, dataset?: string): Segment[] {
   const obj = layout.byKey.get(key);
-  if (!obj) throw new RangeError(`${key} is not in catalogue ${layout.version}`);
+  if (!obj) throw new RangeError(`${key} is not in catalog ${layout.version}`);
   return cut(obj.start + start, obj.start + end, layout.blockSize, (i) => datasetBlock(layout, i, dataset));
 }
 

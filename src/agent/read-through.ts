@@ -1,11 +1,11 @@
 // The read path: an object key and byte range become block segments (Dataset blocks when the key
-// belongs to a Dataset with a usable catalogue, per-object blocks otherwise), each served from disk
+// belongs to a Dataset with a usable catalog, per-object blocks otherwise), each served from disk
 // or fetched once from the remote onto disk and served from there, with read-ahead for sequential
 // readers. Bytes are streamed, never gathered per block: a 10-byte read of a big block holds one
 // check chunk in memory. A block the cache cannot keep is read from the remote, only the bytes asked for.
 import type { AgentMetrics } from '../metrics/agent.js';
 import { CorruptBlockError, type BlockStore } from './block-store.js';
-import type { Catalogues, DatasetSource } from './catalogues.js';
+import type { Catalogs, DatasetSource } from './catalogs.js';
 import { blockId, datasetSegments, objectSegments, type ListedObject, type Segment } from './layout.js';
 import { ObjectChangedError, type Upstream } from './upstream.js';
 import { datasetKey } from '../core/types.js';
@@ -23,7 +23,7 @@ export interface ObjectView extends ListedObject {
 export interface ReadThroughOptions {
   store: BlockStore;
   upstream: Upstream;
-  catalogues: Catalogues;
+  catalogs: Catalogs;
   metrics: AgentMetrics;
   /** Block size for objects outside every Dataset. */
   blockSize: number;
@@ -35,14 +35,14 @@ export class ReadThrough {
   constructor(private readonly opts: ReadThroughOptions) {}
 
   /**
-   * The object at `bucket/key`: from its Dataset's catalogue when listed there, else a HEAD upstream.
+   * The object at `bucket/key`: from its Dataset's catalog when listed there, else a HEAD upstream.
    * `dataset`: the Dataset the reader is authenticated for, whose blocks these are; else the one
-   * the catalogues match.
+   * the catalogs match.
    */
   async resolve(bucket: string, key: string, dataset?: DatasetSource): Promise<ObjectView> {
-    const { catalogues, upstream, blockSize } = this.opts;
-    const source = dataset ?? catalogues.match(bucket, key);
-    const layout = source && (await catalogues.layout(source));
+    const { catalogs, upstream, blockSize } = this.opts;
+    const source = dataset ?? catalogs.match(bucket, key);
+    const layout = source && (await catalogs.layout(source));
     const obj = layout?.byKey.get(key);
     if (source && layout && obj) {
       const dataset = datasetKey(source.namespace, source.name);
@@ -66,7 +66,7 @@ export class ReadThrough {
 
   /** An ETag seen for an object: blocks of other versions of it are dropped. */
   observe(bucket: string, key: string, etag: string): void {
-    if (etag && this.opts.store.invalidate(bucket, key, etag) > 0) this.opts.catalogues.markStale(bucket, key);
+    if (etag && this.opts.store.invalidate(bucket, key, etag) > 0) this.opts.catalogs.markStale(bucket, key);
   }
 
   /**
@@ -114,7 +114,7 @@ export class ReadThrough {
     } catch (err) {
       if (err instanceof ObjectChangedError) {
         store.invalidate(err.bucket, err.key, err.etag);
-        this.opts.catalogues.markStale(err.bucket, err.key);
+        this.opts.catalogs.markStale(err.bucket, err.key);
       }
       throw err;
     }

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { PATTERNS } from '../api/dataset.js';
 import type { AgentMetrics } from '../metrics/agent.js';
 import { confine, type AgentAccess } from './access.js';
-import type { DatasetSource } from './catalogues.js';
+import type { DatasetSource } from './catalogs.js';
 import type { ReadThrough } from './read-through.js';
 import { S3Error } from './s3-error.js';
 import { errorXml, listObjectsV2Xml } from './s3-xml.js';

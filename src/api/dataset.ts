@@ -142,7 +142,7 @@ export const CacheSpec = z
       .min(1024 * 1024)
       .max(1024 * 1024 * 1024)
       .optional()
-      .describe('Block size in bytes for the catalogue and the node agents (default 16 MiB).'),
+      .describe('Block size in bytes for the catalog and the node agents (default 16 MiB).'),
     sizeHintBytes: z.number().int().min(0).optional().describe('Expected size, used when the operator cannot list the Dataset (NFS, HOST).'),
   })
   .describe('Hints for the node caches and the scheduler extender.');
@@ -194,7 +194,7 @@ export const Condition = z.object({
 export type Condition = z.infer<typeof Condition>;
 
 /**
- * The catalogue records at most this many top-level prefixes (the first in key order), each at most
+ * The catalog records at most this many top-level prefixes (the first in key order), each at most
  * MAX_CATALOG_PREFIX_LENGTH bytes, so a Dataset's status stays small (~100 KB at worst) for every
  * extender that watches it; past the bound `prefixesTruncated` is set.
  */
@@ -223,7 +223,7 @@ export const CatalogStatus = z
       .max(MAX_CATALOG_PREFIXES)
       .optional()
       .describe('Top-level prefixes in key order, for pods that declare a slice as `prefix <p>,…`.'),
-    prefixesTruncated: z.boolean().optional().describe('True when the Dataset has more top-level prefixes (or longer ones) than the catalogue records.'),
+    prefixesTruncated: z.boolean().optional().describe('True when the Dataset has more top-level prefixes (or longer ones) than the catalog records.'),
   })
   .describe('Key-ordered listing summary; block i is the i-th blockSize block of the concatenated objects.');
 export type CatalogStatus = z.infer<typeof CatalogStatus>;

@@ -13,14 +13,14 @@ const count = z.number().int().nonnegative();
 export const nodeCacheDatasetSchema = z.object({
   namespace: objectName.max(253),
   name: objectName.max(253),
-  blockSize: z.number().int().positive().optional().describe('Bytes per block of the catalogue the block set refers to.'),
+  blockSize: z.number().int().positive().optional().describe('Bytes per block of the catalog the block set refers to.'),
   catalogVersion: z
     .string()
     .optional()
     .describe("The Dataset's status.catalog.version the block indices refer to; where it differs from the current one only bytes count."),
   /** Bytes of this Dataset held on the node. */
   bytes: count,
-  blockCount: count.optional().describe('Blocks in that catalogue (the universe the block set is encoded against).'),
+  blockCount: count.optional().describe('Blocks in that catalog (the universe the block set is encoded against).'),
   blocks: z.string().optional().describe('The cached block indices, base64 of a bitset or of runs, whichever is smaller.'),
 });
 

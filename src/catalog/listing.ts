@@ -1,4 +1,4 @@
-// The catalogue of an object-store Dataset: its objects in key order, summarised as the status the
+// The catalog of an object-store Dataset: its objects in key order, summarised as the status the
 // extender and the agents read. Block i is the i-th `blockSize` block of the key-ordered
 // concatenation of the objects, so every reader must order keys exactly as `compareKeys` does.
 import { createHash } from 'node:crypto';

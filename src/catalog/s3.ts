@@ -1,4 +1,4 @@
-// Lists an object-store Dataset (bucket + prefix) with paginated ListObjectsV2, for its catalogue.
+// Lists an object-store Dataset (bucket + prefix) with paginated ListObjectsV2, for its catalog.
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable, Transform } from 'node:stream';

@@ -21,7 +21,7 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
     'ops-listen': { kind: 'listen', help: 'address of /healthz, /readyz and /metrics', default: { host: '0.0.0.0', port: 9301 } },
     'cache-dir': { kind: 'string', arg: '<dir>', help: 'where blocks are kept', default: '/var/cache/locus' },
     capacity: { kind: 'size', help: 'disk the cache may use, e.g. 200Gi', default: 10 * 2 ** 30 },
-    'block-size': { kind: 'size', help: 'block size for objects outside a catalogued Dataset', default: DEFAULT_BLOCK_SIZE },
+    'block-size': { kind: 'size', help: 'block size for objects outside a catalogd Dataset', default: DEFAULT_BLOCK_SIZE },
     datasets: {
       kind: 'string',
       arg: '<cluster|file>',

@@ -45,7 +45,7 @@ const explain = defineCommand({
 const datasets = defineCommand({
   name: 'kubectl datasets',
   synopsis: '[-n <namespace> | -A] [-o wide|json|yaml] [flags]',
-  description: 'Lists Datasets with their size (catalogue), bytes cached on live nodes, per zone, and the pods reading them.',
+  description: 'Lists Datasets with their size (catalog), bytes cached on live nodes, per zone, and the pods reading them.',
   flags: {
     namespace: { kind: 'string', arg: '<name>', help: "the namespace (default: the context's, else default)" },
     'all-namespaces': { kind: 'boolean', help: 'every namespace' },

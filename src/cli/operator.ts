@@ -1,5 +1,5 @@
 // `locus operator`: reconciles Dataset objects into Secrets, ConfigMaps, PVCs (and PVs for NFS and
-// HOST), records catalogues and the pods-per-Dataset audit in their status.
+// HOST), records catalogs and the pods-per-Dataset audit in their status.
 import { readFileSync } from 'node:fs';
 import { PATTERNS } from '../api/dataset.js';
 import { DEFAULT_POLICY, parsePolicy, type DatasetPolicy } from '../operator/policy.js';

@@ -2,12 +2,12 @@
 // block (how many counted members cache it) and the union bitset the counts imply, so the union's
 // bytes and a slice's bytes there are read, not recomputed from the members on every change.
 import { countInRanges, type Slice } from './slice.js';
-import type { DatasetCatalogue } from './types.js';
+import type { DatasetCatalog } from './types.js';
 
 /** A member's entry for the Dataset as far as the area needs it. */
 export interface Holding {
   bytes: number;
-  /** The block bitset (32 blocks a word), when it was encoded against the current catalogue. */
+  /** The block bitset (32 blocks a word), when it was encoded against the current catalog. */
   words?: Uint32Array;
 }
 
@@ -17,7 +17,7 @@ export class AreaHoldings {
   /** Bit b set ⇔ counts[b] > 0: the union of the members' block sets. */
   private union = new Uint32Array(0);
   private unionBlocks = 0;
-  /** Byte counts of the counted members, and of those whose blocks are not known against the catalogue. */
+  /** Byte counts of the counted members, and of those whose blocks are not known against the catalog. */
   private readonly reported = new SortedBytes();
   private readonly countedOnly = new SortedBytes();
   /** The union's bytes (NaN until computed after a change) and the last slice asked and its bytes. */
@@ -71,7 +71,7 @@ export class AreaHoldings {
   }
 
   /** Bytes held in the area: the union's, the last block at its real size, or the largest member's if more. */
-  wholeBytes(cat: DatasetCatalogue | undefined): number {
+  wholeBytes(cat: DatasetCatalog | undefined): number {
     if (Number.isNaN(this.bytes)) this.bytes = Math.max(this.reported.max(), this.unionBlocks > 0 && cat ? this.unionBytes(cat) : 0);
     return this.bytes;
   }
@@ -80,7 +80,7 @@ export class AreaHoldings {
    * Bytes of a slice held in the area: the union's blocks in it, or the largest counted-only member's
    * pro-rata share. Every node of an area asks the same slice of a request, so the answer is kept.
    */
-  sliceBytesOf(slice: Slice, cat: DatasetCatalogue, share: number): number {
+  sliceBytesOf(slice: Slice, cat: DatasetCatalog, share: number): number {
     if (this.slice !== slice) {
       this.slice = slice;
       this.sliceBytes = Math.max(this.unionBlocks > 0 ? blockBytesIn(this.union, slice, cat) : 0, this.countedOnly.max() * share);
@@ -136,7 +136,7 @@ export class AreaHoldings {
     this.slice = undefined;
   }
 
-  private unionBytes(cat: DatasetCatalogue): number {
+  private unionBytes(cat: DatasetCatalog): number {
     const blockSize = cat.blockSize!;
     let bytes = this.unionBlocks * blockSize;
     const last = (cat.blockCount ?? 0) - 1;
@@ -156,8 +156,8 @@ export class AreaHoldings {
   }
 }
 
-/** Bytes of the slice's blocks set in `words`, the catalogue's last block at its real size. */
-export function blockBytesIn(words: Uint32Array, slice: Slice, cat: DatasetCatalogue): number {
+/** Bytes of the slice's blocks set in `words`, the catalog's last block at its real size. */
+export function blockBytesIn(words: Uint32Array, slice: Slice, cat: DatasetCatalog): number {
   const last = (cat.blockCount ?? 0) - 1;
   const { count, hasLast } = countInRanges(words, slice.ranges, last);
   const padding = hasLast ? Math.max(0, (cat.blockCount ?? 0) * cat.blockSize! - cat.totalBytes!) : 0;

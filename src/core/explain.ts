@@ -55,7 +55,7 @@ export function explain(policy: PolicyName, req: ScoreRequest, node: string, fil
         ...part,
         ...req.index.locality(node, key, req.now),
         credited: 0,
-        note: 'size not known yet (no catalogue in the Dataset status): scores nothing',
+        note: 'size not known yet (no catalog in the Dataset status): scores nothing',
       };
     }
     const read = slice ? slice.bytes : cat.totalBytes!;

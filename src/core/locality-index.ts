@@ -7,7 +7,7 @@
 // few typed-array reads (`view`), with node names resolved to ids once per request (`nodeIds`).
 import { AreaHoldings, blockBytesIn, type Holding } from './area-holdings.js';
 import type { Slice } from './slice.js';
-import type { ApplyOutcome, DatasetCatalogue, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from './types.js';
+import type { ApplyOutcome, DatasetCatalog, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from './types.js';
 
 export interface IndexOptions {
   /** A node's inventory counts as empty once this long has passed since its last applied snapshot. */
@@ -99,12 +99,12 @@ export class LocalityIndex {
   private regionOf = new Int32Array(this.capacity).fill(NO_AREA);
   private readonly datasetIds = new Map<DatasetKey, number>();
   private readonly datasetKeys: DatasetKey[] = [];
-  /** By Dataset id: the catalogue (if known) and the bytes each node caches of it, by node id. */
-  private readonly catalogues: Array<DatasetCatalogue | undefined> = [];
+  /** By Dataset id: the catalog (if known) and the bytes each node caches of it, by node id. */
+  private readonly catalogs: Array<DatasetCatalog | undefined> = [];
   private readonly columns: Float64Array[] = [];
   /** By Dataset id, by node id: the entry itself (its block set, for slices). */
   private readonly entryColumns: Array<Array<Entry | undefined>> = [];
-  private readonly catalogue = new Map<DatasetKey, DatasetCatalogue>();
+  private readonly catalog = new Map<DatasetKey, DatasetCatalog>();
   private readonly areaIds = new Map<string, number>();
   private readonly areas: Area[] = [];
   /** Snapshots checked so far: marks the entries a snapshot lists. */
@@ -115,28 +115,28 @@ export class LocalityIndex {
     this.ttlMs = opts.ttlMs;
   }
 
-  upsertDataset(cat: DatasetCatalogue): void {
-    const previous = this.catalogue.get(cat.key);
+  upsertDataset(cat: DatasetCatalog): void {
+    const previous = this.catalog.get(cat.key);
     const copy = { ...cat };
-    this.catalogue.set(cat.key, copy);
+    this.catalog.set(cat.key, copy);
     const id = this.datasetId(cat.key);
-    this.catalogues[id] = copy;
+    this.catalogs[id] = copy;
     if (!previous || !sameBlocks(previous, copy)) this.recount(id);
   }
 
   removeDataset(key: DatasetKey): void {
-    if (!this.catalogue.delete(key)) return;
+    if (!this.catalog.delete(key)) return;
     const id = this.datasetIds.get(key)!;
-    this.catalogues[id] = undefined;
+    this.catalogs[id] = undefined;
     this.recount(id);
   }
 
-  dataset(key: DatasetKey): DatasetCatalogue | undefined {
-    return this.catalogue.get(key);
+  dataset(key: DatasetKey): DatasetCatalog | undefined {
+    return this.catalog.get(key);
   }
 
-  datasets(): IterableIterator<DatasetCatalogue> {
-    return this.catalogue.values();
+  datasets(): IterableIterator<DatasetCatalog> {
+    return this.catalog.values();
   }
 
   upsertNode(topology: NodeTopology): void {
@@ -165,7 +165,7 @@ export class LocalityIndex {
 
   /**
    * Replaces the node's inventory with the snapshot, in O(its size). A Dataset entry equal to the one in
-   * force (same bytes, catalogue version, block size and blocks) is kept as it is; the block counts of
+   * force (same bytes, catalog version, block size and blocks) is kept as it is; the block counts of
    * the node's zone and region change by the entries that changed.
    */
   applyInventory(snap: InventorySnapshot, now: number): ApplyOutcome {
@@ -315,7 +315,7 @@ export class LocalityIndex {
   /** A view whose areas' bytes are read for `areas` only (one node's zone and region). */
   private viewOver(areas: readonly Area[], key: DatasetKey, slice: Slice | undefined, now: number): LocalityView {
     const d = this.datasetIds.get(key);
-    const cat = this.catalogue.get(key);
+    const cat = this.catalog.get(key);
     const total = cat?.totalBytes ?? Infinity;
     if (d === undefined) return { fill: (_id, out) => zero(out) };
     // Per area, the whole Dataset's bytes there (capped at its size), and for a slice the slice's.
@@ -425,7 +425,7 @@ export class LocalityIndex {
       blocks += inv.blocks;
       bytes += inv.bytes;
     }
-    return { nodes: this.nodes.size, datasets: this.catalogue.size, inventories, liveInventories, blocks, bytes };
+    return { nodes: this.nodes.size, datasets: this.catalog.size, inventories, liveInventories, blocks, bytes };
   }
 
   /** The one expiry rule: an inventory counts until `ttlMs` after it was applied, inclusive. */
@@ -473,19 +473,19 @@ export class LocalityIndex {
     return (a.held[d] ??= new AreaHoldings());
   }
 
-  /** An entry counts its blocks only when they were encoded against the Dataset's current catalogue. */
+  /** An entry counts its blocks only when they were encoded against the Dataset's current catalog. */
   private holding(e: Entry): Holding {
-    return matches(e, this.catalogues[e.id]) ? e : { bytes: e.bytes };
+    return matches(e, this.catalogs[e.id]) ? e : { bytes: e.bytes };
   }
 
   private *countedEntries(a: Area, key: DatasetKey): Iterable<Holding> {
     for (const m of a.counted) {
       const e = this.states[m]!.inventory?.datasets.get(key);
-      if (e) yield matches(e, this.catalogues[e.id]) ? e : { bytes: e.bytes };
+      if (e) yield matches(e, this.catalogs[e.id]) ? e : { bytes: e.bytes };
     }
   }
 
-  /** Dataset `d`'s blocks are now read against a different catalogue: its area holdings are rebuilt. */
+  /** Dataset `d`'s blocks are now read against a different catalog: its area holdings are rebuilt. */
   private recount(d: number): void {
     const key = this.datasetKeyOf(d);
     for (const a of this.areas) {
@@ -508,7 +508,7 @@ export class LocalityIndex {
       this.datasetKeys.push(key);
       this.columns.push(new Float64Array(this.capacity));
       this.entryColumns.push([]);
-      this.catalogues.push(undefined);
+      this.catalogs.push(undefined);
     }
     return id;
   }
@@ -670,8 +670,8 @@ function toWords(blocks: Uint32Array): Uint32Array {
   return words;
 }
 
-/** Whether an entry's block set was encoded against the Dataset's current catalogue. */
-function matches(entry: Entry, cat: DatasetCatalogue | undefined): boolean {
+/** Whether an entry's block set was encoded against the Dataset's current catalog. */
+function matches(entry: Entry, cat: DatasetCatalog | undefined): boolean {
   return (
     entry.words !== undefined &&
     !!cat?.blockSize &&
@@ -681,8 +681,8 @@ function matches(entry: Entry, cat: DatasetCatalogue | undefined): boolean {
   );
 }
 
-/** Whether two catalogues of a Dataset read block sets alike (else the areas' counts are rebuilt). */
-function sameBlocks(a: DatasetCatalogue, b: DatasetCatalogue): boolean {
+/** Whether two catalogs of a Dataset read block sets alike (else the areas' counts are rebuilt). */
+function sameBlocks(a: DatasetCatalog, b: DatasetCatalog): boolean {
   return a.totalBytes === b.totalBytes && a.blockSize === b.blockSize && a.blockCount === b.blockCount && a.catalogVersion === b.catalogVersion;
 }
 

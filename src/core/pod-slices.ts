@@ -9,7 +9,7 @@
 // Job's spec.completions. What cannot be read or located is a problem, and that Dataset is read whole.
 import type { PodLike } from './pod.js';
 import { formatSlice, parseSlice, resolveSlice, type SliceSpec } from './slice.js';
-import { datasetKey, type DatasetCatalogue, type DatasetRef, type Problem } from './types.js';
+import { datasetKey, type DatasetCatalog, type DatasetRef, type Problem } from './types.js';
 
 export const SLICE_ANNOTATION = 'locus.dev/slice';
 export const SHARDS_ANNOTATION = 'locus.dev/shards';
@@ -29,7 +29,7 @@ export interface DeclaredSlice {
 
 /**
  * The slice each of `refs` declares (undefined: the whole Dataset), checked for syntax only, and the
- * problems found. Needs no catalogue: the webhook reports these at admission.
+ * problems found. Needs no catalog: the webhook reports these at admission.
  */
 export function declaredSlices(
   pod: PodLike,
@@ -104,19 +104,19 @@ function shardCount(pod: PodLike, opts: SliceOptions, problems: Problem[]): { n:
 }
 
 /**
- * Resolves each reference's declared slice against its Dataset's catalogue and sets `ref.slice`;
+ * Resolves each reference's declared slice against its Dataset's catalog and sets `ref.slice`;
  * a slice that cannot be located is a problem and leaves the reference whole. Unknown Datasets are
  * left alone (they score nothing anyway).
  */
 export function resolveSlices(
   refs: DatasetRef[],
   declared: ReadonlyArray<DeclaredSlice | undefined>,
-  catalogue: (key: string) => DatasetCatalogue | undefined,
+  catalog: (key: string) => DatasetCatalog | undefined,
 ): Problem[] {
   const problems: Problem[] = [];
   refs.forEach((ref, i) => {
     const d = declared[i];
-    const cat = catalogue(datasetKey(ref.namespace, ref.name));
+    const cat = catalog(datasetKey(ref.namespace, ref.name));
     if (!d || !cat) return;
     const slice = resolveSlice(d.spec, cat);
     if ('error' in slice) {

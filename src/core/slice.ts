@@ -1,8 +1,8 @@
 // What part of a Dataset a pod reads: its slice. Declared as text (`shard 3/8`, `blocks 0-127,512-639`,
-// `prefix logs/2024-01-01/`, `all`), resolved against the Dataset's catalogue to a set of block
+// `prefix logs/2024-01-01/`, `all`), resolved against the Dataset's catalog to a set of block
 // ranges, which the index answers the cached bytes of. A slice that cannot be resolved is a problem
 // for the pod's author, and the pod reads the whole Dataset: scoring fails open.
-import type { CataloguePrefix, DatasetCatalogue } from './types.js';
+import type { PrefixBlocks, DatasetCatalog } from './types.js';
 
 export type SliceSpec =
   | { kind: 'all' }
@@ -10,22 +10,22 @@ export type SliceSpec =
   | { kind: 'shard'; index: number; count: number }
   /** Block ranges as [first, end) pairs (the text form writes inclusive ends: `0-127`). */
   | { kind: 'blocks'; ranges: Array<[number, number]> }
-  /** Top-level key prefixes recorded in the Dataset's catalogue. */
+  /** Top-level key prefixes recorded in the Dataset's catalog. */
   | { kind: 'prefix'; prefixes: string[] };
 
-/** A slice resolved against a catalogue: block ranges and what they weigh. */
+/** A slice resolved against a catalog: block ranges and what they weigh. */
 export interface Slice {
   spec: SliceSpec;
   /** Sorted, disjoint, non-adjacent [start, end) pairs, flattened: start0, end0, start1, end1, … */
   ranges: Uint32Array;
   blocks: number;
-  /** Bytes the slice covers in the catalogue (the last block at its real size). */
+  /** Bytes the slice covers in the catalog (the last block at its real size). */
   bytes: number;
   /** Covers every block: scored exactly as the whole Dataset. */
   whole: boolean;
 }
 
-/** Largest block index or shard count a slice may name: beyond any catalogue the operator writes. */
+/** Largest block index or shard count a slice may name: beyond any catalog the operator writes. */
 const MAX_NUMBER = 2 ** 31;
 const INT = /^(0|[1-9][0-9]{0,9})$/;
 
@@ -84,13 +84,13 @@ export function parseSlice(text: string): SliceSpec | { error: string } {
 }
 
 /**
- * The slice's block ranges in a catalogue. Needs the block count (and, for prefixes, the catalogue's
- * prefix list); ranges past the last block and prefixes the catalogue does not record are errors.
+ * The slice's block ranges in a catalog. Needs the block count (and, for prefixes, the catalog's
+ * prefix list); ranges past the last block and prefixes the catalog does not record are errors.
  */
-export function resolveSlice(spec: SliceSpec, cat: DatasetCatalogue | undefined): Slice | { error: string } {
+export function resolveSlice(spec: SliceSpec, cat: DatasetCatalog | undefined): Slice | { error: string } {
   const blockCount = cat?.blockCount;
   if (spec.kind !== 'all' && (!cat?.blockSize || blockCount === undefined || cat.totalBytes === undefined)) {
-    return { error: `Dataset ${cat?.key ?? ''} has no block catalogue yet (status.catalog), so "${formatSlice(spec)}" cannot be located` };
+    return { error: `Dataset ${cat?.key ?? ''} has no block catalog yet (status.catalog), so "${formatSlice(spec)}" cannot be located` };
   }
   const n = blockCount ?? 0;
   let pairs: Array<[number, number]>;
@@ -113,8 +113,8 @@ export function resolveSlice(spec: SliceSpec, cat: DatasetCatalogue | undefined)
         const found = findPrefix(cat!.prefixes, p);
         if (!found) {
           const why = cat!.prefixesTruncated
-            ? `its catalogue records only the first ${cat!.prefixes?.length ?? 0} top-level prefixes`
-            : `its catalogue records no such top-level prefix`;
+            ? `its catalog records only the first ${cat!.prefixes?.length ?? 0} top-level prefixes`
+            : `its catalog records no such top-level prefix`;
           return { error: `prefix "${p}" of Dataset ${cat!.key} cannot be located: ${why}; name a top-level prefix ending in "/", or use "blocks"` };
         }
         pairs.push([found.first, found.end]);
@@ -145,12 +145,12 @@ function normalise(pairs: ReadonlyArray<readonly [number, number]>): Uint32Array
   return Uint32Array.from(out);
 }
 
-function findPrefix(list: readonly CataloguePrefix[] | undefined, prefix: string): CataloguePrefix | undefined {
+function findPrefix(list: readonly PrefixBlocks[] | undefined, prefix: string): PrefixBlocks | undefined {
   return list?.find((p) => p.prefix === prefix);
 }
 
-/** Bytes of `blocks` blocks in `ranges`; the catalogue's last block counts at its real size. */
-function rangeBytes(ranges: Uint32Array, blocks: number, cat: DatasetCatalogue): number {
+/** Bytes of `blocks` blocks in `ranges`; the catalog's last block counts at its real size. */
+function rangeBytes(ranges: Uint32Array, blocks: number, cat: DatasetCatalog): number {
   const blockSize = cat.blockSize!;
   const n = cat.blockCount!;
   let bytes = blocks * blockSize;
@@ -159,7 +159,7 @@ function rangeBytes(ranges: Uint32Array, blocks: number, cat: DatasetCatalogue):
 }
 
 /**
- * Blocks set in a bitset (32 blocks a word) within `ranges`, and whether the catalogue's last block
+ * Blocks set in a bitset (32 blocks a word) within `ranges`, and whether the catalog's last block
  * (`last`) is among them. O(words the ranges span).
  */
 export function countInRanges(words: Uint32Array, ranges: Uint32Array, last: number): { count: number; hasLast: boolean } {

@@ -15,7 +15,7 @@ export interface DatasetRef {
   useAs: UseAs[];
   /** Where the reference came from: the label index `i` of `dataset.<i>.id`, or `pvc` for a volume. */
   source: { kind: 'label'; index: number } | { kind: 'pvc'; volume: string };
-  /** The part of the Dataset the pod reads, resolved against its catalogue; absent means all of it. */
+  /** The part of the Dataset the pod reads, resolved against its catalog; absent means all of it. */
   slice?: Slice;
 }
 
@@ -26,24 +26,24 @@ export interface Problem {
   message: string;
 }
 
-/** What the index knows of a Dataset: from the operator's catalogue in its status. */
-export interface DatasetCatalogue {
+/** What the index knows of a Dataset: from the operator's catalog in its status. */
+export interface DatasetCatalog {
   key: DatasetKey;
   /** Total bytes; undefined when the size is not known yet (such datasets score neutral). */
   totalBytes?: number;
-  /** Block size in bytes and block count of the catalogue; absent when only totals are known. */
+  /** Block size in bytes and block count of the catalog; absent when only totals are known. */
   blockSize?: number;
   blockCount?: number;
   /** Version of the key-ordered object listing that block indices refer to. */
   catalogVersion?: string;
   /** Top-level key prefixes and their blocks, in key order (a bounded list: see `prefixesTruncated`). */
-  prefixes?: CataloguePrefix[];
-  /** The Dataset has more top-level prefixes than the catalogue records. */
+  prefixes?: PrefixBlocks[];
+  /** The Dataset has more top-level prefixes than the catalog records. */
   prefixesTruncated?: boolean;
 }
 
 /** A top-level key prefix (a partition, e.g. `date=2024-01-01/`) and the blocks [first, end) its objects fill. */
-export interface CataloguePrefix {
+export interface PrefixBlocks {
   prefix: string;
   first: number;
   end: number;

@@ -3,7 +3,7 @@
 // Sources call it with whole objects; it converts them, applies them and reports the outcome.
 import type { LocalityIndex } from '../core/locality-index.js';
 import type { ApplyOutcome } from '../core/types.js';
-import { datasetCatalogue, datasetObjectKey } from './dataset-catalogue.js';
+import { datasetCatalog, datasetObjectKey } from './dataset-catalog.js';
 import { nodeTopology } from './node-topology.js';
 import { decodeNodeCache } from './nodecache.js';
 
@@ -77,8 +77,8 @@ export class InventoryFeed {
       return;
     }
     try {
-      const { catalogue, problem } = datasetCatalogue(obj as Parameters<typeof datasetCatalogue>[0]);
-      this.index.upsertDataset(catalogue);
+      const { catalog, problem } = datasetCatalog(obj as Parameters<typeof datasetCatalog>[0]);
+      this.index.upsertDataset(catalog);
       if (problem) this.observer.invalid?.('Dataset', problem);
     } catch (err) {
       this.observer.invalid?.('Dataset', (err as Error).message);

@@ -39,7 +39,7 @@ function decodeBlocks(node: string, i: number, d: NodeCacheDataset): Uint32Array
   try {
     const { blockCount, blocks } = decodeBlockSetWithCount(d.blocks!);
     if (d.blockCount !== undefined && blockCount !== d.blockCount) {
-      throw new NodeCacheError(`${field} is encoded for ${blockCount} blocks but blockCount says ${d.blockCount}; write both from the same catalogue`);
+      throw new NodeCacheError(`${field} is encoded for ${blockCount} blocks but blockCount says ${d.blockCount}; write both from the same catalog`);
     }
     return blocks;
   } catch (err) {
@@ -49,7 +49,7 @@ function decodeBlocks(node: string, i: number, d: NodeCacheDataset): Uint32Array
 }
 
 export interface ToStatusOptions {
-  /** Blocks in each Dataset's catalogue (keyed `ns/name`), the universe block sets are encoded against. */
+  /** Blocks in each Dataset's catalog (keyed `ns/name`), the universe block sets are encoded against. */
   blockCounts?: ReadonlyMap<string, number>;
   /** When the snapshot was taken (RFC 3339 is written). */
   updatedAt?: Date;

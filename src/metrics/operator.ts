@@ -53,7 +53,7 @@ export function createOperatorMetrics(gauges: OperatorGauges, opts: { defaultMet
     }),
     reconcileDuration: new Histogram({
       name: 'locus_operator_reconcile_duration_seconds',
-      help: 'Time of one reconcile, including catalogue listings.',
+      help: 'Time of one reconcile, including catalog listings.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     }),

@@ -1,4 +1,4 @@
-// What the operator is told at start-up: storage classes to bind through, catalogue timing, limits.
+// What the operator is told at start-up: storage classes to bind through, catalog timing, limits.
 import { DEFAULT_POLICY, type DatasetPolicy } from './policy.js';
 
 /** Bounds on one archive staging: a download is untrusted input. */

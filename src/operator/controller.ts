@@ -227,7 +227,7 @@ export class DatasetController {
     };
   }
 
-  /** Performs one lookup reconcile asked for, into `observed`; a failed catalogue lookup is recorded, not thrown. */
+  /** Performs one lookup reconcile asked for, into `observed`; a failed catalog lookup is recorded, not thrown. */
   private async lookUp(raw: KubeObject, need: Need, observed: Observed): Promise<void> {
     const { client, metrics } = this.opts;
     const namespace = raw.metadata.namespace ?? '';
@@ -257,7 +257,7 @@ export class DatasetController {
           metrics.catalogRefreshes.inc({ kind: 's3', result: 'ok' });
         } catch (err) {
           observed.listing = { ok: false, message: (err as Error).message };
-          this.opts.logger.info({ dataset: `${namespace}/${raw.metadata.name}`, err: (err as Error).cause ?? err }, 'catalogue listing failed');
+          this.opts.logger.info({ dataset: `${namespace}/${raw.metadata.name}`, err: (err as Error).cause ?? err }, 'catalog listing failed');
           metrics.catalogRefreshes.inc({ kind: 's3', result: 'failed' });
         }
         return;

@@ -1,5 +1,5 @@
 // The operator's decisions, level-based and pure: from a Dataset and what was observed of the
-// cluster (its objects, Secrets, PVC events, catalogue lookups, pods), the writes to make, the
+// cluster (its objects, Secrets, PVC events, catalog lookups, pods), the writes to make, the
 // status to record and when to look again. It also declares what else it needs looked up (`needs`);
 // the controller fetches exactly that and asks again, so what to fetch is decided here, once.
 import type { CatalogSummary } from '../catalog/listing.js';
@@ -155,7 +155,7 @@ function storageOf(
   return { storage: { kind: 'object-store', location, readonly: spec.readonly === 'true' } };
 }
 
-/** Whether the catalogue should be (re)listed now: never listed, spec changed, last listing failed, or interval passed. */
+/** Whether the catalog should be (re)listed now: never listed, spec changed, last listing failed, or interval passed. */
 export function catalogDue(ds: Dataset, nowMs: number, intervalMs: number): boolean {
   const st = ds.status;
   if (!st?.catalog) return true;
@@ -292,7 +292,7 @@ class Round {
       else this.transient = true;
     }
 
-    // The catalogue serves placement, not access: a failed listing shows, but the Dataset is usable.
+    // The catalog serves placement, not access: a failed listing shows, but the Dataset is usable.
     const failing = this.conditions.find((c) => c.status !== 'True' && c.type !== 'RawKeysInSpec' && c.type !== 'CatalogListed');
     const ready = volumeReady && failing === undefined;
     const readyCondition = ready
@@ -400,7 +400,7 @@ class Round {
 
   private readyMessage(catalog: CatalogStatus | undefined): string {
     const base = `PVC ${this.ds.metadata.name} is bound`;
-    return catalog ? `${base}; ${catalog.objectCount} objects, ${catalog.totalBytes} bytes catalogued` : base;
+    return catalog ? `${base}; ${catalog.objectCount} objects, ${catalog.totalBytes} bytes catalogd` : base;
   }
 
   private requeue(catalog: CatalogStatus | undefined): ReconcileResult['requeue'] {
@@ -507,7 +507,7 @@ class Round {
     }
     if (listing && !listing.ok) {
       this.transient = true;
-      this.conditions.push(notOk('CatalogListed', 'ListFailed', kept ? `${listing.message} (keeping the catalogue of ${kept.refreshedAt})` : listing.message));
+      this.conditions.push(notOk('CatalogListed', 'ListFailed', kept ? `${listing.message} (keeping the catalog of ${kept.refreshedAt})` : listing.message));
       return kept;
     }
     const before = previous?.conditions?.find((c) => c.type === 'CatalogListed');

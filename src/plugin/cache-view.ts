@@ -1,5 +1,5 @@
 // What the plugin shows, read from the API server as the extender reads it: Datasets (size from the
-// catalogue, readers from the operator's usage audit), NodeCaches (what each node holds) and Nodes
+// catalog, readers from the operator's usage audit), NodeCaches (what each node holds) and Nodes
 // (zones). A NodeCache not rewritten within the TTL counts as holding nothing, as in the extender.
 import type { NodeCache } from '../api/nodecache.js';
 import type { KubeClient } from '../kube/client.js';
@@ -19,7 +19,7 @@ export interface DatasetRow {
   name: string;
   type?: string;
   phase?: string;
-  /** Bytes in the Dataset's catalogue (undefined until the operator has listed it). */
+  /** Bytes in the Dataset's catalog (undefined until the operator has listed it). */
   sizeBytes?: number;
   /** Bytes cached on live nodes, all zones together. */
   cachedBytes: number;

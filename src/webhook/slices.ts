@@ -1,7 +1,7 @@
 // The slices a pod declares (locus.dev/slice…), checked at admission: what cannot be read is told to
 // the pod's author as an admission warning and a Warning Event, never a denial (the extender scores
 // such a pod on the whole Dataset). Shard ranges, block ranges and prefixes need the Dataset's
-// catalogue and are checked by the extender, which logs them and shows them in explain.
+// catalog and are checked by the extender, which logs them and shows them in explain.
 import { datasetRefsFromPod } from '../core/dataset-refs.js';
 import { declaredSlices } from '../core/pod-slices.js';
 import type { Problem } from '../core/types.js';

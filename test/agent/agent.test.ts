@@ -61,7 +61,7 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
   let agent: Agent;
   let watcher: ClusterDatasets;
   let starts: Map<string, number>;
-  let catalogue: ReturnType<typeof summarise>;
+  let catalog: ReturnType<typeof summarise>;
 
   const runAgent = async () => {
     agent = await startAgent({
@@ -90,9 +90,9 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
   before(async () => {
     remote = await startRemote([BUCKET]);
     for (const [key, body] of Object.entries(OBJECTS)) await remote.direct.put(BUCKET, key, body);
-    // The Dataset's catalogue as the operator records it, from the operator's own lister.
+    // The Dataset's catalog as the operator records it, from the operator's own lister.
     const listing = await listObjects({ endpoint: remote.direct.endpoint, bucket: BUCKET, prefix: 'train/' }, S3RVER_KEYS);
-    catalogue = summarise(listing, MiB);
+    catalog = summarise(listing, MiB);
     let at = 0;
     starts = new Map(sortObjects(listing).map((o) => [o.key, (at += o.size) - o.size]));
   });
@@ -108,7 +108,7 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
       kind: 'Dataset',
       metadata: { namespace: 'ml', name: 'train' },
       spec: { local: { type: 'S3', endpoint: remote.endpoint, bucket: BUCKET, prefix: 'train/' } },
-      status: { catalog: { ...catalogue, refreshedAt: new Date().toISOString() } },
+      status: { catalog: { ...catalog, refreshedAt: new Date().toISOString() } },
     });
     kube = createKubeClient(api.kubeconfig());
     ext = await startExtender({ source: new KubeSource(api.kubeconfig(), kube), host: '127.0.0.1', port: 0 });
@@ -125,7 +125,7 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
 
   /** The extender's view of the node equals what the agent's disk holds, block for block. */
   async function expectExtenderMatchesDisk(epoch: string): Promise<void> {
-    const disk = await blocksOnDisk(dir, starts, catalogue.blockSize);
+    const disk = await blocksOnDisk(dir, starts, catalog.blockSize);
     await eventually(
       () => {
         expect(ext.index.position(NODE)?.epoch).to.equal(epoch);
@@ -133,7 +133,7 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
         expect(ext.index.stats(Date.now()).blocks).to.equal(disk.blocks.length);
         const snap = nodeCacheToSnapshot(api.object('nodecaches', NODE))!;
         expect([...snap.datasets[0].blocks!]).to.deep.equal(disk.blocks);
-        expect(snap.datasets[0].catalogVersion).to.equal(catalogue.version);
+        expect(snap.datasets[0].catalogVersion).to.equal(catalog.version);
       },
       { timeoutMs: 5000 },
     );
@@ -144,8 +144,8 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
     expect((await getBytes(s3, BUCKET, 'train/b-000', [0, 10])).equals(OBJECTS['train/b-000'].subarray(0, 11))).to.equal(true);
     expect((await getBytes(s3, BUCKET, 'train/c-002')).equals(OBJECTS['train/c-002'])).to.equal(true);
     s3.destroy();
-    const disk = await blocksOnDisk(dir, starts, catalogue.blockSize);
-    expect(disk.blocks.length).to.be.within(3, catalogue.blockCount - 1);
+    const disk = await blocksOnDisk(dir, starts, catalog.blockSize);
+    expect(disk.blocks.length).to.be.within(3, catalog.blockCount - 1);
     const firstEpoch = agent.epoch;
     await expectExtenderMatchesDisk(firstEpoch);
 
@@ -160,32 +160,32 @@ describe('agent → NodeCache → extender (s3rver, in-memory API server, in-pro
     await expectExtenderMatchesDisk(agent.epoch);
   });
 
-  it('follows a new catalogue version: blocks whose bytes did not move keep counting', async () => {
+  it('follows a new catalog version: blocks whose bytes did not move keep counting', async () => {
     const s3 = clientFor(agent.s3Url);
     for (const key of Object.keys(OBJECTS)) await getBytes(s3, BUCKET, key);
     s3.destroy();
     await expectExtenderMatchesDisk(agent.epoch);
-    const before = (await blocksOnDisk(dir, starts, catalogue.blockSize)).blocks;
-    expect(before).to.deep.equal([...Array(catalogue.blockCount).keys()]);
+    const before = (await blocksOnDisk(dir, starts, catalog.blockSize)).blocks;
+    expect(before).to.deep.equal([...Array(catalog.blockCount).keys()]);
 
     // An object appended in key order: every block but the last, partial one keeps its bytes.
     await remote.direct.put(BUCKET, 'train/d-004', bytes(300_000, 35));
-    const old = { catalogue, starts };
+    const old = { catalog, starts };
     try {
       const listing = await listObjects({ endpoint: remote.direct.endpoint, bucket: BUCKET, prefix: 'train/' }, S3RVER_KEYS);
-      catalogue = summarise(listing, MiB);
+      catalog = summarise(listing, MiB);
       let at = 0;
       starts = new Map(sortObjects(listing).map((o) => [o.key, (at += o.size) - o.size]));
       const ds = api.object('datasets', 'train', 'ml')!;
-      api.put({ ...ds, status: { catalog: { ...catalogue, refreshedAt: new Date().toISOString() } } });
-      await eventually(() => expect(nodeCacheToSnapshot(api.object('nodecaches', NODE))!.datasets[0].catalogVersion).to.equal(catalogue.version), {
+      api.put({ ...ds, status: { catalog: { ...catalog, refreshedAt: new Date().toISOString() } } });
+      await eventually(() => expect(nodeCacheToSnapshot(api.object('nodecaches', NODE))!.datasets[0].catalogVersion).to.equal(catalog.version), {
         timeoutMs: 5000,
       });
       expect(ext.index.position(NODE)?.epoch).to.equal(agent.epoch);
       const snap = nodeCacheToSnapshot(api.object('nodecaches', NODE))!;
       expect([...snap.datasets[0].blocks!]).to.deep.equal(before.slice(0, -1));
     } finally {
-      catalogue = old.catalogue;
+      catalog = old.catalog;
       starts = old.starts;
       const direct = clientFor(remote.direct.endpoint);
       await direct.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: 'train/d-004' }));

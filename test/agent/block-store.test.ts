@@ -54,7 +54,7 @@ describe('agent block store across restarts', function () {
     try {
       const remaining = (await readdir(dir)).sort();
       expect(remaining).to.deep.equal(files.filter((f) => f !== cut));
-      await second.catalogues.layout(DATASET);
+      await second.catalogs.layout(DATASET);
       const held = second.holdings()[0].inventory.blocks!;
       expect(held).to.have.length(4);
       expect(second.epoch).to.not.equal(first.epoch);

@@ -14,7 +14,7 @@ function dataset(local: Record<string, unknown>, status: Record<string, unknown>
 }
 
 describe('agent Dataset sources', () => {
-  it('maps object-store Datasets of its upstream or of its own address, with the operator catalogue', () => {
+  it('maps object-store Datasets of its upstream or of its own address, with the operator catalog', () => {
     expect(datasetSource(dataset({ type: 'S3', endpoint: UPSTREAM, bucket: 'images', prefix: 'train/' }, { catalog }), [UPSTREAM, AGENT])).to.deep.equal({
       namespace: 'ml',
       name: 'imagenet',

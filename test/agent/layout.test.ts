@@ -22,13 +22,13 @@ const bytesOf = (parts: { key: string; offset: number; length: number }[]) =>
   parts.flatMap((p) => Array.from({ length: p.length }, (_, i) => `${p.key}@${p.offset + i}`));
 
 describe('agent block layout', () => {
-  it('block i holds bytes [i·blockSize, (i+1)·blockSize) of the key-ordered concatenation, as the catalogue counts them', () => {
+  it('block i holds bytes [i·blockSize, (i+1)·blockSize) of the key-ordered concatenation, as the catalog counts them', () => {
     fc.assert(
       fc.property(listingArb, fc.integer({ min: 1, max: 16 }), (listing, blockSize) => {
         const layout = buildLayout('b', '', listing, blockSize);
         const flat = model(listing);
-        const catalogue = summarise(listing, blockSize);
-        expect([layout.blockCount, layout.totalBytes, layout.version]).to.deep.equal([catalogue.blockCount, catalogue.totalBytes, catalogue.version]);
+        const catalog = summarise(listing, blockSize);
+        expect([layout.blockCount, layout.totalBytes, layout.version]).to.deep.equal([catalog.blockCount, catalog.totalBytes, catalog.version]);
         for (let i = 0; i < layout.blockCount; i++) {
           const block = datasetBlock(layout, i);
           expect(bytesOf(block.parts)).to.deep.equal(flat.slice(i * blockSize, (i + 1) * blockSize));

@@ -89,7 +89,7 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
     expect((await agent.metrics.fetches.get()).values[0].value).to.equal(1);
   });
 
-  it('lays Dataset blocks out as the operator catalogues them: the i-th block of the key-ordered concatenation', async () => {
+  it('lays Dataset blocks out as the operator catalogs them: the i-th block of the key-ordered concatenation', async () => {
     const datasetKeys = Object.keys(OBJECTS)
       .filter((k) => k.startsWith('train/'))
       .sort();
@@ -97,13 +97,13 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
     for (const key of datasetKeys) if (OBJECTS[key].length > 0) await getBytes(client, BUCKET, key);
     const [held] = agent.holdings();
     const listing = datasetKeys.map((key) => ({ key, size: OBJECTS[key].length, etag: `"${'0'.repeat(32)}"` }));
-    const catalogue = summarise(listing, MiB);
+    const catalog = summarise(listing, MiB);
     expect(held.inventory.dataset).to.equal('ml/train');
-    expect(held.blockCount).to.equal(catalogue.blockCount);
-    expect([...held.inventory.blocks!]).to.deep.equal([...Array(catalogue.blockCount).keys()]);
+    expect(held.blockCount).to.equal(catalog.blockCount);
+    expect([...held.inventory.blocks!]).to.deep.equal([...Array(catalog.blockCount).keys()]);
     expect(held.inventory.bytes).to.equal(concatenation.length);
     // Every block file holds exactly the bytes of the concatenation at its index.
-    const layout = agent.catalogues.layouts().get('ml/train')!;
+    const layout = agent.catalogs.layouts().get('ml/train')!;
     expect(layout.version).to.match(/^[0-9a-f]{32}$/);
     const { blockId, datasetBlock } = await import('../../src/agent/layout.js');
     for (let i = 0; i < layout.blockCount; i++) {
@@ -134,10 +134,10 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
     expect((await agent.metrics.evictions.get()).values[0].value).to.be.greaterThan(0);
   });
 
-  it('answers 503 SlowDown when a Dataset object changed under its catalogue, then serves the new bytes', async () => {
+  it('answers 503 SlowDown when a Dataset object changed under its catalog, then serves the new bytes', async () => {
     const key = 'train/part-004';
     await getBytes(client, BUCKET, 'train/part-000', [0, 9]); // lays the Dataset out
-    const version = agent.catalogues.layouts().get('ml/train')!.version;
+    const version = agent.catalogs.layouts().get('ml/train')!.version;
     const replacement = bytes(OBJECTS[key].length, 77);
     await remote.direct.put(BUCKET, key, replacement);
     try {
@@ -147,7 +147,7 @@ describe('agent read path (AWS SDK → agent → s3rver)', function () {
       );
       expect([err?.name, err?.$metadata.httpStatusCode]).to.deep.equal(['SlowDown', 503]);
       expect((await getBytes(client, BUCKET, key, [0, 99])).equals(replacement.subarray(0, 100))).to.equal(true);
-      expect(agent.catalogues.layouts().get('ml/train')!.version).to.not.equal(version);
+      expect(agent.catalogs.layouts().get('ml/train')!.version).to.not.equal(version);
     } finally {
       await remote.direct.put(BUCKET, key, OBJECTS[key]);
     }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CatalogError, listObjects } from '../../src/catalog/s3.js';
 import { S3RVER_KEYS, startS3, type TestS3 } from './s3rver.js';
 
-describe('S3 catalogue lister (real s3rver on 127.0.0.1)', () => {
+describe('S3 catalog lister (real s3rver on 127.0.0.1)', () => {
   let s3: TestS3;
   before(async () => {
     s3 = await startS3(['data', 'empty']);

@@ -1,4 +1,4 @@
-// A real s3rver on 127.0.0.1 with a few buckets, for the catalogue and operator tests.
+// A real s3rver on 127.0.0.1 with a few buckets, for the catalog and operator tests.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';

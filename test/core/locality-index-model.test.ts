@@ -1,31 +1,31 @@
 // The index with dense ids and per-block reference counts answers exactly what the index before it
-// answered (kept in test/core/reference as the model), on random sequences of catalogue, topology and
+// answered (kept in test/core/reference as the model), on random sequences of catalog, topology and
 // snapshot changes queried at random instants, times going backwards included.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { LocalityIndex } from '../../src/core/locality-index.js';
 import { resolveSlice, type Slice, type SliceSpec } from '../../src/core/slice.js';
-import type { DatasetCatalogue, InventorySnapshot } from '../../src/core/types.js';
+import type { DatasetCatalog, InventorySnapshot } from '../../src/core/types.js';
 import { LocalityIndex as ReferenceIndex } from './reference/locality-index-v1.js';
 
 const NODES = ['n0', 'n1', 'n2', 'n3', 'n4', 'n5'];
 const KEYS = ['ml/a', 'ml/b', 'ml/c'];
 const TTL = 100;
 
-// Sparse, so that the zone and region unions rarely cover a whole catalogue (which would hide a wrong count).
+// Sparse, so that the zone and region unions rarely cover a whole catalog (which would hide a wrong count).
 const blockSet = fc.uniqueArray(fc.integer({ min: 0, max: 70 }), { maxLength: 12 }).map((b) => Uint32Array.from(b.sort((x, y) => x - y)));
 
-/** Mostly fields that agree, so that block sets count against the catalogue; sometimes not. */
+/** Mostly fields that agree, so that block sets count against the catalog; sometimes not. */
 const often = <T>(usual: T, ...others: T[]) =>
   fc.oneof({ weight: 4, arbitrary: fc.constant(usual) }, { weight: 1, arbitrary: fc.constantFrom<T | undefined>(undefined, ...others) });
 
-const catalogue = fc.record({
+const catalog = fc.record({
   key: fc.constantFrom(...KEYS),
   totalBytes: often(635, 640, 700),
   blockSize: often(10, 20),
   blockCount: often(64, 70),
   catalogVersion: often('v1', 'v2'),
-}) as fc.Arbitrary<DatasetCatalogue>;
+}) as fc.Arbitrary<DatasetCatalog>;
 
 const entry = fc
   .record({
@@ -41,7 +41,7 @@ const entry = fc
 const instant = fc.tuple(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 3 })).map(([t, off]) => t * 50 + (off === 3 ? 1 : 0));
 
 const op = fc.oneof(
-  { weight: 2, arbitrary: catalogue.map((cat) => ({ kind: 'upsertDataset' as const, cat })) },
+  { weight: 2, arbitrary: catalog.map((cat) => ({ kind: 'upsertDataset' as const, cat })) },
   { weight: 1, arbitrary: fc.constantFrom(...KEYS).map((key) => ({ kind: 'removeDataset' as const, key })) },
   {
     weight: 3,
@@ -124,7 +124,7 @@ describe('core/locality-index against the reference model', () => {
       fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
         const mine = new LocalityIndex({ ttlMs: TTL });
         const ref = new ReferenceIndex({ ttlMs: TTL });
-        // A catalogued cluster to start from, which the random operations then change.
+        // A catalogd cluster to start from, which the random operations then change.
         for (const [i, name] of NODES.entries()) {
           const topology = { name, zone: `z${i % 2}`, region: 'r1' };
           mine.upsertNode(topology);

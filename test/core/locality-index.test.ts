@@ -100,7 +100,7 @@ describe('core/locality-index', () => {
     expect(index.locality('c', 'ml/a', 0)).to.deep.equal({ onNode: 500, inZone: 500, inRegion: 950 });
   });
 
-  it('zone bytes fall back to the largest byte count when block sets were encoded against another catalogue', () => {
+  it('zone bytes fall back to the largest byte count when block sets were encoded against another catalog', () => {
     const index = buildIndex({
       datasets: { 'ml/a': { totalBytes: 1000, blockSize: 100, blockCount: 10, version: 'v2' } },
       nodes: { a: { zone: 'z' }, b: { zone: 'z' } },

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { countInRanges, formatSlice, parseSlice, resolveSlice, shardStart, type SliceSpec } from '../../src/core/slice.js';
-import type { DatasetCatalogue } from '../../src/core/types.js';
+import type { DatasetCatalog } from '../../src/core/types.js';
 
-const cat: DatasetCatalogue = {
+const cat: DatasetCatalog = {
   key: 'ml/a',
   totalBytes: 950,
   blockSize: 100,
@@ -86,7 +86,7 @@ describe('core/slice', () => {
     );
   });
 
-  it('resolves against the catalogue: ranges, blocks and bytes (the last block at its real size)', () => {
+  it('resolves against the catalog: ranges, blocks and bytes (the last block at its real size)', () => {
     const r = (text: string) => {
       const spec = parseSlice(text);
       if ('error' in spec) throw new Error(spec.error);
@@ -104,7 +104,7 @@ describe('core/slice', () => {
     expect(r('shard 19/20')).to.deep.include({ ranges: Uint32Array.from([9, 10]), bytes: 50 });
   });
 
-  const unresolvable: Array<[string, SliceSpec, DatasetCatalogue, RegExp]> = [
+  const unresolvable: Array<[string, SliceSpec, DatasetCatalog, RegExp]> = [
     ['a block past the last', { kind: 'blocks', ranges: [[8, 11]] }, cat, /names block 10, but Dataset ml\/a has 10 blocks \(0 to 9\)/],
     ['an unknown prefix', { kind: 'prefix', prefixes: ['day=3/'] }, cat, /no such top-level prefix/],
     [
@@ -113,7 +113,7 @@ describe('core/slice', () => {
       { ...cat, prefixesTruncated: true },
       /records only the first 2 top-level prefixes/,
     ],
-    ['a shard of a Dataset with no block catalogue', { kind: 'shard', index: 0, count: 2 }, { key: 'ml/h', totalBytes: 1000 }, /no block catalogue yet/],
+    ['a shard of a Dataset with no block catalog', { kind: 'shard', index: 0, count: 2 }, { key: 'ml/h', totalBytes: 1000 }, /no block catalog yet/],
   ];
   for (const [name, spec, c, error] of unresolvable) {
     it(`cannot resolve ${name}`, () => expect(resolveSlice(spec, c)).to.have.property('error').that.matches(error));

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { create, ensureNamespace, mergePatch, remove } from './support/api.js';
-import { createCataloguedDataset, datasetPath, deleteDataset } from './support/datasets.js';
+import { createCatalogdDataset, datasetPath, deleteDataset } from './support/datasets.js';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
 import { extenderUrl, startExtender } from './support/extender.js';
@@ -79,14 +79,14 @@ describe('scenario 6: extender informers', () => {
     await sees('the node back', (e) => e.zone === 'zone-7');
   });
 
-  it('sees a Dataset created, its catalogue updated, and deleted', async () => {
-    await createCataloguedDataset(ns, 'd', 64, blockSize, 'v1');
+  it('sees a Dataset created, its catalog updated, and deleted', async () => {
+    await createCatalogdDataset(ns, 'd', 64, blockSize, 'v1');
     await sees('the Dataset with 64 MiB', (e) => e.datasets[0].totalBytes === 64 * blockSize);
     await mergePatch(`${datasetPath(ns, 'd')}/status`, { status: { catalog: { totalBytes: 32 * blockSize, blockCount: 32, objectCount: 32, version: 'v2' } } });
-    await sees('the catalogue shrunk to 32 MiB', (e) => e.datasets[0].totalBytes === 32 * blockSize);
+    await sees('the catalog shrunk to 32 MiB', (e) => e.datasets[0].totalBytes === 32 * blockSize);
     await deleteDataset(ns, 'd');
     await sees('the Dataset gone', (e) => e.datasets[0].totalBytes === undefined);
-    await createCataloguedDataset(ns, 'd', 64, blockSize, 'v1');
+    await createCatalogdDataset(ns, 'd', 64, blockSize, 'v1');
     await sees('the Dataset back', (e) => e.datasets[0].totalBytes === 64 * blockSize);
   });
 

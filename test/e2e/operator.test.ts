@@ -1,6 +1,6 @@
 // Scenario 5: `locus operator` against the real apiserver and a real S3 endpoint (s3rver on loopback):
 // a Dataset becomes its Secret, ConfigMap and PVC, owned by it, with status conditions and a
-// catalogue; deleting the Dataset runs the operator's finalizer path.
+// catalog; deleting the Dataset runs the operator's finalizer path.
 //
 // Which deletions are whose: this control plane has no kube-controller-manager, so no garbage
 // collector and no PVC-protection controller. The operator itself deletes the Secret, ConfigMap and
@@ -85,9 +85,9 @@ describe('scenario 5: the operator on the real apiserver', () => {
     expect(dataset.metadata.finalizers).to.include('locus.dev/cleanup');
   });
 
-  it('writes status conditions and the catalogue of the bucket', async () => {
+  it('writes status conditions and the catalog of the bucket', async () => {
     const ds = await until(
-      'the catalogue in the Dataset status',
+      'the catalog in the Dataset status',
       async () => {
         const d = await get(datasetPath(ns, 'train'));
         return d.status?.catalog ? d : undefined;

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
 import { startBrokenExtender } from './support/broken-extender.js';
-import { createCataloguedDataset, deleteDataset } from './support/datasets.js';
+import { createCatalogdDataset, deleteDataset } from './support/datasets.js';
 import { indexGauge, startExtender } from './support/extender.js';
 import { deleteNodeCache, writeNodeCache, type Holding } from './support/nodecache.js';
 import { get, type Obj } from './support/api.js';
@@ -17,8 +17,8 @@ import { parseDuration } from '../../src/runtime/units.js';
 
 const ns = 'e2e-placement';
 const SCHEDULER_CONFIG = 'scheduler-config/locus-scheduler-v1beta1.yaml';
-const catalogue = { blockSize: 4 << 20, blockCount: 100, catalogVersion: 'v1' };
-const holding = (name: string, from: number, to: number): Holding => ({ namespace: ns, name, from, to, ...catalogue });
+const catalog = { blockSize: 4 << 20, blockCount: 100, catalogVersion: 'v1' };
+const holding = (name: string, from: number, to: number): Holding => ({ namespace: ns, name, from, to, ...catalog });
 
 /** node-b holds 80% of dataset x, node-a 10% of it; node-c holds 90% of dataset y. */
 const inventories: Record<string, Holding[]> = {
@@ -44,8 +44,8 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
 
   before(async () => {
     await installCrds();
-    await createCataloguedDataset(ns, 'x', catalogue.blockCount, catalogue.blockSize, catalogue.catalogVersion);
-    await createCataloguedDataset(ns, 'y', catalogue.blockCount, catalogue.blockSize, catalogue.catalogVersion);
+    await createCatalogdDataset(ns, 'x', catalog.blockCount, catalog.blockSize, catalog.catalogVersion);
+    await createCatalogdDataset(ns, 'y', catalog.blockCount, catalog.blockSize, catalog.catalogVersion);
     for (const [node, holdings] of Object.entries(inventories)) await writeNodeCache(node, holdings);
     extender = await startExtender();
     await until(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
-import { createCataloguedDataset, datasetPath, deleteDataset } from './support/datasets.js';
+import { createCatalogdDataset, datasetPath, deleteDataset } from './support/datasets.js';
 import { extenderUrl, indexGauge, startExtender } from './support/extender.js';
 import { deleteNodeCache, writeNodeCache, type Holding } from './support/nodecache.js';
 import { api, create, mergePatch, remove } from './support/api.js';
@@ -22,8 +22,8 @@ import { until } from './support/wait.js';
 const ns = 'e2e-placement';
 const SCHEDULER_CONFIG = 'scheduler-config/locus-scheduler-v1beta1.yaml';
 const BLOCK = 4 << 20;
-const catalogue = { blockSize: BLOCK, blockCount: 100, catalogVersion: 'v1' };
-const holding = (name: string, from: number, to: number): Holding => ({ namespace: ns, name, from, to, ...catalogue });
+const catalog = { blockSize: BLOCK, blockCount: 100, catalogVersion: 'v1' };
+const holding = (name: string, from: number, to: number): Holding => ({ namespace: ns, name, from, to, ...catalog });
 const run = promisify(execFile);
 
 const reader = (name: string, annotations: Record<string, string>, dataset = 'halves') =>
@@ -42,8 +42,8 @@ describe('issue 12: slices on the real control plane', () => {
 
   before(async () => {
     await installCrds();
-    // A catalogue of 100 blocks in two top-level prefixes, as the operator records it.
-    await createCataloguedDataset(ns, 'halves', catalogue.blockCount, BLOCK, catalogue.catalogVersion);
+    // A catalog of 100 blocks in two top-level prefixes, as the operator records it.
+    await createCatalogdDataset(ns, 'halves', catalog.blockCount, BLOCK, catalog.catalogVersion);
     await mergePatch(`${datasetPath(ns, 'halves')}/status`, {
       status: {
         catalog: {
@@ -81,7 +81,7 @@ describe('issue 12: slices on the real control plane', () => {
     }
   });
 
-  it('binds a reader of a catalogue prefix to its holder', async () => {
+  it('binds a reader of a catalog prefix to its holder', async () => {
     await createPod(reader('prefix', { 'locus.dev/slice.0': 'prefix part=1/' }));
     expect(await boundNode(ns, 'prefix')).to.equal('node-b');
   });
@@ -150,7 +150,7 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
   before(async function () {
     this.timeout(300_000);
     await installCrds();
-    await createCataloguedDataset(ns, 'far', catalogue.blockCount, BLOCK, catalogue.catalogVersion);
+    await createCatalogdDataset(ns, 'far', catalog.blockCount, BLOCK, catalog.catalogVersion);
     for (const [i, name] of fakeNodes.entries()) await createReadyNode(name, i === FAKE - 1 ? 'far-zone' : `fake-zone-${i % 4}`);
     await writeNodeCache(holder, [holding('far', 0, 100)]);
     extender = await startExtender();

@@ -1,4 +1,4 @@
-// Slices through the extender: Dataset objects with a catalogue (prefixes included), NodeCache objects
+// Slices through the extender: Dataset objects with a catalog (prefixes included), NodeCache objects
 // in which node-a holds the first half of the blocks and node-b the second, Jobs, and pods declaring
 // their slices; answered over HTTP on 127.0.0.1.
 import { expect } from 'chai';
@@ -79,7 +79,7 @@ describe('extender: slices', () => {
     ['the whole Dataset: each half-holder ties', {}, [7, 7, 0]],
     ['shard 0/2: node-a, which holds it', { 'locus.dev/slice': 'shard 0/2' }, [10, 5, 0]],
     ['shard 1/2: node-b, which holds it', { 'locus.dev/slice': 'shard 1/2' }, [5, 10, 0]],
-    ['a prefix from the catalogue', { 'locus.dev/slice.0': 'prefix day=2/' }, [5, 10, 0]],
+    ['a prefix from the catalog', { 'locus.dev/slice.0': 'prefix day=2/' }, [5, 10, 0]],
     ['block ranges', { 'locus.dev/slice': 'blocks 0-1,6-7' }, [7, 7, 0]],
     ['a malformed slice: scored on the whole Dataset', { 'locus.dev/slice': 'shard one of two' }, [7, 7, 0]],
   ];

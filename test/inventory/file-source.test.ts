@@ -99,7 +99,7 @@ describe('inventory/file-source', () => {
       }
     });
 
-    it('reports a Dataset with a malformed catalogue, keeping it as known but unsized', async () => {
+    it('reports a Dataset with a malformed catalog, keeping it as known but unsized', async () => {
       const file = join(dir, 'datasets.yaml');
       writeFileSync(file, stringify({ kind: 'Dataset', metadata: { name: 'd', namespace: 'ns' }, status: { catalog: { totalBytes: 'lots' } } }));
       const source = new FileSource({ datasets: [file] });
@@ -111,7 +111,7 @@ describe('inventory/file-source', () => {
       expect(seen[0][1]).to.match(/^Dataset ns\/d: status\.catalog: /);
     });
 
-    it("takes a Dataset's size from spec.cache.sizeHintBytes before it has a catalogue", async () => {
+    it("takes a Dataset's size from spec.cache.sizeHintBytes before it has a catalog", async () => {
       const file = join(dir, 'datasets.yaml');
       writeFileSync(file, stringify({ kind: 'Dataset', metadata: { name: 'd' }, spec: { cache: { sizeHintBytes: 1234 } } }));
       const source = new FileSource({ datasets: [file] });

@@ -66,7 +66,7 @@ describe('inventory/nodecache', () => {
     expect(obj.metadata).to.deep.equal({ name: 'node-a', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'node-a', uid: 'uid-a' }] });
   });
 
-  it("encodes against the catalogue's block count, else the highest block", () => {
+  it("encodes against the catalog's block count, else the highest block", () => {
     const snap: InventorySnapshot = { node: 'n', epoch: 'e', seq: 0, datasets: [{ dataset: 'a/b', bytes: 1, blocks: Uint32Array.of(2, 5) }] };
     expect(snapshotToNodeCacheStatus(snap).datasets[0]).to.include({ blockCount: 6, blocks: encodeBlockSet([2, 5], 6) });
     expect(snapshotToNodeCacheStatus(snap, { blockCounts: new Map([['a/b', 64]]) }).datasets[0].blockCount).to.equal(64);

@@ -95,7 +95,7 @@ describe('operator on a real cluster (LOCUS_REAL_KUBECONFIG)', function () {
       DATASETS,
       dataset('books', { local: { type: 'S3', endpoint: s3.endpoint, bucket: 'books', prefix: 'train/', region: '', ...S3RVER_KEYS } }),
     );
-    const catalog = await until('the catalogue', async () => (await status('books'))?.catalog);
+    const catalog = await until('the catalog', async () => (await status('books'))?.catalog);
     expect(catalog).to.include({ objectCount: 2, totalBytes: 300 });
     await until('the keys to leave the spec', async () => {
       const local = ((await get(DATASETS, 'books'))?.spec as { local: Record<string, unknown> }).local;

@@ -160,7 +160,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     putCredentials('ml');
     const created = await client.create(DATASETS, s3Dataset('ml', 'books'));
     const uid = created.metadata.uid;
-    const catalog = await waitFor('the catalogue', () => status('ml', 'books')?.catalog);
+    const catalog = await waitFor('the catalog', () => status('ml', 'books')?.catalog);
     expect(catalog).to.include({ objectCount: 3, totalBytes: 3000, blockSize: 16 * 1024 * 1024, blockCount: 1 });
 
     const ds = api.object<KubeObject>('datasets', 'books', 'ml')!;
@@ -197,7 +197,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
 
     api.put({ ...pvc, spec: { ...(pvc.spec as object), volumeName: 'pv-books' }, status: { phase: 'Bound' } });
     await waitFor('Ready', () => status('ml', 'books')?.phase === 'Ready');
-    expect(condition('ml', 'books', 'Ready')).to.include({ status: 'True', message: 'PVC books is bound; 3 objects, 3000 bytes catalogued' });
+    expect(condition('ml', 'books', 'Ready')).to.include({ status: 'True', message: 'PVC books is bound; 3 objects, 3000 bytes catalogd' });
   });
 
   it('says which Secret is missing, then picks it up once it exists', async () => {
@@ -215,10 +215,10 @@ describe('operator against the fake API server (with s3rver and a fake metastore
   it('follows a spec change: relists and rewrites the ConfigMap', async () => {
     putCredentials('update');
     await client.create(DATASETS, s3Dataset('update', 'books'));
-    await waitFor('the first catalogue', () => status('update', 'books')?.catalog?.objectCount === 3);
+    await waitFor('the first catalog', () => status('update', 'books')?.catalog?.objectCount === 3);
     const ds = api.object<KubeObject>('datasets', 'books', 'update')!;
     await client.mergePatch(DATASETS, ds.metadata, { spec: { local: { prefix: 'test/' } } });
-    await waitFor('the new catalogue', () => status('update', 'books')?.catalog?.objectCount === 1);
+    await waitFor('the new catalog', () => status('update', 'books')?.catalog?.objectCount === 1);
     expect(status('update', 'books')?.catalog?.totalBytes).to.equal(10);
     expect(status('update', 'books')?.observedGeneration).to.equal(2);
     await waitFor('the ConfigMap', () => (api.object<KubeObject>('configmaps', 'books', 'update')?.data as Record<string, string>).prefix === 'test/');
@@ -289,7 +289,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     });
     const secret = api.object<KubeObject>('secrets', 'books-credentials', 'raw')!;
     expect(secret.data).to.deep.equal({ accessKeyID: b64('S3RVER'), secretAccessKey: b64('S3RVER') });
-    await waitFor('the catalogue, listed with the moved keys', () => status('raw', 'books')?.catalog?.objectCount === 3);
+    await waitFor('the catalog, listed with the moved keys', () => status('raw', 'books')?.catalog?.objectCount === 3);
     expect(condition('raw', 'books', 'RawKeysInSpec')).to.include({ status: 'True', reason: 'MovedToSecret' });
     expect(JSON.stringify(api.objects('configmaps', 'raw'))).to.not.include('S3RVER');
     await waitFor('the RawKeysMoved event', () => api.objects<KubeObject>('events', 'raw').some((e) => e.reason === 'RawKeysMoved' && e.type === 'Warning'));
@@ -313,7 +313,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
       metadata: { name: 'lake', namespace: 'hive' },
       spec: { remote: { type: 'CatalogEntry', table: 'lake/books', catalogURI: hive.uri, endpoint: s3.endpoint, 'secret-name': 's3-creds' } },
     });
-    await waitFor('the catalogue', () => status('hive', 'lake')?.catalog?.objectCount === 3);
+    await waitFor('the catalog', () => status('hive', 'lake')?.catalog?.objectCount === 3);
     expect(status('hive', 'lake')?.resolved).to.deep.equal({ bucket: 'books', prefix: 'train/', endpoint: s3.endpoint });
     expect(condition('hive', 'lake', 'CatalogResolved')).to.include({ status: 'True', message: 'table lake/books is at s3://books/train/' });
   });
@@ -321,7 +321,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
   it('audits which pods use a Dataset, in status and in /metrics', async () => {
     putCredentials('audit');
     await client.create(DATASETS, s3Dataset('audit', 'books'));
-    await waitFor('the catalogue', () => status('audit', 'books')?.catalog);
+    await waitFor('the catalog', () => status('audit', 'books')?.catalog);
     const pod = (name: string, labels: Record<string, string>, claim?: string): KubeObject => ({
       apiVersion: 'v1',
       kind: 'Pod',
@@ -356,7 +356,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     });
     await waitFor('the archive to be staged', () => condition('arch', 'weather', 'ArchiveStaged')?.status === 'True', 20_000);
     expect(status('arch', 'weather')?.archive).to.deep.include({ url: `${archiveWeb.url}/noaa.tar.gz`, extract: true, objects: 2 });
-    const catalog = await waitFor('the catalogue of what was staged', () => status('arch', 'weather')?.catalog);
+    const catalog = await waitFor('the catalog of what was staged', () => status('arch', 'weather')?.catalog);
     expect(catalog).to.include({ objectCount: 2 });
     const cm = api.object<KubeObject>('configmaps', 'weather', 'arch')!;
     expect(cm.data).to.deep.equal({ endpoint: s3.endpoint, bucket: 'archives', region: '', prefix: 'staged/arch/weather/' });
@@ -396,7 +396,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
     await client.create(DATASETS, s3Dataset('prov', 'models', { bucket: 'my-model', prefix: '', provision: 'true' }));
     await waitFor('BucketProvisioned', () => condition('prov', 'models', 'BucketProvisioned')?.status === 'True');
     expect(condition('prov', 'models', 'BucketProvisioned')).to.include({ reason: 'Created' });
-    await waitFor('the (empty) catalogue', () => status('prov', 'models')?.catalog);
+    await waitFor('the (empty) catalog', () => status('prov', 'models')?.catalog);
   });
 
   it('NFS createDirPVC: creates the mkdir Job, and the PV on the new directory once the Job succeeded', async () => {

@@ -180,19 +180,19 @@ describe('operator reconcile (pure)', () => {
       expect(r.status?.usage).to.deep.equal({ pods: 1, podNames: ['trainer-1'] });
       expect(r.requeue).to.deep.equal({ afterMs: DEFAULT_CONFIG.catalogIntervalMs });
 
-      // The next round, five minutes on without a listing, keeps the catalogue and every transition time.
+      // The next round, five minutes on without a listing, keeps the catalog and every transition time.
       const again = reconcile(dataset(s3Spec, { status: r.status }), { ...observed, listing: undefined, now: T1 }, DEFAULT_CONFIG);
       expect(again.status).to.deep.equal(r.status);
       expect(again.requeue).to.deep.equal({ afterMs: DEFAULT_CONFIG.catalogIntervalMs - 5 * 60_000 });
 
-      // A failed listing keeps the last catalogue, says so, and stays Ready.
+      // A failed listing keeps the last catalog, says so, and stays Ready.
       const failed = reconcile(
         dataset(s3Spec, { status: r.status }),
         { ...observed, listing: { ok: false, message: 'listing failed: boom' }, now: T1 },
         DEFAULT_CONFIG,
       );
       expect(failed.status?.catalog).to.deep.equal(r.status?.catalog);
-      expect(cond(failed, 'CatalogListed')).to.include({ status: 'False', message: `listing failed: boom (keeping the catalogue of ${T0})` });
+      expect(cond(failed, 'CatalogListed')).to.include({ status: 'False', message: `listing failed: boom (keeping the catalog of ${T0})` });
       expect(failed.status?.phase).to.equal('Ready');
       expect(failed.requeue).to.equal('backoff');
     });
@@ -229,7 +229,7 @@ describe('operator reconcile (pure)', () => {
       expect(cond(busy, 'VolumeBound')?.message).to.match(/made for an earlier spec and 2 pod\(s\) use it \(a, b\)/);
     });
 
-    it('drops the catalogue of a bucket the Dataset no longer points at', () => {
+    it('drops the catalog of a bucket the Dataset no longer points at', () => {
       const status: DatasetStatus = {
         resolved: { bucket: 'books', prefix: 'train/', endpoint: 'http://minio:9000' },
         catalog: { objectCount: 1, totalBytes: 1, blockSize: 16 << 20, blockCount: 1, version: 'old', refreshedAt: T0 },
@@ -525,7 +525,7 @@ describe('operator reconcile (pure)', () => {
       ]);
     });
 
-    it('no catalogue lookups while the catalogue is fresh, and no Secret from another namespace', () => {
+    it('no catalog lookups while the catalog is fresh, and no Secret from another namespace', () => {
       const fresh = dataset(s3Spec, {
         status: {
           observedGeneration: 1,
@@ -591,7 +591,7 @@ describe('operator reconcile (pure)', () => {
     expect(r.status?.usage?.podNames).to.deep.equal(pods.slice(0, 20));
   });
 
-  it('decides when the catalogue is due', () => {
+  it('decides when the catalog is due', () => {
     const interval = 60_000;
     const listed = (at: string, generation = 1, conditionStatus: 'True' | 'False' = 'True'): KubeObject =>
       dataset(s3Spec, {

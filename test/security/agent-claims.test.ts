@@ -7,7 +7,7 @@ import { rm } from 'node:fs/promises';
 import { expect } from 'chai';
 import type { Agent } from '../../src/agent/agent.js';
 import { datasetSource } from '../../src/agent/dataset-sources.js';
-import type { DatasetSource } from '../../src/agent/catalogues.js';
+import type { DatasetSource } from '../../src/agent/catalogs.js';
 import { agentFor, bytes, clientFor, getBytes, MiB, tempDir } from '../agent/harness.js';
 import { startRemote, type Remote } from '../agent/remote.js';
 import { AGENT_KEY, credsFor, s3ClientAs } from './agent-support.js';

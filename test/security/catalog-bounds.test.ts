@@ -1,6 +1,6 @@
 // Probe 6 (issue 14): the operator connects where a tenant's Dataset says. A hostile metastore
 // streamed 515 MiB into it (RSS 1.1 GB against a 512Mi limit), and its status told ECONNREFUSED
-// from a parse error, enough to scan ports. Catalogue and Hive calls are now bounded in bytes and
+// from a parse error, enough to scan ports. Catalog and Hive calls are now bounded in bytes and
 // time, fail with one message whatever the cause, and check the addresses names resolve to.
 import { expect } from 'chai';
 import { AddressRefused, guardedLookup } from '../../src/catalog/address-guard.js';
@@ -20,7 +20,7 @@ const failure = <E extends Error>(p: Promise<unknown>): Promise<E> =>
 const KEYS = { accessKeyID: 'a', secretAccessKey: 'b' };
 const HUGE = 515 * 1024 * 1024;
 
-describe('security probe 6: catalogue and Hive calls are bounded and say nothing about the port', () => {
+describe('security probe 6: catalog and Hive calls are bounded and say nothing about the port', () => {
   it('stops reading a metastore that streams a 515 MiB answer at the byte limit', async function () {
     this.timeout(30_000);
     const metastore = await endlessMetastore(HUGE);

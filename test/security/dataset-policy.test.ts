@@ -97,7 +97,7 @@ describe("security probe 1: what a Dataset may reach is the administrator's poli
     });
   }
 
-  it('applies the deny and allow lists to object stores, catalogues and archive URLs', () => {
+  it('applies the deny and allow lists to object stores, catalogs and archive URLs', () => {
     const s3 = (endpoint: string) => ({ local: { type: 'S3', endpoint, bucket: 'books', accessKeyID: 'a', secretAccessKey: 'b' } });
     expect(refusal(reconcile(dataset('ml', s3('http://10.96.0.10:9000')), nothing, withPolicy))).to.match(/^policy rule endpoints\.deny: /);
     expect(refusal(reconcile(dataset('ml', s3('https://s3.internal.example')), nothing, withPolicy))).to.match(/endpoints\.deny/);

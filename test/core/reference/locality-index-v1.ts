@@ -3,7 +3,7 @@
 // The locality index: which node caches which bytes of which Dataset, fed by NodeCache snapshots.
 // Every update is a full per-node snapshot (epoch, seq); time is passed in, never read.
 import { countInRanges, popcount, type Slice } from '../../../src/core/slice.js';
-import type { ApplyOutcome, DatasetCatalogue, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from '../../../src/core/types.js';
+import type { ApplyOutcome, DatasetCatalog, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from '../../../src/core/types.js';
 
 export interface IndexOptions {
   /** A node's inventory counts as empty once this long has passed since its last applied snapshot. */
@@ -69,14 +69,14 @@ interface Area {
 
 /** Cached union of a zone's or region's block sets for one Dataset. */
 interface AreaBytes {
-  catalogueGeneration: number;
+  catalogGeneration: number;
   computedAt: number;
   /** The last instant every contributing member still counts (the first to pass its TTL). */
   validUntil: number;
   bytes: number;
-  /** The union of the members' block sets encoded against the current catalogue (for slices). */
+  /** The union of the members' block sets encoded against the current catalog (for slices). */
   union?: Uint32Array;
-  /** The largest byte count of a member whose blocks are not known against the current catalogue. */
+  /** The largest byte count of a member whose blocks are not known against the current catalog. */
   countedOnly: number;
   /** The slice last asked for here, and its bytes (the union's blocks in it, or countedOnly's share). */
   slice?: Slice;
@@ -86,9 +86,9 @@ interface AreaBytes {
 export class LocalityIndex {
   readonly ttlMs: number;
   private readonly nodes = new Map<string, NodeState>();
-  private readonly catalogue = new Map<DatasetKey, DatasetCatalogue>();
+  private readonly catalog = new Map<DatasetKey, DatasetCatalog>();
   private readonly areas = new Map<string, Area>();
-  private catalogueGeneration = 0;
+  private catalogGeneration = 0;
   /** The latest `now` an area's bytes were computed at (see `unchangedSince`). */
   private latestAreaQuery = -Infinity;
   /** Snapshots checked so far: marks the entries a snapshot lists. */
@@ -99,21 +99,21 @@ export class LocalityIndex {
     this.ttlMs = opts.ttlMs;
   }
 
-  upsertDataset(cat: DatasetCatalogue): void {
-    this.catalogue.set(cat.key, { ...cat });
-    this.catalogueGeneration++;
+  upsertDataset(cat: DatasetCatalog): void {
+    this.catalog.set(cat.key, { ...cat });
+    this.catalogGeneration++;
   }
 
   removeDataset(key: DatasetKey): void {
-    if (this.catalogue.delete(key)) this.catalogueGeneration++;
+    if (this.catalog.delete(key)) this.catalogGeneration++;
   }
 
-  dataset(key: DatasetKey): DatasetCatalogue | undefined {
-    return this.catalogue.get(key);
+  dataset(key: DatasetKey): DatasetCatalog | undefined {
+    return this.catalog.get(key);
   }
 
-  datasets(): IterableIterator<DatasetCatalogue> {
-    return this.catalogue.values();
+  datasets(): IterableIterator<DatasetCatalog> {
+    return this.catalog.values();
   }
 
   upsertNode(topology: NodeTopology): void {
@@ -137,7 +137,7 @@ export class LocalityIndex {
 
   /**
    * Replaces the node's inventory with the snapshot, in O(its size). A Dataset entry equal to the one in
-   * force (same bytes, catalogue version, block size and blocks) is kept as it is, and only the zone and
+   * force (same bytes, catalog version, block size and blocks) is kept as it is, and only the zone and
    * region bytes of the Datasets whose entries changed are recomputed.
    */
   applyInventory(snap: InventorySnapshot, now: number): ApplyOutcome {
@@ -236,7 +236,7 @@ export class LocalityIndex {
 
   /** Bytes of `key` on the node, in its zone and in its region; each capped at the Dataset's size. */
   locality(node: string, key: DatasetKey, now: number): Locality {
-    const total = this.catalogue.get(key)?.totalBytes ?? Infinity;
+    const total = this.catalog.get(key)?.totalBytes ?? Infinity;
     const state = this.nodes.get(node);
     const onNode = Math.min(total, this.cachedBytes(node, key, now));
     const inZone = state?.zone ? Math.max(onNode, Math.min(total, this.areaHoldings(state.zone, key, now).bytes)) : onNode;
@@ -251,7 +251,7 @@ export class LocalityIndex {
    * slice answers exactly what `locality` does.
    */
   sliceLocality(node: string, key: DatasetKey, slice: Slice, now: number): Locality {
-    const cat = this.catalogue.get(key);
+    const cat = this.catalog.get(key);
     if (slice.whole || !cat?.totalBytes) return this.locality(node, key, now);
     const total = cat.totalBytes;
     const share = slice.bytes / total;
@@ -306,7 +306,7 @@ export class LocalityIndex {
       blocks += inv.blocks;
       bytes += inv.bytes;
     }
-    return { nodes: this.nodes.size, datasets: this.catalogue.size, inventories, liveInventories, blocks, bytes };
+    return { nodes: this.nodes.size, datasets: this.catalog.size, inventories, liveInventories, blocks, bytes };
   }
 
   /** The one expiry rule: an inventory counts until `ttlMs` after it was applied, inclusive. */
@@ -322,7 +322,7 @@ export class LocalityIndex {
    * An area's bytes of a slice: the union's blocks in it, or the largest counted-only member's share.
    * Every node of an area asks the same slice of a request, so the answer is kept with the union.
    */
-  private areaSliceBytes(held: AreaBytes, slice: Slice, cat: DatasetCatalogue, share: number): number {
+  private areaSliceBytes(held: AreaBytes, slice: Slice, cat: DatasetCatalog, share: number): number {
     if (held.slice !== slice) {
       held.slice = slice;
       held.sliceBytes = Math.max(this.bytesIn(held.union, slice, cat), held.countedOnly * share);
@@ -330,8 +330,8 @@ export class LocalityIndex {
     return held.sliceBytes!;
   }
 
-  /** Whether an entry's block set was encoded against the Dataset's current catalogue. */
-  private matches(entry: Entry, cat: DatasetCatalogue | undefined): entry is Entry & { words: Uint32Array } {
+  /** Whether an entry's block set was encoded against the Dataset's current catalog. */
+  private matches(entry: Entry, cat: DatasetCatalog | undefined): entry is Entry & { words: Uint32Array } {
     return (
       entry.words !== undefined &&
       !!cat?.blockSize &&
@@ -341,8 +341,8 @@ export class LocalityIndex {
     );
   }
 
-  /** Bytes of the slice's blocks set in `words`, the catalogue's last block at its real size. */
-  private bytesIn(words: Uint32Array | undefined, slice: Slice, cat: DatasetCatalogue): number {
+  /** Bytes of the slice's blocks set in `words`, the catalog's last block at its real size. */
+  private bytesIn(words: Uint32Array | undefined, slice: Slice, cat: DatasetCatalog): number {
     if (!words) return 0;
     const last = (cat.blockCount ?? 0) - 1;
     const { count, hasLast } = countInRanges(words, slice.ranges, last);
@@ -441,17 +441,17 @@ export class LocalityIndex {
 
   /**
    * What an area holds of `key`: the union of the members' block sets where they were encoded against
-   * the Dataset's current catalogue, and the bytes that makes, or the largest byte count any member
+   * the Dataset's current catalog, and the bytes that makes, or the largest byte count any member
    * reports if more. Cached until a member's entry for `key` changes, the members change, or the
    * first contributing inventory passes its TTL.
    */
   private areaHoldings(a: Area, key: DatasetKey, now: number): AreaBytes {
     const cached = a.bytes.get(key);
-    if (cached && cached.catalogueGeneration === this.catalogueGeneration && now >= cached.computedAt && now <= cached.validUntil) {
+    if (cached && cached.catalogGeneration === this.catalogGeneration && now >= cached.computedAt && now <= cached.validUntil) {
       return cached;
     }
     if (now > this.latestAreaQuery) this.latestAreaQuery = now;
-    const cat = this.catalogue.get(key);
+    const cat = this.catalog.get(key);
     let union: Uint32Array | undefined;
     let maxBytes = 0;
     let countedOnly = 0;
@@ -467,7 +467,7 @@ export class LocalityIndex {
       else countedOnly = Math.max(countedOnly, entry.bytes);
     }
     const bytes = Math.max(maxBytes, union && cat ? unionBytes(union, cat) : 0);
-    const held: AreaBytes = { catalogueGeneration: this.catalogueGeneration, computedAt: now, validUntil, bytes, union, countedOnly };
+    const held: AreaBytes = { catalogGeneration: this.catalogGeneration, computedAt: now, validUntil, bytes, union, countedOnly };
     a.bytes.set(key, held);
     return held;
   }
@@ -515,8 +515,8 @@ function orInto(acc: Uint32Array | undefined, words: Uint32Array): Uint32Array {
   return acc;
 }
 
-/** Bytes covered by a block bitset: full blocks, the last block of the catalogue counted as its real size. */
-function unionBytes(words: Uint32Array, cat: DatasetCatalogue): number {
+/** Bytes covered by a block bitset: full blocks, the last block of the catalog counted as its real size. */
+function unionBytes(words: Uint32Array, cat: DatasetCatalog): number {
   let count = 0;
   for (let i = 0; i < words.length; i++) count += popcount(words[i]);
   const blockSize = cat.blockSize!;

@@ -1,4 +1,4 @@
-// Dataset objects for scenarios that need a catalogue without an object store: the test writes
+// Dataset objects for scenarios that need a catalog without an object store: the test writes
 // status.catalog itself, in the shape the operator writes it (src/api/dataset.ts CatalogStatus).
 import { create, mergePatch, remove, type Obj } from './api.js';
 import { KIND, PLURAL, type CatalogStatus } from '../../../src/api/dataset.js';
@@ -15,8 +15,8 @@ export function s3Dataset(namespace: string, name: string): Obj {
   };
 }
 
-/** Creates a Dataset whose catalogue has `blockCount` blocks of `blockSize` bytes, version `version`. */
-export async function createCataloguedDataset(namespace: string, name: string, blockCount: number, blockSize: number, version: string): Promise<void> {
+/** Creates a Dataset whose catalog has `blockCount` blocks of `blockSize` bytes, version `version`. */
+export async function createCatalogdDataset(namespace: string, name: string, blockCount: number, blockSize: number, version: string): Promise<void> {
   await create(datasetPath(namespace), s3Dataset(namespace, name));
   const catalog: CatalogStatus = {
     objectCount: blockCount,

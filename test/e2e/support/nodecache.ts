@@ -7,7 +7,7 @@ import { datasetKey, type InventorySnapshot } from '../../../src/core/types.js';
 
 export const nodeCachePath = (node = '') => `/apis/locus.dev/v1alpha1/nodecaches${node ? `/${node}` : ''}`;
 
-/** What one node holds of one Dataset: blocks [from, to) of a catalogue of `blockCount` blocks of `blockSize` bytes. */
+/** What one node holds of one Dataset: blocks [from, to) of a catalog of `blockCount` blocks of `blockSize` bytes. */
 export interface Holding {
   namespace: string;
   name: string;

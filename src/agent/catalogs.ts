@@ -1,7 +1,7 @@
 // Which Dataset an object key belongs to (bucket + longest prefix, within the namespace that claimed
 // the bytes first), and each Dataset's key-ordered
 // listing, laid out in blocks. The agent versions a listing exactly as the operator versions its
-// catalogue, so with an operator the listing is used only when its version is the Dataset's
+// catalog, so with an operator the listing is used only when its version is the Dataset's
 // `status.catalog.version` (and re-listed when that changes); until then the Dataset's objects are
 // cached per object and not reported. Without an operator (a file of Datasets) a listing is trusted
 // for `relistMs`.
@@ -15,7 +15,7 @@ export interface DatasetSource {
   name: string;
   bucket: string;
   prefix: string;
-  /** Block size when there is no operator catalogue. */
+  /** Block size when there is no operator catalog. */
   blockSize?: number;
   /** The operator's `status.catalog`: the version the agent's listing must match, and its block size. */
   catalog?: { version: string; blockSize: number };
@@ -23,12 +23,12 @@ export interface DatasetSource {
   claimedAt?: number;
 }
 
-export interface CataloguesOptions {
+export interface CatalogsOptions {
   list(bucket: string, prefix: string): Promise<ListedObject[]>;
   defaultBlockSize: number;
   /** How long a self-versioned listing is trusted. */
   relistMs: number;
-  /** How long to wait before listing again after a listing disagreed with the operator's catalogue. */
+  /** How long to wait before listing again after a listing disagreed with the operator's catalog. */
   retryMs: number;
   now(): number;
   log: Logger;
@@ -41,14 +41,14 @@ interface Loaded {
   stale: boolean;
 }
 
-export class Catalogues {
+export class Catalogs {
   private sources: DatasetSource[] = [];
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Layout | undefined>>();
   private readonly disagreedAt = new Map<string, number>();
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly opts: CataloguesOptions) {}
+  constructor(private readonly opts: CatalogsOptions) {}
 
   /** Replaces the set of Datasets; layouts of Datasets that left or moved are dropped. */
   setSources(sources: readonly DatasetSource[]): void {
@@ -125,7 +125,7 @@ export class Catalogues {
       this.disagreedAt.set(key, this.opts.now());
       this.opts.log.warn(
         { dataset: key, catalog: c, listed: { version: layout.version, objectCount: layout.objects.length, totalBytes: layout.totalBytes } },
-        'listing disagrees with the Dataset catalogue; its objects are cached per object until the operator refreshes status.catalog',
+        'listing disagrees with the Dataset catalog; its objects are cached per object until the operator refreshes status.catalog',
       );
       if (this.loaded.delete(key)) this.changed();
       return undefined;
