@@ -24,11 +24,8 @@ an existing one is checked, never replaced (rotate by adding a line in front, se
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = command.parse(argv);
-  if (parsed === 'help') {
-    process.stdout.write(`${command.help}\n`);
-    return 0;
-  }
+  const parsed = command.parseOrHelp(argv);
+  if (!parsed) return 0;
   const f = parsed.values;
   const [{ createKubeClient }, { loadKubeConfig }, { SECRETS }, { AlreadyExistsError }] = await Promise.all([
     import('../kube/client.js'),

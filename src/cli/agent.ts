@@ -58,11 +58,8 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = command.parse(argv);
-  if (parsed === 'help') {
-    process.stdout.write(`${command.help}\n`);
-    return 0;
-  }
+  const parsed = command.parseOrHelp(argv);
+  if (!parsed) return 0;
   const f = parsed.values;
   if (!f.upstream) command.fail('--upstream is required: the URL of the object store the agent caches');
   const upstream = f.upstream!;

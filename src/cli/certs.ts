@@ -33,11 +33,8 @@ the webhook by (at least one --dns or --ip). A CA already in <dir> is reused (pa
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = command.parse(argv);
-  if (parsed === 'help') {
-    process.stdout.write(`${command.help}\n`);
-    return 0;
-  }
+  const parsed = command.parseOrHelp(argv);
+  if (!parsed) return 0;
   const f = parsed.values;
   if (!f.out) return command.fail('--out <dir> is required');
   if (f.dns.length === 0 && f.ip.length === 0) command.fail('give at least one --dns name or --ip address the API server calls the webhook by');

@@ -22,11 +22,8 @@ the scheduler asked about recently (or reads them from the API); --pod-file send
 });
 
 export async function run(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  const parsed = command.parse(argv);
-  if (parsed === 'help') {
-    out(`${command.help}\n`);
-    return 0;
-  }
+  const parsed = command.parseOrHelp(argv, out);
+  if (!parsed) return 0;
   const { values: v, positionals } = parsed;
   const server = (v.server ?? 'http://127.0.0.1:8888').replace(/\/+$/, '');
   const nodes = v.node;

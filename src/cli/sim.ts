@@ -35,11 +35,8 @@ report.html to --out and prints the summary table. The same --seed gives the sam
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = command.parse(argv);
-  if (parsed === 'help') {
-    process.stdout.write(`${command.help}\n`);
-    return 0;
-  }
+  const parsed = command.parseOrHelp(argv);
+  if (!parsed) return 0;
   const values = parsed.values;
   if (!values.trace) return command.fail('--trace is required');
   const seed = values.seed;

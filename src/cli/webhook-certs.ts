@@ -33,11 +33,8 @@ only what is missing, expiring within --renew-before or not matching; safe to ru
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = command.parse(argv);
-  if (parsed === 'help') {
-    process.stdout.write(`${command.help}\n`);
-    return 0;
-  }
+  const parsed = command.parseOrHelp(argv);
+  if (!parsed) return 0;
   const f = parsed.values;
   if (f['renew-before'] >= f['valid-for']) command.fail('--renew-before must be shorter than --valid-for, or every run would renew');
   if (f['valid-for'] + f['renew-before'] >= f['ca-valid-for']) command.fail('--ca-valid-for must exceed --valid-for plus --renew-before');

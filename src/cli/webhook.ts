@@ -25,11 +25,8 @@ const command = defineCommand({
 });
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = command.parse(argv);
-  if (parsed === 'help') {
-    process.stdout.write(`${command.help}\n`);
-    return 0;
-  }
+  const parsed = command.parseOrHelp(argv);
+  if (!parsed) return 0;
   const f = parsed.values;
   if (!f['keep-scheduler-name'] && !f['scheduler-name']) {
     command.fail("--scheduler-name must not be empty; use --keep-scheduler-name to leave pods' scheduler alone");

@@ -102,6 +102,8 @@ export interface Command<F extends Flags> {
   help: string;
   /** The flags' values, or 'help' for -h/--help; wrong flags throw a UsageError naming the flag. */
   parse(argv: string[]): Parsed<F> | 'help';
+  /** As `parse`, but -h/--help writes the help and answers undefined: the sub-command then exits 0. */
+  parseOrHelp(argv: string[], write?: (text: string) => void): Parsed<F> | undefined;
   /** Throws a UsageError with this command's help. */
   fail(message: string): never;
 }
@@ -118,10 +120,16 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
       { type: f.kind === 'boolean' ? ('boolean' as const) : ('string' as const), multiple: f.kind === 'strings' },
     ]),
   );
-  return {
+  const command: Command<F> = {
     name: spec.name,
     help,
     fail,
+    parseOrHelp(argv, write = (text) => process.stdout.write(text)) {
+      const parsed = command.parse(argv);
+      if (parsed !== 'help') return parsed;
+      write(`${help}\n`);
+      return undefined;
+    },
     parse(argv) {
       let parsed;
       try {
@@ -143,6 +151,7 @@ export function defineCommand<const F extends Flags>(spec: CommandSpec<F>): Comm
       return { values: values as Values<F & typeof COMMON_FLAGS>, positionals: parsed.positionals };
     },
   };
+  return command;
 }
 
 function convert(name: string, f: FlagSpec, raw: string | string[] | boolean, fail: (m: string) => never): unknown {

@@ -38,6 +38,13 @@ describe('runtime/flags: declared once, parsed and shown one way', () => {
     expect(command.parse(['-h'])).to.equal('help');
   });
 
+  it('parseOrHelp writes the help for -h and answers undefined, else the values', () => {
+    let written = '';
+    expect(command.parseOrHelp(['--help'], (t) => (written += t))).to.equal(undefined);
+    expect(written).to.equal(`${command.help}\n`);
+    expect(command.parseOrHelp(['--workers', '3'], (t) => (written += t))?.values.workers).to.equal(3);
+  });
+
   for (const [argv, message] of [
     [['--listen', '9000'], /--listen must be <host>:<port>, e.g. 0.0.0.0:8080 or \[::1\]:8080, got "9000"/],
     [['--wait', '90'], /--wait must be a duration such as 15m, 1m30s or 500ms, got "90"/],
