@@ -67,3 +67,14 @@ export function bytes(length: number, seed: number): Buffer {
   }
   return out;
 }
+
+/** The S3 error a request failed with (name and HTTP status); throws when the request succeeded. */
+export async function s3Error(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
+    return { name: e.name, status: e.$metadata?.httpStatusCode };
+  }
+  throw new Error('expected an S3 error, the request succeeded');
+}

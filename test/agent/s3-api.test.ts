@@ -12,21 +12,11 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Agent } from '../../src/agent/agent.js';
 import { parseRange, splitPath } from '../../src/agent/s3-api.js';
-import { agentFor, bytes, clientFor, getBytes, tempDir } from './harness.js';
+import { agentFor, bytes, clientFor, getBytes, s3Error, tempDir } from './harness.js';
 import { startRemote, type Remote } from './remote.js';
 
 const BUCKET = 'data';
 const BODY = bytes(300_000, 3);
-
-async function s3Error(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected an S3 error');
-}
 
 describe('agent S3 API', function () {
   this.timeout(30_000);

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { Agent } from '../../src/agent/agent.js';
 import { agentCredentials, parseAgentKeys } from '../../src/api/agent-credentials.js';
-import { agentFor, getBytes, tempDir } from '../agent/harness.js';
+import { agentFor, getBytes, s3Error, tempDir } from '../agent/harness.js';
 import { startRemote, type Remote } from '../agent/remote.js';
 import { AGENT_KEY, credsFor, errorCode, presignedUrl, rawGet, s3ClientAs, signedHeaders } from './agent-support.js';
 
@@ -18,16 +18,6 @@ const DATASETS = [
   { namespace: 'tenant-a', name: 'data', bucket: 'tenant-a', prefix: 'data/' },
   { namespace: 'tenant-b', name: 'secret', bucket: 'tenant-b', prefix: 'secret/' },
 ];
-
-async function s3Error(p: Promise<unknown>): Promise<{ name: string; status?: number }> {
-  try {
-    await p;
-  } catch (err) {
-    const e = err as { name: string; $metadata?: { httpStatusCode?: number } };
-    return { name: e.name, status: e.$metadata?.httpStatusCode };
-  }
-  throw new Error('expected an S3 error, the read succeeded');
-}
 
 describe('security probe 2: the agent serves a Dataset only to its credentials, inside its bucket/prefix', function () {
   this.timeout(30_000);
