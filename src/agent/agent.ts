@@ -1,13 +1,20 @@
-// The node cache agent, assembled: block store, Dataset catalogs, read path, the S3 and operations
-// servers, and (given a cluster) the NodeCache publisher. The CLI and the tests start it the same way.
+// The node cache agent, assembled: block store, Dataset catalogs, read path, prefetch and pins for the
+// pods bound to the node, the S3 and operations servers, and (given a cluster) the NodeCache publisher
+// and the watch of the node's pods. The CLI and the tests start it the same way.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import type { KubeClient } from '../kube/client.js';
+import type { KubeObject } from '../kube/object.js';
+import { JOBS } from '../kube/resources.js';
 import { agentMetrics, type AgentMetrics } from '../metrics/agent.js';
 import { AgentAccess, type AgentAuthConfig } from './access.js';
 import { BlockStore } from './block-store.js';
+import { BoundPods } from './bound-pods.js';
 import { Catalogs, type DatasetSource } from './catalogs.js';
 import { holdings, type DatasetHoldings } from './inventory.js';
+import { Prefetcher, type PrefetchSettings } from './prefetcher.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 import { ReadThrough } from './read-through.js';
 import { s3App } from './s3-api.js';
@@ -32,6 +39,12 @@ export interface AgentConfig {
   datasets?: DatasetSource[];
   /** Publishes the node's NodeCache when set. */
   publish?: Omit<PublisherOptions, 'epoch' | 'snapshot' | 'metrics' | 'log' | 'now' | 'random'>;
+  /** Watches the pods bound to `node` (field selector spec.nodeName) to prefetch and pin what they read. */
+  boundPods?: { kc: KubeConfig; client: KubeClient; node: string };
+  /** Budgets and concurrency of prefetch; absent, nothing is fetched ahead (blocks are still pinned). */
+  prefetch?: PrefetchSettings;
+  /** Share of the capacity that blocks bound pods read may hold against eviction, 0 to below 1 (default 0). */
+  pinShare?: number;
   /** Agent keys: S3 requests must be signed with a Dataset's derived credentials. Absent: no authentication. */
   auth?: AgentAuthConfig;
   /** Timeouts and connection cap of the S3 port (default S3_SERVER_LIMITS). */
@@ -49,6 +62,8 @@ export interface Agent {
   catalogs: Catalogs;
   metrics: AgentMetrics;
   publisher?: Publisher;
+  /** Prefetch and pins for the bound pods: the pod watch feeds it, tests may too. */
+  prefetcher: Prefetcher;
   setDatasets(sources: DatasetSource[]): void;
   /** What the node holds, per Dataset, as the NodeCache reports it. */
   holdings(): DatasetHoldings[];
@@ -58,7 +73,7 @@ export interface Agent {
 export async function startAgent(cfg: AgentConfig): Promise<Agent> {
   const log = cfg.log;
   const metrics = cfg.metrics ?? agentMetrics();
-  const store = await BlockStore.open({ dir: cfg.cacheDir, capacityBytes: cfg.capacityBytes, metrics, log });
+  const store = await BlockStore.open({ dir: cfg.cacheDir, capacityBytes: cfg.capacityBytes, pinShare: cfg.pinShare ?? 0, metrics, log });
   const upstream = new Upstream(cfg.upstream);
   const catalogs = new Catalogs({
     list: async (bucket, prefix) => {
@@ -73,6 +88,17 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     log,
   });
   const readThrough = new ReadThrough({ store, upstream, catalogs, metrics, blockSize: cfg.blockSize, readAhead: cfg.readAhead ?? 2 });
+  const kube = cfg.boundPods?.client;
+  const prefetcher = new Prefetcher({
+    ...(cfg.prefetch ?? { podBudgetBytes: 0, nodeBudgetBytes: 0, concurrency: 0 }),
+    store,
+    catalogs,
+    fetch: (spec) => readThrough.fetch(spec, { prefetch: true }),
+    ...(kube ? { jobCompletions: async (namespace: string, name: string) => jobCompletions(await kube.get(JOBS, { namespace, name })) } : {}),
+    metrics,
+    log,
+  });
+  catalogs.onChange(() => prefetcher.replan());
   const epoch = randomUUID();
   const current = () => holdings(catalogs.layouts(), (id) => store.has(id));
 
@@ -80,6 +106,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
   const setDatasets = (sources: DatasetSource[]) => {
     catalogs.setSources(sources);
     access.setDatasets(sources);
+    prefetcher.replan(); // a pod's Dataset may have appeared or moved
     // Report what is held as soon as possible: (re)load the layouts of Datasets already in use and of
     // those with blocks on disk (after a restart), and pick up new catalog versions.
     const wanted = new Set(catalogs.layouts().keys());
@@ -116,6 +143,16 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     throw err;
   });
   log.info({ s3: s3.url, ops: ops.url, epoch, cacheDir: cfg.cacheDir, capacityBytes: cfg.capacityBytes }, 'agent listening');
+  const pods = cfg.boundPods
+    ? new BoundPods(
+        cfg.boundPods.kc,
+        cfg.boundPods.client,
+        cfg.boundPods.node,
+        { set: (k, p) => prefetcher.setPod(k, p), remove: (k) => prefetcher.removePod(k) },
+        log,
+      )
+    : undefined;
+  pods?.start();
 
   return {
     s3Url: s3.url,
@@ -125,13 +162,22 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     catalogs,
     metrics,
     ...(publisher ? { publisher } : {}),
+    prefetcher,
     setDatasets,
     holdings: current,
     async close() {
+      await pods?.stop();
+      await prefetcher.close();
       await publisher?.stop();
       await Promise.all([s3.close(), ops.close()]);
       await store.settle();
       upstream.destroy();
     },
   };
+}
+
+/** A Job's `spec.completions`, when it is a count. */
+function jobCompletions(job: KubeObject | undefined): number | undefined {
+  const n = (job?.spec as { completions?: unknown } | undefined)?.completions;
+  return typeof n === 'number' ? n : undefined;
 }

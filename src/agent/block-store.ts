@@ -12,6 +12,11 @@
 // flight). Eviction happens before a block is written and waits for the evicted files to be gone, so
 // the disk never holds more than the capacity; when the disk fills anyway (ENOSPC: other users of the
 // disk), the capacity shrinks to what fitted and the write is retried once after evicting.
+//
+// Reads go first: a prefetch takes a fetch slot only while no read is fetching or waiting for one, and
+// a read that wants a block still waiting as a prefetch lifts it to a read's turn. Blocks that pods bound
+// to the node will read (setDemand) are pinned while on disk, up to a share of the capacity; eviction,
+// for room or after ENOSPC, takes the least recently used block that is not pinned.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -56,6 +61,8 @@ export class CorruptBlockError extends Error {
 export interface BlockStoreOptions {
   dir: string;
   capacityBytes: number;
+  /** Share of the capacity that blocks bound pods will read may hold against eviction (0 to below 1; default 0). */
+  pinShare?: number;
   /** Remote block fetches at once (default 8). */
   maxFetches?: number;
   metrics: AgentMetrics;
@@ -64,9 +71,24 @@ export interface BlockStoreOptions {
   open?: (path: string, flags: string) => Promise<FileHandle>;
 }
 
+export interface FetchOptions {
+  /** Fetched ahead of a read: waits while reads are fetching. */
+  prefetch?: boolean;
+}
+
+/** One block being fetched: readers of it share `done`. */
+interface Flight {
+  done: Promise<boolean>;
+  prefetch: boolean;
+  started: boolean;
+  start(): void;
+}
+
+export type EvictionReason = 'capacity' | 'disk-full';
+
 export class BlockStore {
   private readonly lru: LRUCache<string, Entry>;
-  private readonly inflight = new Map<string, Promise<boolean>>();
+  private readonly inflight = new Map<string, Flight>();
   /** `bucket/key` → ids of the blocks holding bytes of that object. */
   private readonly byObject = new Map<string, Set<string>>();
   private readonly unlinking = new Set<Promise<void>>();
@@ -75,10 +97,21 @@ export class BlockStore {
   private capacity: number;
   private reserved = 0;
   private fetching = 0;
-  private readonly fetchQueue: (() => void)[] = [];
+  /** Fetches running for reads (a prefetch a read joined counts): while any runs, no prefetch starts. */
+  private readsFetching = 0;
+  private readonly waiting: Flight[] = [];
+  private readonly pinShare: number;
+  /** Blocks bound pods will read, most wanted first, and the same as a set. */
+  private demand: readonly string[] = [];
+  private demandSet = new Set<string>();
+  private pinned = new Set<string>();
+  private pinnedFileBytes = 0;
+  /** Why the block being deleted is evicted (undefined: dropped for another reason, not an eviction). */
+  private evicting: EvictionReason | undefined;
 
   private constructor(private readonly opts: BlockStoreOptions) {
     this.capacity = opts.capacityBytes;
+    this.pinShare = opts.pinShare ?? 0;
     this.open = opts.open ?? ((path, flags) => openFile(path, flags));
     this.lru = new LRUCache<string, Entry>({
       maxSize: opts.capacityBytes,
@@ -91,6 +124,8 @@ export class BlockStore {
   /** Opens (creating) the cache directory and rebuilds the inventory from the blocks on disk. */
   static async open(opts: BlockStoreOptions): Promise<BlockStore> {
     if (!(opts.capacityBytes > 0)) throw new RangeError(`capacityBytes must be positive, got ${opts.capacityBytes}`);
+    const share = opts.pinShare ?? 0;
+    if (!(share >= 0 && share < 1)) throw new RangeError(`pinShare must be from 0 to below 1, got ${share}`);
     await mkdir(opts.dir, { recursive: true });
     const store = new BlockStore(opts);
     await store.rebuild();
@@ -108,6 +143,30 @@ export class BlockStore {
   /** Whether the block is on disk (does not count as a use). */
   has(id: string): boolean {
     return this.lru.has(id);
+  }
+
+  /** Bytes on disk of the blocks kept against eviction. */
+  get pinnedBytes(): number {
+    return this.pinnedFileBytes;
+  }
+
+  isPinned(id: string): boolean {
+    return this.pinned.has(id);
+  }
+
+  /** Whether the block is being fetched (or waits for a fetch slot). */
+  isFetching(id: string): boolean {
+    return this.inflight.has(id);
+  }
+
+  /**
+   * The blocks pods bound to the node will read, most wanted first. Those on disk are pinned, in this
+   * order, up to `pinShare` of the capacity; the rest are evicted least recently used first, as any block.
+   */
+  setDemand(ids: readonly string[]): void {
+    this.demand = ids;
+    this.demandSet = new Set(ids);
+    this.repin();
   }
 
   /** The blocks on disk, least recently used last. */
@@ -210,38 +269,60 @@ export class BlockStore {
    * Resolves true when the block is on disk, false when it could not be kept (larger than the
    * capacity, the disk full or failing): the caller then reads what it needs from the remote.
    */
-  fetch(spec: BlockSpec, load: BlockLoader): Promise<boolean> {
+  fetch(spec: BlockSpec, load: BlockLoader, opts: FetchOptions = {}): Promise<boolean> {
     const id = blockId(spec);
     if (this.lru.has(id)) return Promise.resolve(true);
     const running = this.inflight.get(id);
-    if (running) return running;
+    if (running) {
+      if (!opts.prefetch) this.promote(running);
+      return running.done;
+    }
     this.opts.metrics.fetches.inc();
-    const p = (async () => {
-      await this.fetchSlot();
+    let start!: () => void;
+    const slot = new Promise<void>((resolve) => (start = resolve));
+    const flight: Flight = { done: Promise.resolve(false), prefetch: opts.prefetch === true, started: false, start };
+    flight.done = (async () => {
+      await slot;
       try {
         return await this.store(id, spec, load);
       } finally {
-        this.releaseFetchSlot();
+        this.release(flight);
       }
     })().finally(() => this.inflight.delete(id));
-    this.inflight.set(id, p);
-    return p;
+    this.inflight.set(id, flight);
+    this.waiting.push(flight);
+    this.dispatch();
+    return flight.done;
   }
 
-  /** Waits for one of `maxFetches` remote fetches. */
-  private fetchSlot(): Promise<void> {
-    if (this.fetching < (this.opts.maxFetches ?? 8)) {
+  /** A read joins a prefetch: it is a read's fetch from now on (and takes a read's turn if still waiting). */
+  private promote(flight: Flight): void {
+    if (!flight.prefetch) return;
+    flight.prefetch = false;
+    if (flight.started) this.readsFetching++;
+    else this.dispatch();
+  }
+
+  /** Starts waiting fetches while fewer than `maxFetches` run: reads first, prefetches only while no read fetches. */
+  private dispatch(): void {
+    while (this.fetching < (this.opts.maxFetches ?? 8) && this.waiting.length > 0) {
+      let i = this.waiting.findIndex((f) => !f.prefetch);
+      if (i < 0) {
+        if (this.readsFetching > 0) return;
+        i = 0;
+      }
+      const [next] = this.waiting.splice(i, 1);
       this.fetching++;
-      return Promise.resolve();
+      if (!next.prefetch) this.readsFetching++;
+      next.started = true;
+      next.start();
     }
-    return new Promise((resolve) => this.fetchQueue.push(resolve));
   }
 
-  private releaseFetchSlot(): void {
-    const next = this.fetchQueue.shift();
-    if (next)
-      next(); // the slot passes on
-    else this.fetching--;
+  private release(flight: Flight): void {
+    this.fetching--;
+    if (!flight.prefetch) this.readsFetching--;
+    this.dispatch();
   }
 
   /** Drops the blocks holding bytes of `bucket/key` in a version other than `etag`; returns how many. */
@@ -273,7 +354,7 @@ export class BlockStore {
   private async store(id: string, spec: BlockSpec, load: BlockLoader): Promise<boolean> {
     const layout = fileLayout(spec);
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (!(await this.reserve(layout.fileBytes))) return false;
+      if (!(await this.reserve(layout.fileBytes, attempt === 0 ? 'capacity' : 'disk-full'))) return false;
       try {
         await this.write(id, spec, layout, load);
         this.add(id, { spec, fileBytes: layout.fileBytes, digestOffset: layout.digestOffset, dataOffset: layout.dataOffset });
@@ -294,11 +375,44 @@ export class BlockStore {
     return false;
   }
 
-  /** Lowers the capacity (the disk holds less than configured); evicts down to it. */
+  /** Lowers the capacity (the disk holds less than configured); pins shrink with it; evicts down to it. */
   private shrink(bytes: number): void {
     this.capacity = Math.max(0, Math.min(this.capacity, bytes));
     this.opts.metrics.capacityBytes.set(this.capacity);
-    while (this.lru.size > 0 && this.lru.calculatedSize > this.capacity) this.lru.pop();
+    this.repin();
+    while (this.lru.calculatedSize > this.capacity && this.evictOne('disk-full'));
+  }
+
+  /** Evicts the least recently used block that is not pinned; false when there is none. */
+  private evictOne(reason: EvictionReason): boolean {
+    for (const id of this.lru.rkeys()) {
+      if (this.pinned.has(id)) continue;
+      this.evicting = reason;
+      try {
+        this.lru.delete(id);
+      } finally {
+        this.evicting = undefined;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** Pins the demanded blocks on disk (but `leaving`, being deleted), most wanted first, within pinShare × capacity. */
+  private repin(leaving?: string): void {
+    const limit = this.pinShare * this.capacity;
+    const pinned = new Set<string>();
+    let bytes = 0;
+    for (const id of this.demand) {
+      const e = id === leaving ? undefined : this.lru.peek(id);
+      if (!e || pinned.has(id) || bytes + e.fileBytes > limit) continue;
+      pinned.add(id);
+      bytes += e.fileBytes;
+    }
+    this.pinned = pinned;
+    this.pinnedFileBytes = bytes;
+    this.opts.metrics.pinnedBytes.set(bytes);
+    this.opts.metrics.pinnedBlocks.set(pinned.size);
   }
 
   private async write(id: string, spec: BlockSpec, layout: FileLayout, load: BlockLoader): Promise<void> {
@@ -326,11 +440,10 @@ export class BlockStore {
   }
 
   /** Evicts until `bytes` more fit beside the cache and the writes in progress; false when they never can. */
-  private async reserve(bytes: number): Promise<boolean> {
-    if (bytes + this.reserved > this.capacity) return false;
+  private async reserve(bytes: number, reason: EvictionReason): Promise<boolean> {
+    if (bytes + this.reserved + this.pinnedFileBytes > this.capacity) return false;
     while (this.lru.calculatedSize + this.reserved + bytes > this.capacity) {
-      if (this.lru.size === 0) return false;
-      this.lru.pop();
+      if (!this.evictOne(reason)) return false;
     }
     this.reserved += bytes;
     await this.settle();
@@ -345,11 +458,14 @@ export class BlockStore {
       if (!ids) this.byObject.set(k, (ids = new Set()));
       ids.add(id);
     }
+    if (this.demandSet.has(id)) this.repin();
     this.changed();
   }
 
   private removed(id: string, entry: Entry, reason: LRUCache.DisposeReason): void {
-    if (reason === 'evict') this.opts.metrics.evictions.inc();
+    // 'evict': lru-cache itself made room (a restart with a smaller capacity).
+    if (this.evicting || reason === 'evict') this.opts.metrics.evictions.inc({ reason: this.evicting ?? 'capacity' });
+    if (this.pinned.has(id)) this.repin(id); // lru-cache calls dispose before the entry is gone
     for (const p of entry.spec.parts) {
       const k = `${entry.spec.bucket}/${p.key}`;
       const ids = this.byObject.get(k);

@@ -6,7 +6,7 @@
 // cached per object and not reported. Without an operator (a file of Datasets) a listing is trusted
 // for `relistMs`.
 import type { Logger } from 'pino';
-import { datasetKey } from '../core/types.js';
+import { datasetKey, type PrefixBlocks } from '../core/types.js';
 import { buildLayout, type Layout, type ListedObject } from './layout.js';
 
 /** A Dataset as the agent needs it. */
@@ -17,8 +17,11 @@ export interface DatasetSource {
   prefix: string;
   /** Block size when there is no operator catalog. */
   blockSize?: number;
-  /** The operator's `status.catalog`: the version the agent's listing must match, and its block size. */
-  catalog?: { version: string; blockSize: number };
+  /**
+   * The operator's `status.catalog`: the version the agent's listing must match, its block size, and
+   * its top-level prefixes (where `prefix` slices of pods on the node start and end).
+   */
+  catalog?: { version: string; blockSize: number; prefixes?: PrefixBlocks[]; prefixesTruncated?: boolean };
   /** When the Dataset was created (ms since the epoch): the first namespace to claim bytes keeps them. */
   claimedAt?: number;
 }

@@ -7,6 +7,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { isObjectStore, parseDataset, PATTERNS } from '../api/dataset.js';
 import { describeIssues, objectName as name } from '../api/fields.js';
+import { datasetCatalog } from '../inventory/dataset-catalog.js';
 import type { KubeClient } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import { DATASETS } from '../kube/resources.js';
@@ -52,7 +53,13 @@ export function datasetSource(obj: unknown, endpoints: readonly string[]): Datas
     prefix: status?.resolved?.prefix ?? spec.local?.prefix ?? '',
   };
   if (spec.cache?.blockSize) source.blockSize = spec.cache.blockSize;
-  if (status?.catalog) source.catalog = { version: status.catalog.version, blockSize: status.catalog.blockSize };
+  if (status?.catalog) {
+    source.catalog = { version: status.catalog.version, blockSize: status.catalog.blockSize };
+    // The prefixes as the extender reads them, so a `prefix` slice names the same blocks here.
+    const { prefixes, prefixesTruncated } = datasetCatalog(r.dataset).catalog;
+    if (prefixes) source.catalog.prefixes = prefixes;
+    if (prefixesTruncated) source.catalog.prefixesTruncated = true;
+  }
   const created = Date.parse((obj as { metadata?: { creationTimestamp?: string } }).metadata?.creationTimestamp ?? '');
   if (Number.isFinite(created)) source.claimedAt = created;
   return source;

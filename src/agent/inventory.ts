@@ -6,7 +6,7 @@ import { blockId, datasetBlock, type Layout } from './layout.js';
 /** Block ids of a layout, index by index (computed once per layout). */
 const idsOf = new WeakMap<Layout, { ids: string[]; lengths: number[] }>();
 
-function blockIds(layout: Layout): { ids: string[]; lengths: number[] } {
+export function blockIds(layout: Layout): { ids: string[]; lengths: number[] } {
   let v = idsOf.get(layout);
   if (!v) {
     v = { ids: [], lengths: [] };

@@ -4,9 +4,9 @@
 // readers. Bytes are streamed, never gathered per block: a 10-byte read of a big block holds one
 // check chunk in memory. A block the cache cannot keep is read from the remote, only the bytes asked for.
 import type { AgentMetrics } from '../metrics/agent.js';
-import { CorruptBlockError, type BlockStore } from './block-store.js';
+import { CorruptBlockError, type BlockStore, type FetchOptions } from './block-store.js';
 import type { Catalogs, DatasetSource } from './catalogs.js';
-import { blockId, datasetSegments, objectSegments, type ListedObject, type Segment } from './layout.js';
+import { blockId, datasetSegments, objectSegments, type BlockSpec, type ListedObject, type Segment } from './layout.js';
 import { ObjectChangedError, type Upstream } from './upstream.js';
 import { datasetKey } from '../core/types.js';
 
@@ -78,11 +78,11 @@ export class ReadThrough {
     if (segments.length === 0) return (async function* () {})();
     const first = await this.segment(segments[0]);
     const segment = (s: Segment) => this.segment(s);
-    const prefetch = (s: Segment) => this.prefetch(s);
+    const fetchAhead = (s: Segment) => this.fetchAhead(s);
     const ahead = this.opts.readAhead;
     const body = (async function* () {
       for (let i = 0; i < segments.length; i++) {
-        for (let j = i + 1; j <= i + ahead && j < segments.length; j++) prefetch(segments[j]);
+        for (let j = i + 1; j <= i + ahead && j < segments.length; j++) fetchAhead(segments[j]);
         yield* i === 0 ? first : await segment(segments[i]);
       }
     })();
@@ -91,13 +91,29 @@ export class ReadThrough {
   }
 
   /** Starts fetching a missing block without waiting; a failure surfaces when the block is read. */
-  private prefetch(seg: Segment): void {
-    const { store, upstream } = this.opts;
-    if (!store.has(blockId(seg.spec))) store.fetch(seg.spec, (spec, sink) => upstream.loadBlock(spec, sink)).catch(() => undefined);
+  private fetchAhead(seg: Segment): void {
+    if (!this.opts.store.has(blockId(seg.spec))) this.fetch(seg.spec).catch(() => undefined);
+  }
+
+  /**
+   * Fetches a block from the remote onto disk (BlockStore.fetch: true when kept). An object found
+   * changed under the block drops its blocks and marks its Datasets for listing again.
+   */
+  async fetch(spec: BlockSpec, opts: FetchOptions = {}): Promise<boolean> {
+    const { store, upstream, catalogs } = this.opts;
+    try {
+      return await store.fetch(spec, (s, sink) => upstream.loadBlock(s, sink), opts);
+    } catch (err) {
+      if (err instanceof ObjectChangedError) {
+        store.invalidate(err.bucket, err.key, err.etag);
+        catalogs.markStale(err.bucket, err.key);
+      }
+      throw err;
+    }
   }
 
   private async segment(seg: Segment): Promise<AsyncIterable<Buffer>> {
-    const { store, upstream, metrics } = this.opts;
+    const { upstream, metrics } = this.opts;
     const cached = await this.fromDisk(seg);
     if (cached) {
       metrics.hits.inc();
@@ -106,17 +122,9 @@ export class ReadThrough {
     }
     metrics.misses.inc();
     metrics.bytesServed.inc({ source: 'remote' }, seg.length);
-    try {
-      if (await store.fetch(seg.spec, (spec, sink) => upstream.loadBlock(spec, sink))) {
-        const stored = await this.fromDisk(seg);
-        if (stored) return stored;
-      }
-    } catch (err) {
-      if (err instanceof ObjectChangedError) {
-        store.invalidate(err.bucket, err.key, err.etag);
-        this.opts.catalogs.markStale(err.bucket, err.key);
-      }
-      throw err;
+    if (await this.fetch(seg.spec)) {
+      const stored = await this.fromDisk(seg);
+      if (stored) return stored;
     }
     // Not kept (larger than the cache, disk failing, or evicted at once): only the bytes asked for.
     return upstream.readRange(seg.spec, seg.from, seg.length);

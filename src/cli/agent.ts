@@ -34,6 +34,20 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
       help: "the agents' Service address; Datasets whose endpoint is this URL (or\n--upstream) are read through the agent",
       default: 'http://locus-agent.locus-system.svc:9300',
     },
+    'pin-share': {
+      kind: 'number',
+      arg: '<0..0.9>',
+      min: 0,
+      max: 0.9,
+      help: 'share of --capacity that blocks the pods bound to this node will read\nkeep against eviction (0: plain LRU)',
+      default: 0.5,
+    },
+    'prefetch-pod-budget': { kind: 'size', help: "bytes of each bound pod's slices fetched ahead", default: 64 * 2 ** 30 },
+    'prefetch-node-budget': {
+      kind: 'size',
+      help: 'bytes fetched ahead for all bound pods together (default: the pinned share\nof --capacity, so nothing fetched ahead is evicted before it is read)',
+    },
+    'prefetch-concurrency': { kind: 'count', help: 'blocks fetched ahead at once; 0 fetches nothing ahead', default: 2 },
     'relist-interval': { kind: 'duration', help: "how long a file Dataset's listing is trusted", default: 60_000 },
     node: { kind: 'string', arg: '<name>', help: 'node name, for the NodeCache (default $NODE_NAME)' },
     'no-publish': { kind: 'boolean', help: 'do not write a NodeCache (standalone cache)' },
@@ -71,6 +85,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!dsNamespace || !dsName) command.fail(`--daemonset must be <namespace>/<name>, got "${daemonSet}"`);
   if (!f['auth-key-file'] === !f['no-auth'])
     command.fail('give --auth-key-file <file> (reads signed with Dataset credentials) or, for a standalone cache on a trusted host, --no-auth');
+  const nodeBudget = f['prefetch-node-budget'] ?? Math.floor(f['pin-share'] * f.capacity);
   const fixedInterval = f['report-interval'];
   const refreshMs = f['refresh-interval'];
   if (publish) checkFreshness(f.ttl, refreshMs, { ttl: '--ttl', refresh: '--refresh-interval' });
@@ -128,6 +143,9 @@ export async function run(argv: string[]): Promise<number> {
     datasets: f.datasets === 'cluster' ? [] : await datasetsFromFile(f.datasets),
     ...(publish && client && node ? { publish: { client, node, refreshMs, interval: () => fixedInterval ?? interval!.get() } } : {}),
     ...(auth ? { auth } : {}),
+    ...(cluster && client && node ? { boundPods: { kc: cluster.kc, client, node } } : {}),
+    pinShare: f['pin-share'],
+    prefetch: { podBudgetBytes: f['prefetch-pod-budget'], nodeBudgetBytes: nodeBudget, concurrency: f['prefetch-concurrency'] },
     log,
     metrics: agentMetrics(true),
   });

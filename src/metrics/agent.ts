@@ -12,7 +12,22 @@ export interface AgentMetrics {
   fetches: Counter;
   /** Bytes sent to clients, by where they came from: `cache` or `remote`. */
   bytesServed: Counter<'source'>;
-  evictions: Counter;
+  /** Blocks evicted, by reason: `capacity` (room for a new block) or `disk-full` (the capacity lowered after ENOSPC). */
+  evictions: Counter<'reason'>;
+  /** Bytes and blocks on disk kept against eviction because pods bound to the node will read them. */
+  pinnedBytes: Gauge;
+  pinnedBlocks: Gauge;
+  /** Blocks (and their bytes) fetched ahead for pods bound to the node. */
+  prefetchedBlocks: Counter;
+  prefetchedBytes: Counter;
+  /** Blocks planned for prefetch and not yet fetched. */
+  prefetchQueued: Gauge;
+  /** Planned blocks dropped because no bound pod wants them any more (deleted or finished). */
+  prefetchCancelled: Counter;
+  /** Prefetches that failed (the remote's error) or could not be kept on disk. */
+  prefetchFailed: Counter;
+  /** Pods bound to the node whose Datasets are prefetched. */
+  prefetchPods: Gauge;
   /** Blocks dropped because an object's ETag changed. */
   invalidations: Counter;
   /** Cached blocks dropped because their bytes failed their checksum (read) or their file its seal (start). */
@@ -44,7 +59,28 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
       labelNames: ['source'],
       registers,
     }),
-    evictions: new Counter({ name: 'locus_agent_evictions_total', help: 'Blocks evicted to stay within capacity.', registers }),
+    evictions: new Counter({
+      name: 'locus_agent_evictions_total',
+      help: 'Blocks evicted to stay within capacity, by reason (capacity, disk-full); pinned blocks are not evicted.',
+      labelNames: ['reason'],
+      registers,
+    }),
+    pinnedBytes: new Gauge({ name: 'locus_agent_pinned_bytes', help: 'Bytes of blocks kept against eviction for pods bound to the node.', registers }),
+    pinnedBlocks: new Gauge({ name: 'locus_agent_pinned_blocks', help: 'Blocks kept against eviction for pods bound to the node.', registers }),
+    prefetchedBlocks: new Counter({ name: 'locus_agent_prefetched_blocks_total', help: 'Blocks fetched ahead for pods bound to the node.', registers }),
+    prefetchedBytes: new Counter({ name: 'locus_agent_prefetched_bytes_total', help: 'Bytes of blocks fetched ahead for pods bound to the node.', registers }),
+    prefetchQueued: new Gauge({ name: 'locus_agent_prefetch_queued_blocks', help: 'Blocks planned for prefetch and not yet fetched.', registers }),
+    prefetchCancelled: new Counter({
+      name: 'locus_agent_prefetch_cancelled_blocks_total',
+      help: 'Planned prefetches dropped because no bound pod wants the block any more.',
+      registers,
+    }),
+    prefetchFailed: new Counter({
+      name: 'locus_agent_prefetch_failed_blocks_total',
+      help: 'Prefetches that failed at the remote or could not be kept on disk.',
+      registers,
+    }),
+    prefetchPods: new Gauge({ name: 'locus_agent_prefetch_pods', help: 'Pods bound to the node whose Datasets are prefetched.', registers }),
     invalidations: new Counter({ name: 'locus_agent_invalidations_total', help: 'Blocks dropped because their object changed (ETag).', registers }),
     corruptBlocks: new Counter({
       name: 'locus_agent_corrupt_blocks_total',

@@ -51,11 +51,18 @@ describe('agent deployment manifests', () => {
     expect(vap.spec.validations.map((v: { expression: string }) => v.expression)).to.include('variables.target.metadata.name == variables.node');
   });
 
-  it('grants only what the agent calls: NodeCache get/create and status update, Dataset list/watch, Node get, its DaemonSet get', () => {
+  it('grants only what the agent calls: NodeCache get/create and status update, Dataset list/watch, Node get, Pod list/watch, Job get, its DaemonSet get', () => {
     const rules = one('ClusterRole').rules.map(
       (r: { apiGroups: string[]; resources: string[]; verbs: string[] }) => `${r.apiGroups[0]}/${r.resources.join(',')}:${r.verbs.join(',')}`,
     );
-    expect(rules).to.deep.equal(['locus.dev/nodecaches:get,create', 'locus.dev/nodecaches/status:update', 'locus.dev/datasets:list,watch', '/nodes:get']);
+    expect(rules).to.deep.equal([
+      'locus.dev/nodecaches:get,create',
+      'locus.dev/nodecaches/status:update',
+      'locus.dev/datasets:list,watch',
+      '/nodes:get',
+      '/pods:list,watch',
+      'batch/jobs:get',
+    ]);
     const role = one('Role');
     expect(role.rules).to.deep.equal([{ apiGroups: ['apps'], resources: ['daemonsets'], resourceNames: [one('DaemonSet').metadata.name], verbs: ['get'] }]);
   });

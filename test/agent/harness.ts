@@ -1,5 +1,6 @@
 // Starts agents against a test remote, and S3 clients against the agents.
-import { mkdtemp, readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
+import { mkdtemp, open as openFile, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -77,4 +78,27 @@ export async function s3Error(p: Promise<unknown>): Promise<{ name: string; stat
     return { name: e.name, status: e.$metadata?.httpStatusCode };
   }
   throw new Error('expected an S3 error, the request succeeded');
+}
+
+/** A disk of `diskBytes`: writes past it fail with ENOSPC, as a full filesystem's do. */
+export function smallDisk(dir: string, diskBytes: number): (path: string, flags: string) => Promise<FileHandle> {
+  const used = () => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+  return async (path, flags) => {
+    const fh = await openFile(path, flags);
+    return new Proxy(fh, {
+      get(target, prop, receiver) {
+        if (prop === 'writev') {
+          return async (buffers: Buffer[], position?: number) => {
+            const n = buffers.reduce((s, b) => s + b.length, 0);
+            const end = (position ?? 0) + n;
+            if (used() - statSync(path).size + Math.max(end, statSync(path).size) > diskBytes) throw enospc();
+            return target.writev(buffers, position);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+  };
 }

@@ -3,40 +3,15 @@
 // connections and memory for 100 s+). Now a write that finds the disk full (ENOSPC, simulated by a
 // disk smaller than the configured capacity) lowers the capacity to what fits, evicts and stores;
 // slow-header, idle, non-reading and idle keep-alive clients are cut off, and connections are capped.
-import { readdirSync, statSync } from 'node:fs';
-import { open as openFile, rm, type FileHandle } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Agent } from '../../src/agent/agent.js';
 import { BlockStore } from '../../src/agent/block-store.js';
 import { blockId, type BlockSpec } from '../../src/agent/layout.js';
 import { agentMetrics } from '../../src/metrics/agent.js';
-import { agentFor, bytes, dirBytes, MiB, silent, tempDir } from '../agent/harness.js';
+import { agentFor, bytes, dirBytes, MiB, silent, smallDisk, tempDir } from '../agent/harness.js';
 import { startRemote, type Remote } from '../agent/remote.js';
-
-/** A disk of `diskBytes`: writes past it fail with ENOSPC, as a full filesystem's do. */
-function smallDisk(dir: string, diskBytes: number): (path: string, flags: string) => Promise<FileHandle> {
-  const used = () => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
-  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
-  return async (path, flags) => {
-    const fh = await openFile(path, flags);
-    return new Proxy(fh, {
-      get(target, prop, receiver) {
-        if (prop === 'writev') {
-          return async (buffers: Buffer[], position?: number) => {
-            const n = buffers.reduce((s, b) => s + b.length, 0);
-            const end = (position ?? 0) + n;
-            if (used() - statSync(path).size + Math.max(end, statSync(path).size) > diskBytes) throw enospc();
-            return target.writev(buffers, position);
-          };
-        }
-        const v = Reflect.get(target, prop, receiver);
-        return typeof v === 'function' ? v.bind(target) : v;
-      },
-    });
-  };
-}
 
 const spec = (i: number): BlockSpec => ({ bucket: 'data', parts: [{ key: 'ds/object', etag: '"e"', offset: i * MiB, length: MiB }], length: MiB });
 
