@@ -3,9 +3,11 @@
 // fairer measure of one core's work. The `default` policy (no inventory, no scoring) is the baseline for the
 // `locality` policy, which writes inventories, applies them to the index and scores through the core.
 // Both read every block as a flow sharing bandwidth max-min fairly (sim/flows.ts); here the object store
-// is saturated most of the time, the flow model's worst case.
-// Prints one JSON line per case.
+// is saturated most of the time, the flow model's worst case. What that model costs is its share of the
+// `locality` run's CPU samples (V8's profiler, in a separate run of the same case, since profiling slows it).
+// Prints one JSON line per case, and per size one with the flow model's share.
 import { spawnSync } from 'node:child_process';
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { buildCluster, PRESETS } from '../sim/cluster.js';
 import { runSimulation } from '../sim/engine.js';
@@ -15,8 +17,9 @@ import { jsonLine } from './json-line.js';
 
 const SIZES = [10_000, 100_000, 1_000_000];
 const POLICIES: SimPolicyName[] = ['default', 'locality'];
+const FLOWS_SOURCE = '/sim/flows.ts';
 
-async function child(target: number, policy: SimPolicyName): Promise<void> {
+async function child(target: number, policy: SimPolicyName, profile: boolean): Promise<void> {
   const cluster = buildCluster(PRESETS.spark);
   // About 17 one-block tasks per job, arriving fast enough to keep the 1,600 slots busy; the first jobs
   // that make up `target` tasks are kept, so a case runs (within one job) as many tasks as it says.
@@ -26,6 +29,17 @@ async function child(target: number, policy: SimPolicyName): Promise<void> {
   const keep = workload.jobs.findIndex((job) => (tasks += job.stages.reduce((sum, s) => sum + s.tasks, 0)) >= target);
   if (keep < 0) throw new Error(`the synthetic workload has only ${tasks} tasks, fewer than ${target}`);
   workload.jobs.length = keep + 1;
+  if (profile) {
+    const session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+    const run = await runSimulation({ cluster, workload, policy: makePolicy(policy, cluster.spec), seed: 1 });
+    const { profile: samples } = await session.post('Profiler.stop');
+    session.disconnect();
+    jsonLine({ bench: 'sim-flow-model', policy, tasks: run.tasks, flowModelCpuShare: Number(shareIn(samples, FLOWS_SOURCE).toFixed(3)) });
+    return;
+  }
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const run = await runSimulation({ cluster, workload, policy: makePolicy(policy, cluster.spec), seed: 1 });
@@ -47,17 +61,48 @@ async function child(target: number, policy: SimPolicyName): Promise<void> {
   });
 }
 
+interface CpuProfile {
+  nodes: Array<{ id: number; callFrame: { url: string }; children?: number[] }>;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/** Share of the profile's sampled time spent in functions of `source` or in what they call. */
+function shareIn(profile: CpuProfile, source: string): number {
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const inside = new Map<number, boolean>();
+  const within = (id: number | undefined): boolean => {
+    if (id === undefined) return false;
+    let known = inside.get(id);
+    if (known === undefined) inside.set(id, (known = byId.get(id)!.callFrame.url.endsWith(source) || within(parent.get(id))));
+    return known;
+  };
+  let all = 0;
+  let flows = 0;
+  const samples = profile.samples ?? [];
+  for (let i = 0; i < samples.length; i++) {
+    const dt = profile.timeDeltas?.[i] ?? 0;
+    all += dt;
+    if (within(samples[i])) flows += dt;
+  }
+  return all > 0 ? flows / all : 0;
+}
+
 const args = process.argv.slice(2);
 if (args[0] === '--child') {
-  await child(Number(args[1]), args[2] as SimPolicyName);
+  await child(Number(args[1]), args[2] as SimPolicyName, args[3] === '--profile');
 } else {
   const sizes = args.length > 0 ? args.map(Number) : SIZES;
+  const run = (...rest: string[]) => {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', ...rest], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (r.status !== 0) process.exitCode = 1;
+  };
   for (const size of sizes) {
-    for (const policy of POLICIES) {
-      const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', String(size), policy], {
-        stdio: ['ignore', 'inherit', 'inherit'],
-      });
-      if (r.status !== 0) process.exitCode = 1;
-    }
+    for (const policy of POLICIES) run(String(size), policy);
+    run(String(size), 'locality', '--profile');
   }
 }

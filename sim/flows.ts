@@ -25,17 +25,24 @@ interface FlowClass<T> {
   fixed: boolean;
   /** Scratch for rebalancing: the ceiling, lowered by links no other class crosses. */
   limit: number;
+  /** Listed in `changed`. */
+  changed: boolean;
+  /** When its next flow ends, as of its last rebalance (its rate and counts are unchanged since). */
+  end: number;
 }
 
 /** A flow is done when what is left of it would take less than this (s): float rounding, not data. */
 const DONE_SECONDS = 1e-9;
+/** Far beyond float rounding of the end times (s): a flow ending this much later is not done. */
+const CLEARLY_LATER = 1e-6;
 
 export class FlowNetwork<T> {
   private readonly classes = new Map<string, FlowClass<T>>();
   /** Classes with at least one flow, in the order they became active (iteration order is deterministic). */
   private readonly active = new Set<FlowClass<T>>();
-  /** Per link, the active classes crossing it. */
+  /** Per link, the active classes crossing it, and how many (read in every rebalance). */
   private readonly crossing: Array<Set<FlowClass<T>>>;
+  private readonly crossCount: Int32Array;
   private readonly capacity: Float64Array;
   private readonly left: Float64Array;
   private readonly weight: Float64Array;
@@ -54,6 +61,7 @@ export class FlowNetwork<T> {
       if (!(this.capacity[l] > 0)) throw new RangeError(`link ${l}: capacity must be positive, got ${this.capacity[l]}`);
     }
     this.crossing = Array.from(this.capacity, () => new Set<FlowClass<T>>());
+    this.crossCount = new Int32Array(this.capacity.length);
     this.left = new Float64Array(this.capacity.length);
     this.weight = new Float64Array(this.capacity.length);
     this.linkSeen = new Int32Array(this.capacity.length);
@@ -73,14 +81,30 @@ export class FlowNetwork<T> {
     const key = this.key(links, ceiling);
     let c = this.classes.get(key);
     if (!c) {
-      c = { links: Int32Array.from(links), ceiling, count: 0, rate: 0, served: 0, at: now, ends: new EventHeap<T>(), seen: 0, fixed: false, limit: ceiling };
+      c = {
+        links: Int32Array.from(links),
+        ceiling,
+        count: 0,
+        rate: 0,
+        served: 0,
+        at: now,
+        ends: new EventHeap<T>(),
+        seen: 0,
+        fixed: false,
+        limit: ceiling,
+        changed: false,
+        end: Infinity,
+      };
       this.classes.set(key, c);
     }
     this.touch(now, c);
     c.ends.push(c.served + bytes, flow);
     if (c.count++ === 0) {
       this.active.add(c);
-      for (const l of c.links) this.crossing[l].add(c);
+      for (const l of c.links) {
+        this.crossing[l].add(c);
+        this.crossCount[l]++;
+      }
     }
   }
 
@@ -88,10 +112,7 @@ export class FlowNetwork<T> {
   nextEnd(): number {
     this.settle();
     let next = Infinity;
-    for (const c of this.active) {
-      const t = c.at + Math.max(0, c.ends.peekTime() - c.served) / c.rate;
-      if (t < next) next = t;
-    }
+    for (const c of this.active) if (c.end < next) next = c.end;
     return next;
   }
 
@@ -99,14 +120,19 @@ export class FlowNetwork<T> {
   finish(now: number, done: (flow: T) => void): void {
     this.settle();
     const finished: T[] = [];
-    for (const c of [...this.active]) {
-      if ((c.ends.peekTime() - (c.served + c.rate * (now - c.at))) / c.rate > DONE_SECONDS) continue;
+    // Deleting from a Set while iterating it visits the rest in order: no copy needed.
+    for (const c of this.active) {
+      // A class whose next end is clearly later is passed over without its exact check.
+      if (c.end - now > CLEARLY_LATER || (c.ends.peekTime() - (c.served + c.rate * (now - c.at))) / c.rate > DONE_SECONDS) continue;
       this.touch(now, c);
       while (c.count > 0 && (c.ends.peekTime() - c.served) / c.rate <= DONE_SECONDS) {
         finished.push(c.ends.pop());
         if (--c.count === 0) {
           this.active.delete(c);
-          for (const l of c.links) this.crossing[l].delete(c);
+          for (const l of c.links) {
+            this.crossing[l].delete(c);
+            this.crossCount[l]--;
+          }
         }
       }
     }
@@ -135,7 +161,10 @@ export class FlowNetwork<T> {
     c.served += c.rate * (now - c.at);
     c.at = now;
     this.changedAt = now;
-    if (!this.changed.includes(c)) this.changed.push(c);
+    if (!c.changed) {
+      c.changed = true;
+      this.changed.push(c);
+    }
   }
 
   /**
@@ -145,6 +174,7 @@ export class FlowNetwork<T> {
   private settle(): void {
     if (this.changed.length === 0) return;
     const component = this.component(this.changed);
+    for (const c of this.changed) c.changed = false;
     this.changed.length = 0;
     const live: Array<FlowClass<T>> = [];
     for (const c of component) {
@@ -153,6 +183,7 @@ export class FlowNetwork<T> {
       if (c.count > 0) live.push(c);
     }
     this.fill(live);
+    for (const c of live) c.end = c.at + Math.max(0, c.ends.peekTime() - c.served) / c.rate;
   }
 
   /** The classes reachable from `from` over shared links (including `from`). */
@@ -166,7 +197,9 @@ export class FlowNetwork<T> {
       }
     }
     for (let i = 0; i < out.length; i++) {
-      for (const l of out[i].links) {
+      const links = out[i].links;
+      for (let k = 0; k < links.length; k++) {
+        const l = links[k];
         if (this.linkSeen[l] === stamp) continue;
         this.linkSeen[l] = stamp;
         for (const o of this.crossing[l]) {
@@ -186,46 +219,49 @@ export class FlowNetwork<T> {
    * node's NIC, its cache device) just lowers that class's limit, so only shared links are scanned.
    */
   private fill(classes: Array<FlowClass<T>>): void {
+    const { crossCount, capacity, left, weight } = this;
     const links: number[] = [];
     for (const c of classes) {
       c.fixed = false;
       c.limit = c.ceiling;
-      for (const l of c.links) {
-        if (this.crossing[l].size === 1) {
-          c.limit = Math.min(c.limit, this.capacity[l] / c.count);
+      for (let k = 0; k < c.links.length; k++) {
+        const l = c.links[k];
+        if (crossCount[l] === 1) {
+          c.limit = Math.min(c.limit, capacity[l] / c.count);
           continue;
         }
-        if (this.weight[l] === 0) {
+        if (weight[l] === 0) {
           links.push(l);
-          this.left[l] = this.capacity[l];
+          left[l] = capacity[l];
         }
-        this.weight[l] += c.count;
+        weight[l] += c.count;
       }
     }
     let unfixed = classes.length;
     while (unfixed > 0) {
       let level = Infinity;
       for (const c of classes) if (!c.fixed && c.limit < level) level = c.limit;
-      for (const l of links) if (this.weight[l] > 0) level = Math.min(level, Math.max(0, this.left[l]) / this.weight[l]);
+      for (const l of links) if (weight[l] > 0) level = Math.min(level, Math.max(0, left[l]) / weight[l]);
       const tight = level * (1 + 1e-12);
       for (const c of classes) {
         if (c.fixed) continue;
         let full = c.limit <= tight;
         for (let k = 0; !full && k < c.links.length; k++) {
           const l = c.links[k];
-          if (this.crossing[l].size > 1) full = Math.max(0, this.left[l]) / this.weight[l] <= tight;
+          if (crossCount[l] > 1) full = Math.max(0, left[l]) / weight[l] <= tight;
         }
         if (!full) continue;
         c.rate = Math.min(level, c.limit);
         c.fixed = true;
         unfixed--;
-        for (const l of c.links) {
-          if (this.crossing[l].size === 1) continue;
-          this.left[l] -= c.count * c.rate;
-          this.weight[l] -= c.count;
+        for (let k = 0; k < c.links.length; k++) {
+          const l = c.links[k];
+          if (crossCount[l] === 1) continue;
+          left[l] -= c.count * c.rate;
+          weight[l] -= c.count;
         }
       }
     }
-    for (const l of links) this.weight[l] = 0;
+    for (const l of links) weight[l] = 0;
   }
 }

@@ -36,7 +36,8 @@ export class InventoryPublisher {
     private readonly caches: NodeCacheModel[],
     private readonly sink?: SnapshotSink,
   ) {
-    this.index = new LocalityIndex({ ttlMs: cluster.spec.inventoryTtlSeconds * 1000 });
+    // `snapshot` rebuilds only the entries of Datasets that changed and passes the others again as they were.
+    this.index = new LocalityIndex({ ttlMs: cluster.spec.inventoryTtlSeconds * 1000, sameObjectsUnchanged: true });
     this.keys = workload.datasets.map((d) => datasetKey(SIM_NAMESPACE, d.name));
     workload.datasets.forEach((d, i) =>
       this.index.upsertDataset({

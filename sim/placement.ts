@@ -107,7 +107,12 @@ export class Placement {
     // The pod as the extender reads it off the wire, then its own filter and prioritize decisions.
     const pod = readPod(this.podFor(job, stage, task), 'Pod');
     const passed = d.filter({ pod, nodeNames: this.nodeNames }).answer.NodeNames ?? this.nodeNames;
-    for (const hp of d.prioritize({ pod, nodeNames: passed }).answer) scores[this.position.get(hp.Host)!] = hp.Score;
+    // Answers come in the order asked: while every node passed, the i-th is node i (no name look-up).
+    const answer = d.prioritize({ pod, nodeNames: passed }).answer;
+    for (let i = 0; i < answer.length; i++) {
+      const hp = answer[i];
+      scores[hp.Host === this.nodeNames[i] ? i : this.position.get(hp.Host)!] = hp.Score;
+    }
     return scores;
   }
 

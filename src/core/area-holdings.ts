@@ -1,7 +1,7 @@
 // What a zone or region holds of one Dataset, kept current as snapshots apply: a reference count per
 // block (how many counted members cache it) and the union bitset the counts imply, so the union's
 // bytes and a slice's bytes there are read, not recomputed from the members on every change.
-import { countInRanges, type Slice } from './slice.js';
+import { popcount, type Slice } from './slice.js';
 import type { DatasetCatalog } from './types.js';
 
 /** A member's entry for the Dataset as far as the area needs it. */
@@ -80,10 +80,10 @@ export class AreaHoldings {
    * Bytes of a slice held in the area: the union's blocks in it, or the largest counted-only member's
    * pro-rata share. Every node of an area asks the same slice of a request, so the answer is kept.
    */
-  sliceBytesOf(slice: Slice, cat: DatasetCatalog, share: number): number {
+  sliceBytesOf(slice: Slice, bytesIn: SliceBytes, share: number): number {
     if (this.slice !== slice) {
       this.slice = slice;
-      this.sliceBytes = Math.max(this.unionBlocks > 0 ? blockBytesIn(this.union, slice, cat) : 0, this.countedOnly.max() * share);
+      this.sliceBytes = Math.max(this.unionBlocks > 0 ? bytesIn.of(this.union) : 0, this.countedOnly.max() * share);
     }
     return this.sliceBytes;
   }
@@ -156,12 +156,54 @@ export class AreaHoldings {
   }
 }
 
-/** Bytes of the slice's blocks set in `words`, the catalog's last block at its real size. */
-export function blockBytesIn(words: Uint32Array, slice: Slice, cat: DatasetCatalog): number {
-  const last = (cat.blockCount ?? 0) - 1;
-  const { count, hasLast } = countInRanges(words, slice.ranges, last);
-  const padding = hasLast ? Math.max(0, (cat.blockCount ?? 0) * cat.blockSize! - cat.totalBytes!) : 0;
-  return Math.max(0, count * cat.blockSize! - padding);
+/**
+ * A slice's blocks in a catalog, ready to weigh many block sets (every node's, every area's): where
+ * the catalog's last block falls and what it lacks of a full block are worked out once, so `of` is a
+ * popcount over the words the slice's ranges span.
+ */
+export class SliceBytes {
+  private readonly ranges: Uint32Array;
+  private readonly blockSize: number;
+  /** The catalog's last block, when the slice holds it (else -1), and the bytes it lacks of a full block. */
+  private readonly last: number;
+  private readonly padding: number;
+
+  constructor(slice: Slice, cat: DatasetCatalog) {
+    this.ranges = slice.ranges;
+    this.blockSize = cat.blockSize!;
+    const last = (cat.blockCount ?? 0) - 1;
+    let holdsLast = false;
+    for (let r = 0; r < this.ranges.length; r += 2) if (last >= this.ranges[r] && last < this.ranges[r + 1]) holdsLast = true;
+    this.last = last >= 0 && holdsLast ? last : -1;
+    this.padding = Math.max(0, (cat.blockCount ?? 0) * this.blockSize - cat.totalBytes!);
+  }
+
+  /**
+   * Bytes of the slice's blocks set in the `length` words from `words[base]` (32 blocks a word), the
+   * catalog's last block at its real size.
+   */
+  of(words: Uint32Array, base = 0, length = words.length): number {
+    const ranges = this.ranges;
+    const limit = length * 32;
+    let count = 0;
+    for (let r = 0; r < ranges.length; r += 2) {
+      const start = ranges[r];
+      const end = Math.min(ranges[r + 1], limit);
+      if (start >= end) continue;
+      const first = start >>> 5;
+      const lastWord = (end - 1) >>> 5;
+      for (let w = first; w <= lastWord; w++) {
+        let x = words[base + w];
+        if (x === 0) continue;
+        if (w === first) x &= ~0 << (start & 31);
+        if (w === lastWord && (end & 31) !== 0) x &= ~0 >>> (32 - (end & 31));
+        count += popcount(x);
+      }
+    }
+    const last = this.last;
+    const hasLast = last >= 0 && last >>> 5 < length && (words[base + (last >>> 5)] & (1 << (last & 31))) !== 0;
+    return Math.max(0, count * this.blockSize - (hasLast ? this.padding : 0));
+  }
 }
 
 /**

@@ -31,18 +31,25 @@ export function filterNodes(req: FilterRequest): FilterResult {
   for (const d of sized) total += d.totalBytes;
   const passed: string[] = [];
   const failed: Record<string, string> = {};
-  // As scoreNodes does: names to ids once, each Dataset's view once, one Locality refilled.
+  // As scoreNodes does: names to ids once, each Dataset's view once over all nodes, one Locality
+  // refilled; held[j × nodes + n] is node n's bytes of Dataset j, summed in the pod's Dataset order.
   const ids = req.index.nodeIds(req.nodes);
-  const views = sized.map((d) => req.index.view(d.key, d.slice, req.now));
+  const count = ids.length;
+  const held = new Float64Array(sized.length * count);
   const loc = { onNode: 0, inZone: 0, inRegion: 0 };
-  for (let n = 0; n < ids.length; n++) {
+  for (let j = 0; j < sized.length; j++) {
+    const view = req.index.view(sized[j].key, sized[j].slice, req.now);
+    for (let n = 0; n < count; n++) held[j * count + n] = view.fill(ids[n], loc).onNode;
+  }
+  for (let n = 0; n < count; n++) {
     const node = req.nodes[n];
-    const held = views.map((v) => v.fill(ids[n], loc).onNode);
-    const fraction = held.reduce((a, b) => a + b, 0) / total;
+    let sum = 0;
+    for (let j = 0; j < sized.length; j++) sum += held[j * count + n];
+    const fraction = sum / total;
     if (fraction + 1e-12 >= requirement.minLocalFraction) passed.push(node);
     else
       failed[node] = shortfall(
-        sized.map((d, i) => ({ what: describe(d), share: held[i] / d.totalBytes })),
+        sized.map((d, j) => ({ what: describe(d), share: held[j * count + n] / d.totalBytes })),
         fraction,
         requirement.minLocalFraction,
       );

@@ -5,13 +5,21 @@
 // node the instant its inventory stops counting, its zone's and region's ids; per (area, Dataset) the
 // block reference counts of `AreaHoldings`, kept current as snapshots apply. Scoring a node is then a
 // few typed-array reads (`view`), with node names resolved to ids once per request (`nodeIds`).
-import { AreaHoldings, blockBytesIn, type Holding } from './area-holdings.js';
+import { AreaHoldings, SliceBytes, type Holding } from './area-holdings.js';
+import { BlockWords } from './block-words.js';
 import type { Slice } from './slice.js';
 import type { ApplyOutcome, DatasetCatalog, DatasetInventory, DatasetKey, InventorySnapshot, NodeTopology } from './types.js';
 
 export interface IndexOptions {
   /** A node's inventory counts as empty once this long has passed since its last applied snapshot. */
   ttlMs: number;
+  /**
+   * The writer builds a new DatasetInventory object for every changed entry and passes unchanged ones
+   * again as the same object, never modified (the simulator's agents): the index then keeps each entry's
+   * object and does not read one listed again. Off by default, where every snapshot is decoded anew (the
+   * extender), keeping them would only hold every decoded block list in memory.
+   */
+  sameObjectsUnchanged?: boolean;
 }
 
 /** Bytes of one Dataset cached on a node, in its zone and in its region (each including the former). */
@@ -45,6 +53,8 @@ interface Entry extends Holding {
   blocks: number;
   /** The last applied (or checked) snapshot that listed it, by the index's count of applies. */
   listed: number;
+  /** With `sameObjectsUnchanged`, the snapshot object it was read from: listed again, it says the same. */
+  source?: DatasetInventory;
 }
 
 interface Inventory {
@@ -89,6 +99,7 @@ const EMPTY_HOLDINGS = new AreaHoldings();
 
 export class LocalityIndex {
   readonly ttlMs: number;
+  private readonly sameObjectsUnchanged: boolean;
   private readonly nodes = new Map<string, NodeState>();
   private readonly states: Array<NodeState | undefined> = [];
   private readonly freeIds: number[] = [];
@@ -102,8 +113,8 @@ export class LocalityIndex {
   /** By Dataset id: the catalog (if known) and the bytes each node caches of it, by node id. */
   private readonly catalogs: Array<DatasetCatalog | undefined> = [];
   private readonly columns: Float64Array[] = [];
-  /** By Dataset id, by node id: the entry itself (its block set, for slices). */
-  private readonly entryColumns: Array<Array<Entry | undefined>> = [];
+  /** By Dataset id: every node's block set that was encoded against the Dataset's catalog (for slices). */
+  private readonly blockWords: BlockWords[] = [];
   private readonly catalog = new Map<DatasetKey, DatasetCatalog>();
   private readonly areaIds = new Map<string, number>();
   private readonly areas: Area[] = [];
@@ -113,6 +124,7 @@ export class LocalityIndex {
   constructor(opts: IndexOptions) {
     if (!(opts.ttlMs > 0)) throw new RangeError(`ttlMs must be positive, got ${opts.ttlMs}`);
     this.ttlMs = opts.ttlMs;
+    this.sameObjectsUnchanged = opts.sameObjectsUnchanged ?? false;
   }
 
   upsertDataset(cat: DatasetCatalog): void {
@@ -211,6 +223,7 @@ export class LocalityIndex {
           blockSize: d.blockSize,
           blocks: d.blocks?.length ?? 0,
           listed: this.checks,
+          source: this.sameObjectsUnchanged ? d : undefined,
         };
         if (d.blocks && d.blocks.length > 0) entry.words = toWords(d.blocks);
         datasets.set(d.dataset, entry);
@@ -219,7 +232,7 @@ export class LocalityIndex {
         else added.push(entry);
       }
       blocks += entry.blocks;
-      bytes += d.bytes;
+      bytes += entry.bytes;
     }
     for (const entry of oldListing) {
       if (entry.listed === this.checks) continue;
@@ -228,11 +241,12 @@ export class LocalityIndex {
     }
     for (const e of removed) {
       this.columns[e.id][id] = 0;
-      this.entryColumns[e.id][id] = undefined;
+      this.blockWords[e.id].clear(id);
     }
     for (const e of [...added, ...replaced.map(([, after]) => after)]) {
       this.columns[e.id][id] = e.bytes;
-      this.entryColumns[e.id][id] = e;
+      if (matches(e, this.catalogs[e.id])) this.blockWords[e.id].set(id, e.words!);
+      else this.blockWords[e.id].clear(id);
     }
     const live = now + this.ttlMs;
     for (const a of this.areasOf(id)) {
@@ -315,66 +329,38 @@ export class LocalityIndex {
   /** A view whose areas' bytes are read for `areas` only (one node's zone and region). */
   private viewOver(areas: readonly Area[], key: DatasetKey, slice: Slice | undefined, now: number): LocalityView {
     const d = this.datasetIds.get(key);
+    if (d === undefined) return NO_VIEW;
     const cat = this.catalog.get(key);
     const total = cat?.totalBytes ?? Infinity;
-    if (d === undefined) return { fill: (_id, out) => zero(out) };
     // Per area, the whole Dataset's bytes there (capped at its size), and for a slice the slice's.
     const areaWhole = new Float64Array(this.areas.length);
-    const areaSlice = new Float64Array(this.areas.length);
     const sliced = slice !== undefined && !slice.whole && !!cat?.totalBytes;
-    const share = sliced ? slice.bytes / cat.totalBytes! : 0;
+    if (!sliced) {
+      for (const a of areas) areaWhole[a.id] = Math.min(total, this.holdings(a, d, now).wholeBytes(cat));
+      return new WholeView(now, total, this.columns[d], this.lastLive, this.zoneOf, this.regionOf, areaWhole);
+    }
+    const areaSlice = new Float64Array(this.areas.length);
+    const share = slice.bytes / cat.totalBytes!;
+    const bytesIn = new SliceBytes(slice, cat);
     for (const a of areas) {
       const held = this.holdings(a, d, now);
       areaWhole[a.id] = Math.min(total, held.wholeBytes(cat));
-      if (sliced) areaSlice[a.id] = held.sliceBytesOf(slice, cat, share);
+      areaSlice[a.id] = held.sliceBytesOf(slice, bytesIn, share);
     }
-    const column = this.columns[d];
-    const { lastLive, zoneOf, regionOf } = this;
-    if (!sliced) {
-      return {
-        fill(id, out) {
-          if (id < 0) return zero(out);
-          const onNode = now <= lastLive[id] ? Math.min(total, column[id]) : 0;
-          const z = zoneOf[id];
-          const r = regionOf[id];
-          const inZone = z === NO_AREA ? onNode : Math.max(onNode, areaWhole[z]);
-          out.onNode = onNode;
-          out.inZone = inZone;
-          out.inRegion = r === NO_AREA ? inZone : Math.max(inZone, areaWhole[r]);
-          return out;
-        },
-      };
-    }
-    const entries = this.entryColumns[d];
-    const matching = (e: Entry) => matches(e, cat);
-    return {
-      fill(id, out) {
-        if (id < 0) return zero(out);
-        // The whole Dataset's bytes bound the slice's on each tier.
-        const live = now <= lastLive[id];
-        const wholeOnNode = live ? Math.min(total, column[id]) : 0;
-        let onNode = 0;
-        const entry = live ? entries[id] : undefined;
-        if (entry) onNode = Math.min(wholeOnNode, slice.bytes, matching(entry) ? blockBytesIn(entry.words!, slice, cat) : entry.bytes * share);
-        const z = zoneOf[id];
-        const r = regionOf[id];
-        let wholeInZone = wholeOnNode;
-        let inZone = onNode;
-        if (z !== NO_AREA) {
-          wholeInZone = Math.max(wholeOnNode, areaWhole[z]);
-          inZone = Math.min(Math.max(onNode, areaSlice[z]), wholeInZone, slice.bytes);
-        }
-        let inRegion = inZone;
-        if (r !== NO_AREA) {
-          const wholeInRegion = Math.max(wholeInZone, areaWhole[r]);
-          inRegion = Math.min(Math.max(inZone, areaSlice[r]), wholeInRegion, slice.bytes);
-        }
-        out.onNode = onNode;
-        out.inZone = inZone;
-        out.inRegion = inRegion;
-        return out;
-      },
-    };
+    return new SliceView(
+      now,
+      total,
+      this.columns[d],
+      this.lastLive,
+      this.zoneOf,
+      this.regionOf,
+      areaWhole,
+      areaSlice,
+      this.blockWords[d],
+      slice.bytes,
+      share,
+      bytesIn,
+    );
   }
 
   /** Bytes of `key` on the node, in its zone and in its region; each capped at the Dataset's size. */
@@ -393,9 +379,7 @@ export class LocalityIndex {
     const state = this.nodes.get(node);
     if (!state) return out;
     // A view of the node's own areas only.
-    const id = state.id;
-    const areas = [this.zoneOf[id], this.regionOf[id]].filter((a) => a !== NO_AREA).map((a) => this.areas[a]);
-    return this.viewOver(areas, key, slice, now).fill(id, out);
+    return this.viewOver(this.areasOf(state.id), key, slice, now).fill(state.id, out);
   }
 
   /** Nodes whose inventory passed its TTL since the last call (each reported once per snapshot). */
@@ -485,9 +469,15 @@ export class LocalityIndex {
     }
   }
 
-  /** Dataset `d`'s blocks are now read against a different catalog: its area holdings are rebuilt. */
+  /** Dataset `d`'s blocks are now read against a different catalog: its block sets and area holdings are rebuilt. */
   private recount(d: number): void {
     const key = this.datasetKeyOf(d);
+    const cat = this.catalogs[d];
+    const words = (this.blockWords[d] = new BlockWords(Math.ceil((cat?.blockCount ?? 0) / 32)));
+    for (let id = 0; id < this.states.length; id++) {
+      const e = this.states[id]?.inventory?.datasets.get(key);
+      if (e && matches(e, cat)) words.set(id, e.words!);
+    }
     for (const a of this.areas) {
       if (!a.held[d]) continue;
       const held = new AreaHoldings();
@@ -507,7 +497,7 @@ export class LocalityIndex {
       this.datasetIds.set(key, id);
       this.datasetKeys.push(key);
       this.columns.push(new Float64Array(this.capacity));
-      this.entryColumns.push([]);
+      this.blockWords.push(new BlockWords(1));
       this.catalogs.push(undefined);
     }
     return id;
@@ -595,7 +585,7 @@ export class LocalityIndex {
   private clearInventory(state: NodeState): void {
     for (const e of state.inventory?.listing ?? []) {
       this.columns[e.id][state.id] = 0;
-      this.entryColumns[e.id][state.id] = undefined;
+      this.blockWords[e.id].clear(state.id);
     }
     state.inventory = undefined;
     this.lastLive[state.id] = -Infinity;
@@ -615,6 +605,15 @@ export class LocalityIndex {
     let at = 0;
     for (let i = 0; i < snap.datasets.length; i++) {
       const d = snap.datasets[i];
+      // The very object the entry in force was read from (see `sameObjectsUnchanged`): checked then,
+      // it says the same now, so it is not read again.
+      if (inForce && at < inForce.length && inForce[at].source === d) {
+        const previous = inForce[at++];
+        if (previous.listed === mark) return { invalid: `dataset ${d.dataset} appears twice` };
+        previous.listed = mark;
+        keep[i] = previous;
+        continue;
+      }
       let previous: Entry | undefined;
       if (inForce) {
         if (at < inForce.length && inForce[at].key !== d.dataset) at++;
@@ -684,6 +683,86 @@ function matches(entry: Entry, cat: DatasetCatalog | undefined): boolean {
 /** Whether two catalogs of a Dataset read block sets alike (else the areas' counts are rebuilt). */
 function sameBlocks(a: DatasetCatalog, b: DatasetCatalog): boolean {
   return a.totalBytes === b.totalBytes && a.blockSize === b.blockSize && a.blockCount === b.blockCount && a.catalogVersion === b.catalogVersion;
+}
+
+/** A Dataset (or slice) the index does not know: nothing anywhere. */
+const NO_VIEW: LocalityView = { fill: (_id, out) => zero(out) };
+
+/** The whole Dataset at one instant: a node's bytes from its column, its areas' from `areaWhole`. */
+class WholeView implements LocalityView {
+  constructor(
+    private readonly now: number,
+    private readonly total: number,
+    private readonly column: Float64Array,
+    private readonly lastLive: Float64Array,
+    private readonly zoneOf: Int32Array,
+    private readonly regionOf: Int32Array,
+    private readonly areaWhole: Float64Array,
+  ) {}
+
+  fill(id: number, out: Locality): Locality {
+    if (id < 0) return zero(out);
+    const onNode = this.now <= this.lastLive[id] ? Math.min(this.total, this.column[id]) : 0;
+    const z = this.zoneOf[id];
+    const r = this.regionOf[id];
+    const inZone = z === NO_AREA ? onNode : Math.max(onNode, this.areaWhole[z]);
+    out.onNode = onNode;
+    out.inZone = inZone;
+    out.inRegion = r === NO_AREA ? inZone : Math.max(inZone, this.areaWhole[r]);
+    return out;
+  }
+}
+
+/**
+ * A slice at one instant: a node's bytes of it from its block set (or its byte count's pro-rata share
+ * where its blocks are not known against the catalog), its areas' from `areaSlice`; the whole
+ * Dataset's bytes bound the slice's on each tier.
+ */
+class SliceView implements LocalityView {
+  constructor(
+    private readonly now: number,
+    private readonly total: number,
+    private readonly column: Float64Array,
+    private readonly lastLive: Float64Array,
+    private readonly zoneOf: Int32Array,
+    private readonly regionOf: Int32Array,
+    private readonly areaWhole: Float64Array,
+    private readonly areaSlice: Float64Array,
+    /** The nodes' block sets where they were encoded against the catalog. */
+    private readonly words: BlockWords,
+    private readonly sliceBytes: number,
+    private readonly share: number,
+    private readonly bytesIn: SliceBytes,
+  ) {}
+
+  fill(id: number, out: Locality): Locality {
+    if (id < 0) return zero(out);
+    const live = this.now <= this.lastLive[id];
+    const wholeOnNode = live ? Math.min(this.total, this.column[id]) : 0;
+    const sliceBytes = this.sliceBytes;
+    // Where the node's blocks are not known against the catalog, its byte count (0 for no entry) is prorated.
+    const at = live ? this.words.at(id) : -1;
+    const onNode = live
+      ? Math.min(wholeOnNode, sliceBytes, at >= 0 ? this.bytesIn.of(this.words.words, at, this.words.stride) : this.column[id] * this.share)
+      : 0;
+    const z = this.zoneOf[id];
+    const r = this.regionOf[id];
+    let wholeInZone = wholeOnNode;
+    let inZone = onNode;
+    if (z !== NO_AREA) {
+      wholeInZone = Math.max(wholeOnNode, this.areaWhole[z]);
+      inZone = Math.min(Math.max(onNode, this.areaSlice[z]), wholeInZone, sliceBytes);
+    }
+    let inRegion = inZone;
+    if (r !== NO_AREA) {
+      const wholeInRegion = Math.max(wholeInZone, this.areaWhole[r]);
+      inRegion = Math.min(Math.max(inZone, this.areaSlice[r]), wholeInRegion, sliceBytes);
+    }
+    out.onNode = onNode;
+    out.inZone = inZone;
+    out.inRegion = inRegion;
+    return out;
+  }
 }
 
 function zero(out: Locality): Locality {

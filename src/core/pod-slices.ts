@@ -38,16 +38,6 @@ export function declaredSlices(
 ): { slices: Array<DeclaredSlice | undefined>; problems: Problem[] } {
   const annotations = pod.metadata?.annotations ?? {};
   const problems: Problem[] = [];
-  const parsed = (field: string): DeclaredSlice | undefined => {
-    const text = annotations[field];
-    if (text === undefined) return undefined;
-    const spec = parseSlice(text);
-    if ('error' in spec) {
-      problems.push({ field, message: `annotation "${field}": ${spec.error}; the pod is scored on the whole Dataset` });
-      return undefined;
-    }
-    return { spec, field };
-  };
 
   const perRef = refs.map((ref) => `${SLICE_ANNOTATION}.${ref.source.kind === 'label' ? ref.source.index : ref.name}`);
   const known = new Set(perRef);
@@ -59,10 +49,22 @@ export function declaredSlices(
       });
     }
   }
-  const all = parsed(SLICE_ANNOTATION);
+  const all = parsed(annotations, SLICE_ANNOTATION, problems);
   const implicit = refs.some((_, i) => !(perRef[i] in annotations)) && !all ? workloadShard(pod, opts, problems) : undefined;
-  const slices = refs.map((_, i) => (perRef[i] in annotations ? parsed(perRef[i]) : (all ?? implicit)));
+  const slices = refs.map((_, i) => (perRef[i] in annotations ? parsed(annotations, perRef[i], problems) : (all ?? implicit)));
   return { slices, problems };
+}
+
+/** The slice annotation `field` declares, if any; a malformed one is a problem. */
+function parsed(annotations: Record<string, string>, field: string, problems: Problem[]): DeclaredSlice | undefined {
+  const text = annotations[field];
+  if (text === undefined) return undefined;
+  const spec = parseSlice(text);
+  if ('error' in spec) {
+    problems.push({ field, message: `annotation "${field}": ${spec.error}; the pod is scored on the whole Dataset` });
+    return undefined;
+  }
+  return { spec, field };
 }
 
 /** `shard <index>/<n>` from the pod's place in an Indexed Job or a training job, when n is known. */

@@ -45,9 +45,6 @@ export function formatSlice(spec: SliceSpec): string {
 /** Parses the text of a slice annotation; the error says what is wrong and shows the forms. */
 export function parseSlice(text: string): SliceSpec | { error: string } {
   const value = text.trim();
-  const fail = (what: string) => ({
-    error: `${what}; write "all", "shard <i>/<n>" (e.g. shard 0/4), "blocks <first>-<last>,…" (e.g. blocks 0-127,512-639) or "prefix <p>,…" (e.g. prefix logs/2024-01-01/)`,
-  });
   if (value === 'all') return { kind: 'all' };
   const space = value.indexOf(' ');
   const kind = space < 0 ? value : value.slice(0, space);
@@ -81,6 +78,13 @@ export function parseSlice(text: string): SliceSpec | { error: string } {
     return { kind: 'prefix', prefixes };
   }
   return fail(`"${value}" is no slice`);
+}
+
+/** A parse error that shows every form a slice takes. */
+function fail(what: string): { error: string } {
+  return {
+    error: `${what}; write "all", "shard <i>/<n>" (e.g. shard 0/4), "blocks <first>-<last>,…" (e.g. blocks 0-127,512-639) or "prefix <p>,…" (e.g. prefix logs/2024-01-01/)`,
+  };
 }
 
 /**
@@ -136,6 +140,11 @@ export function shardStart(index: number, count: number, blocks: number): number
 
 /** Sorts and merges [start, end) pairs, dropping empty ones. */
 function normalise(pairs: ReadonlyArray<readonly [number, number]>): Uint32Array {
+  // One range (a shard, a task's blocks) needs no sorting.
+  if (pairs.length === 1) {
+    const [a, b] = pairs[0];
+    return b > a ? Uint32Array.of(a, b) : new Uint32Array(0);
+  }
   const sorted = pairs.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
   const out: number[] = [];
   for (const [a, b] of sorted) {

@@ -61,13 +61,15 @@ export function scoreNodes(policy: PolicyName, req: ScoreRequest): number[] {
   let total = 0;
   for (const d of sized) total += d.totalBytes;
   // Names resolve to ids once, each Dataset's areas are read once; one Locality is refilled per node.
+  // Dataset by Dataset over all nodes (one view at a time keeps its call site monomorphic); each node's
+  // credits still add up in the pod's Dataset order.
   const ids = req.index.nodeIds(req.nodes);
-  const views = sized.map((d) => req.index.view(d.key, d.slice, req.now));
+  const credited = new Float64Array(ids.length);
   const loc = { onNode: 0, inZone: 0, inRegion: 0 };
-  for (let i = 0; i < ids.length; i++) {
-    let credited = 0;
-    for (let j = 0; j < views.length; j++) credited += p.credit(views[j].fill(ids[i], loc), sized[j].totalBytes, cfg);
-    scores[i] = toScore(credited, total);
+  for (const d of sized) {
+    const view = req.index.view(d.key, d.slice, req.now);
+    for (let i = 0; i < ids.length; i++) credited[i] += p.credit(view.fill(ids[i], loc), d.totalBytes, cfg);
   }
+  for (let i = 0; i < ids.length; i++) scores[i] = toScore(credited[i], total);
   return scores;
 }
