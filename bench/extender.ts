@@ -8,13 +8,17 @@
 //                             per filter+prioritize pair against the bare JSON.parse + JSON.stringify of
 //                             the same bodies, and the mean CPU time of a pair (skip: --loopback-only);
 //   {"kind":"loopback",…}     autocannon (this process, pinned to core 1 by taskset when it exists)
-//                             against three servers in child processes pinned to core 0, one at a time:
+//                             against three servers in child processes pinned to core 0, in turn:
 //                             Locus, a bare node:http server and a minimal Koa + @koa/router app, the
 //                             latter two reading and JSON.parse-ing the body and writing JSON.stringify
-//                             of Locus's own answer (checked byte for byte); req/s, p50/p99 per server
-//                             and Locus's ratio to each.
+//                             of Locus's own answer (checked byte for byte); req/s, p50/p99 and CPU
+//                             time per request (from /proc) per server, Locus's req/s ratio to each
+//                             and bare's CPU per request over Locus's.
 // Target (names only, 1,000 and 5,000 nodes): Locus ≥ 0.7× the bare server's req/s, filter and prioritize.
-// Bounded: 3 s per server and verb for names only, 10 requests for full Nodes; 127.0.0.1 only.
+// Bounded: names only, 300 warm-up requests and 3 rounds of 1 s per server and verb (the servers'
+// order rotating between rounds); full Nodes, 1 + 10 requests; 127.0.0.1 only.
+// Flags: `--sizes 1000`, `--modes names` (or full-nodes) run a subset; `--loopback-only` skips the
+// in-process timings; `--profile <dir>` has each server write a V8 CPU profile to <dir>/<server>.
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -261,19 +265,44 @@ async function listenAndAnnounce(server: Server) {
 /** `taskset` pins the servers to core 0 and this process (autocannon) to core 1, when there are two cores. */
 const pinning = availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
 
-async function spawnServer(args: string[]): Promise<{ url: string; stop: () => Promise<void> }> {
-  const node = [process.execPath, '--import', 'tsx', self, ...args];
+/** `--profile <dir>`: each server writes a V8 CPU profile (`--cpu-prof`) to `<dir>/<server>` when it stops. */
+const profileAt = process.argv.indexOf('--profile');
+const profileDir = profileAt > 0 ? process.argv[profileAt + 1] : undefined;
+
+interface Spawned {
+  url: string;
+  /** CPU time the server's process has used so far, ms (user + system, from /proc; undefined elsewhere). */
+  cpuMs(): number | undefined;
+  stop(): Promise<void>;
+}
+
+async function spawnServer(args: string[]): Promise<Spawned> {
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, args[0].replace('serve-', ''))}`];
+  const node = [process.execPath, ...profile, '--import', 'tsx', self, ...args];
   const child = pinning
     ? spawn('taskset', ['-c', '0', ...node], { stdio: ['ignore', 'pipe', 'inherit'] })
     : spawn(node[0], node.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = await once(child.stdout!, 'data');
   return {
     url: String(line).trim(),
+    // taskset execs node in place, so the child's pid is the server's.
+    cpuMs: () => processCpuMs(child.pid!),
     async stop() {
       child.kill('SIGTERM');
       if (child.exitCode === null) await once(child, 'exit');
     },
   };
+}
+
+/** utime + stime of a process in ms, from /proc/<pid>/stat (clock ticks of 10 ms on Linux). */
+function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The answer a server gives to one body: every server must give the same bytes. */
@@ -284,11 +313,26 @@ async function answer(url: string, verb: string, body: string): Promise<string> 
 }
 
 const SERVERS = ['locus', 'bare', 'koa'] as const;
+const ROUNDS = 3;
+
+/** One autocannon run against a verb, bounded in time or requests; every answer must be a 200. */
+async function load(url: string, verb: string, body: string, bound: { connections: number; duration?: number; amount?: number }) {
+  const result = await autocannon({
+    url: `${url}/scheduler/${verb}`,
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    timeout: bound.amount !== undefined ? 120 : 10,
+    ...bound,
+  });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url} ${verb}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+  return result;
+}
 
 async function loopback(n: number, full: boolean, bodies: Record<string, string>) {
   const mode = full ? 'full-nodes' : 'names';
   const locus = await spawnServer(['serve-locus', String(n)]);
-  const servers: Record<string, { url: string; stop: () => Promise<void> }> = { locus };
+  const servers: Record<string, Spawned> = { locus };
   const dir = mkdtempSync(join(tmpdir(), 'locus-bench-'));
   const ratios: Record<string, number> = {};
   try {
@@ -300,6 +344,7 @@ async function loopback(n: number, full: boolean, bodies: Record<string, string>
     servers.koa = await spawnServer(['serve-koa', file]);
     for (const verb of ['filter', 'prioritize']) {
       const rps: Record<string, number> = {};
+      const cpuUs: Record<string, number> = {};
       const line: Record<string, unknown> = {
         bench: 'extender',
         kind: 'loopback',
@@ -309,25 +354,51 @@ async function loopback(n: number, full: boolean, bodies: Record<string, string>
         pinned: pinning,
         responseBytes: Buffer.byteLength(answers[verb]),
       };
+      const runs: Record<string, { requests: number; seconds: number; cpuMs: number | undefined; p50: number[]; p99: number[] }> = {};
       for (const name of SERVERS) {
-        const url = servers[name].url;
-        if ((await answer(url, verb, bodies[verb])) !== answers[verb]) throw new Error(`${name} answers ${verb} differently from Locus`);
-        const result = await autocannon({
-          url: `${url}/scheduler/${verb}`,
-          method: 'POST',
-          body: bodies[verb],
-          headers: { 'content-type': 'application/json' },
-          // Bounded either way: 3 s of names-only requests, or ten ~20 MB full-Node ones.
-          ...(full ? { connections: 2, amount: 10, timeout: 120 } : { connections: 4, duration: 3, timeout: 10 }),
-        });
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name} ${verb}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
-        // Completed requests over the run's length: a per-second average is meaningless for ten requests.
-        rps[name] = result.requests.total / result.duration;
-        line[name] = { rps: round(rps[name]), p50Ms: result.latency.p50, p99Ms: result.latency.p99, requests: result.requests.total };
+        if ((await answer(servers[name].url, verb, bodies[verb])) !== answers[verb]) throw new Error(`${name} answers ${verb} differently from Locus`);
+        runs[name] = { requests: 0, seconds: 0, cpuMs: 0, p50: [], p99: [] };
+        // Warm-up, not counted: the JIT has compiled the handlers before the first measured round.
+        await load(servers[name].url, verb, bodies[verb], full ? { connections: 1, amount: 1 } : { connections: 4, amount: 300 });
+      }
+      // Names only: three rounds of 1 s, each server in turn, the order rotating, so that load from
+      // neighbours on a shared machine falls on all three alike. Full Nodes: ten requests in one round.
+      const rounds = full ? 1 : ROUNDS;
+      for (let r = 0; r < rounds; r++) {
+        for (let k = 0; k < SERVERS.length; k++) {
+          const name = SERVERS[(k + r) % SERVERS.length];
+          const run = runs[name];
+          const cpuBefore = servers[name].cpuMs();
+          const result = await load(servers[name].url, verb, bodies[verb], full ? { connections: 2, amount: 10 } : { connections: 4, duration: 1 });
+          const cpuAfter = servers[name].cpuMs();
+          run.requests += result.requests.total;
+          run.seconds += result.duration;
+          run.cpuMs = cpuBefore === undefined || cpuAfter === undefined || run.cpuMs === undefined ? undefined : run.cpuMs + cpuAfter - cpuBefore;
+          run.p50.push(result.latency.p50);
+          run.p99.push(result.latency.p99);
+        }
+      }
+      for (const name of SERVERS) {
+        const run = runs[name];
+        // Completed requests over the runs' length: a per-second average is meaningless for ten requests.
+        rps[name] = run.requests / run.seconds;
+        // CPU per request: what the server itself spent, which neighbours on a shared machine disturb less than req/s.
+        if (run.cpuMs !== undefined) cpuUs[name] = (run.cpuMs * 1000) / run.requests;
+        line[name] = {
+          rps: round(rps[name]),
+          // The rounds' median p50 and p99.
+          p50Ms: quantile(run.p50, 0.5),
+          p99Ms: quantile(run.p99, 0.5),
+          requests: run.requests,
+          ...(cpuUs[name] === undefined ? {} : { cpuUsPerRequest: Math.round(cpuUs[name]) }),
+        };
       }
       line.locusVsBare = round(rps.locus / rps.bare);
       line.locusVsKoa = round(rps.locus / rps.koa);
+      // Bare's CPU per request over Locus's: the req/s ratio a server-bound run would show.
+      if (cpuUs.locus !== undefined && cpuUs.bare !== undefined) line.bareVsLocusCpu = round(cpuUs.bare / cpuUs.locus);
       ratios[verb] = rps.locus / rps.bare;
+      if (line.bareVsLocusCpu !== undefined) ratios[`${verb}Cpu`] = cpuUs.bare / cpuUs.locus;
       jsonLine(line);
     }
   } finally {
@@ -344,9 +415,10 @@ async function main() {
   if (command === 'serve-koa') return serveKoa(arg);
   // The load generator on the core the servers do not use.
   if (pinning) spawnSync('taskset', ['-cp', '1', String(process.pid)]);
-  // `--sizes 1000` runs a subset; `--loopback-only` skips the in-process handler timings.
   const at = process.argv.indexOf('--sizes');
   const sizes = at > 0 ? process.argv[at + 1].split(',').map(Number) : SIZES;
+  const modesAt = process.argv.indexOf('--modes');
+  const modes = modesAt > 0 ? process.argv[modesAt + 1].split(',') : ['names', 'full-nodes'];
   const inProcessToo = !process.argv.includes('--loopback-only');
   const targets: Record<string, unknown> = {
     bench: 'extender',
@@ -356,12 +428,15 @@ async function main() {
   for (const n of sizes) {
     const objects = cluster(n);
     for (const full of [false, true]) {
+      if (!modes.includes(full ? 'full-nodes' : 'names')) continue;
       const bodies = inProcessToo ? (await inProcess(n, full, objects)).bodies : await bodiesOnly(n, full, objects);
       const ratios = await loopback(n, full, bodies);
       if (!full) {
         for (const verb of ['filter', 'prioritize']) {
           targets[`${verb}VsBareAt${n}`] = round(ratios[verb]);
           targets[`${verb}MetAt${n}`] = ratios[verb] >= 0.7;
+          // The same from CPU per request, steadier than req/s when other work shares the machine.
+          if (ratios[`${verb}Cpu`] !== undefined) targets[`${verb}CpuVsBareAt${n}`] = round(ratios[`${verb}Cpu`]);
         }
       }
     }

@@ -8,7 +8,8 @@
 #
 # Environment (all optional):
 #   LOCUS_BENCH_NODES      fake nodes                              (default 1000)
-#   LOCUS_BENCH_PODS       pods per run                            (default 300)
+#   LOCUS_BENCH_PODS       pods per run                            (default 500)
+#   LOCUS_BENCH_PIN        0: no taskset pinning (see bench/scheduler.ts)  (default 1)
 #   LOCUS_BENCH_PORT_BASE  ports BASE+0..7 on 127.0.0.1            (default 26600)
 #   LOCUS_BENCH_TIMEOUT    seconds the whole measurement may take  (default 900)
 set -euo pipefail

@@ -8,7 +8,15 @@
 // scheduler starts; the rate is taken between 10 % and 90 % of them bound (polled every 100 ms), so
 // neither the scheduler's start nor the last stragglers count. Prints one JSON line per run and the
 // ratio; target: with the extender ≥ 90 % of the scheduler's own rate.
-import { writeFileSync } from 'node:fs';
+//
+// On a cluster the extender runs in pods of its own, not on the control plane's CPUs. Here, with two
+// cores and taskset (LOCUS_BENCH_PIN=0 turns it off), etcd, kube-apiserver and kube-scheduler are
+// pinned to core 1 in both runs and the extender (and this process) to core 0, so that the run with
+// the extender measures what it adds to the scheduling cycle, not the CPU it takes from the
+// apiserver and etcd; unpinned, all of them share both cores.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { api, create, get, mergePatch } from '../test/e2e/support/api.js';
@@ -31,6 +39,16 @@ const DATASETS = ['a', 'b', 'c'];
 const BLOCKS = 1000;
 const BLOCK = 1 << 24;
 const nodeName = (i: number) => `bench-node-${String(i).padStart(5, '0')}`;
+const PINNED = process.env.LOCUS_BENCH_PIN !== '0' && availableParallelism() >= 2 && spawnSync('taskset', ['-V']).status === 0;
+const CONTROL_PLANE_CORE = 1;
+const EXTENDER_CORE = 0;
+
+/** Pins every thread of a process (by pid, or by its pid file's name) to one core. */
+function pin(who: number | string, core: number): void {
+  const pid = typeof who === 'number' ? String(who) : readFileSync(join(cluster.state, 'pids', `${who}.pid`), 'utf8').trim();
+  const res = spawnSync('taskset', ['-a', '-cp', String(core), pid], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`taskset could not pin ${who} (pid ${pid}) to core ${core}: ${res.stderr}`);
+}
 
 /** Runs `fn` over `items`, `width` at a time. */
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<unknown>): Promise<void> {
@@ -105,6 +123,7 @@ async function run(label: string, namespace: string, withExtender: boolean): Pro
   );
   const scheduler = start('locus-scheduler', join(cluster.bin, 'kube-scheduler'), [`--config=${file}`, '--secure-port=0', '--v=1'], { cwd: cluster.state });
   try {
+    if (PINNED) pin('locus-scheduler', CONTROL_PLANE_CORE);
     const started = Date.now();
     let t10 = 0;
     let t90 = 0;
@@ -124,6 +143,7 @@ async function run(label: string, namespace: string, withExtender: boolean): Pro
       run: label,
       nodes: NODES,
       pods: PODS,
+      pinned: PINNED,
       podsPerSec: Math.round(podsPerSec * 10) / 10,
       secondsToAllBound: (Date.now() - started) / 1000,
     });
@@ -162,6 +182,11 @@ async function main() {
   );
   const extender = await startExtender();
   try {
+    if (PINNED) {
+      for (const name of ['etcd', 'kube-apiserver']) pin(name, CONTROL_PLANE_CORE);
+      pin('extender', EXTENDER_CORE);
+      pin(process.pid, EXTENDER_CORE);
+    }
     // The plain scheduler first, then with the extender, each on pods of its own namespace.
     const plain = await run('kube-scheduler (no extender)', 'locus-bench-1', false);
     const withExtender = await run('locus-scheduler + extender', DATASET_NS, true);
@@ -173,6 +198,7 @@ async function main() {
       bench: 'scheduler',
       kind: 'targets',
       nodes: NODES,
+      pinned: PINNED,
       extenderVsScheduler: Math.round((withExtender / plain) * 1000) / 1000,
       target: 0.9,
       met: withExtender / plain >= 0.9,

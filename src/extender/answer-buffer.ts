@@ -1,73 +1,59 @@
-// The scheduler verbs' answers as Buffers of their exact byte length, which Koa sends as they are
-// (Content-Length set, no copy of a 160 KB string into a Buffer by Koa or behind the headers by
-// node:http). Prioritize's answer is written straight into its Buffer: names measured in one pass,
-// written byte by byte in a second, twice as fast as JSON.stringify of the HostPriority objects. The
-// bytes are those of JSON.stringify on the same answer.
+// The scheduler verbs' answers as Buffers of their exact byte length, written as they are (no copy
+// of a 160 KB string into a Buffer, nor behind the headers by node:http). Prioritize's answer is
+// written straight into its Buffer in one pass over the names, four times as fast as JSON.stringify
+// of the HostPriority objects; the bytes are JSON.stringify's.
 import type { ExtenderFilterResult, HostPriority } from '../api/scheduler-extender.js';
 
-/** Printable ASCII without `"` or `\`: JSON writes it as it is, one byte a character. */
-function plain(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return false;
-  }
-  return true;
-}
-
-/** Writes `bytes` at `at`, returning the next offset (short constants: cheaper than a copy call). */
-function put(out: Buffer, at: number, bytes: Uint8Array): number {
-  for (let k = 0; k < bytes.length; k++) out[at++] = bytes[k];
-  return at;
-}
-
-/** Writes a plain string quoted. */
-function putPlain(out: Buffer, at: number, s: string): number {
-  out[at++] = 0x22;
-  for (let c = 0; c < s.length; c++) out[at++] = s.charCodeAt(c);
-  out[at++] = 0x22;
-  return at;
-}
-
-const HOST = Buffer.from('{"Host":');
-const SCORE = Buffer.from(',"Score":');
+/** Bytes of `{"Host":"` and `","Score":`, written one by one (faster than copying from a Buffer). */
+const HOST = 9;
+const SCORE = 10;
 
 /** `[{"Host":"…","Score":n},…]` */
 export function prioritiesBuffer(list: readonly HostPriority[]): Buffer {
   const n = list.length;
-  // Names JSON would escape, and scores that are not 0..10, are written from their JSON text.
-  let special: Map<number, { host: string; score: string }> | undefined;
-  let length = 2 + Math.max(0, n - 1) + n * (HOST.length + SCORE.length + 1);
-  for (let i = 0; i < n; i++) {
-    const { Host: host, Score: score } = list[i];
-    if (plain(host) && Number.isInteger(score) && score >= 0 && score <= 10) {
-      length += host.length + 2 + (score === 10 ? 2 : 1);
-    } else {
-      const text = { host: JSON.stringify(host), score: JSON.stringify(score) };
-      (special ??= new Map()).set(i, text);
-      length += Buffer.byteLength(text.host) + text.score.length;
-    }
-  }
+  let length = 2 + Math.max(0, n - 1);
+  for (let i = 0; i < n; i++) length += HOST + list[i].Host.length + SCORE + (list[i].Score === 10 ? 2 : 1) + 1;
   const out = Buffer.allocUnsafe(length);
   let at = 0;
   out[at++] = 0x5b; // [
   for (let i = 0; i < n; i++) {
+    const host = list[i].Host;
+    const score = list[i].Score;
     if (i > 0) out[at++] = 0x2c; // ,
-    at = put(out, at, HOST);
-    const text = special?.get(i);
-    if (text) {
-      at += out.write(text.host, at, 'utf8');
-      at = put(out, at, SCORE);
-      at += out.write(text.score, at, 'latin1');
+    // {"Host":"
+    out[at++] = 0x7b;
+    out[at++] = 0x22;
+    out[at++] = 0x48;
+    out[at++] = 0x6f;
+    out[at++] = 0x73;
+    out[at++] = 0x74;
+    out[at++] = 0x22;
+    out[at++] = 0x3a;
+    out[at++] = 0x22;
+    for (let c = 0; c < host.length; c++) {
+      const code = host.charCodeAt(c);
+      // Anything JSON escapes or writes in more than one byte (node names never have it): JSON.stringify.
+      if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return Buffer.from(JSON.stringify(list), 'utf8');
+      out[at++] = code;
+    }
+    // ","Score":
+    out[at++] = 0x22;
+    out[at++] = 0x2c;
+    out[at++] = 0x22;
+    out[at++] = 0x53;
+    out[at++] = 0x63;
+    out[at++] = 0x6f;
+    out[at++] = 0x72;
+    out[at++] = 0x65;
+    out[at++] = 0x22;
+    out[at++] = 0x3a;
+    if (score === 10) {
+      out[at++] = 0x31;
+      out[at++] = 0x30;
+    } else if (score >= 0 && score < 10 && Number.isInteger(score)) {
+      out[at++] = 0x30 + score;
     } else {
-      at = putPlain(out, at, list[i].Host);
-      at = put(out, at, SCORE);
-      const score = list[i].Score;
-      if (score === 10) {
-        out[at++] = 0x31;
-        out[at++] = 0x30;
-      } else {
-        out[at++] = 0x30 + score;
-      }
+      return Buffer.from(JSON.stringify(list), 'utf8');
     }
     out[at++] = 0x7d; // }
   }

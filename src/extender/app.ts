@@ -1,6 +1,8 @@
-// The extender's Koa app, built apart from `listen` so tests drive it in-process and over loopback.
-// Routes: POST <prefix>/filter and <prefix>/prioritize (kube-scheduler), explain, health, metrics.
-import { createHash } from 'node:crypto';
+// The extender's HTTP side, built apart from `listen` so tests drive it in-process and over loopback.
+// The scheduler verbs (POST <prefix>/filter and <prefix>/prioritize) are plain node:http handlers
+// (scheduler-verbs.ts) that the request listener calls directly; everything else (explain, health,
+// metrics) is the Koa app, which routes the verbs to the same handlers.
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { Logger } from 'pino';
@@ -8,14 +10,11 @@ import type { PodLike } from '../core/index.js';
 import type { ExtenderMetrics } from '../metrics/extender.js';
 import { HttpError, readJson } from '../runtime/body.js';
 import { errorMiddleware, opsRoutes } from '../runtime/ops.js';
-import type { Decision, Decisions } from '../core/decisions.js';
-import { LRUCache } from 'lru-cache';
-import { readExtenderArgs, readPod, WireError, field, type ExtenderArgs } from '../api/scheduler-extender.js';
-import { filterResultBuffer, prioritiesBuffer } from './answer-buffer.js';
+import type { Decisions } from '../core/decisions.js';
+import { readPod, field } from '../api/scheduler-extender.js';
+import { extenderFailures, FILTER_VERB, PRIORITIZE_VERB, schedulerVerbs, type VerbHandler } from './scheduler-verbs.js';
 
-/** The verbs the scheduler config names (`filterVerb`, `prioritizeVerb`). */
-export const FILTER_VERB = 'filter';
-export const PRIORITIZE_VERB = 'prioritize';
+export { FILTER_VERB, PRIORITIZE_VERB };
 export const EXPLAIN_PATH = '/v1/explain';
 
 export interface AppOptions {
@@ -35,69 +34,42 @@ export interface AppOptions {
   seenPod?: (pod: PodLike) => void;
 }
 
-export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
+export interface App {
+  /** Every route, the verbs included (through the same handlers as `listener`). */
+  app: Koa;
+  router: Router;
+  /** The server's request listener: the verbs straight to their handlers, the rest to the Koa app. */
+  listener: RequestListener;
+}
+
+export function buildApp(opts: AppOptions): App {
   const { decisions, metrics, logger } = opts;
   const app = new Koa();
   const router = new Router();
   const prefix = normalisePrefix(opts.prefix);
+  const failures = extenderFailures(metrics, logger);
+  const verbs = schedulerVerbs({ decisions, metrics, logger, failures, bodyLimit: opts.bodyLimit, seenPod: opts.seenPod });
 
   // Bodies keep the wire's `Error` key; every refusal is counted by verb and outcome.
   app.use(
     errorMiddleware({
-      classify: (err) => (err instanceof WireError ? { status: 400, message: err.message } : undefined),
-      body: (message) => ({ Error: message }),
-      observe(ctx, { status, message }, err) {
-        const verb = (ctx.state.verb as string | undefined) ?? 'other';
-        const outcome = status === 413 ? 'too-large' : status === 404 ? 'not-found' : status === 500 ? 'error' : 'bad-request';
-        metrics.requests.inc({ verb, outcome });
-        if (status === 500) logger.warn({ verb, err }, 'request failed');
-        else logger.warn({ verb, status, err: message }, 'request refused');
-      },
+      classify: failures.classify,
+      body: failures.body,
+      observe: (ctx, failure, err) => failures.observe((ctx.state.verb as string | undefined) ?? 'other', failure, err),
     }),
   );
 
-  // What is wrong in a pod's annotations (a malformed slice, say) is logged once per pod, not on
-  // every filter and prioritize call the scheduler makes for it.
-  const warned = new LRUCache<string, true>({ max: 10_000 });
-  const warnProblems = (args: ExtenderArgs, decision: Decision<unknown>) => {
-    if (decision.problems.length === 0) return;
-    const pod = `${args.pod.metadata.namespace || 'default'}/${args.pod.metadata.name ?? ''}`;
-    // Hashed: messages quote annotation values, which may be megabytes.
-    const key = `${pod} ${createHash('sha256')
-      .update(decision.problems.map((p) => p.message).join('\n'))
-      .digest('base64')}`;
-    if (warned.has(key)) return;
-    warned.set(key, true);
-    logger.warn({ pod, problems: decision.problems }, 'pod annotations or labels have problems; scoring carries on without them');
+  // Paths the scheduler does not send (another casing, a trailing slash) reach the verbs through
+  // the router, which the handlers answer themselves.
+  const viaKoa = (handle: VerbHandler) => (ctx: Koa.Context) => {
+    ctx.respond = false;
+    return handle(ctx.req, ctx.res);
   };
-
-  // The answer goes out as a Buffer of known length: Koa sets Content-Length and writes it as it is.
-  const schedulerVerb =
-    <T>(verb: string, decide: (args: ExtenderArgs) => Decision<T>, encode: (answer: T) => Buffer) =>
-    async (ctx: Koa.Context) => {
-      ctx.state.verb = verb;
-      const body = await readJson(ctx.req, opts.bodyLimit);
-      const end = metrics.requestDuration.startTimer({ verb });
-      const args = readExtenderArgs(body);
-      opts.seenPod?.(args.pod);
-      const decision = decide(args);
-      warnProblems(args, decision);
-      ctx.type = 'application/json';
-      ctx.body = encode(decision.answer);
-      end();
-      metrics.requests.inc({ verb, outcome: decision.outcome });
-      if (decision.outcome === 'failed-open') logger.warn({ verb, ...decision.detail() }, 'core failed; answered neutral');
-      else if (logger.isLevelEnabled('debug')) logger.debug({ verb, outcome: decision.outcome, ...decision.detail() }, 'decision');
-    };
-
-  router.post(
-    `${prefix}/${FILTER_VERB}`,
-    schedulerVerb(FILTER_VERB, (a) => decisions.filter(a), filterResultBuffer),
-  );
-  router.post(
-    `${prefix}/${PRIORITIZE_VERB}`,
-    schedulerVerb(PRIORITIZE_VERB, (a) => decisions.prioritize(a), prioritiesBuffer),
-  );
+  const paths = new Map<string, VerbHandler>();
+  for (const verb of [FILTER_VERB, PRIORITIZE_VERB] as const) {
+    router.post(`${prefix}/${verb}`, viaKoa(verbs[verb]));
+    paths.set(`${prefix}/${verb}`, verbs[verb]);
+  }
 
   router.get(EXPLAIN_PATH, async (ctx) => {
     ctx.state.verb = 'explain';
@@ -152,7 +124,13 @@ export function buildApp(opts: AppOptions): { app: Koa; router: Router } {
 
   app.use(router.routes());
   app.use(router.allowedMethods());
-  return { app, router };
+
+  const koa = app.callback();
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
+    const verb = req.method === 'POST' ? paths.get(req.url ?? '') : undefined;
+    void (verb ?? koa)(req, res);
+  };
+  return { app, router, listener };
 }
 
 const isLoopback = (address: string | undefined): boolean => address !== undefined && (address === '::1' || /^(::ffff:)?127\./.test(address));

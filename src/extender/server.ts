@@ -1,6 +1,6 @@
-// The extender as a reusable unit: the index, its feed from a source, the Koa app and (optionally) a
+// The extender as a reusable unit: the index, its feed from a source, its HTTP side and (optionally) a
 // listening HTTP server. The CLI, the simulator's equivalence test and the e2e suite all start it here.
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { LRUCache } from 'lru-cache';
 import pino, { type Logger } from 'pino';
 import { LocalityIndex, type PodLike, type PolicyName, type ScoringConfig } from '../core/index.js';
@@ -12,7 +12,7 @@ import { Decisions } from '../core/decisions.js';
 import type Koa from 'koa';
 import type { Router } from '@koa/router';
 import { NODECACHE_TTL_MS } from '../runtime/settings.js';
-import { handler, serve } from '../runtime/serve.js';
+import { serve } from '../runtime/serve.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -44,7 +44,10 @@ export interface ExtenderOptions {
 }
 
 export interface Extender {
+  /** Every route (explain, health, metrics and the verbs); drive `app.callback()` in-process. */
   app: Koa;
+  /** What the server listens with: the scheduler verbs straight to their handlers, the rest to `app`. */
+  listener: RequestListener;
   /** The routes the app serves (the scheduler configurations are checked against them). */
   router: Router;
   index: LocalityIndex;
@@ -60,7 +63,7 @@ export interface Extender {
   close(): Promise<void>;
 }
 
-/** Builds an extender without listening: drive `app.callback()` in-process or hand it to a server. */
+/** Builds an extender without listening: hand `listener` to a server, or drive it in-process. */
 export function createExtender(opts: ExtenderOptions): Extender {
   const logger = opts.logger ?? pino({ level: 'silent' });
   const now = opts.now ?? Date.now;
@@ -88,7 +91,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
   });
   const recent = recentPods();
   const prefix = opts.prefix ?? DEFAULTS.prefix;
-  const { app, router } = buildApp({
+  const { app, router, listener } = buildApp({
     decisions,
     metrics,
     logger,
@@ -105,6 +108,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
   let timer: NodeJS.Timeout | undefined;
   return {
     app,
+    listener,
     router,
     index,
     feed,
@@ -136,6 +140,13 @@ export function createExtender(opts: ExtenderOptions): Extender {
   };
 }
 
+/** Characters of a label or annotation map, keys and values. */
+function text(m: Record<string, string> | null | undefined): number {
+  let n = 0;
+  for (const k in m) n += k.length + m[k].length;
+  return n;
+}
+
 /** Bounds on the pods remembered for explain: a pod body may be tens of megabytes. */
 export const RECENT_PODS = { maxBytes: 16 * 1024 * 1024, maxPodBytes: 64 * 1024 };
 
@@ -165,9 +176,14 @@ export function recentPods(limits = RECENT_PODS) {
         },
       };
       const key = `${meta.namespace || 'default'}/${meta.name}`;
-      // Labels and annotations are what may be large: counted before anything is serialised.
-      const text = (m: Record<string, string> | null | undefined) => Object.entries(m ?? {}).reduce((n, [k, v]) => n + k.length + v.length, 0);
-      const bytes = text(meta.labels) + text(meta.annotations) > limits.maxPodBytes ? Infinity : key.length + Buffer.byteLength(JSON.stringify(slim));
+      // Its size is the length of the text it keeps, counted without serialising it: this runs on
+      // every filter and prioritize call.
+      const bytes =
+        key.length +
+        text(meta.labels) +
+        text(meta.annotations) +
+        (slim.metadata!.ownerReferences ?? []).reduce((n, o) => n + (o.kind?.length ?? 0) + (o.name?.length ?? 0), 0) +
+        slim.spec!.volumes!.reduce((n, v) => n + (v.name?.length ?? 0) + (v.persistentVolumeClaim?.claimName?.length ?? 0), 0);
       // Too large to remember: forget any older copy too, so explain does not show a stale one.
       if (bytes > limits.maxPodBytes) cache.delete(key);
       else cache.set(key, slim, { size: bytes });
@@ -193,7 +209,7 @@ export interface RunningExtender extends Extender {
  */
 export async function startExtender(opts: ExtenderOptions & { host?: string; port?: number }): Promise<RunningExtender> {
   const ext = createExtender(opts);
-  const server = createServer(handler(ext.app));
+  const server = createServer(ext.listener);
   // A slow client must not hold a connection: the scheduler's own timeout is seconds.
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;

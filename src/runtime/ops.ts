@@ -19,21 +19,26 @@ export interface ErrorMiddlewareOptions {
   observe?: (ctx: Koa.Context, failure: HttpFailure, err: unknown) => void;
 }
 
-/** The one place errors become HTTP answers: known errors keep their status and message, others are 500. */
+/** The one place errors become HTTP failures: known errors keep their status and message, others are 500. */
+export function httpFailure(err: unknown, classify?: ErrorMiddlewareOptions['classify']): HttpFailure {
+  if (err instanceof HttpError) return { status: err.status, message: err.message };
+  return classify?.(err) ?? { status: 500, message: `internal error: ${(err as Error).message}` };
+}
+
+/** A body past the limit is not read to its end: its connection is closed, not kept for another request. */
+export const closesConnection = (failure: HttpFailure): boolean => failure.status === 413;
+
+/** Koa's side of `httpFailure`: the failure as the answer's status and body. */
 export function errorMiddleware(opts: ErrorMiddlewareOptions = {}): Koa.Middleware {
   const body = opts.body ?? ((message: string) => `${message}\n`);
   return async (ctx, next) => {
     try {
       await next();
     } catch (err) {
-      const failure =
-        err instanceof HttpError
-          ? { status: err.status, message: err.message }
-          : (opts.classify?.(err) ?? { status: 500, message: `internal error: ${(err as Error).message}` });
+      const failure = httpFailure(err, opts.classify);
       ctx.status = failure.status;
       ctx.body = body(failure.message, failure.status);
-      // A body past the limit is left unread: the connection cannot carry another request.
-      if (failure.status === 413) ctx.set('Connection', 'close');
+      if (closesConnection(failure)) ctx.set('Connection', 'close');
       opts.observe?.(ctx, failure, err);
     }
   };

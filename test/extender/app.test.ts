@@ -4,7 +4,6 @@ import { parse } from 'yaml';
 import { capture, captureBody, fixtureExtender, post, withAnnotations, type Wire } from './harness.js';
 import type { RunningExtender } from '../../src/extender/server.js';
 import { createExtender } from '../../src/extender/server.js';
-import { handler } from '../../src/runtime/serve.js';
 import { FileSource } from '../../src/inventory/file-source.js';
 import { inventoryFiles } from './harness.js';
 
@@ -273,7 +272,7 @@ describe('extender before its sources have synced', () => {
   it('is not ready, keeps every node and scores 0', async () => {
     const ext = createExtender({ source: new FileSource(inventoryFiles) });
     const { createServer } = await import('node:http');
-    const server = createServer(handler(ext.app)).listen(0, '127.0.0.1');
+    const server = createServer(ext.listener).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
     const url = `http://127.0.0.1:${(server.address() as Wire).port}`;
     try {

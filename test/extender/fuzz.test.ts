@@ -93,7 +93,7 @@ describe('extender fuzz: generated bodies never yield a 5xx or a crash', functio
   before(async () => {
     ext = createExtender({ source: new FileSource(inventoryFiles), bodyLimit: 256 * 1024 });
     await ext.start();
-    request = inProcess(ext.app);
+    request = inProcess(ext.listener);
   });
   after(() => ext.close());
 
