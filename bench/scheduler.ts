@@ -3,7 +3,7 @@
 // configuration, once without its extender and once with `locus extender`, same binary, same config
 // otherwise (percentageOfNodesToScore 100), same pods, same fake nodes.
 //
-// LOCUS_BENCH_NODES fake Ready nodes in 10 zones, 3 catalogd Datasets of 1,000 blocks, a NodeCache
+// LOCUS_BENCH_NODES fake Ready nodes in 10 zones, 3 listed Datasets of 1,000 blocks, a NodeCache
 // on every fourth node; each pod reads the 3 Datasets. Per run the pods are created first, then the
 // scheduler starts; the rate is taken between 10 % and 90 % of them bound (polled every 100 ms), so
 // neither the scheduler's start nor the last stragglers count. Prints one JSON line per run and the

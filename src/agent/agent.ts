@@ -1,6 +1,7 @@
 // The node cache agent, assembled: block store, Dataset catalogs, read path, prefetch and pins for the
-// pods bound to the node, the S3 and operations servers, and (given a cluster) the NodeCache publisher
-// and the watch of the node's pods. The CLI and the tests start it the same way.
+// pods bound to the node, the S3 and operations servers, and (given a cluster) the NodeCache publisher,
+// the watch of the node's pods and the watch of its zone's NodeCaches that peer fill reads from. The
+// CLI and the tests start it the same way.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -14,6 +15,8 @@ import { BlockStore } from './block-store.js';
 import { BoundPods } from './bound-pods.js';
 import { Catalogs, type DatasetSource } from './catalogs.js';
 import { holdings, type DatasetHoldings } from './inventory.js';
+import { PeerDirectory } from './peer-directory.js';
+import { PeerFill } from './peer-fill.js';
 import { Prefetcher, type PrefetchSettings } from './prefetcher.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 import { ReadThrough } from './read-through.js';
@@ -45,6 +48,11 @@ export interface AgentConfig {
   prefetch?: PrefetchSettings;
   /** Share of the capacity that blocks bound pods read may hold against eviction, 0 to below 1 (default 0). */
   pinShare?: number;
+  /**
+   * Peer fill: misses of Dataset blocks are read from agents of `zone` whose NodeCache (watched through
+   * `kc`) says they hold the block; `url` is this agent's address, advertised in its NodeCache.
+   */
+  peers?: { kc: KubeConfig; client: KubeClient; node: string; zone: string | undefined; url?: string; timeoutMs: number; ttlMs: number };
   /** Agent keys: S3 requests must be signed with a Dataset's derived credentials. Absent: no authentication. */
   auth?: AgentAuthConfig;
   /** Timeouts and connection cap of the S3 port (default S3_SERVER_LIMITS). */
@@ -64,6 +72,8 @@ export interface Agent {
   publisher?: Publisher;
   /** Prefetch and pins for the bound pods: the pod watch feeds it, tests may too. */
   prefetcher: Prefetcher;
+  /** The peers of the zone and what they hold (with `peers` configured). */
+  peerDirectory?: PeerDirectory;
   setDatasets(sources: DatasetSource[]): void;
   /** What the node holds, per Dataset, as the NodeCache reports it. */
   holdings(): DatasetHoldings[];
@@ -87,7 +97,27 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     now: Date.now,
     log,
   });
-  const readThrough = new ReadThrough({ store, upstream, catalogs, metrics, blockSize: cfg.blockSize, readAhead: cfg.readAhead ?? 2 });
+  const p = cfg.peers;
+  const directory = p && new PeerDirectory({ node: p.node, zone: p.zone, ttlMs: p.ttlMs, now: Date.now, log });
+  const peers =
+    directory &&
+    new PeerFill({
+      directory,
+      ...(cfg.auth ? { keys: cfg.auth.keys } : {}),
+      region: cfg.upstream.region,
+      timeoutMs: p.timeoutMs,
+      now: Date.now,
+      random: Math.random,
+    });
+  const readThrough = new ReadThrough({
+    store,
+    upstream,
+    catalogs,
+    metrics,
+    blockSize: cfg.blockSize,
+    readAhead: cfg.readAhead ?? 2,
+    ...(peers ? { peers } : {}),
+  });
   const kube = cfg.boundPods?.client;
   const prefetcher = new Prefetcher({
     ...(cfg.prefetch ?? { podBudgetBytes: 0, nodeBudgetBytes: 0, concurrency: 0 }),
@@ -120,8 +150,9 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
 
   let publisher: Publisher | undefined;
   if (cfg.publish) {
-    const p = new Publisher({
+    const pub = new Publisher({
       ...cfg.publish,
+      ...(p?.url ? { peer: { url: p.url, ...(p.zone !== undefined ? { zone: p.zone } : {}) } } : {}),
       epoch,
       snapshot: () => ({ datasets: current(), capacityBytes: store.capacityBytes, usedBytes: store.usedBytes }),
       metrics,
@@ -129,15 +160,15 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
       now: Date.now,
       random: Math.random,
     });
-    store.onChange(() => p.changed());
-    catalogs.onChange(() => p.changed());
-    p.start();
-    publisher = p;
+    store.onChange(() => pub.changed());
+    catalogs.onChange(() => pub.changed());
+    pub.start();
+    publisher = pub;
   }
 
   // The operations routes have a port of their own, so no bucket name ("metrics" is a valid one) is
   // shadowed. The agent listens only once its inventory is rebuilt from disk: answering is being ready.
-  const s3 = await serve(s3Server(handler(s3App({ readThrough, upstream, access, metrics, log })), cfg.s3Limits), cfg.s3);
+  const s3 = await serve(s3Server(handler(s3App({ readThrough, store, upstream, access, metrics, log })), cfg.s3Limits), cfg.s3);
   const ops = await serve(createServer(handler(opsApp({ registry: metrics.registry }))), cfg.ops).catch(async (err: unknown) => {
     await s3.close();
     throw err;
@@ -153,6 +184,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
       )
     : undefined;
   pods?.start();
+  const nodeCaches = p && directory?.watch(p.kc, p.client);
 
   return {
     s3Url: s3.url,
@@ -163,10 +195,12 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     metrics,
     ...(publisher ? { publisher } : {}),
     prefetcher,
+    ...(directory ? { peerDirectory: directory } : {}),
     setDatasets,
     holdings: current,
     async close() {
       await pods?.stop();
+      await nodeCaches?.stop();
       await prefetcher.close();
       await publisher?.stop();
       await Promise.all([s3.close(), ops.close()]);

@@ -16,7 +16,13 @@
 // Reads go first: a prefetch takes a fetch slot only while no read is fetching or waiting for one, and
 // a read that wants a block still waiting as a prefetch lifts it to a read's turn. Blocks that pods bound
 // to the node will read (setDemand) are pinned while on disk, up to a share of the capacity; eviction,
-// for room or after ENOSPC, takes the least recently used block that is not pinned.
+// for room or after ENOSPC, takes the least recently used block that is not pinned, zone copies first.
+//
+// A block may be loaded from several sources in turn (a peer agent, then the object store): a source
+// that fails, or whose bytes do not match the digest it vouched for, is dropped with its partial file
+// and the next one loads the block from the start. A block filled from a peer is a zone copy: another
+// node of the zone holds it, so among unpinned blocks it is evicted first (one copy per zone is kept
+// longest; demand, i.e. a pin, keeps more).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -45,8 +51,28 @@ interface Entry {
   dataOffset: number;
 }
 
+/** What a source says of a block it loaded. */
+export interface Loaded {
+  /** The block's digest (blockDigest) as the source knows it: the block is kept only when its bytes match. */
+  digest?: string;
+  /** Another node of the zone holds the block (filled from a peer): evicted before other unpinned blocks. */
+  zoneCopy?: boolean;
+  /** Where the bytes came from, for metrics (default `upstream`). */
+  source?: 'peer' | 'upstream';
+}
+
 /** Streams a block's parts into `sink`, in order within each part (parts may interleave). */
-export type BlockLoader = (spec: BlockSpec, sink: (part: number, chunk: Buffer) => Promise<void>) => Promise<void>;
+export type BlockLoader = (spec: BlockSpec, sink: (part: number, chunk: Buffer) => Promise<void>) => Promise<Loaded | void>;
+
+/** The bytes a source loaded do not match the digest it vouched for. */
+export class DigestMismatchError extends Error {}
+
+/** A block's digest: SHA-256 (hex) over its check-chunk digests, which are SHA-256 of its bytes. */
+export function blockDigest(chunkDigests: readonly Buffer[]): string {
+  const h = createHash('sha256');
+  for (const d of chunkDigests) h.update(d);
+  return h.digest('hex');
+}
 
 /** A cached block whose bytes no longer match their digests: it has been dropped. */
 export class CorruptBlockError extends Error {
@@ -74,6 +100,8 @@ export interface BlockStoreOptions {
 export interface FetchOptions {
   /** Fetched ahead of a read: waits while reads are fetching. */
   prefetch?: boolean;
+  /** A source other than the last failed (the next one loads the block): for metrics. */
+  onFailover?: (err: unknown) => void;
 }
 
 /** One block being fetched: readers of it share `done`. */
@@ -106,6 +134,8 @@ export class BlockStore {
   private demandSet = new Set<string>();
   private pinned = new Set<string>();
   private pinnedFileBytes = 0;
+  /** Blocks filled from a peer of the zone (until evicted or the agent restarts). */
+  private readonly zoneCopies = new Set<string>();
   /** Why the block being deleted is evicted (undefined: dropped for another reason, not an eviction). */
   private evicting: EvictionReason | undefined;
 
@@ -152,6 +182,36 @@ export class BlockStore {
 
   isPinned(id: string): boolean {
     return this.pinned.has(id);
+  }
+
+  /** Whether the block was filled from a peer of the zone. */
+  isZoneCopy(id: string): boolean {
+    return this.zoneCopies.has(id);
+  }
+
+  /** What a block on disk holds (does not count as a use). */
+  spec(id: string): BlockSpec | undefined {
+    return this.lru.peek(id)?.spec;
+  }
+
+  /** The digest of a block on disk (blockDigest of its sealed check-chunk digests), or undefined when it is not there. */
+  async digest(id: string): Promise<string | undefined> {
+    const entry = this.lru.peek(id);
+    if (!entry) return undefined;
+    const fh = await this.open(this.path(id), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined; // evicted meanwhile
+      throw err;
+    });
+    if (!fh) return undefined;
+    try {
+      const table = Buffer.alloc(entry.dataOffset - entry.digestOffset - DIGEST);
+      await readFully(fh, table, entry.digestOffset);
+      const digests: Buffer[] = [];
+      for (let at = 0; at < table.length; at += DIGEST) digests.push(table.subarray(at, at + DIGEST));
+      return blockDigest(digests);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
   }
 
   /** Whether the block is being fetched (or waits for a fetch slot). */
@@ -265,11 +325,12 @@ export class BlockStore {
   }
 
   /**
-   * Fetches the block with `load` into the cache. Concurrent calls for one id share one `load`.
-   * Resolves true when the block is on disk, false when it could not be kept (larger than the
-   * capacity, the disk full or failing): the caller then reads what it needs from the remote.
+   * Fetches the block with `load` (or the first of several sources that succeeds) into the cache.
+   * Concurrent calls for one id share one load. Resolves true when the block is on disk, false when it
+   * could not be kept (larger than the capacity, the disk full or failing): the caller then reads what
+   * it needs from the remote.
    */
-  fetch(spec: BlockSpec, load: BlockLoader, opts: FetchOptions = {}): Promise<boolean> {
+  fetch(spec: BlockSpec, load: BlockLoader | readonly BlockLoader[], opts: FetchOptions = {}): Promise<boolean> {
     const id = blockId(spec);
     if (this.lru.has(id)) return Promise.resolve(true);
     const running = this.inflight.get(id);
@@ -284,7 +345,7 @@ export class BlockStore {
     flight.done = (async () => {
       await slot;
       try {
-        return await this.store(id, spec, load);
+        return await this.store(id, spec, [load].flat(), opts);
       } finally {
         this.release(flight);
       }
@@ -351,12 +412,16 @@ export class BlockStore {
   }
 
   /** Writes the block; on ENOSPC shrinks the capacity to what fitted, evicts and tries once more. */
-  private async store(id: string, spec: BlockSpec, load: BlockLoader): Promise<boolean> {
+  private async store(id: string, spec: BlockSpec, sources: readonly BlockLoader[], opts: FetchOptions): Promise<boolean> {
     const layout = fileLayout(spec);
     for (let attempt = 0; attempt < 2; attempt++) {
       if (!(await this.reserve(layout.fileBytes, attempt === 0 ? 'capacity' : 'disk-full'))) return false;
       try {
-        await this.write(id, spec, layout, load);
+        const loaded = await this.writeFrom(id, spec, layout, sources, opts);
+        if (loaded?.zoneCopy) this.zoneCopies.add(id);
+        const source = loaded?.source ?? 'upstream';
+        this.opts.metrics.filledBlocks.inc({ source });
+        this.opts.metrics.filledBytes.inc({ source }, spec.length);
         this.add(id, { spec, fileBytes: layout.fileBytes, digestOffset: layout.digestOffset, dataOffset: layout.dataOffset });
         return true;
       } catch (err) {
@@ -383,19 +448,36 @@ export class BlockStore {
     while (this.lru.calculatedSize > this.capacity && this.evictOne('disk-full'));
   }
 
-  /** Evicts the least recently used block that is not pinned; false when there is none. */
-  private evictOne(reason: EvictionReason): boolean {
-    for (const id of this.lru.rkeys()) {
-      if (this.pinned.has(id)) continue;
-      this.evicting = reason;
+  /** Writes the block from the first source that succeeds; a source's failure other than the disk's moves on to the next. */
+  private async writeFrom(id: string, spec: BlockSpec, layout: FileLayout, sources: readonly BlockLoader[], opts: FetchOptions): Promise<Loaded | void> {
+    for (let i = 0; ; i++) {
       try {
-        this.lru.delete(id);
-      } finally {
-        this.evicting = undefined;
+        return await this.write(id, spec, layout, sources[i]);
+      } catch (err) {
+        if (err instanceof DiskError || i === sources.length - 1) throw err;
+        opts.onFailover?.(err);
       }
-      return true;
     }
-    return false;
+  }
+
+  /** Evicts the least recently used block that is not pinned, zone copies first; false when there is none. */
+  private evictOne(reason: EvictionReason): boolean {
+    const victim =
+      (this.zoneCopies.size > 0 ? this.leastRecent((id) => this.zoneCopies.has(id) && !this.pinned.has(id)) : undefined) ??
+      this.leastRecent((id) => !this.pinned.has(id));
+    if (victim === undefined) return false;
+    this.evicting = reason;
+    try {
+      this.lru.delete(victim);
+    } finally {
+      this.evicting = undefined;
+    }
+    return true;
+  }
+
+  private leastRecent(eligible: (id: string) => boolean): string | undefined {
+    for (const id of this.lru.rkeys()) if (eligible(id)) return id;
+    return undefined;
   }
 
   /** Pins the demanded blocks on disk (but `leaving`, being deleted), most wanted first, within pinShare × capacity. */
@@ -415,14 +497,17 @@ export class BlockStore {
     this.opts.metrics.pinnedBlocks.set(pinned.size);
   }
 
-  private async write(id: string, spec: BlockSpec, layout: FileLayout, load: BlockLoader): Promise<void> {
+  private async write(id: string, spec: BlockSpec, layout: FileLayout, load: BlockLoader): Promise<Loaded | void> {
     const tmp = join(this.opts.dir, `${id}.tmp-${randomBytes(4).toString('hex')}`);
     const fh = await onDisk(() => this.open(tmp, 'wx'));
     try {
       const parts = partWriters(fh, spec, layout);
-      await load(spec, (i, chunk) => parts[i].push(chunk));
+      const loaded = await load(spec, (i, chunk) => parts[i].push(chunk));
       const digests: Buffer[] = [];
       for (const p of parts) digests.push(...(await p.end()));
+      if (loaded?.digest !== undefined && loaded.digest !== blockDigest(digests)) {
+        throw new DigestMismatchError(`block ${id}: the bytes received do not match the digest the source sent`);
+      }
       const head = Buffer.concat([layout.head, ...digests]);
       const seal = createHash('sha256').update(head).digest();
       await onDisk(async () => {
@@ -432,6 +517,7 @@ export class BlockStore {
         await rename(tmp, this.path(id));
         await syncDir(this.opts.dir);
       });
+      return loaded;
     } catch (err) {
       await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
@@ -466,6 +552,7 @@ export class BlockStore {
     // 'evict': lru-cache itself made room (a restart with a smaller capacity).
     if (this.evicting || reason === 'evict') this.opts.metrics.evictions.inc({ reason: this.evicting ?? 'capacity' });
     if (this.pinned.has(id)) this.repin(id); // lru-cache calls dispose before the entry is gone
+    this.zoneCopies.delete(id);
     for (const p of entry.spec.parts) {
       const k = `${entry.spec.bucket}/${p.key}`;
       const ids = this.byObject.get(k);

@@ -84,6 +84,11 @@ export class Catalogs {
     return this.sources.find((s) => datasetKey(s.namespace, s.name) === key);
   }
 
+  /** The layout in use for a Dataset key, without listing. */
+  current(key: string): Layout | undefined {
+    return this.loaded.get(key)?.layout;
+  }
+
   /** Layouts in use, per Dataset key. */
   layouts(): Map<string, Layout> {
     return new Map([...this.loaded].map(([k, l]) => [k, l.layout]));

@@ -10,19 +10,22 @@ import type { NodeCacheStatus } from '../api/nodecache.js';
 import { snapshotToNodeCache, snapshotToNodeCacheStatus } from '../inventory/nodecache.js';
 import { backoffDelay, type BackoffOptions } from '../kube/backoff.js';
 import type { KubeClient } from '../kube/client.js';
-import { AlreadyExistsError, ConflictError, NotFoundError } from '../kube/errors.js';
+import { AlreadyExistsError, ApiError, ConflictError, NotFoundError } from '../kube/errors.js';
 import type { KubeObject } from '../kube/object.js';
 import { NODE_CACHES, NODES } from '../kube/resources.js';
 import type { AgentMetrics } from '../metrics/agent.js';
 import { AGENT_REFRESH_MS } from '../runtime/settings.js';
 import type { InventorySnapshot } from '../core/types.js';
 import type { DatasetHoldings } from './inventory.js';
+import { ZONE_LABEL } from './peer-directory.js';
 
 export interface PublisherOptions {
   client: KubeClient;
   node: string;
   epoch: string;
   snapshot(): { datasets: DatasetHoldings[]; capacityBytes: number; usedBytes: number };
+  /** Where agents of the zone read this node's blocks (status.peer); absent, none does. */
+  peer?: { url: string; zone?: string };
   /** Least time between two writes of a changed inventory, in ms (asked before every write). */
   interval(): number;
   /** An unchanged inventory is rewritten after this long (default 10 minutes). */
@@ -46,6 +49,7 @@ export class Publisher {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly refreshMs: number;
+  private labelFailed = false;
 
   constructor(private readonly opts: PublisherOptions) {
     this.refreshMs = opts.refreshMs ?? AGENT_REFRESH_MS;
@@ -126,7 +130,8 @@ export class Publisher {
       datasets: snap.datasets.map((d) => d.inventory),
     };
     const blockCounts = new Map(snap.datasets.map((d) => [d.inventory.dataset, d.blockCount]));
-    return snapshotToNodeCacheStatus(snapshot, { blockCounts, updatedAt: new Date(now) });
+    const status = snapshotToNodeCacheStatus(snapshot, { blockCounts, updatedAt: new Date(now) });
+    return this.opts.peer ? { ...status, peer: this.opts.peer } : status;
   }
 
   /** One write of the status: creates the object when missing, re-reads it after a conflict. */
@@ -134,6 +139,7 @@ export class Publisher {
     const { client, node } = this.opts;
     this.object ??= await client.get(NODE_CACHES, { name: node });
     if (!this.object) this.object = await this.create(status);
+    this.object = await this.labelZone(this.object);
     status.seq = ++this.seq;
     try {
       this.object = await client.replaceStatus(NODE_CACHES, { ...this.object, status });
@@ -143,12 +149,33 @@ export class Publisher {
     }
   }
 
+  /**
+   * With a peer address, the object carries the node's zone as a label, so that agents watch only the
+   * NodeCaches of their zone (a label selector); an object written without it is patched. A failed patch
+   * refused (403: RBAC without `patch`) is logged once and costs only peer fill from this node, not the inventory.
+   */
+  private async labelZone(obj: KubeObject): Promise<KubeObject> {
+    const peer = this.opts.peer;
+    const want = peer?.zone;
+    if (!peer || this.labelFailed || obj.metadata.labels?.[ZONE_LABEL] === want) return obj;
+    try {
+      return await this.opts.client.mergePatch(NODE_CACHES, { name: this.opts.node }, { metadata: { labels: { [ZONE_LABEL]: want ?? null } } });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.code === 403)) throw err; // retried with the write
+      this.labelFailed = true;
+      this.opts.log.warn({ err, node: this.opts.node }, 'could not label the NodeCache with its zone: agents of the zone will not read from this node');
+      return obj;
+    }
+  }
+
   private async create(status: NodeCacheStatus): Promise<KubeObject> {
     const { client, node } = this.opts;
     const nodeObj = await client.get(NODES, { name: node });
     if (!nodeObj?.metadata.uid) throw new NotFoundError(404, 'NotFound', `Node "${node}" not found: --node must name the node the agent runs on`);
     const obj = snapshotToNodeCache({ node, epoch: status.epoch, seq: 0, datasets: [] }, { nodeUid: nodeObj.metadata.uid });
     delete (obj as { status?: unknown }).status;
+    const zone = this.opts.peer?.zone;
+    if (zone !== undefined) obj.metadata.labels = { [ZONE_LABEL]: zone };
     try {
       return await client.create(NODE_CACHES, obj as KubeObject);
     } catch (err) {

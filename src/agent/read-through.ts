@@ -3,10 +3,12 @@
 // or fetched once from the remote onto disk and served from there, with read-ahead for sequential
 // readers. Bytes are streamed, never gathered per block: a 10-byte read of a big block holds one
 // check chunk in memory. A block the cache cannot keep is read from the remote, only the bytes asked for.
+// A missing Dataset block that a peer agent of the zone holds is filled from that peer first.
 import type { AgentMetrics } from '../metrics/agent.js';
-import { CorruptBlockError, type BlockStore, type FetchOptions } from './block-store.js';
+import { CorruptBlockError, DigestMismatchError, type BlockLoader, type BlockStore, type FetchOptions } from './block-store.js';
 import type { Catalogs, DatasetSource } from './catalogs.js';
 import { blockId, datasetSegments, objectSegments, type BlockSpec, type ListedObject, type Segment } from './layout.js';
+import { PeerError, type PeerFill } from './peer-fill.js';
 import { ObjectChangedError, type Upstream } from './upstream.js';
 import { datasetKey } from '../core/types.js';
 
@@ -29,6 +31,8 @@ export interface ReadThroughOptions {
   blockSize: number;
   /** Blocks fetched ahead of a sequential reader. */
   readAhead: number;
+  /** Reads missing Dataset blocks from peers of the zone before the remote. */
+  peers?: PeerFill;
 }
 
 export class ReadThrough {
@@ -100,9 +104,13 @@ export class ReadThrough {
    * changed under the block drops its blocks and marks its Datasets for listing again.
    */
   async fetch(spec: BlockSpec, opts: FetchOptions = {}): Promise<boolean> {
-    const { store, upstream, catalogs } = this.opts;
+    const { store, upstream, catalogs, metrics } = this.opts;
+    const fromUpstream: BlockLoader = (s, sink) => upstream.loadBlock(s, sink);
+    const fromPeer = this.peerLoader(spec);
+    const onFailover = (err: unknown) =>
+      metrics.peerFailures.inc({ reason: err instanceof PeerError ? err.reason : err instanceof DigestMismatchError ? 'checksum' : 'transfer' });
     try {
-      return await store.fetch(spec, (s, sink) => upstream.loadBlock(s, sink), opts);
+      return await store.fetch(spec, fromPeer ? [fromPeer, fromUpstream] : fromUpstream, { ...opts, onFailover });
     } catch (err) {
       if (err instanceof ObjectChangedError) {
         store.invalidate(err.bucket, err.key, err.etag);
@@ -110,6 +118,15 @@ export class ReadThrough {
       }
       throw err;
     }
+  }
+
+  /** A peer's loader for a missing block of a Dataset whose layout is in use, when a peer of the zone holds it. */
+  private peerLoader(spec: BlockSpec): BlockLoader | undefined {
+    const { peers, store, catalogs } = this.opts;
+    if (!peers || !spec.dataset || store.has(blockId(spec)) || store.isFetching(blockId(spec))) return undefined;
+    const source = catalogs.source(spec.dataset);
+    const layout = catalogs.current(spec.dataset);
+    return source && layout ? peers.loader(spec, source, layout) : undefined;
   }
 
   private async segment(seg: Segment): Promise<AsyncIterable<Buffer>> {

@@ -3,6 +3,8 @@
 // every write (PUT, POST, DELETE) is refused with 403 AccessDenied, the answer a client gets from a
 // bucket it may read but not write; mounters surface it as "permission denied". With agent keys
 // configured, a request is served only when signed for a Dataset, and only inside its bucket/prefix.
+// A GetObject naming a block (peer fill by another agent, signed the same way) is answered from the
+// cache only, with the block's digest, never from the object store.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import Koa from 'koa';
@@ -10,7 +12,9 @@ import type { Logger } from 'pino';
 import { PATTERNS } from '../api/dataset.js';
 import type { AgentMetrics } from '../metrics/agent.js';
 import { confine, type AgentAccess } from './access.js';
+import { CorruptBlockError, type BlockStore } from './block-store.js';
 import type { DatasetSource } from './catalogs.js';
+import { PEER_BLOCK_PARAM, PEER_DIGEST_HEADER } from './peer-fill.js';
 import type { ReadThrough } from './read-through.js';
 import { S3Error } from './s3-error.js';
 import { errorXml, listObjectsV2Xml } from './s3-xml.js';
@@ -19,6 +23,8 @@ import { ObjectChangedError, type Upstream } from './upstream.js';
 
 export interface S3ApiOptions {
   readThrough: ReadThrough;
+  /** Answers peer reads of blocks. */
+  store: BlockStore;
   upstream: Upstream;
   access: AgentAccess;
   metrics: AgentMetrics;
@@ -96,7 +102,11 @@ export function s3App(opts: S3ApiOptions): Koa {
       return;
     }
     if (grant) confine(grant, bucket, { key });
-    if (ctx.method === 'HEAD') {
+    const block = ctx.query[PEER_BLOCK_PARAM];
+    if (block !== undefined && ctx.method === 'GET') {
+      ctx.state.operation = 'PeerBlock';
+      await peerBlock(ctx, opts.store, bucket, block, grant);
+    } else if (ctx.method === 'HEAD') {
       ctx.state.operation = 'HeadObject';
       await headObject(ctx, opts, bucket, key);
     } else {
@@ -105,6 +115,29 @@ export function s3App(opts: S3ApiOptions): Koa {
     }
   });
   return app;
+}
+
+/**
+ * A block for a peer agent, whole, from the cache only (404 when it is not here: the asker reads the
+ * object store itself), with its digest; every part must lie inside the signer's Dataset.
+ */
+async function peerBlock(ctx: Koa.Context, store: BlockStore, bucket: string, id: unknown, grant: DatasetSource | undefined): Promise<void> {
+  if (typeof id !== 'string' || !/^[0-9a-f]{40}$/.test(id)) throw new S3Error(400, 'InvalidArgument', `${PEER_BLOCK_PARAM} must be a block id (40 hex digits)`);
+  const notHere = () => new S3Error(404, 'NoSuchKey', `block ${id} is not cached on this node; peers never read the object store for each other`);
+  const spec = store.spec(id);
+  if (!spec || spec.bucket !== bucket) throw notHere();
+  if (grant) for (const p of spec.parts) confine(grant, bucket, { key: p.key });
+  const digest = await store.digest(id);
+  const body = await store.stream(id, 0, spec.length).catch((err: unknown) => {
+    if (err instanceof CorruptBlockError) return undefined;
+    throw err;
+  });
+  if (!digest || !body) throw notHere();
+  ctx.status = 200;
+  ctx.set(PEER_DIGEST_HEADER, digest);
+  ctx.type = 'application/octet-stream';
+  ctx.body = Readable.from(body, { objectMode: false });
+  ctx.length = spec.length;
 }
 
 async function listObjects(ctx: Koa.Context, opts: S3ApiOptions, bucket: string): Promise<void> {

@@ -70,6 +70,42 @@ export function verifySigV4(req: RawRequest, secretsOf: (accessKeyId: string) =>
   throw new S3Error(403, 'SignatureDoesNotMatch', "the request signature does not match: sign with the access key id and secret of your Dataset's Secret");
 }
 
+/**
+ * Signs a body-less request in the Authorization-header form the verifier accepts (host, x-amz-date and
+ * x-amz-content-sha256 signed): the headers to send. `url` is the path and query as they will be sent.
+ */
+export function signSigV4(
+  req: { method: string; url: string; host: string },
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  region: string,
+  now: number,
+): Record<string, string> {
+  const amzDate = new Date(now)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+  const date = amzDate.slice(0, 8);
+  const headers: Record<string, string> = { host: req.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'x-amz-date': amzDate };
+  const names = Object.keys(headers).sort();
+  const [rawPath, rawQuery = ''] = splitUrl(req.url);
+  const canonical = [
+    req.method,
+    canonicalPath(rawPath),
+    canonicalQuery(parseQuery(rawQuery)),
+    names.map((h) => `${h}:${headers[h]}\n`).join(''),
+    names.join(';'),
+    'UNSIGNED-PAYLOAD',
+  ].join('\n');
+  const scope = `${date}/${region}/s3/aws4_request`;
+  let key = hmac(`AWS4${credentials.secretAccessKey}`, date);
+  for (const part of [region, 's3', 'aws4_request']) key = hmac(key, part);
+  const signature = hmac(key, `${ALGORITHM}\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`).toString('hex');
+  return {
+    ...headers,
+    authorization: `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`,
+  };
+}
+
 /** Whether a request carries any SigV4 (or older) authentication at all. */
 export function isSigned(req: RawRequest): boolean {
   return req.headers.authorization !== undefined || /[?&](X-Amz-Algorithm|AWSAccessKeyId)=/.test(req.url);

@@ -38,6 +38,13 @@ export const nodeCacheStatusSchema = z.object({
     .describe("When the agent took the snapshot (RFC 3339). Inventories older than the extender's --ttl count as empty."),
   datasetCount: count.optional().describe('Number of entries in datasets (for kubectl get).'),
   datasets: z.array(nodeCacheDatasetSchema).default([]).describe('Per Dataset, the bytes and blocks cached on the node.'),
+  peer: z
+    .object({
+      url: z.url().describe("The agent's S3 address other agents read this node's blocks from (peer fill)."),
+      zone: z.string().optional().describe("The node's topology.kubernetes.io/zone; only agents in the same zone ask this one."),
+    })
+    .optional()
+    .describe('Where agents of the same zone read blocks this node holds, instead of the object store.'),
 });
 
 export const nodeCacheSchema = z.object({

@@ -21,7 +21,7 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
     'ops-listen': { kind: 'listen', help: 'address of /healthz, /readyz and /metrics', default: { host: '0.0.0.0', port: 9301 } },
     'cache-dir': { kind: 'string', arg: '<dir>', help: 'where blocks are kept', default: '/var/cache/locus' },
     capacity: { kind: 'size', help: 'disk the cache may use, e.g. 200Gi', default: 10 * 2 ** 30 },
-    'block-size': { kind: 'size', help: 'block size for objects outside a catalogd Dataset', default: DEFAULT_BLOCK_SIZE },
+    'block-size': { kind: 'size', help: 'block size for objects outside a Dataset with a catalog', default: DEFAULT_BLOCK_SIZE },
     datasets: {
       kind: 'string',
       arg: '<cluster|file>',
@@ -48,6 +48,18 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
       help: 'bytes fetched ahead for all bound pods together (default: the pinned share\nof --capacity, so nothing fetched ahead is evicted before it is read)',
     },
     'prefetch-concurrency': { kind: 'count', help: 'blocks fetched ahead at once; 0 fetches nothing ahead', default: 2 },
+    'peer-timeout': {
+      kind: 'duration',
+      help: 'longest a block read from a peer agent of the zone may take before the\nobject store is read instead; 0 asks no peer',
+      min: 0,
+      default: 5_000,
+    },
+    'peer-url': {
+      kind: 'string',
+      arg: '<url>',
+      help: "this agent's S3 address for peers, written to its NodeCache (default\nhttp://$POD_IP:<--listen port>; none: no peer reads from this node)",
+    },
+    zone: { kind: 'string', arg: '<name>', help: "the node's zone for peer fill (default its topology.kubernetes.io/zone label)" },
     'relist-interval': { kind: 'duration', help: "how long a file Dataset's listing is trusted", default: 60_000 },
     node: { kind: 'string', arg: '<name>', help: 'node name, for the NodeCache (default $NODE_NAME)' },
     'no-publish': { kind: 'boolean', help: 'do not write a NodeCache (standalone cache)' },
@@ -85,6 +97,10 @@ export async function run(argv: string[]): Promise<number> {
   if (!dsNamespace || !dsName) command.fail(`--daemonset must be <namespace>/<name>, got "${daemonSet}"`);
   if (!f['auth-key-file'] === !f['no-auth'])
     command.fail('give --auth-key-file <file> (reads signed with Dataset credentials) or, for a standalone cache on a trusted host, --no-auth');
+  const peerUrlFlag = f['peer-url'];
+  if (peerUrlFlag !== undefined && !/^https?:\/\/[^/]+\/?$/.test(peerUrlFlag)) {
+    command.fail(`--peer-url must be http(s)://<host>:<port>, the address other agents reach this one's S3 port at; got "${peerUrlFlag}"`);
+  }
   const nodeBudget = f['prefetch-node-budget'] ?? Math.floor(f['pin-share'] * f.capacity);
   const fixedInterval = f['report-interval'];
   const refreshMs = f['refresh-interval'];
@@ -98,6 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     { createKubeClient },
     { loadKubeConfig },
     { agentMetrics },
+    { nodeZone },
   ] = await Promise.all([
     import('../agent/agent.js'),
     import('../agent/dataset-sources.js'),
@@ -105,6 +122,7 @@ export async function run(argv: string[]): Promise<number> {
     import('../kube/client.js'),
     import('../kube/config.js'),
     import('../metrics/agent.js'),
+    import('../agent/peer-directory.js'),
   ]);
   const log = createLogger('agent', f['log-level']);
   const keyFile = f['auth-key-file'];
@@ -113,6 +131,17 @@ export async function run(argv: string[]): Promise<number> {
   const cluster = needCluster ? loadKubeConfig({ kubeconfig: f.kubeconfig, context: f.context }) : undefined;
   const client = cluster && createKubeClient(cluster.kc, { timeoutMs: 10_000, userAgent: 'locus-agent', fieldManager: 'locus-agent' });
   const env = process.env;
+  const peerUrl = peerUrlFlag ?? (env.POD_IP ? `http://${env.POD_IP.includes(':') ? `[${env.POD_IP}]` : env.POD_IP}:${f.listen.port}` : undefined);
+  // Peers are asked only within the zone, so an agent whose zone is unknown asks none.
+  let peers;
+  if (client && cluster && node && f['peer-timeout'] > 0) {
+    try {
+      const zone = f.zone ?? (await nodeZone(client, node));
+      peers = { kc: cluster.kc, client, node, zone, ...(peerUrl ? { url: peerUrl } : {}), timeoutMs: f['peer-timeout'], ttlMs: f.ttl };
+    } catch (err) {
+      log.warn({ err, node }, "could not read the node's zone: peer fill is off until the agent restarts");
+    }
+  }
   const interval =
     client && fixedInterval === undefined
       ? new ClusterSizedInterval({
@@ -143,6 +172,7 @@ export async function run(argv: string[]): Promise<number> {
     datasets: f.datasets === 'cluster' ? [] : await datasetsFromFile(f.datasets),
     ...(publish && client && node ? { publish: { client, node, refreshMs, interval: () => fixedInterval ?? interval!.get() } } : {}),
     ...(auth ? { auth } : {}),
+    ...(peers ? { peers } : {}),
     ...(cluster && client && node ? { boundPods: { kc: cluster.kc, client, node } } : {}),
     pinShare: f['pin-share'],
     prefetch: { podBudgetBytes: f['prefetch-pod-budget'], nodeBudgetBytes: nodeBudget, concurrency: f['prefetch-concurrency'] },

@@ -12,6 +12,11 @@ export interface AgentMetrics {
   fetches: Counter;
   /** Bytes sent to clients, by where they came from: `cache` or `remote`. */
   bytesServed: Counter<'source'>;
+  /** Blocks (and their bytes) written to the cache, by where they came from: `peer` (an agent of the zone) or `upstream`. */
+  filledBlocks: Counter<'source'>;
+  filledBytes: Counter<'source'>;
+  /** Peer reads that failed (the block was then read upstream), by reason: timeout, unreachable, transfer, status, size, checksum. */
+  peerFailures: Counter<'reason'>;
   /** Blocks evicted, by reason: `capacity` (room for a new block) or `disk-full` (the capacity lowered after ENOSPC). */
   evictions: Counter<'reason'>;
   /** Bytes and blocks on disk kept against eviction because pods bound to the node will read them. */
@@ -52,11 +57,33 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
     registry,
     hits: new Counter({ name: 'locus_agent_block_hits_total', help: 'Block reads served from the local cache.', registers }),
     misses: new Counter({ name: 'locus_agent_block_misses_total', help: 'Block reads that needed the remote object store.', registers }),
-    fetches: new Counter({ name: 'locus_agent_remote_fetches_total', help: 'Blocks fetched from the remote object store.', registers }),
+    fetches: new Counter({
+      name: 'locus_agent_remote_fetches_total',
+      help: 'Block fetches started, from a peer agent or the object store (see locus_agent_filled_blocks_total).',
+      registers,
+    }),
     bytesServed: new Counter({
       name: 'locus_agent_served_bytes_total',
       help: 'Bytes sent to clients, by source (cache or remote).',
       labelNames: ['source'],
+      registers,
+    }),
+    filledBlocks: new Counter({
+      name: 'locus_agent_filled_blocks_total',
+      help: 'Blocks written to the cache, by source: peer (an agent of the zone) or upstream (the object store).',
+      labelNames: ['source'],
+      registers,
+    }),
+    filledBytes: new Counter({
+      name: 'locus_agent_filled_bytes_total',
+      help: 'Bytes of blocks written to the cache, by source: peer (an agent of the zone) or upstream (the object store).',
+      labelNames: ['source'],
+      registers,
+    }),
+    peerFailures: new Counter({
+      name: 'locus_agent_peer_failures_total',
+      help: 'Peer block reads that failed and were read from the object store instead, by reason.',
+      labelNames: ['reason'],
       registers,
     }),
     evictions: new Counter({

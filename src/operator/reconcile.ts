@@ -400,7 +400,7 @@ class Round {
 
   private readyMessage(catalog: CatalogStatus | undefined): string {
     const base = `PVC ${this.ds.metadata.name} is bound`;
-    return catalog ? `${base}; ${catalog.objectCount} objects, ${catalog.totalBytes} bytes catalogd` : base;
+    return catalog ? `${base}; ${catalog.objectCount} objects, ${catalog.totalBytes} bytes listed` : base;
   }
 
   private requeue(catalog: CatalogStatus | undefined): ReconcileResult['requeue'] {

@@ -56,7 +56,7 @@ describe('agent deployment manifests', () => {
       (r: { apiGroups: string[]; resources: string[]; verbs: string[] }) => `${r.apiGroups[0]}/${r.resources.join(',')}:${r.verbs.join(',')}`,
     );
     expect(rules).to.deep.equal([
-      'locus.dev/nodecaches:get,create',
+      'locus.dev/nodecaches:get,create,patch,list,watch',
       'locus.dev/nodecaches/status:update',
       'locus.dev/datasets:list,watch',
       '/nodes:get',

@@ -136,7 +136,7 @@ describe('core/locality-index against the reference model', () => {
         const mine = new LocalityIndex({ ttlMs: TTL, sameObjectsUnchanged: true });
         const ref = new ReferenceIndex({ ttlMs: TTL });
         const listed = new Map<string, DatasetInventory[]>();
-        // A catalogd cluster to start from, which the random operations then change.
+        // A populated cluster to start from, which the random operations then change.
         for (const [i, name] of NODES.entries()) {
           const topology = { name, zone: `z${i % 2}`, region: 'r1' };
           mine.upsertNode(topology);

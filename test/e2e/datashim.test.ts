@@ -335,10 +335,10 @@ describe("Datashim's examples on the real apiserver", () => {
       const pvc = await until('the PVC', () => find<Obj>(`/api/v1/namespaces/${opNs}/persistentvolumeclaims/example-dataset`));
       expect(pvc.spec.accessModes).to.deep.equal(['ReadOnlyMany']);
       expect(await until('the credentials Secret', () => find(`/api/v1/namespaces/${opNs}/secrets/example-dataset-credentials`))).to.not.equal(undefined);
-      const catalogd = await until('the catalog of the staged files', async () => (await get(datasetPath(opNs, 'example-dataset'))).status?.catalog, {
+      const listed = await until('the catalog of the staged files', async () => (await get(datasetPath(opNs, 'example-dataset'))).status?.catalog, {
         timeoutMs: 30_000,
       });
-      expect(catalogd).to.deep.include({ objectCount: 2, totalBytes: Object.values(files).reduce((a, b) => a + b.length, 0) });
+      expect(listed).to.deep.include({ objectCount: 2, totalBytes: Object.values(files).reduce((a, b) => a + b.length, 0) });
       // This control plane runs no volume binder: the test binds the PVC as the S3 driver's provisioner would.
       await mergePatch(`/api/v1/namespaces/${opNs}/persistentvolumeclaims/example-dataset/status`, { status: { phase: 'Bound' } });
       const ready = await until('the ARCHIVE Dataset to be Ready', async () => {

@@ -197,7 +197,7 @@ describe('operator against the fake API server (with s3rver and a fake metastore
 
     api.put({ ...pvc, spec: { ...(pvc.spec as object), volumeName: 'pv-books' }, status: { phase: 'Bound' } });
     await waitFor('Ready', () => status('ml', 'books')?.phase === 'Ready');
-    expect(condition('ml', 'books', 'Ready')).to.include({ status: 'True', message: 'PVC books is bound; 3 objects, 3000 bytes catalogd' });
+    expect(condition('ml', 'books', 'Ready')).to.include({ status: 'True', message: 'PVC books is bound; 3 objects, 3000 bytes listed' });
   });
 
   it('says which Secret is missing, then picks it up once it exists', async () => {
