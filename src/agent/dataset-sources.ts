@@ -5,6 +5,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { datasetEndpoint, readThroughAgent } from '../api/agent-endpoint.js';
 import { isObjectStore, parseDataset, PATTERNS } from '../api/dataset.js';
 import { describeIssues, objectName as name } from '../api/fields.js';
 import { datasetCatalog } from '../inventory/dataset-catalog.js';
@@ -44,8 +45,7 @@ export function datasetSource(obj: unknown, endpoints: readonly string[]): Datas
   if (spec.local && !isObjectStore(spec.local)) return undefined;
   const bucket = status?.resolved?.bucket ?? spec.local?.bucket;
   if (!bucket) return undefined;
-  const endpoint = status?.resolved?.endpoint ?? spec.local?.endpoint ?? spec.remote?.endpoint;
-  if (endpoint && !endpoints.some((e) => sameOrigin(endpoint, e))) return undefined;
+  if (!readThroughAgent(datasetEndpoint(r.dataset), endpoints)) return undefined;
   const source: DatasetSource = {
     namespace: metadata.namespace ?? 'default',
     name: metadata.name,
@@ -63,14 +63,6 @@ export function datasetSource(obj: unknown, endpoints: readonly string[]): Datas
   const created = Date.parse((obj as { metadata?: { creationTimestamp?: string } }).metadata?.creationTimestamp ?? '');
   if (Number.isFinite(created)) source.claimedAt = created;
   return source;
-}
-
-function sameOrigin(a: string, b: string): boolean {
-  try {
-    return new URL(a).origin === new URL(b).origin;
-  } catch {
-    return false;
-  }
 }
 
 /** Watches Dataset objects and hands the agent the current list after every change. */

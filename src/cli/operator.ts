@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { PATTERNS } from '../api/dataset.js';
 import { DEFAULT_POLICY, parsePolicy, type DatasetPolicy } from '../operator/policy.js';
-import { DEFAULT_ARCHIVE_LIMITS, DEFAULT_CONFIG, type ArchiveStore, type OperatorConfig } from '../operator/config.js';
+import { DEFAULT_ARCHIVE_LIMITS, DEFAULT_CONFIG, type AgentConfig, type ArchiveStore, type OperatorConfig } from '../operator/config.js';
+import { parseAgentKeys } from '../api/agent-credentials.js';
 import { defineCommand, KUBE_FLAGS } from '../runtime/flags.js';
 import { createLogger } from '../runtime/logger.js';
 import { untilStopped } from '../runtime/signals.js';
@@ -44,6 +45,22 @@ status.usage. Serves /healthz, /readyz and /metrics.`,
       kind: 'string',
       arg: '<file>',
       help: 'YAML policy: Dataset types, node paths and NFS exports per namespace, endpoint allow/deny lists (default: object stores only, see SECURITY.md)',
+    },
+    'agent-url': {
+      kind: 'string',
+      arg: '<url>',
+      help: "the agents' advertised origin (their --advertise-url): Datasets with this endpoint are read through the agents",
+      default: DEFAULT_CONFIG.agent.url,
+    },
+    'agent-upstream': {
+      kind: 'string',
+      arg: '<url>',
+      help: "the object store the agents read (their --upstream); a tenant's keys must list a Dataset there before it gets agent credentials",
+    },
+    'agent-key-file': {
+      kind: 'string',
+      arg: '<file>',
+      help: 'agent key file (Secret locus-agent-auth, first line current) that agent credentials are derived with; re-read when it changes',
     },
     'nfs-helper-image': {
       kind: 'string',
@@ -103,6 +120,7 @@ export function parseOperatorFlags(argv: string[]): OperatorFlags | 'help' {
       archiveConcurrency: v['archive-workers'],
       nfsHelperImage: v['nfs-helper-image'],
       policy,
+      agent: parseAgentFlags(v['agent-url']!, v['agent-upstream'], v['agent-key-file']),
     },
     workers: v.workers,
     logLevel: v['log-level'],
@@ -120,6 +138,38 @@ function readPolicy(file: string): DatasetPolicy {
     return parsePolicy(text, `--policy-file ${file}`);
   } catch (err) {
     return command.fail((err as Error).message);
+  }
+}
+
+function parseAgentFlags(url: string, upstream: string | undefined, keyFile: string | undefined): AgentConfig {
+  for (const [flag, value] of [
+    ['agent-url', url],
+    ['agent-upstream', upstream],
+  ] as const) {
+    if (value !== undefined && !/^https?:\/\/[^\s/]+(\/.*)?$/.test(value))
+      command.fail(`--${flag} must be an http(s) URL such as http://minio.storage:9000, got "${value}"`);
+  }
+  if (keyFile !== undefined) checkAgentKeyFile(keyFile);
+  return { url, upstream, keyFile };
+}
+
+/**
+ * A malformed key file stops the operator at start. A missing one does not: the Secret volume is
+ * optional (the init container makes the Secret after the pod's volumes are set up) and kubelet
+ * fills it in later; until then agent-read Datasets say the operator has no key.
+ */
+function checkAgentKeyFile(file: string): void {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    return command.fail(`--agent-key-file ${file} cannot be read: ${(err as Error).message}`);
+  }
+  try {
+    parseAgentKeys(text, `--agent-key-file ${file}`);
+  } catch (err) {
+    command.fail((err as Error).message);
   }
 }
 

@@ -34,6 +34,19 @@ export interface ArchiveStore {
   secret: { namespace: string; name: string };
 }
 
+/** Datasets read through the node cache agents: the operator issues their agent credentials. */
+export interface AgentConfig {
+  /** The agents' advertised origin (their --advertise-url): a Dataset whose endpoint has it is read through them. */
+  url: string;
+  /** The object store the agents read (their --upstream): a tenant's keys must list the Dataset there first. */
+  upstream?: string;
+  /** The agent key file (Secret locus-agent-auth, first line current); read on every reconcile that needs it. */
+  keyFile?: string;
+}
+
+/** The agents' Service address in deploy/agent. */
+export const DEFAULT_AGENT_URL = 'http://locus-agent.locus-system.svc:9300';
+
 export interface OperatorConfig {
   /** StorageClass of the S3 CSI driver, for COS, S3, staged ARCHIVE and catalog-entry Datasets. */
   storageClassS3: string;
@@ -57,6 +70,7 @@ export interface OperatorConfig {
   nfsHelperImage: string;
   /** The administrator's policy on Dataset types, node paths, NFS exports and endpoints (--policy-file). */
   policy: DatasetPolicy;
+  agent: AgentConfig;
 }
 
 export const DEFAULT_CONFIG: OperatorConfig = {
@@ -70,4 +84,5 @@ export const DEFAULT_CONFIG: OperatorConfig = {
   archiveConcurrency: 2,
   nfsHelperImage: 'busybox:1.36',
   policy: DEFAULT_POLICY,
+  agent: { url: DEFAULT_AGENT_URL },
 };

@@ -6,7 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { TableLocator } from '../catalog/hive.js';
 import { summarise, type CatalogObject } from '../catalog/listing.js';
-import type { S3Credentials, S3Location } from '../catalog/s3.js';
+import { CatalogError, type S3Credentials, type S3Location } from '../catalog/s3.js';
 import { datasetKey } from '../core/types.js';
 import { configMapName, credentialsSecretName, FINALIZER, OWNER_UID_LABEL, pvcName, pvName } from '../api/names.js';
 import { KIND } from '../api/dataset.js';
@@ -17,6 +17,7 @@ import type { KubeObject } from '../kube/object.js';
 import { CONFIG_MAPS, DATASETS, JOBS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType } from '../kube/resources.js';
 import type { BackoffOptions } from '../kube/backoff.js';
 import type { OperatorMetrics } from '../metrics/operator.js';
+import { readAgentKey } from './agent-key.js';
 import { ArchiveStager } from './archive-jobs.js';
 import type { OperatorConfig } from './config.js';
 import { secretValue } from './credentials.js';
@@ -52,6 +53,8 @@ const BY_KIND: Record<string, ResourceType> = {
 };
 
 const COMPONENT = 'locus-operator';
+/** S3's answers that these keys may not list there: they refute a tenant's access, unlike a store that is down. */
+const REFUSALS = new Set(['AccessDenied', 'InvalidAccessKeyId', 'SignatureDoesNotMatch', 'Forbidden', 'AllAccessDisabled', 'NoSuchBucket']);
 /** Lookups can depend on earlier ones (the listing on the catalog entry and the Secret): a bound on the chain. */
 const MAX_LOOKUP_ROUNDS = 4;
 
@@ -256,7 +259,7 @@ export class DatasetController {
           observed.listing = { ok: true, summary: summarise(objects, need.blockSize, prefix ?? '') };
           metrics.catalogRefreshes.inc({ kind: 's3', result: 'ok' });
         } catch (err) {
-          observed.listing = { ok: false, message: (err as Error).message };
+          observed.listing = { ok: false, message: (err as Error).message, refused: err instanceof CatalogError && REFUSALS.has(err.code) };
           this.opts.logger.info({ dataset: `${namespace}/${raw.metadata.name}`, err: (err as Error).cause ?? err }, 'catalog listing failed');
           metrics.catalogRefreshes.inc({ kind: 's3', result: 'failed' });
         }
@@ -272,6 +275,9 @@ export class DatasetController {
         return;
       case 'dirJob':
         observed.dirJob = (await client.get<KubeObject>(JOBS, { namespace, name: need.name })) ?? null;
+        return;
+      case 'agentKey':
+        observed.agentKey = await readAgentKey(this.opts.config.agent.keyFile);
         return;
     }
   }

@@ -4,6 +4,8 @@
 // the controller fetches exactly that and asks again, so what to fetch is decided here, once.
 import type { CatalogSummary } from '../catalog/listing.js';
 import { DEFAULT_BLOCK_SIZE, parseDataset, type CatalogStatus, type Condition, type Dataset, type DatasetStatus, type Phase } from '../api/dataset.js';
+import { agentCredentials } from '../api/agent-credentials.js';
+import { readThroughAgent } from '../api/agent-endpoint.js';
 import { credentialsSecretName, DATASET_ANNOTATION, FINALIZER, OWNER_UID_LABEL } from '../api/names.js';
 import { localStorage, type ObjectStoreLocation, type Storage } from '../api/storage.js';
 import type { KubeObject } from '../kube/object.js';
@@ -19,7 +21,8 @@ import { policyDenial } from './policy.js';
 import { desiredConfigMap, desiredDirJob, desiredPv, desiredPvc, desiredSecret, type Owner } from './desired.js';
 
 export type RemoteLookup = { ok: true; location: string; bucket: string; prefix: string } | { ok: false; message: string };
-export type Listing = { ok: true; summary: CatalogSummary } | { ok: false; message: string };
+/** `refused`: the store answered that these keys may not list there (not a transient failure). */
+export type Listing = { ok: true; summary: CatalogSummary } | { ok: false; message: string; refused?: boolean };
 
 /** A lookup reconcile needs before it can decide: the controller performs it into `Observed`. */
 export type Need =
@@ -38,7 +41,9 @@ export type Need =
   /** Create the bucket unless it exists (`provision: "true"`) → `provisioned`. */
   | { kind: 'provision'; location: ObjectStoreLocation; keys: Keys }
   /** The Job making an NFS Dataset's own directory → `dirJob`. */
-  | { kind: 'dirJob'; name: string };
+  | { kind: 'dirJob'; name: string }
+  /** The current agent key, read from --agent-key-file → `agentKey`. */
+  | { kind: 'agentKey' };
 
 /** What the controller saw this round. `null`: looked up, absent; `undefined`: not looked up. */
 export interface Observed {
@@ -62,6 +67,8 @@ export interface Observed {
   archive?: ArchiveObservation;
   provisioned?: Provisioned;
   dirJob?: KubeObject | null;
+  /** The key agent credentials are derived with, or why there is none. */
+  agentKey?: Buffer | { error: string };
 }
 
 export interface ObjectId {
@@ -164,6 +171,10 @@ export function catalogDue(ds: Dataset, nowMs: number, intervalMs: number): bool
   return nowMs - Date.parse(st.catalog.refreshedAt) >= intervalMs;
 }
 
+/** The owned Secret's credentials-source annotation, and the condition reason, for agent credentials. */
+const AGENT_SOURCE = 'agent';
+const AGENT_ISSUED = 'FromAgentKey';
+
 const blockSizeOf = (ds: Dataset): number => ds.spec.cache?.blockSize ?? DEFAULT_BLOCK_SIZE;
 
 export function reconcile(raw: KubeObject, observed: Observed, config: OperatorConfig): ReconcileResult {
@@ -264,12 +275,14 @@ class Round {
     if (ignored) this.conditions.push(ignored);
     const staging = this.archive && this.staging(this.archive);
     const creds = this.archive?.keys === 'staging' ? this.stagingCredentials() : credentialsOf(ds, observed);
-    if (creds) this.credentials(creds);
+    const agentRead = 'storage' in where && where.storage.kind === 'object-store' && readThroughAgent(where.storage.location.endpoint, [config.agent.url]);
+    if (creds && !agentRead) this.credentials(creds);
     if (staging?.pending && creds?.ok && observed.archive === undefined) this.needs.push({ kind: 'archive', plan: this.archive!, keys: creds.keys });
 
     let volumeReady = false;
     let catalog: CatalogStatus | undefined;
     let resolved: DatasetStatus['resolved'];
+    let issued = false;
     if ('storage' in where) {
       const storage = where.storage;
       this.ensure(observed.configMap, desiredConfigMap(this.owner, storage));
@@ -277,13 +290,19 @@ class Round {
         // Empty strings stay out of status: some API servers read them as null.
         const { bucket, prefix, endpoint } = storage.location;
         resolved = prefix ? { bucket, prefix, endpoint } : { bucket, endpoint };
+        // Read through the agents: the tenant's keys are used only at the agents' upstream, directly.
+        const upstream = agentRead ? config.agent.upstream : undefined;
+        const direct = upstream ? { ...storage.location, endpoint: upstream } : storage.location;
+        const proven = agentRead && this.upstreamAccessShown(resolved);
         catalog = this.catalog(resolved, creds);
-        const bucketReady = this.provision(storage.location, creds, due);
-        if (due && bucketReady && creds?.ok && !staging?.pending && observed.listing === undefined) {
-          this.needs.push({ kind: 'listing', location: storage.location, keys: creds.keys, blockSize: blockSizeOf(ds) });
+        const bucketReady = this.provision(direct, creds, due);
+        if ((due || (agentRead && !proven)) && (!agentRead || upstream) && bucketReady && creds?.ok && !staging?.pending && observed.listing === undefined) {
+          this.needs.push({ kind: 'listing', location: direct, keys: creds.keys, blockSize: blockSizeOf(ds) });
         }
+        if (agentRead && creds) issued = this.agentCredentials(creds, direct, proven);
       }
       if (staging?.pending) this.conditions.push(notOk('VolumeBound', 'WaitingForArchive', `no PVC until the archive is staged: ${staging.condition.message}`));
+      else if (agentRead && !issued) this.conditions.push(notOk('VolumeBound', 'WaitingForCredentials', 'no PVC until the agent credentials are issued'));
       else if (!creds || creds.ok) volumeReady = this.volume(storage);
       else this.conditions.push(notOk('VolumeBound', 'WaitingForCredentials', `no PVC until the credentials are resolved: ${creds.message}`));
     } else {
@@ -447,6 +466,14 @@ class Round {
       this.conditions.push(ok('CredentialsResolved', reason, `keys from ${from}, in Secret ${ownedName}`));
       if (creds.rawKeysInSpec && written) this.actions.push({ kind: 'stripSpecKeys', field: ds.spec.remote ? 'remote' : 'local' });
     }
+    this.rawKeysCondition(creds);
+  }
+
+  /** Raw keys in the spec: where they went and what to do. */
+  private rawKeysCondition(creds: Credentials): void {
+    const { ds } = this;
+    const field = ds.spec.remote ? 'spec.remote' : 'spec.local';
+    const ownedName = credentialsSecretName(ds.metadata.name);
     if (creds.rawKeysInSpec || (creds.ok && creds.source === 'moved')) {
       const ns = ds.metadata.namespace;
       const message =
@@ -455,6 +482,101 @@ class Round {
           : `${field}.accessKeyID/secretAccessKey were readable by anyone who can read Datasets in ${ns}; the operator moved them into Secret ${ownedName} and removes them from the spec: rotate the keys, put them in a Secret and set secret-name`;
       this.conditions.push(ok('RawKeysInSpec', 'MovedToSecret', message));
     }
+  }
+
+  /**
+   * Whether the tenant's keys have shown they may list the Dataset's bucket/prefix at the agents'
+   * upstream: this round's listing there, else the proof recorded for the same spec and location.
+   */
+  private upstreamAccessShown(resolved: NonNullable<DatasetStatus['resolved']>): boolean {
+    const listing = this.observed.listing;
+    if (listing) return listing.ok || (!listing.refused && this.provenBefore(resolved));
+    return this.provenBefore(resolved);
+  }
+
+  private provenBefore(resolved: NonNullable<DatasetStatus['resolved']>): boolean {
+    const { previous, ds } = this;
+    const was = previous?.resolved;
+    const before = previous?.conditions?.find((c) => c.type === 'CredentialsResolved');
+    return (
+      before?.status === 'True' &&
+      before.reason === AGENT_ISSUED &&
+      previous?.observedGeneration === ds.metadata.generation &&
+      was?.bucket === resolved.bucket &&
+      (was.prefix ?? '') === (resolved.prefix ?? '') &&
+      was.endpoint === resolved.endpoint
+    );
+  }
+
+  /**
+   * A Dataset read through the agents: its Secret holds credentials derived from the agent key, not
+   * the tenant's keys (the agents read upstream with their own). The agents would read any bucket
+   * they can reach for whoever holds derived credentials, so these are issued only after the
+   * tenant's own keys listed the bucket/prefix at the upstream directly (`proven`). They are kept
+   * while that proof stands: a listing that fails for a transient reason (store down, timeout)
+   * refutes nothing, and readers keep working; a refusal at the upstream, or keys that no longer
+   * resolve, withdraw them (the Secret is deleted, so no new pod or mount gets them). True when issued.
+   */
+  private agentCredentials(creds: Credentials, direct: ObjectStoreLocation, proven: boolean): boolean {
+    const { ds, observed, config } = this;
+    const field = ds.spec.remote ? 'spec.remote' : 'spec.local';
+    const ownedName = credentialsSecretName(ds.metadata.name);
+    const fail = (reason: string, message: string, permanent: boolean, withdraw: boolean): false => {
+      this.conditions.push(notOk('CredentialsResolved', reason, message));
+      if (permanent) this.permanent = true;
+      else this.transient = true;
+      if (withdraw) this.withdrawOwnedSecret();
+      return false;
+    };
+    if (!config.agent.upstream) {
+      return fail(
+        'NoAgentUpstream',
+        `${ds.metadata.name} is read through the agents (${config.agent.url}) but the operator has no --agent-upstream: the administrator passes the agents' --upstream to the operator as --agent-upstream`,
+        true,
+        false,
+      );
+    }
+    if (!creds.ok) return fail(creds.reason, creds.message, creds.permanent, true);
+    if (creds.source === 'spec' || creds.source === 'moved') {
+      return fail(
+        'SecretNameRequired',
+        `a Dataset read through the agents keeps its keys in a Secret of its own: put ${field}.accessKeyID/secretAccessKey in a Secret, set secret-name to it and remove them from the spec`,
+        true,
+        true,
+      );
+    }
+    this.rawKeysCondition(creds);
+    const from = creds.source === 'secret' ? `Secret ${creds.secretName}` : 'the archive staging store';
+    const where = `s3://${direct.bucket}/${direct.prefix} at ${direct.endpoint}`;
+    const listing = observed.listing;
+    if (listing && !listing.ok && listing.refused) {
+      return fail(
+        'UpstreamAccessDenied',
+        `the keys from ${from} may not list ${where} (${listing.message}): agent credentials are issued only for what the tenant's own keys can read; grant them s3:ListBucket and s3:GetObject there, or fix the Dataset`,
+        false,
+        true,
+      );
+    }
+    if (!proven) {
+      const why = listing && !listing.ok ? `: ${listing.message}` : '';
+      return fail('WaitingForUpstreamListing', `agent credentials are issued once the keys from ${from} have listed ${where}${why}`, false, false);
+    }
+    if (observed.agentKey === undefined) {
+      this.needs.push({ kind: 'agentKey' });
+      return false;
+    }
+    if (!Buffer.isBuffer(observed.agentKey)) return fail('NoAgentKey', observed.agentKey.error, false, false);
+    const derived = agentCredentials(observed.agentKey, this.owner.namespace, this.owner.name);
+    const written = this.ensure(observed.ownedSecret, desiredSecret(this.owner, derived, AGENT_SOURCE));
+    if (creds.rawKeysInSpec && written) this.actions.push({ kind: 'stripSpecKeys', field: ds.spec.remote ? 'remote' : 'local' });
+    this.conditions.push(ok('CredentialsResolved', AGENT_ISSUED, `agent credentials in Secret ${ownedName}; the keys from ${from} listed ${where}`));
+    return true;
+  }
+
+  /** Deletes the owned credentials Secret (agent credentials withdrawn). */
+  private withdrawOwnedSecret(): void {
+    const secret = this.observed.ownedSecret;
+    if (secret && ownedBy(secret, this.owner.uid) && !isDeleting(secret)) this.actions.push({ kind: 'delete', target: idOf(secret) });
   }
 
   /**

@@ -148,6 +148,16 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
       );
       expect(volume, 'the agents mount the key (and wait for it: not optional)').to.not.equal(undefined);
       expect(volume!.secret!.optional ?? false).to.equal(false);
+      // The operator mounts the same key read-only (optional: its own init container makes it) and derives with it.
+      const spec = operator.spec.template.spec as {
+        volumes: { name: string; secret?: { secretName: string; optional?: boolean } }[];
+        containers: { name: string; args: string[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[];
+      };
+      const own = spec.volumes.find((v) => v.secret?.secretName === 'locus-agent-auth');
+      expect(own?.secret?.optional, 'the operator mounts locus-agent-auth, optional').to.equal(true);
+      const container = spec.containers.find((c) => c.name === 'operator')!;
+      expect(container.volumeMounts.find((m) => m.name === own!.name)).to.deep.include({ mountPath: '/etc/locus/agent-auth', readOnly: true });
+      expect(container.args).to.include('--agent-key-file=/etc/locus/agent-auth/key');
     });
   });
 

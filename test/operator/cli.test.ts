@@ -1,4 +1,7 @@
 import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseOperatorFlags, type OperatorFlags } from '../../src/cli/operator.js';
 import { UsageError } from '../../src/runtime/flags.js';
 
@@ -89,10 +92,41 @@ describe('locus operator flags', () => {
     [['--workers', '0'], /--workers must be a whole number/],
     [['--volume-size', 'big'], /--volume-size must be a size such as 64Mi/],
     [['--storage-class-s3', ''], /--storage-class-s3 must not be empty/],
+    [['--agent-upstream', 'minio:9000'], /--agent-upstream must be an http\(s\) URL/],
+    [['--agent-url', 'locus-agent:9300'], /--agent-url must be an http\(s\) URL/],
     [['--bogus'], /bogus/],
   ] as const) {
     it(`refuses ${argv.join(' ')} naming the flag`, () => {
       expect(() => parseOperatorFlags([...argv])).to.throw(UsageError, message);
     });
   }
+
+  describe('agent credentials', () => {
+    let dir: string;
+    before(() => (dir = mkdtempSync(join(tmpdir(), 'locus-operator-flags-'))));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("defaults --agent-url to the agents' Service in deploy/, and takes the upstream and key file", () => {
+      expect((parseOperatorFlags([]) as OperatorFlags).config.agent).to.deep.equal({
+        url: 'http://locus-agent.locus-system.svc:9300',
+        upstream: undefined,
+        keyFile: undefined,
+      });
+      const file = join(dir, 'key');
+      writeFileSync(file, `${'k'.repeat(48)}\n`);
+      const f = parseOperatorFlags([
+        '--agent-url=http://agent:9300',
+        '--agent-upstream=http://minio.storage:9000',
+        `--agent-key-file=${file}`,
+      ]) as OperatorFlags;
+      expect(f.config.agent).to.deep.equal({ url: 'http://agent:9300', upstream: 'http://minio.storage:9000', keyFile: file });
+    });
+
+    it('refuses a malformed key file at start, naming it, but not a missing one (kubelet fills the optional volume later)', () => {
+      const short = join(dir, 'short');
+      writeFileSync(short, 'too-short\n');
+      expect(() => parseOperatorFlags([`--agent-key-file=${short}`])).to.throw(UsageError, /--agent-key-file .*short: key 1 has 9 bytes/);
+      expect((parseOperatorFlags([`--agent-key-file=${join(dir, 'absent')}`]) as OperatorFlags).config.agent.keyFile).to.equal(join(dir, 'absent'));
+    });
+  });
 });
