@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { api, create, get, mergePatch } from '../test/e2e/support/api.js';
 import { installCrds } from '../test/e2e/support/crds.js';
-import { createCatalogdDataset } from '../test/e2e/support/datasets.js';
+import { createListedDataset } from '../test/e2e/support/datasets.js';
 import { cluster } from '../test/e2e/support/env.js';
 import { extenderUrl, startExtender } from '../test/e2e/support/extender.js';
 import { writeNodeCache } from '../test/e2e/support/nodecache.js';
@@ -168,7 +168,7 @@ async function main() {
     fakeNode,
   );
   await installCrds();
-  for (const d of DATASETS) await createCatalogdDataset(DATASET_NS, d, BLOCKS, BLOCK, 'v1');
+  for (const d of DATASETS) await createListedDataset(DATASET_NS, d, BLOCKS, BLOCK, 'v1');
   // Every fourth node caches a contiguous run of each Dataset: a real index for the extender to score.
   const holders = Array.from({ length: Math.floor(NODES / 4) }, (_, k) => 4 * k);
   await pool(holders, 16, (i) =>

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { create, ensureNamespace, mergePatch, remove } from './support/api.js';
-import { createCatalogdDataset, datasetPath, deleteDataset } from './support/datasets.js';
+import { createListedDataset, datasetPath, deleteDataset } from './support/datasets.js';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
 import { extenderUrl, startExtender } from './support/extender.js';
@@ -80,13 +80,13 @@ describe('scenario 6: extender informers', () => {
   });
 
   it('sees a Dataset created, its catalog updated, and deleted', async () => {
-    await createCatalogdDataset(ns, 'd', 64, blockSize, 'v1');
+    await createListedDataset(ns, 'd', 64, blockSize, 'v1');
     await sees('the Dataset with 64 MiB', (e) => e.datasets[0].totalBytes === 64 * blockSize);
     await mergePatch(`${datasetPath(ns, 'd')}/status`, { status: { catalog: { totalBytes: 32 * blockSize, blockCount: 32, objectCount: 32, version: 'v2' } } });
     await sees('the catalog shrunk to 32 MiB', (e) => e.datasets[0].totalBytes === 32 * blockSize);
     await deleteDataset(ns, 'd');
     await sees('the Dataset gone', (e) => e.datasets[0].totalBytes === undefined);
-    await createCatalogdDataset(ns, 'd', 64, blockSize, 'v1');
+    await createListedDataset(ns, 'd', 64, blockSize, 'v1');
     await sees('the Dataset back', (e) => e.datasets[0].totalBytes === 64 * blockSize);
   });
 

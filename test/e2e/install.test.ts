@@ -17,7 +17,7 @@ import { parseAgentKeys } from '../../src/api/agent-credentials.js';
 import { FINALIZER } from '../../src/api/names.js';
 import { create, find, get, mergePatch, remove, type Obj } from './support/api.js';
 import { installCrds } from './support/crds.js';
-import { createCatalogdDataset, datasetPath } from './support/datasets.js';
+import { createListedDataset, datasetPath } from './support/datasets.js';
 import { cluster } from './support/env.js';
 import { kubectl, kubectlOk } from './support/kubectl.js';
 import { deleteNodeCache, writeNodeCache } from './support/nodecache.js';
@@ -166,7 +166,7 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
     before(async () => {
       await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: USERS } });
       await create(`/api/v1/namespaces/${USERS}/serviceaccounts`, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
-      await createCatalogdDataset(USERS, 'imagenet', 64, 4 * MiB, 'v1');
+      await createListedDataset(USERS, 'imagenet', 64, 4 * MiB, 'v1');
       const holding = (from: number, to: number) => ({
         namespace: USERS,
         name: 'imagenet',

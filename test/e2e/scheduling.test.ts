@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
 import { startBrokenExtender } from './support/broken-extender.js';
-import { createCatalogdDataset, deleteDataset } from './support/datasets.js';
+import { createListedDataset, deleteDataset } from './support/datasets.js';
 import { indexGauge, startExtender } from './support/extender.js';
 import { deleteNodeCache, writeNodeCache, type Holding } from './support/nodecache.js';
 import { get, type Obj } from './support/api.js';
@@ -44,8 +44,8 @@ describe('scenarios 1–2: scheduling through locus-scheduler and the extender',
 
   before(async () => {
     await installCrds();
-    await createCatalogdDataset(ns, 'x', catalog.blockCount, catalog.blockSize, catalog.catalogVersion);
-    await createCatalogdDataset(ns, 'y', catalog.blockCount, catalog.blockSize, catalog.catalogVersion);
+    await createListedDataset(ns, 'x', catalog.blockCount, catalog.blockSize, catalog.catalogVersion);
+    await createListedDataset(ns, 'y', catalog.blockCount, catalog.blockSize, catalog.catalogVersion);
     for (const [node, holdings] of Object.entries(inventories)) await writeNodeCache(node, holdings);
     extender = await startExtender();
     await until(

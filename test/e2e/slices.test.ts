@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { installCrds } from './support/crds.js';
 import { cluster } from './support/env.js';
-import { createCatalogdDataset, datasetPath, deleteDataset } from './support/datasets.js';
+import { createListedDataset, datasetPath, deleteDataset } from './support/datasets.js';
 import { extenderUrl, indexGauge, startExtender } from './support/extender.js';
 import { deleteNodeCache, writeNodeCache, type Holding } from './support/nodecache.js';
 import { api, create, mergePatch, remove } from './support/api.js';
@@ -43,7 +43,7 @@ describe('issue 12: slices on the real control plane', () => {
   before(async () => {
     await installCrds();
     // A catalog of 100 blocks in two top-level prefixes, as the operator records it.
-    await createCatalogdDataset(ns, 'halves', catalog.blockCount, BLOCK, catalog.catalogVersion);
+    await createListedDataset(ns, 'halves', catalog.blockCount, BLOCK, catalog.catalogVersion);
     await mergePatch(`${datasetPath(ns, 'halves')}/status`, {
       status: {
         catalog: {
@@ -150,7 +150,7 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
   before(async function () {
     this.timeout(300_000);
     await installCrds();
-    await createCatalogdDataset(ns, 'far', catalog.blockCount, BLOCK, catalog.catalogVersion);
+    await createListedDataset(ns, 'far', catalog.blockCount, BLOCK, catalog.catalogVersion);
     for (const [i, name] of fakeNodes.entries()) await createReadyNode(name, i === FAKE - 1 ? 'far-zone' : `fake-zone-${i % 4}`);
     await writeNodeCache(holder, [holding('far', 0, 100)]);
     extender = await startExtender();

@@ -16,7 +16,7 @@ export function s3Dataset(namespace: string, name: string): Obj {
 }
 
 /** Creates a Dataset whose catalog has `blockCount` blocks of `blockSize` bytes, version `version`. */
-export async function createCatalogdDataset(namespace: string, name: string, blockCount: number, blockSize: number, version: string): Promise<void> {
+export async function createListedDataset(namespace: string, name: string, blockCount: number, blockSize: number, version: string): Promise<void> {
   await create(datasetPath(namespace), s3Dataset(namespace, name));
   const catalog: CatalogStatus = {
     objectCount: blockCount,
