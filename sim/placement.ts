@@ -109,9 +109,9 @@ export class Placement {
     const passed = d.filter({ pod, nodeNames: this.nodeNames }).answer.NodeNames ?? this.nodeNames;
     // Answers come in the order asked: while every node passed, the i-th is node i (no name look-up).
     const answer = d.prioritize({ pod, nodeNames: passed }).answer;
-    for (let i = 0; i < answer.length; i++) {
-      const hp = answer[i];
-      scores[hp.Host === this.nodeNames[i] ? i : this.position.get(hp.Host)!] = hp.Score;
+    for (let i = 0; i < answer.names.length; i++) {
+      const host = answer.names[i];
+      scores[host === this.nodeNames[i] ? i : this.position.get(host)!] = answer.scores[i];
     }
     return scores;
   }

@@ -94,12 +94,16 @@ export class Decisions {
     return { answer, outcome, problems, detail: () => ({ nodes: args.nodeNames.length, passed: passed.length, failed, problems, error }) };
   }
 
-  prioritize(args: ExtenderArgs): Decision<HostPriority[]> {
-    const { value: scores, outcome, problems, error } = this.attempt(args, (req) => ({ value: scoreNodes(this.opts.policy, req), problems: [] }));
-    const names = args.nodeNames;
-    const answer = new Array<HostPriority>(names.length);
-    for (let i = 0; i < names.length; i++) answer[i] = { Host: names[i], Score: scores ? scores[i] : 0 };
-    return { answer, outcome, problems, detail: () => ({ nodes: names.length, policy: this.opts.policy, top: summarise(answer), problems, error }) };
+  /** Scores aligned with `args.nodeNames` (no HostPriority object per node: the extender encodes straight from them). */
+  prioritize(args: ExtenderArgs): Decision<NodeScores> {
+    const { value, outcome, problems, error } = this.attempt(args, (req) => ({ value: scoreNodes(this.opts.policy, req), problems: [] }));
+    const answer: NodeScores = { names: args.nodeNames, scores: value ?? new Uint8Array(args.nodeNames.length) };
+    return {
+      answer,
+      outcome,
+      problems,
+      detail: () => ({ nodes: answer.names.length, policy: this.opts.policy, top: summarise(hostPriorities(answer)), problems, error }),
+    };
   }
 
   /**
@@ -124,6 +128,19 @@ export class Decisions {
       nodes: nodes.map((node) => explain(this.opts.policy, req, node, verdict?.(node))),
     };
   }
+}
+
+/** A prioritize answer: `scores[i]` (0..10) is node `names[i]`'s. */
+export interface NodeScores {
+  names: readonly string[];
+  scores: ArrayLike<number>;
+}
+
+/** The scheduler's HostPriorityList of a prioritize answer. */
+export function hostPriorities({ names, scores }: NodeScores): HostPriority[] {
+  const list = new Array<HostPriority>(names.length);
+  for (let i = 0; i < names.length; i++) list[i] = { Host: names[i], Score: scores[i] };
+  return list;
 }
 
 interface Attempt<T> {

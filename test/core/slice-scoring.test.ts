@@ -88,7 +88,7 @@ describe('core: scoring slices', () => {
         ownerReferences: [{ kind: 'Job', name: 'j', controller: true }],
       },
     };
-    expect(decisions.prioritize({ pod, nodeNames: nodes }).answer.map((h) => h.Score)).to.deep.equal([5, 10, 2, 5]);
+    expect(Array.from(decisions.prioritize({ pod, nodeNames: nodes }).answer.scores)).to.deep.equal([5, 10, 2, 5]);
   });
 
   describe('properties, on random worlds of block sets and byte counts', () => {
