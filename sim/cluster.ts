@@ -25,6 +25,15 @@ export const ClusterSpec = z
     objectStoreStreamGbps: z.number().positive(),
     /** Each zone's link to the object store, Gb/s, shared by the zone's remote readers; absent: not a limit. */
     zoneUplinkGbps: z.number().positive().optional(),
+    /**
+     * Time to first byte of one request to the object store (or shared file server), ms. Reads of datasets
+     * stored as one object per sample pay it per sample; 0: no per-request cost (big-object reads only).
+     */
+    remoteFirstByteMs: z.number().nonnegative().default(0),
+    /** Time to first byte of one request to the node's own cache (the agent on loopback, NVMe), ms. */
+    localFirstByteMs: z.number().nonnegative().default(0),
+    /** Concurrent sample requests of one training worker: its data loader's worker processes. */
+    loaderStreams: z.number().int().positive().default(4),
     /** A training worker's read-ahead (its data loader's prefetch buffer), MiB; at least one block. */
     prefetchMiB: z.number().positive().default(512),
     /** Seconds between an agent's inventory writes; default as the agents: nodes/80, within 2..60. */
@@ -52,6 +61,8 @@ export const PRESETS: Record<string, ClusterSpec> = {
     nicGbps: 10,
     objectStoreGbps: 100,
     objectStoreStreamGbps: 1,
+    remoteFirstByteMs: 20,
+    localFirstByteMs: 0.5,
   }),
   /** The spark cluster with a tenth of the cache, so that capacity binds on the SWIM traces. */
   'spark-small-cache': ClusterSpec.parse({
@@ -64,6 +75,8 @@ export const PRESETS: Record<string, ClusterSpec> = {
     nicGbps: 10,
     objectStoreGbps: 100,
     objectStoreStreamGbps: 1,
+    remoteFirstByteMs: 20,
+    localFirstByteMs: 0.5,
   }),
   gpu: ClusterSpec.parse({
     name: 'gpu',
@@ -75,6 +88,8 @@ export const PRESETS: Record<string, ClusterSpec> = {
     nicGbps: 25,
     objectStoreGbps: 40,
     objectStoreStreamGbps: 2,
+    remoteFirstByteMs: 20,
+    localFirstByteMs: 0.5,
   }),
   /** Hoard's testbed (arXiv:1812.00669): 4 nodes × 4 GPUs, two NVMe disks each, a 10 Gb/s NFS server. */
   hoard: ClusterSpec.parse({
@@ -99,6 +114,8 @@ export const PRESETS: Record<string, ClusterSpec> = {
     nicGbps: 10,
     objectStoreGbps: 10,
     objectStoreStreamGbps: 1,
+    remoteFirstByteMs: 20,
+    localFirstByteMs: 0.5,
   }),
 };
 
@@ -131,6 +148,9 @@ export interface Cluster {
   blockSize: number;
   cacheBlocks: number;
   streamBytesPerSecond: number;
+  /** Per-request first-byte latency of the object store and of a node's cache, seconds. */
+  remoteFirstByteSeconds: number;
+  localFirstByteSeconds: number;
   writeSeconds: number;
   /** Blocks a training worker may hold read but not yet consumed, or be reading. */
   prefetchBlocks: number;
@@ -165,10 +185,23 @@ export function buildCluster(spec: ClusterSpec): Cluster {
     blockSize,
     cacheBlocks: Math.floor((spec.cacheGiBPerNode * 2 ** 30) / blockSize),
     streamBytesPerSecond: (spec.objectStoreStreamGbps * 1e9) / 8,
+    remoteFirstByteSeconds: spec.remoteFirstByteMs / 1000,
+    localFirstByteSeconds: spec.localFirstByteMs / 1000,
     writeSeconds: spec.inventoryWriteSeconds ?? Math.min(60, Math.max(2, spec.nodes / 80)),
     prefetchBlocks: Math.max(1, Math.floor(spec.prefetchMiB / spec.blockMiB)),
     linkCapacity,
     localPath: names.map((_, i) => [i]),
     remotePath: names.map((_, i) => (uplinks > 0 ? [n + i, 2 * n + (i % spec.zones), store] : [n + i, store])),
   };
+}
+
+/**
+ * Most one reader gets when it fetches samples of `sampleBytes` one request each over `streams`
+ * concurrent streams, each request waiting `firstByteSeconds` before it transfers at `streamRate`:
+ * streams × s / (ttfb + s / rate), and never more than `cap` (the reader's stream cap). Without a
+ * sample size (big-object reads) or a first-byte latency there is no per-request cost: `cap`.
+ */
+export function requestBoundRate(sampleBytes: number | undefined, firstByteSeconds: number, streamRate: number, streams: number, cap: number): number {
+  if (sampleBytes === undefined || firstByteSeconds === 0) return cap;
+  return Math.min(cap, (streams * sampleBytes) / (firstByteSeconds + sampleBytes / streamRate));
 }

@@ -6,7 +6,7 @@
 //
 // The loop pops every event due at one instant, hands each to its named handler, then runs one
 // scheduling cycle (placement), as kube-scheduler would after those changes.
-import type { Cluster } from './cluster.js';
+import { requestBoundRate, type Cluster } from './cluster.js';
 import { EventHeap } from './heap.js';
 import { InventoryPublisher, type SnapshotSink } from './inventory.js';
 import { NodeCacheModel, type BlockNumbering } from './node-cache.js';
@@ -269,6 +269,9 @@ class Simulation {
     const { cluster, workload, policy } = this.opts;
     const b = t.next++;
     const bytes = blockBytes(workload.datasets[stage.dataset].bytes, cluster.blockSize, b);
+    // A loader fetching one object per sample is bound by request latency, not only by bandwidth.
+    const sampleBytes = workload.datasets[stage.dataset].sampleBytes;
+    const streams = cluster.spec.loaderStreams;
     const cache = this.caches[t.node];
     this.record(this.numbering.base(stage.dataset) + b);
     t.reading = true;
@@ -277,11 +280,13 @@ class Simulation {
       this.blockHits++;
       this.localBytes += bytes;
       this.addBytes(this.localSeries, bytes);
-      this.flows.start(this.now, cluster.localPath[t.node], Infinity, bytes, t);
+      const device = cluster.linkCapacity[cluster.localPath[t.node][0]];
+      this.flows.start(this.now, cluster.localPath[t.node], requestBoundRate(sampleBytes, cluster.localFirstByteSeconds, device, streams, Infinity), bytes, t);
     } else {
       this.remoteBytes += bytes;
       this.addBytes(this.remoteSeries, bytes);
-      this.flows.start(this.now, cluster.remotePath[t.node], cluster.streamBytesPerSecond, bytes, t);
+      const stream = cluster.streamBytesPerSecond;
+      this.flows.start(this.now, cluster.remotePath[t.node], requestBoundRate(sampleBytes, cluster.remoteFirstByteSeconds, stream, streams, stream), bytes, t);
     }
     if (policy.readsInventory && !this.tickPending && cache.changed.size > 0) {
       this.tickPending = true;

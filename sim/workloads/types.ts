@@ -4,6 +4,8 @@
 export interface SimDataset {
   name: string;
   bytes: number;
+  /** Mean size of one read request (a sample stored as its own object); absent: read as big objects, no per-request cost. */
+  sampleBytes?: number;
 }
 
 /**
