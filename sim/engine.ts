@@ -271,7 +271,7 @@ class Simulation {
     const bytes = blockBytes(workload.datasets[stage.dataset].bytes, cluster.blockSize, b);
     // A loader fetching one object per sample is bound by request latency, not only by bandwidth.
     const sampleBytes = workload.datasets[stage.dataset].sampleBytes;
-    const streams = cluster.spec.loaderStreams;
+    const streams = stage.loaderStreams ?? cluster.spec.loaderStreams;
     const cache = this.caches[t.node];
     this.record(this.numbering.base(stage.dataset) + b);
     t.reading = true;

@@ -52,6 +52,18 @@ export interface GavelRow {
   steps: number;
   gpus: number;
   arrival: number;
+  /** Data-loader worker processes per GPU, when the command sets them (`-j 8`, `--workers 8`). */
+  loaderWorkers?: number;
+}
+
+/**
+ * The loader workers a training command asks for: PyTorch's ImageNet example takes `-j N` / `--workers N`
+ * (Gavel's ResNet-50 jobs run `main.py -j 8`, one process per GPU, each with its own DataLoader).
+ */
+export function loaderWorkersOf(command: string): number | undefined {
+  const m = /(?:^|\s)(?:-j|--workers)(?:\s+|=)(\d+)(?=\s|$)/.exec(command);
+  // `-j 0` loads in the training process itself: one request at a time.
+  return m ? Math.max(1, Number(m[1])) : undefined;
 }
 
 export function parseGavel(text: string, source = 'gavel'): GavelRow[] {
@@ -71,11 +83,13 @@ export function parseGavel(text: string, source = 'gavel'): GavelRow[] {
         throw new Error(`${source}:${i + 1}: field ${k + 1} (${name}) must be a number >= ${min}, got "${f[k]}"`);
       return v;
     };
+    const workers = loaderWorkersOf(f[1]);
     rows.push({
       jobType: f[0],
       steps: num(layout.steps, 'total_steps', 0),
       gpus: num(layout.gpus, 'scale_factor', 1),
       arrival: num(layout.arrival, 'arrival_time', 0),
+      ...(workers === undefined ? {} : { loaderWorkers: workers }),
     });
   }
   return rows;
@@ -97,7 +111,8 @@ export function gavelWorkload(rows: GavelRow[], source: string, blockSize: numbe
     if (speed === undefined) throw new Error(`Gavel job type "${r.jobType}" has no V100 throughput; known: ${Object.keys(V100_SAMPLES_PER_SECOND).join(', ')}`);
     const samples = r.steps * batch;
     const epochs = m.dataset ? samples / TRAINING_DATASETS[m.dataset].samples : 1;
-    return { id: `job${i}`, arrival: r.arrival, gpus: r.gpus, dataset: m.dataset, computeSeconds: samples / speed, epochs };
+    const loader = r.loaderWorkers === undefined ? {} : { loaderStreams: r.loaderWorkers };
+    return { id: `job${i}`, arrival: r.arrival, gpus: r.gpus, dataset: m.dataset, computeSeconds: samples / speed, epochs, ...loader };
   });
   return {
     source,
@@ -107,6 +122,7 @@ export function gavelWorkload(rows: GavelRow[], source: string, blockSize: numbe
       ...TRAINING_NOTES,
       "dataset per job: fixed by the Gavel job type (drawn by Gavel's generator)",
       "speed: Gavel's measured V100 samples/s for the job type (simulation_throughputs.json)",
+      "loader: the data-loader workers per GPU the job's command sets (ResNet-50: -j 8)",
     ],
   };
 }

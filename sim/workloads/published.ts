@@ -113,7 +113,8 @@ export function datashimWorkload(seed: number, blockSize: number): Workload {
     notes: [
       'Datashim (CLOUD 2021): Spark SQL and DL training reading object storage, with caching and locality on a small cluster; published +50 % (SQL) and +190 % (DL)',
       `assumed: ${SQL.queries} scans of ${SQL.tables} tables of ${SQL.tableBytes / 1e9} GB (Zipf ${SQL.zipf}) every ${SQL.everySeconds} s at ${SQL.scanBytesPerSecond / 1e6} MB/s per slot; ` +
-        `${DL.jobs} ${DL.jobType} jobs × ${DL.gpus} GPUs × ${DL.epochs} epochs on ImageNet every ${DL.everySeconds} s (Gavel's V100 rate)`,
+        `${DL.jobs} ${DL.jobType} jobs × ${DL.gpus} GPUs × ${DL.epochs} epochs on ImageNet every ${DL.everySeconds} s (Gavel's V100 rate; ` +
+        "the cluster's loaderStreams per GPU, since the paper states no loader settings)",
     ],
     published: {
       source: DATASHIM_SOURCE,

@@ -40,6 +40,8 @@ export interface TrainingJobSpec {
   /** Total single-GPU compute, seconds. */
   computeSeconds: number;
   epochs: number;
+  /** Data-loader worker processes per GPU, where the trace's command states them; else the cluster's. */
+  loaderStreams?: number;
 }
 
 /** Epochs simulated at most per job; longer jobs keep their compute time, spread over fewer passes. */
@@ -77,6 +79,7 @@ export function trainingJobs(specs: TrainingJobSpec[], blockSize: number): { dat
       rotate: false,
       computeSeconds: s.computeSeconds / s.gpus / passes,
       overlapIO: true,
+      ...(s.loaderStreams === undefined ? {} : { loaderStreams: s.loaderStreams }),
       after: [],
     };
     return { id: s.id, arrival: s.arrival, stages: [stage] };
@@ -88,6 +91,6 @@ export function trainingJobs(specs: TrainingJobSpec[], blockSize: number): { dat
 export const TRAINING_NOTES = [
   'dataset sizes: approximate sizes of the public datasets (the traces carry none)',
   'compute: per-model samples/s on one GPU, linear scaling over GPUs; one pod per GPU; epochs capped at ' + MAX_PASSES,
-  "input: a dataset stored as one object per sample is fetched one sample per request by the loader's streams, each request paying the store's first-byte latency",
+  "input: a dataset stored as one object per sample is fetched one sample per request by the loader's streams (the job's data-loader workers where its command states them, else the cluster's loaderStreams), each request paying the store's first-byte latency",
   'input: each worker reads its shard each epoch, block by block, through a bounded prefetch buffer; a block is computed once read, so a slow read idles the GPU',
 ];

@@ -26,6 +26,11 @@ export interface StageSpec {
   computeSeconds: number;
   /** Reading overlaps computing (a training input pipeline) instead of preceding it (a map task). */
   overlapIO: boolean;
+  /**
+   * Concurrent sample requests of one task: its data loader's worker processes, where the job states
+   * them (a training command's `-j 8`); absent: the cluster's `loaderStreams`.
+   */
+  loaderStreams?: number;
   /** Indices of stages (of the same job) that must finish before this one starts. */
   after: number[];
 }

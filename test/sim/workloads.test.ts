@@ -1,7 +1,7 @@
 // Trace loaders on the committed samples, their errors, and the synthetic generator.
 import { expect } from 'chai';
 import { buildCluster, PRESETS } from '../../sim/cluster.js';
-import { gavelJobType, parseGavel } from '../../sim/workloads/gavel.js';
+import { gavelJobType, loaderWorkersOf, parseGavel } from '../../sim/workloads/gavel.js';
 import { loadWorkload } from '../../sim/workloads/index.js';
 import { parsePollux } from '../../sim/workloads/pollux.js';
 import { parseSwim } from '../../sim/workloads/swim.js';
@@ -47,6 +47,31 @@ describe('sim: trace loaders', () => {
     expect(msr[0]).to.deep.equal({ jobType: 'ResNet-50 (batch size 64)', steps: 1000, gpus: 4, arrival: 12.5 });
     expect(gavelJobType('CycleGAN')).to.deep.equal({ model: 'CycleGAN', batch: 1 });
     expect(() => gavelJobType('GPT (batch size 8)')).to.throw(/unknown Gavel job type/);
+  });
+
+  describe('loader workers a Gavel command asks for', () => {
+    const cases: Array<[string, number | undefined]> = [
+      ['python3 main.py -j 8 -a resnet50 -b 64 %s/imagenet/', 8], // Gavel's ResNet-50 jobs
+      ['python3 main.py --workers 6 -a resnet50 %s/imagenet/', 6],
+      ['python3 main.py --workers=12 %s/imagenet/', 12],
+      ['python3 main.py -j 0 %s/imagenet/', 1], // 0: loads in the training process, one request at a time
+      ['python3 main.py --data_dir=%s/cifar10 --batch_size 128', undefined], // not stated: the cluster's
+      ['python3 train.py -jobs 8 -data x', undefined],
+    ];
+    for (const [command, workers] of cases) it(command, () => expect(loaderWorkersOf(command)).to.equal(workers));
+  });
+
+  it("gives Gavel's ResNet-50 workers the trace's 8 loader streams and leaves the others to the cluster", () => {
+    const w = loadWorkload('gavel', gpu, 1);
+    const imagenet = w.datasets.findIndex((d) => d.name === 'imagenet');
+    const stages = w.jobs.map((j) => j.stages[0]);
+    const resnet50 = stages.filter((s) => s.dataset === imagenet);
+    expect(resnet50).to.have.length(18);
+    for (const s of resnet50) expect(s.loaderStreams).to.equal(8);
+    for (const s of stages.filter((x) => x.dataset !== imagenet)) expect(s.loaderStreams).to.equal(undefined);
+    const row =
+      'ResNet-50 (batch size 64)\tpython3 main.py -j 8 -a resnet50 -b 64 %s/imagenet/\timage_classification/imagenet\t--num_minibatches\t1\t500\t2\t1\t-1\t7\n';
+    expect(parseGavel(row)[0]).to.deep.equal({ jobType: 'ResNet-50 (batch size 64)', steps: 500, gpus: 2, arrival: 7, loaderWorkers: 8 });
   });
 
   it('reads Pollux workloads: one task per GPU, epochs as passes, each worker its own shard', () => {
