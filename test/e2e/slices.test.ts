@@ -173,10 +173,7 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
     for (let i = 0; i < 5; i++) await createPod(reader(`far-${i}`, {}, 'far'));
     for (let i = 0; i < 5; i++) expect(await boundNode(ns, `far-${i}`, 60_000)).to.equal(holder);
     // kube-scheduler logs, for each bind at -v=2, how many nodes it evaluated and found feasible.
-    const binds = scheduler
-      .log()
-      .split('\n')
-      .filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/far-`));
+    const binds = await bindLines(scheduler, 'far-', 5);
     expect(binds).to.have.length(5);
     for (const line of binds) expect(line).to.include(`evaluatedNodes=${total} feasibleNodes=${total}`);
   });
@@ -190,14 +187,25 @@ describe('issue 12: the holder is scored in a cluster of more than 100 nodes', (
     scheduler = (await startLocusScheduler(variant)).proc;
     for (let i = 0; i < 3; i++) await createPod(reader(`control-${i}`, {}, 'far'));
     for (let i = 0; i < 3; i++) await boundNode(ns, `control-${i}`, 60_000);
-    const binds = scheduler
-      .log()
-      .split('\n')
-      .filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/control-`));
+    const binds = await bindLines(scheduler, 'control-', 3);
     expect(binds).to.have.length(3);
     for (const line of binds) expect(line).to.include('evaluatedNodes=100 feasibleNodes=100');
   });
 });
+
+/**
+ * kube-scheduler's "Successfully bound" log lines for the pods named `prefix…`, once there are `count`: the
+ * line is written after the binding is visible through the API, so it is waited for, not read at once.
+ */
+function bindLines(scheduler: Tracked, prefix: string, count: number): Promise<string[]> {
+  return until(`${count} bind lines for ${prefix}* in the scheduler's log`, () => {
+    const lines = scheduler
+      .log()
+      .split('\n')
+      .filter((l) => /Successfully bound pod to node/.test(l) && l.includes(`${ns}/${prefix}`));
+    return lines.length >= count && lines;
+  });
+}
 
 /** A Node object as seed.sh makes one: Ready, with capacity, and without the not-ready taint. */
 async function createReadyNode(name: string, zone: string): Promise<void> {
