@@ -2,6 +2,9 @@
 // and the operator (which issues their agent credentials), so the two never disagree.
 import type { Dataset } from './dataset.js';
 
+/** The agents' Service address in deploy/agent (their --advertise-url there). */
+export const DEFAULT_AGENT_URL = 'http://locus-agent.locus-system.svc:9300';
+
 /** The object store a Dataset names: the resolved one in status, else its spec's. */
 export function datasetEndpoint(ds: Pick<Dataset, 'spec' | 'status'>): string | undefined {
   return ds.status?.resolved?.endpoint ?? ds.spec.local?.endpoint ?? ds.spec.remote?.endpoint;

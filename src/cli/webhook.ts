@@ -1,4 +1,5 @@
 // `locus webhook`: the mutating admission webhook for pods that use Datasets, over HTTPS.
+import { DEFAULT_AGENT_URL } from '../api/agent-endpoint.js';
 import { defineCommand, KUBE_FLAGS } from '../runtime/flags.js';
 import { createLogger } from '../runtime/logger.js';
 import { delay, onReloadSignal, untilStopped } from '../runtime/signals.js';
@@ -17,6 +18,12 @@ const command = defineCommand({
     'allow-missing': { kind: 'boolean', help: 'admit pods with malformed dataset labels or missing Datasets, with a warning,\ninstead of denying them' },
     'no-events': { kind: 'boolean', help: 'do not record an Event per Dataset on mutated pods' },
     'no-dataset-cache': { kind: 'boolean', help: 'ask the API server for every Dataset instead of keeping a watch cache of them' },
+    'agent-url': {
+      kind: 'string',
+      arg: '<url>',
+      help: 'the agents\' advertised origin: a pod annotated locus.dev/aws-env: "true" gets the\ncredentials of the one Dataset it reads through them as AWS_* variables',
+      default: DEFAULT_AGENT_URL,
+    },
     'max-datasets-per-pod': { kind: 'count', min: 1, help: 'deny pods that reference more Datasets (labels plus PVC volumes)', default: 64 },
     'body-limit': { kind: 'size', help: 'largest AdmissionReview accepted', default: 4 * 1024 * 1024 },
     'shutdown-delay': { kind: 'duration', min: 0, help: 'keep serving this long after SIGTERM, while the Service stops routing here', default: 5_000 },
@@ -31,6 +38,8 @@ export async function run(argv: string[]): Promise<number> {
   if (!f['keep-scheduler-name'] && !f['scheduler-name']) {
     command.fail("--scheduler-name must not be empty; use --keep-scheduler-name to leave pods' scheduler alone");
   }
+  if (!/^https?:\/\/[^\s/]+(\/.*)?$/.test(f['agent-url']!))
+    command.fail(`--agent-url must be an http(s) URL such as ${DEFAULT_AGENT_URL}, got "${f['agent-url']}"`);
 
   // Loaded after the flags are read, so --help and usage errors answer at once.
   const [
@@ -75,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     options: {
       schedulerName: f['keep-scheduler-name'] ? undefined : f['scheduler-name'],
       allowMissing: f['allow-missing'],
+      agentUrl: f['agent-url'],
     },
     log,
     processMetrics: true,

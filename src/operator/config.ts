@@ -1,4 +1,5 @@
 // What the operator is told at start-up: storage classes to bind through, catalog timing, limits.
+import { DEFAULT_AGENT_URL } from '../api/agent-endpoint.js';
 import { DEFAULT_POLICY, type DatasetPolicy } from './policy.js';
 
 /** Bounds on one archive staging: a download is untrusted input. */
@@ -43,9 +44,6 @@ export interface AgentConfig {
   /** The agent key file (Secret locus-agent-auth, first line current); read on every reconcile that needs it. */
   keyFile?: string;
 }
-
-/** The agents' Service address in deploy/agent. */
-export const DEFAULT_AGENT_URL = 'http://locus-agent.locus-system.svc:9300';
 
 export interface OperatorConfig {
   /** StorageClass of the S3 CSI driver, for COS, S3, staged ARCHIVE and catalog-entry Datasets. */

@@ -17,7 +17,7 @@ import type { KubeObject } from '../kube/object.js';
 import { CONFIG_MAPS, DATASETS, JOBS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType } from '../kube/resources.js';
 import type { BackoffOptions } from '../kube/backoff.js';
 import type { OperatorMetrics } from '../metrics/operator.js';
-import { readAgentKey } from './agent-key.js';
+import { readAgentKey, watchAgentKey } from './agent-key.js';
 import { ArchiveStager } from './archive-jobs.js';
 import type { OperatorConfig } from './config.js';
 import { secretValue } from './credentials.js';
@@ -42,6 +42,8 @@ export interface ControllerOptions {
   workers?: number;
   backoff?: BackoffOptions;
   now?: () => Date;
+  /** How often the agent key file is checked for a change (default 10 s). */
+  agentKeyPollMs?: number;
 }
 
 const BY_KIND: Record<string, ResourceType> = {
@@ -67,6 +69,7 @@ export class DatasetController {
   private synced = false;
   /** ARCHIVE stagings run in this process; each change of one looks at its Dataset again. */
   private readonly stager: ArchiveStager;
+  private unwatchAgentKey?: () => void;
 
   constructor(private readonly opts: ControllerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -108,6 +111,14 @@ export class DatasetController {
     await Promise.all(all.map((i) => i.waitForSync()));
     this.synced = true;
     this.workers = Array.from({ length: this.opts.workers ?? 2 }, () => this.work());
+    const { keyFile } = this.opts.config.agent;
+    // A new key (rotation, or the Secret mounted late) rewrites every agent-read Dataset's Secret now.
+    if (keyFile) {
+      this.unwatchAgentKey = watchAgentKey(keyFile, this.opts.agentKeyPollMs ?? 10_000, () => {
+        this.opts.logger.info({ file: keyFile }, 'agent key changed, reconciling every Dataset');
+        for (const ds of this.informers.datasets.list()) this.queue.add(datasetKey(ds.metadata.namespace ?? '', ds.metadata.name ?? ''));
+      });
+    }
   }
 
   ready(): boolean {
@@ -125,6 +136,7 @@ export class DatasetController {
   }
 
   async stop(): Promise<void> {
+    this.unwatchAgentKey?.();
     this.stager.stop();
     this.queue.shutDown();
     await Promise.all(Object.values(this.informers).map((i) => i.stop()));

@@ -27,6 +27,8 @@ export interface OperatorOptions {
   listObjects?: (loc: S3Location, creds: S3Credentials) => Promise<CatalogObject[]>;
   backoff?: BackoffOptions;
   workers?: number;
+  /** How often the agent key file is checked for a change (default 10 s). */
+  agentKeyPollMs?: number;
   /** Record process metrics too (the CLI does; tests do not). */
   defaultMetrics?: boolean;
 }
@@ -64,6 +66,7 @@ export function createOperator(opts: OperatorOptions): Operator {
     logger,
     backoff: opts.backoff,
     workers: opts.workers,
+    agentKeyPollMs: opts.agentKeyPollMs,
   });
   const app = buildApp(metrics, () => controller.ready(), logger);
   return {

@@ -1,4 +1,5 @@
 // Datasets as the API server has them: one GET per name, only ever in the pod's own namespace.
+import { datasetEndpoint } from '../api/agent-endpoint.js';
 import type { Dataset } from '../api/dataset.js';
 import { configMapData, localStorage, type Storage } from '../api/storage.js';
 import type { KubeClient } from '../kube/client.js';
@@ -52,6 +53,8 @@ export function foundDataset(ds: Dataset): FoundDataset {
         readonly: local !== undefined || ds.spec?.type === 'ARCHIVE' || ds.spec?.remote?.readonly === 'true',
       }
     : localStorage(local);
+  // '' names no endpoint (the agents' upstream is the default store); undefined: not resolved yet.
+  const endpoint = storage.kind !== 'object-store' ? undefined : resolvedLater && !ds.status?.resolved ? undefined : (datasetEndpoint(ds) ?? '');
   return {
     name,
     credentials: storage.kind === 'object-store',
@@ -59,6 +62,7 @@ export function foundDataset(ds: Dataset): FoundDataset {
     volume: local?.type !== 'H3',
     configKeys: Object.keys(configMapData(storage)),
     deleting: Boolean(ds.metadata.deletionTimestamp),
+    ...(endpoint !== undefined ? { endpoint } : {}),
     ...(storage.kind === 'object-store' ? { flags: datashimFlags(ds, storage.readonly) } : {}),
   };
 }

@@ -1,6 +1,7 @@
 // The webhook's decision for one pod, as plain data: which Datasets it reads, the JSON Patch that
 // wires them in (volumes, mounts, env, scheduler), warnings, or a denial. No I/O: the Datasets the
 // pod names are looked up beforehand and passed in.
+import { readThroughAgent } from '../api/agent-endpoint.js';
 import { datasetRefsFromPod } from '../core/dataset-refs.js';
 import type { Problem } from '../core/types.js';
 import { SECRET_KEYS, configMapName, credentialsSecretName, mountPath as datasetMountPath, pvcName } from '../api/names.js';
@@ -20,6 +21,11 @@ export interface FoundDataset {
   /** Marked for deletion: its PVC, ConfigMap and Secret are about to go. */
   deleting: boolean;
   /**
+   * The object store it names (resolved in status, else its spec's; '' none): whether pods read it
+   * through the agents. Undefined until the operator resolved it (catalog entries, archives).
+   */
+  endpoint?: string;
+  /**
    * Datashim's own switches, which its pods read as `<name>_readonly`, `_provision`, `_extract`,
    * `_remove-on-delete` (object stores); plain settings of the Dataset, never secret.
    */
@@ -31,6 +37,8 @@ export interface MutateOptions {
   schedulerName?: string;
   /** Admit pods with malformed labels or missing Datasets, with a warning per problem. */
   allowMissing: boolean;
+  /** The agents' advertised origin: which Datasets pods read through the agents (AWS_ENV_ANNOTATION). */
+  agentUrl?: string;
 }
 
 export interface PatchOp {
@@ -52,6 +60,13 @@ export interface Mutation {
 
 /** Lists the Datasets a pod uses, for people and audits (`kubectl get pod -o yaml`). */
 export const DATASETS_ANNOTATION = 'locus.dev/datasets';
+/**
+ * `"true"` on a pod that reads exactly one Dataset through the agents, as `configmap`: it also gets
+ * that Dataset's credentials as AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY and the agents' address as
+ * AWS_ENDPOINT_URL_S3, so S3 SDKs read through the agent unchanged. Asked for, not by default: the
+ * keys replace whatever other AWS identity the pod has (a role, its own keys) for every service.
+ */
+export const AWS_ENV_ANNOTATION = 'locus.dev/aws-env';
 const DEFAULT_SCHEDULER = 'default-scheduler';
 
 /**
@@ -96,6 +111,7 @@ export function mutatePod(pod: Pod, namespace: string, found: ReadonlyMap<string
     env: new ArrayAppender(`${path}/env`, c.env),
   }));
 
+  const sdkEnv = pod.metadata?.annotations?.[AWS_ENV_ANNOTATION] === 'true' ? sdkEnvDataset(used, opts.agentUrl, warnings) : undefined;
   for (const { ds, mount, env } of used) {
     const did = actions.get(ds.name)!;
     if (mount) {
@@ -132,17 +148,23 @@ export function mutatePod(pod: Pod, namespace: string, found: ReadonlyMap<string
     }
     if (env) {
       const vars = envFor(ds);
+      const sdkVars = ds === sdkEnv ? sdkEnvFor(ds, opts.agentUrl!) : [];
       let added = 0;
+      let sdkAdded = false;
       for (const { c, env: appender } of containers) {
         const have = new Set((c.env ?? []).map((e) => e.name));
-        for (const v of vars)
+        // All of the SDK's variables or none: a container's own key id beside this secret would not sign.
+        const sdk = sdkVars.some((v) => have.has(v.name)) ? [] : sdkVars;
+        sdkAdded ||= sdk.length > 0;
+        for (const v of [...vars, ...sdk])
           if (!have.has(v.name)) {
             appender.push(v);
             added++;
           }
       }
       if (added > 0) {
-        did.push(`env ${ds.name}_* from ConfigMap "${configMapName(ds.name)}"${ds.credentials ? ` and Secret "${credentialsSecretName(ds.name)}"` : ''}`);
+        const sdk = sdkAdded ? ', AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_S3 for the agents' : '';
+        did.push(`env ${ds.name}_*${sdk} from ConfigMap "${configMapName(ds.name)}"${ds.credentials ? ` and Secret "${credentialsSecretName(ds.name)}"` : ''}`);
       }
     }
   }
@@ -259,6 +281,36 @@ function envFor(ds: FoundDataset) {
     }
   }
   return vars;
+}
+
+/**
+ * The Dataset whose credentials an annotated pod gets as AWS_* variables: the one it reads through
+ * the agents and uses as `configmap`. Otherwise none, with a warning saying why.
+ */
+function sdkEnvDataset(used: readonly Use[], agentUrl: string | undefined, warnings: string[]): FoundDataset | undefined {
+  const agentRead = [...new Set(used.map((u) => u.ds))].filter(
+    (ds) => agentUrl !== undefined && ds.credentials && ds.endpoint !== undefined && readThroughAgent(ds.endpoint, [agentUrl]),
+  );
+  const configmap = agentRead.filter((ds) => used.some((u) => u.ds === ds && u.env));
+  if (agentRead.length === 1 && configmap.length === 1) return configmap[0];
+  const why =
+    agentRead.length === 0
+      ? 'it reads no Dataset through the agents (or one the operator has not resolved yet)'
+      : agentRead.length > 1
+        ? `it reads ${agentRead.length} Datasets through the agents (${agentRead.map((d) => d.name).join(', ')}); use <name>_accessKeyID/_secretAccessKey per Dataset`
+        : `it does not use Dataset "${agentRead[0].name}" as configmap (dataset.N.useas: configmap)`;
+  warnings.push(`${AWS_ENV_ANNOTATION}: no AWS_* variables added: ${why}`);
+  return undefined;
+}
+
+/** The variables S3 SDKs read: the Dataset's agent credentials (by Secret reference) and the agents' address, for S3 only. */
+function sdkEnvFor(ds: FoundDataset, agentUrl: string) {
+  const secret = (key: (typeof SECRET_KEYS)[number]) => ({ secretKeyRef: { name: credentialsSecretName(ds.name), key } });
+  return [
+    { name: 'AWS_ACCESS_KEY_ID', valueFrom: secret('accessKeyID') },
+    { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: secret('secretAccessKey') },
+    { name: 'AWS_ENDPOINT_URL_S3', value: agentUrl },
+  ];
 }
 
 function containerList(cs: PodContainer[]): string {

@@ -72,4 +72,15 @@ describe('locus webhook (process)', function () {
     expect(await exited).to.equal(0);
     child = undefined;
   });
+
+  it('refuses an --agent-url that is no http(s) URL, naming the flag (exit 2)', async () => {
+    const bad = spawn(process.execPath, ['--import', 'tsx', 'src/cli/locus.ts', 'webhook', '--agent-url', 'locus-agent:9300'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    bad.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => bad.on('exit', resolve));
+    expect(code).to.equal(2);
+    expect(stderr).to.match(/--agent-url must be an http\(s\) URL such as http:\/\/locus-agent\.locus-system\.svc:9300, got "locus-agent:9300"/);
+  });
 });

@@ -8,7 +8,7 @@
 // users' Datasets and what they own. This cluster has no kube-controller-manager: namespaces are not
 // finalized and nothing is garbage-collected, so the test checks what the API server itself does.
 import { X509Certificate } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -83,6 +83,23 @@ describe('install: kubectl apply -f crds/ && kubectl apply -k deploy-1.20/, kube
         'ConfigMap/locus-scheduler-config',
         'MutatingWebhookConfiguration/locus-pod-datasets',
       ]);
+    });
+
+    it("1.20: kube-system matches the extender's NetworkPolicy once labelled as the README says (the server labels it only from 1.21)", async () => {
+      type Peer = { namespaceSelector?: { matchLabels: Record<string, string> } };
+      const policy = await get<{ spec: { ingress: { from: Peer[] }[] } }>(`/apis/networking.k8s.io/v1/namespaces/${NS}/networkpolicies/locus-extender`);
+      const labels = policy.spec.ingress.flatMap((r) => r.from).find((p) => p.namespaceSelector)!.namespaceSelector!.matchLabels;
+      const selector = encodeURIComponent(
+        Object.entries(labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(','),
+      );
+      const selected = async () => (await get<{ items: Obj[] }>(`/api/v1/namespaces?labelSelector=${selector}`)).items.map((n) => n.metadata.name);
+      expect(await selected(), 'a 1.20 server leaves kube-system unlabelled').to.deep.equal([]);
+      const command = /`kubectl (label ns kube-system [^`]+)`/.exec(readFileSync(join(cluster.root, 'README.md'), 'utf8'));
+      expect(command, "README's label step for 1.20").to.not.equal(null);
+      await kubectlOk(command![1].split(' '));
+      expect(await selected()).to.deep.equal(['kube-system']);
     });
 
     it('the server accepts it all again with --dry-run=server (full validation and admission, nothing changes)', async () => {

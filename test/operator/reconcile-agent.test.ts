@@ -43,6 +43,9 @@ const userSecret: KubeObject = {
 /** The Secret an earlier round wrote, as the API server hands it back. */
 const issued = desiredSecret({ namespace: 'ml', name: 'books', uid: UID }, DERIVED, 'agent');
 const ownedSecret: KubeObject = { ...issued, metadata: { ...issued.metadata, uid: 'uid-secret', resourceVersion: '20' } };
+/** The Secret as issued before the administrator rotated the agent key (KEY is the new first line). */
+const beforeRotation = desiredSecret({ namespace: 'ml', name: 'books', uid: UID }, agentCredentials(Buffer.from('o'.repeat(48)), 'ml', 'books'), 'agent');
+const staleSecret: KubeObject = { ...beforeRotation, metadata: { ...beforeRotation.metadata, uid: 'uid-secret', resourceVersion: '20' } };
 const listed: Listing = { ok: true, summary: summarise([{ key: 'train/a', size: 10, etag: 'e' }], 4 << 20, 'train/') };
 const refused: Listing = { ok: false, refused: true, message: 'listing s3://books/train/ failed: AccessDenied: Access Denied' };
 const down: Listing = { ok: false, message: 'no usable answer from the object store' };
@@ -118,6 +121,13 @@ const cases: Case[] = [
     observed: { agentKey: KEY, ownedSecret },
     credentials: ['True', 'FromAgentKey'],
     secret: 'untouched',
+  },
+  {
+    name: 'rewrites the Secret with the current key after a rotation, without listing again',
+    status: issuedBefore,
+    observed: { agentKey: KEY, ownedSecret: staleSecret },
+    credentials: ['True', 'FromAgentKey'],
+    secret: 'derived',
   },
   {
     name: 'issues nothing while the upstream is down and nothing was shown yet',

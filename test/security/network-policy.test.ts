@@ -122,4 +122,21 @@ describe('security: NetworkPolicies in deploy/ (agent port: cluster pods only; e
     const agentPod: Client = { pod: { namespace: 'locus-system', namespaceLabels: locusSystem, labels: podOf('DaemonSet', 'locus-agent').labels } };
     expect(admits(policies, ext.namespace, ext.labels, port, agentPod), 'an agent pod').to.equal(false);
   });
+
+  it('on Kubernetes 1.20 (deploy-1.20/, same policies) kube-system is admitted once labelled as the README says', async () => {
+    // 1.20 API servers do not set kubernetes.io/metadata.name (1.21+ do); the README's install step for
+    // 1.20 sets it on kube-system. test/deploy/compat.test.ts holds deploy-1.20/ to deploy/'s policies.
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const command = /`kubectl label ns kube-system ([\w./-]+)=([\w.-]+)`/.exec(readme);
+    expect(command, "README's label command for 1.20").to.not.equal(null);
+    const ext = podOf('Deployment', 'locus-extender');
+    const port = ext.ports.find((p) => p.name === 'http')!.containerPort;
+    const kubeScheduler = (namespaceLabels: Labels): Client => ({
+      pod: { namespace: 'kube-system', namespaceLabels, labels: { component: 'kube-scheduler' } },
+    });
+    expect(admits(policies, ext.namespace, ext.labels, port, kubeScheduler({})), 'kube-system as 1.20 creates it').to.equal(false);
+    expect(admits(policies, ext.namespace, ext.labels, port, kubeScheduler({ [command![1]]: command![2] })), 'labelled as the README says').to.equal(true);
+    // The value API servers set from 1.21 on, so the policy keeps matching after an upgrade.
+    expect(command![2]).to.equal('kube-system');
+  });
 });

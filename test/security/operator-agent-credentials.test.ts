@@ -22,10 +22,12 @@ import { agentFor, s3Error, tempDir } from '../agent/harness.js';
 import { S3RVER_KEYS, startRemote, type Remote } from '../agent/remote.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { AGENT_KEY, s3ClientAs } from './agent-support.js';
+import { AGENT_KEY, credsFor, s3ClientAs } from './agent-support.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const SALARIES = 'name,salary\nalice,1000000\n';
+/** The key the administrator rotates to (the agents are given it first, as SECURITY.md says). */
+const NEW_KEY = Buffer.from('rotated-agent-key-0123456789abcdef-012345');
 
 describe('security: the operator issues agent credentials only for what the tenant can read upstream', function () {
   this.timeout(30_000);
@@ -35,6 +37,7 @@ describe('security: the operator issues agent credentials only for what the tena
   let api: FakeApiServer;
   let client: KubeClient;
   let op: RunningOperator;
+  let keyFile: string;
 
   const status = (ns: string, name: string) => api.object<KubeObject>('datasets', name, ns)?.status as DatasetStatus | undefined;
   const condition = (ns: string, name: string, type: string): Condition | undefined => status(ns, name)?.conditions?.find((c) => c.type === type);
@@ -60,9 +63,9 @@ describe('security: the operator issues agent credentials only for what the tena
     await remote.direct.put('tenant-a', 'data/train.csv', 'a,b\n1,2\n');
     await remote.direct.put('tenant-b', 'secret/salaries.csv', SALARIES);
     dir = await tempDir();
-    const keyFile = join(dir, 'agent-key');
+    keyFile = join(dir, 'agent-key');
     await writeFile(keyFile, `${AGENT_KEY.toString('utf8')}\n`);
-    agent = await agentFor(remote, join(dir, 'cache'), { auth: { keys: [AGENT_KEY] } });
+    agent = await agentFor(remote, join(dir, 'cache'), { auth: { keys: [AGENT_KEY, NEW_KEY] } });
     api = await FakeApiServer.start();
     const kc = api.kubeconfig();
     client = createKubeClient(kc);
@@ -71,6 +74,7 @@ describe('security: the operator issues agent credentials only for what the tena
       client: createKubeClient(kc, { userAgent: 'locus-operator' }),
       config: { ...DEFAULT_CONFIG, agent: { url: agent.s3Url, upstream: remote.endpoint, keyFile } },
       backoff: { initialMs: 20, maxMs: 500 },
+      agentKeyPollMs: 50,
       logger: pino({ level: 'silent' }),
       host: '127.0.0.1',
       port: 0,
@@ -147,5 +151,25 @@ describe('security: the operator issues agent credentials only for what the tena
     const guessed = s3ClientAs(agent.s3Url, { accessKeyId: 'TENANTC', secretAccessKey: 'not-allowed-upstream' });
     expect((await s3Error(guessed.send(new GetObjectCommand({ Bucket: 'tenant-b', Key: 'secret/salaries.csv' })))).status).to.equal(403);
     guessed.destroy();
+  });
+
+  it('rewrites the Secret with the new key as soon as the key file is rotated, with no Dataset change', async () => {
+    const before = secret('tenant-a', 'data-credentials')!.metadata.resourceVersion;
+    // Rotation: the new key first (current), the old one second until every Secret was rewritten.
+    await writeFile(keyFile, `${NEW_KEY.toString('utf8')}\n${AGENT_KEY.toString('utf8')}\n`);
+    const keyId = (ns: string, name: string) => secretValue(secret(ns, `${name}-credentials`)!, 'accessKeyID');
+    await eventually(
+      () => {
+        expect(keyId('tenant-a', 'data')).to.equal(credsFor('tenant-a', 'data', NEW_KEY).accessKeyId);
+        expect(keyId('tenant-b', 'secret')).to.equal(credsFor('tenant-b', 'secret', NEW_KEY).accessKeyId);
+      },
+      { timeoutMs: 5_000 },
+    );
+    expect(secret('tenant-a', 'data-credentials')!.metadata.resourceVersion).to.not.equal(before);
+    expect(secret('tenant-c', 'stolen-credentials'), 'still nothing for tenant-c').to.equal(undefined);
+    const tenantA = clientFromSecret('tenant-a', 'data');
+    const got = await tenantA.send(new GetObjectCommand({ Bucket: 'tenant-a', Key: 'data/train.csv' }));
+    expect(got.$metadata.httpStatusCode).to.equal(200);
+    tenantA.destroy();
   });
 });

@@ -57,6 +57,7 @@ describe('webhook against the API server (Dataset lookup, audit Events)', () => 
       volume: true,
       configKeys: ['endpoint', 'bucket', 'region', 'prefix'],
       deleting: false,
+      endpoint: 'http://minio:9000',
       flags: { readonly: 'true', extract: 'false', provision: 'false', 'remove-on-delete': 'false' },
     });
     expect(await lookup.find(NS, 'share')).to.deep.equal({

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { DATASETS_ANNOTATION, mutatePod, namesToLookUp, type FoundDataset, type MutateOptions } from '../../src/webhook/mutate.js';
+import { AWS_ENV_ANNOTATION, DATASETS_ANNOTATION, mutatePod, namesToLookUp, type FoundDataset, type MutateOptions } from '../../src/webhook/mutate.js';
 import type { Pod } from '../../src/webhook/pod.js';
 import { applied, dataset, found, NS, pod } from './pods.js';
 
@@ -441,6 +441,7 @@ describe('webhook mutatePod', () => {
             fc.subarray([
               { name: 'gamma_bucket', value: 'x' },
               { name: 'PATH', value: '/bin' },
+              { name: 'AWS_ENDPOINT_URL_S3', value: 'http://mine' },
             ]),
             { nil: undefined },
           ),
@@ -463,7 +464,7 @@ describe('webhook mutatePod', () => {
           ]),
           { nil: undefined },
         ),
-        annotations: fc.option(fc.constantFrom({}, { a: 'b' }, { [DATASETS_ANNOTATION]: 'stale' }), { nil: undefined }),
+        annotations: fc.option(fc.constantFrom({}, { a: 'b' }, { [DATASETS_ANNOTATION]: 'stale' }, { [AWS_ENV_ANNOTATION]: 'true' }), { nil: undefined }),
         schedulerName: fc.option(fc.constantFrom('default-scheduler', '', 'volcano'), { nil: undefined }),
       })
       .map((r): Pod => ({
@@ -485,6 +486,7 @@ describe('webhook mutatePod', () => {
             volume: fc.boolean(),
             deleting: fc.boolean(),
             configKeys: fc.constantFrom(['endpoint', 'bucket', 'region', 'prefix'], ['server', 'share'], ['url', 'format', 'extract']),
+            endpoint: fc.constantFrom(undefined, '', 'http://locus-agent.locus-system.svc:9300', 'http://minio:9000'),
           }),
         ),
       ),
@@ -493,7 +495,11 @@ describe('webhook mutatePod', () => {
     it('applying the webhook to its own output yields an empty patch (property)', () => {
       fc.assert(
         fc.property(podArb, foundArb, fc.boolean(), fc.boolean(), (p, ds, allowMissing, routes) => {
-          const o: MutateOptions = { allowMissing, schedulerName: routes ? 'locus-scheduler' : undefined };
+          const o: MutateOptions = {
+            allowMissing,
+            schedulerName: routes ? 'locus-scheduler' : undefined,
+            agentUrl: 'http://locus-agent.locus-system.svc:9300',
+          };
           const byName = found(...ds);
           const first = mutatePod(p, NS, byName, o);
           if (first.denial) return first.patch.length === 0;
@@ -506,6 +512,107 @@ describe('webhook mutatePod', () => {
         }),
         { numRuns: 500 },
       );
+    });
+  });
+
+  describe('AWS_* variables for the one Dataset a pod reads through the agents (annotation locus.dev/aws-env)', () => {
+    const AGENT = 'http://locus-agent.locus-system.svc:9300';
+    const agentOpts: MutateOptions = { ...opts, agentUrl: AGENT };
+    const atAgent = (name: string) => dataset(name, { endpoint: AGENT });
+    const atStore = (name: string) => dataset(name, { endpoint: 'http://minio.storage:9000' });
+    const annotated = (labels: Record<string, string>, spec: Record<string, unknown> = {}): Pod => {
+      const p = pod(labels, spec);
+      return { ...p, metadata: { ...p.metadata, annotations: { [AWS_ENV_ANNOTATION]: 'true' } } };
+    };
+    const asConfigmap = (...names: string[]) =>
+      Object.fromEntries(
+        names.flatMap((n, i) => [
+          [`dataset.${i}.id`, n],
+          [`dataset.${i}.useas`, 'configmap'],
+        ]),
+      );
+    const sdkEnv = (ds: string) => [
+      { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: `${ds}-credentials`, key: 'accessKeyID' } } },
+      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: `${ds}-credentials`, key: 'secretAccessKey' } } },
+      { name: 'AWS_ENDPOINT_URL_S3', value: AGENT },
+    ];
+    const awsEnv = (c: Container) => (c.env ?? []).filter((e) => e.name.startsWith('AWS_'));
+
+    const cases: Array<{ name: string; pod: Pod; found: Map<string, FoundDataset>; aws: string | null; warning?: RegExp }> = [
+      {
+        name: 'one Dataset at the agents, as configmap: its agent credentials and the agents',
+        pod: annotated(asConfigmap('books')),
+        found: found(atAgent('books')),
+        aws: 'books',
+      },
+      {
+        name: 'one at the agents beside one at a store: the one at the agents',
+        pod: annotated(asConfigmap('direct', 'books')),
+        found: found(atStore('direct'), atAgent('books')),
+        aws: 'books',
+      },
+      {
+        name: "no endpoint: the agents' default upstream, read through them",
+        pod: annotated(asConfigmap('books')),
+        found: found(dataset('books', { endpoint: '' })),
+        aws: 'books',
+      },
+      { name: 'without the annotation: none', pod: pod(asConfigmap('books')), found: found(atAgent('books')), aws: null },
+      {
+        name: 'a Dataset at a store: none, and says why',
+        pod: annotated(asConfigmap('books')),
+        found: found(atStore('books')),
+        aws: null,
+        warning: /locus\.dev\/aws-env: no AWS_\* variables added: it reads no Dataset through the agents/,
+      },
+      {
+        name: 'not resolved yet (a catalog entry): none',
+        pod: annotated(asConfigmap('books')),
+        found: found(dataset('books')),
+        aws: null,
+        warning: /has not resolved yet/,
+      },
+      {
+        name: 'two Datasets at the agents: none, naming both',
+        pod: annotated(asConfigmap('books', 'papers')),
+        found: found(atAgent('books'), atAgent('papers')),
+        aws: null,
+        warning: /reads 2 Datasets through the agents \(books, papers\); use <name>_accessKeyID/,
+      },
+      {
+        name: 'mounted only: none (the volume signs for itself)',
+        pod: annotated({ 'dataset.0.id': 'books', 'dataset.0.useas': 'mount' }),
+        found: found(atAgent('books')),
+        aws: null,
+        warning: /does not use Dataset "books" as configmap/,
+      },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const m = mutatePod(c.pod, NS, c.found, agentOpts);
+        expect(m.denial).to.equal(undefined);
+        const out = applied(c.pod, m.patch);
+        expect(awsEnv(containers(out)[0])).to.deep.equal(c.aws ? sdkEnv(c.aws) : []);
+        if (c.warning) expect(m.warnings.join('\n')).to.match(c.warning);
+        else expect(m.warnings).to.deep.equal([]);
+        expect(mutatePod(out, NS, c.found, agentOpts).patch, 'reinvocation').to.deep.equal([]);
+      });
+    }
+
+    it('a container with any AWS_* variable of its own gets none of them (a mixed pair would not sign); the others get all', () => {
+      const p = annotated(asConfigmap('books'), {
+        containers: [{ name: 'own', env: [{ name: 'AWS_ACCESS_KEY_ID', value: 'MINE' }] }, { name: 'plain' }],
+      });
+      const out = applied(p, mutatePod(p, NS, found(atAgent('books')), agentOpts).patch);
+      const [own, plain] = containers(out);
+      expect(awsEnv(own)).to.deep.equal([{ name: 'AWS_ACCESS_KEY_ID', value: 'MINE' }]);
+      expect(awsEnv(plain)).to.deep.equal(sdkEnv('books'));
+      expect(own.env!.map((e) => e.name)).to.include('books_accessKeyID');
+    });
+
+    it('records them in the audit change', () => {
+      const m = mutatePod(annotated(asConfigmap('books')), NS, found(atAgent('books')), agentOpts);
+      expect(m.changes[0].actions.join('; ')).to.include('AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_S3 for the agents');
     });
   });
 });
