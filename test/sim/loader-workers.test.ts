@@ -6,26 +6,13 @@ import { runSimulation } from '../../sim/engine.js';
 import { makePolicy } from '../../sim/policies/index.js';
 import { TRAINING_DATASETS } from '../../sim/workloads/training.js';
 import type { Workload } from '../../sim/workloads/types.js';
+import { B, handSpec } from './hand-cluster.js';
 
 describe("sim: a job's loader workers bound its per-sample reads", () => {
-  const B = 64 * 2 ** 20;
   const s = B / 256;
   // One node, one slot, 64 MiB blocks of 256 samples, no cache, a one-block read-ahead, 4 loader streams by default.
   // One request: ttfb 15/128 s + s / (B/2 per s) = 1/128 s → 1/8 s. Per stream s / (1/8 s) = B/32 per s.
-  const spec = {
-    name: 'hand',
-    nodes: 1,
-    slotsPerNode: 1,
-    cacheGiBPerNode: 1,
-    blockMiB: 64,
-    localReadGBps: (2 * B) / 1e9,
-    objectStoreStreamGbps: ((B / 2) * 8) / 1e9,
-    nicGbps: 100,
-    objectStoreGbps: 100,
-    prefetchMiB: 64,
-    remoteFirstByteMs: (15 / 128) * 1000,
-    localFirstByteMs: 0,
-  };
+  const spec = handSpec({ remoteFirstByteMs: (15 / 128) * 1000, localFirstByteMs: 0 });
   const cluster = buildCluster(parseCluster(spec, 'test'));
   const workload = (loaderStreams: number | undefined): Workload => ({
     source: 'hand',

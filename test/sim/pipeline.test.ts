@@ -10,21 +10,9 @@ import { defaultCluster, loadWorkload } from '../../sim/workloads/index.js';
 import { hoardWorkload } from '../../sim/workloads/published.js';
 import { ServingParams, servingWorkload } from '../../sim/workloads/serving.js';
 import type { StageSpec, Workload } from '../../sim/workloads/types.js';
+import { B, handSpec } from './hand-cluster.js';
 
-const B = 64 * 2 ** 20;
-// One node, one slot, 64 MiB blocks: a remote block takes 2 s (one stream), a cached one 0.5 s.
-const spec = {
-  name: 'hand',
-  nodes: 1,
-  slotsPerNode: 1,
-  cacheGiBPerNode: 1,
-  blockMiB: 64,
-  localReadGBps: (2 * B) / 1e9,
-  objectStoreStreamGbps: ((B / 2) * 8) / 1e9,
-  nicGbps: 100,
-  objectStoreGbps: 100,
-  prefetchMiB: 64,
-};
+const spec = handSpec();
 const cluster = buildCluster(parseCluster(spec, 'test'));
 
 /** One job of one one-task stage reading all 4 blocks of a 4-block dataset each pass. */

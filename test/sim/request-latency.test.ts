@@ -7,6 +7,7 @@ import { runSimulation } from '../../sim/engine.js';
 import { makePolicy } from '../../sim/policies/index.js';
 import { TRAINING_DATASETS, trainingJobs } from '../../sim/workloads/training.js';
 import type { Workload } from '../../sim/workloads/types.js';
+import { B, handSpec } from './hand-cluster.js';
 
 describe('sim: request-bound read rate', () => {
   const cases: Array<[string, number | undefined, number, number, number, number, number]> = [
@@ -48,25 +49,11 @@ describe('sim: request-bound read rate', () => {
 });
 
 describe('sim: a training worker starved by request latency, and cached', () => {
-  const B = 64 * 2 ** 20;
   const s = B / 256;
   // One node, one slot, 64 MiB blocks of 256 samples each, 4 loader streams.
   // Remote: stream B/2 per s; ttfb 15/128 s → 4 s / (15/128 + 1/128) = B/8 per s: 8 s a block (2 s without latency).
   // Local: device 2B per s; ttfb 7/512 s → 4 s / (7/512 + 1/512) = B per s: 1 s a block.
-  const spec = {
-    name: 'hand',
-    nodes: 1,
-    slotsPerNode: 1,
-    cacheGiBPerNode: 1,
-    blockMiB: 64,
-    localReadGBps: (2 * B) / 1e9,
-    objectStoreStreamGbps: ((B / 2) * 8) / 1e9,
-    nicGbps: 100,
-    objectStoreGbps: 100,
-    prefetchMiB: 64,
-    remoteFirstByteMs: (15 / 128) * 1000,
-    localFirstByteMs: (7 / 512) * 1000,
-  };
+  const spec = handSpec({ remoteFirstByteMs: (15 / 128) * 1000, localFirstByteMs: (7 / 512) * 1000 });
   const cluster = buildCluster(parseCluster(spec, 'test'));
   const workload = (passes: number, sampleBytes: number | undefined): Workload => ({
     source: 'hand',
