@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import type { KubeObject } from '../../src/kube/object.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { capture, inventoryFiles } from '../extender/harness.js';
-import { pod } from '../webhook/pods.js';
+import { datasetLabels, pod, podReview } from '../webhook/pods.js';
 import { admit, certDir } from '../webhook/tls.js';
 import { endlessMetastore, endlessS3, type Hostile } from './hostile-servers.js';
 
@@ -190,23 +190,9 @@ describe("resource tests: components stay within their Deployment's memory limit
       const url = `https://127.0.0.1:${port}/mutate-pods`;
       await until('the webhook to listen', async () => ((await admit(url, certs.ca.cert, {}).catch(() => undefined)) ? true : undefined), webhook);
       const idle = vmHWM(webhook.pid!);
-      const labels = (n: number, from: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`dataset.${i}.id`, `ds-${from + i}`]));
-      const review = (p: object, uid: string) => ({
-        apiVersion: 'admission.k8s.io/v1',
-        kind: 'AdmissionReview',
-        request: {
-          uid,
-          kind: { group: '', version: 'v1', kind: 'Pod' },
-          resource: { group: '', version: 'v1', resource: 'pods' },
-          namespace: 'ml',
-          operation: 'CREATE',
-          object: p,
-          dryRun: true,
-        },
-      });
       const answers = await Promise.all([
-        ...Array.from({ length: 20 }, (_, i) => admit(url, certs.ca.cert, review(pod(labels(3000, i * 10_000)), `huge-${i}`), '10s')),
-        ...Array.from({ length: 20 }, (_, i) => admit(url, certs.ca.cert, review(pod(labels(64, 500_000 + i * 100)), `cap-${i}`), '10s')),
+        ...Array.from({ length: 20 }, (_, i) => admit(url, certs.ca.cert, podReview(pod(datasetLabels(3000, i * 10_000)), `huge-${i}`), '10s')),
+        ...Array.from({ length: 20 }, (_, i) => admit(url, certs.ca.cert, podReview(pod(datasetLabels(64, 500_000 + i * 100)), `cap-${i}`), '10s')),
       ]);
       const allowed = answers.map((a) => (a.json() as { response: { allowed: boolean } }).response.allowed);
       expect(

@@ -8,7 +8,7 @@ import { kubeDatasetLookup, MAX_PARALLEL_GETS } from '../../src/webhook/kube-loo
 import { MAX_DATASETS_PER_POD } from '../../src/webhook/review.js';
 import { startWebhook, type RunningWebhook } from '../../src/webhook/server.js';
 import { captureLog } from '../webhook/logs.js';
-import { pod } from '../webhook/pods.js';
+import { datasetLabels, pod, podReview } from '../webhook/pods.js';
 import { admit, certDir, type CertDir } from '../webhook/tls.js';
 
 /** An API server whose Dataset GETs each take `ms`, counting how many are in flight at once. */
@@ -31,20 +31,6 @@ function slowApi(ms: number) {
 }
 
 type ReviewAnswer = { response: { allowed: boolean; status?: { code: number; reason: string; message: string } } };
-const labels = (n: number, from = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`dataset.${i}.id`, `ds-${from + i}`]));
-const reviewOf = (p: object, uid: string) => ({
-  apiVersion: 'admission.k8s.io/v1',
-  kind: 'AdmissionReview',
-  request: {
-    uid,
-    kind: { group: '', version: 'v1', kind: 'Pod' },
-    resource: { group: '', version: 'v1', resource: 'pods' },
-    namespace: 'ml',
-    operation: 'CREATE',
-    object: p,
-    dryRun: true,
-  },
-});
 
 describe('security probe 3: the webhook bounds the Datasets a pod names and its lookups', () => {
   let certs: CertDir;
@@ -74,7 +60,7 @@ describe('security probe 3: the webhook bounds the Datasets a pod names and its 
   it('denies a pod with 3,000 dataset labels without a single GET, naming the limit', async () => {
     const api = slowApi(5);
     const w = await start(api.kube);
-    const answer = await admit(w.url, certs.ca.cert, reviewOf(pod(labels(3000)), 'big'));
+    const answer = await admit(w.url, certs.ca.cert, podReview(pod(datasetLabels(3000)), 'big'));
     const { response } = answer.json() as ReviewAnswer;
     expect(response.allowed).to.equal(false);
     expect(response.status).to.deep.include({ code: 403, reason: 'Forbidden' });
@@ -89,9 +75,11 @@ describe('security probe 3: the webhook bounds the Datasets a pod names and its 
     const api = slowApi(20);
     const w = await start(api.kube);
     // Twenty reviews at the cap, all at once: 1,280 lookups.
-    const heavy = Array.from({ length: 20 }, (_, i) => admit(w.url, certs.ca.cert, reviewOf(pod(labels(MAX_DATASETS_PER_POD, i * 1000)), `heavy-${i}`), '10s'));
+    const heavy = Array.from({ length: 20 }, (_, i) =>
+      admit(w.url, certs.ca.cert, podReview(pod(datasetLabels(MAX_DATASETS_PER_POD, i * 1000)), `heavy-${i}`), '10s'),
+    );
     const t0 = Date.now();
-    const ordinary = await admit(w.url, certs.ca.cert, reviewOf(pod(labels(1, 99_999)), 'ordinary'), '10s');
+    const ordinary = await admit(w.url, certs.ca.cert, podReview(pod(datasetLabels(1, 99_999)), 'ordinary'), '10s');
     const ordinaryMs = Date.now() - t0;
     const answers = await Promise.all(heavy);
     expect((ordinary.json() as ReviewAnswer).response.allowed).to.equal(true);

@@ -47,3 +47,22 @@ export function mapLookup(datasets: Record<string, FoundDataset>): DatasetLookup
     },
   };
 }
+
+/** Pod labels naming `n` Datasets, `ds-<from>` on: the dataset.<i>.id form. */
+export const datasetLabels = (n: number, from = 0): Record<string, string> =>
+  Object.fromEntries(Array.from({ length: n }, (_, i) => [`dataset.${i}.id`, `ds-${from + i}`]));
+
+/** An AdmissionReview of creating pod `p` in namespace ml, as the API server sends it (dry run). */
+export const podReview = (p: object, uid: string) => ({
+  apiVersion: 'admission.k8s.io/v1',
+  kind: 'AdmissionReview',
+  request: {
+    uid,
+    kind: { group: '', version: 'v1', kind: 'Pod' },
+    resource: { group: '', version: 'v1', resource: 'pods' },
+    namespace: NS,
+    operation: 'CREATE',
+    object: p,
+    dryRun: true,
+  },
+});
