@@ -1,19 +1,17 @@
 // A real crash: `locus agent` in its own process, killed with SIGKILL while it fills its cache; the
 // agent started on the same directory afterwards keeps only whole blocks and serves the exact bytes.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { agentFor, bytes, clientFor, getBytes, MiB, tempDir } from './harness.js';
+import { agentFor, bytes, clientFor, getBytes, MiB, tempDir, spawnLocus } from './harness.js';
 import { S3RVER_KEYS, startRemote, type Remote } from './remote.js';
 
 const BUCKET = 'data';
 const KEY = 'big/object';
 const BODY = bytes(24 * MiB + 7, 41);
-const root = fileURLToPath(new URL('../..', import.meta.url));
 
 describe('agent killed while filling its cache', function () {
   this.timeout(60_000);
@@ -36,12 +34,8 @@ describe('agent killed while filling its cache', function () {
     const cache = join(dir, 'cache');
     const datasets = join(dir, 'datasets.yaml');
     await writeFile(datasets, `datasets:\n  - {namespace: ml, name: big, bucket: ${BUCKET}, prefix: big/, blockSize: ${MiB}}\n`);
-    child = spawn(
-      process.execPath,
+    child = spawnLocus(
       [
-        '--import',
-        'tsx',
-        'src/cli/locus.ts',
         'agent',
         `--upstream=${remote.endpoint}`,
         '--listen=127.0.0.1:0',
@@ -53,7 +47,6 @@ describe('agent killed while filling its cache', function () {
         '--no-auth',
       ],
       {
-        cwd: root,
         env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
         stdio: ['ignore', 'pipe', 'ignore'],
       },

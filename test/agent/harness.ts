@@ -1,4 +1,6 @@
 // Starts agents against a test remote, and S3 clients against the agents.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { readdirSync, statSync } from 'node:fs';
 import { mkdtemp, open as openFile, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +10,7 @@ import { pino } from 'pino';
 import { startAgent, type Agent, type AgentConfig } from '../../src/agent/agent.js';
 import { S3RVER_KEYS, type Remote } from './remote.js';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const MiB = 1024 * 1024;
 export const silent = pino({ level: 'silent' });
 
@@ -101,4 +104,9 @@ export function smallDisk(dir: string, diskBytes: number): (path: string, flags:
       },
     });
   };
+}
+
+/** Runs the `locus` CLI (through tsx, from the repository root) with `args`, as an agent test's child process. */
+export function spawnLocus(args: string[], options: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', 'src/cli/locus.ts', ...args], { cwd: ROOT, ...options });
 }

@@ -3,14 +3,13 @@
 // watching each other's. Agent B is reached through a loopback proxy that can cut, corrupt or stall its
 // answers. Each of the Dataset's objects is exactly one 1 MiB block, so block i is object i and the
 // remote's log tells which blocks were read from the object store.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import type { Counter } from 'prom-client';
@@ -28,7 +27,7 @@ import type { KubeObject } from '../../src/kube/object.js';
 import { agentMetrics } from '../../src/metrics/agent.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { agentFor, bytes, getBytes, MiB, silent, tempDir } from './harness.js';
+import { agentFor, bytes, getBytes, MiB, silent, tempDir, spawnLocus } from './harness.js';
 import { S3RVER_KEYS, startRemote, type Remote } from './remote.js';
 
 const BUCKET = 'data';
@@ -231,12 +230,8 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
     const dir = dirs[1];
     await writeFile(join(dir, 'key'), keys[0]);
     await writeFile(join(dir, 'datasets.yaml'), `datasets:\n  - {namespace: ml, name: train, bucket: ${BUCKET}, prefix: ds/, blockSize: ${MiB}}\n`);
-    child = spawn(
-      process.execPath,
+    child = spawnLocus(
       [
-        '--import',
-        'tsx',
-        'src/cli/locus.ts',
         'agent',
         `--upstream=${remote.endpoint}`,
         `--listen=127.0.0.1:${port}`,
@@ -252,7 +247,6 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
         '--log-level=warn',
       ],
       {
-        cwd: fileURLToPath(new URL('../..', import.meta.url)),
         env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
         stdio: 'ignore',
       },

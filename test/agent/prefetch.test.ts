@@ -3,11 +3,10 @@
 // after real reads, and no longer once the pods go; what bound pods read stays pinned; the NodeCache
 // shows what was fetched. Each of the Dataset's 12 objects is exactly one 1 MiB block, so block i is
 // object i and the remote's log tells which blocks the agent fetched, in what order.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DeleteObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import type { Counter, Gauge } from 'prom-client';
@@ -23,7 +22,7 @@ import type { KubeObject } from '../../src/kube/object.js';
 import { JOBS, PODS } from '../../src/kube/resources.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { agentFor, bytes, clientFor, getBytes, MiB, silent, tempDir } from './harness.js';
+import { agentFor, bytes, clientFor, getBytes, MiB, silent, tempDir, spawnLocus } from './harness.js';
 import { S3RVER_KEYS, startRemote, type Remote } from './remote.js';
 
 const NODE = 'node-a';
@@ -285,12 +284,8 @@ describe('agent prefetch on bind and pins (s3rver, in-memory API server)', funct
 
   it('`locus agent` with a node and a cluster watches its pods and prefetches within the budget its flags set', async () => {
     await cluster({});
-    child = spawn(
-      process.execPath,
+    child = spawnLocus(
       [
-        '--import',
-        'tsx',
-        'src/cli/locus.ts',
         'agent',
         `--upstream=${remote.endpoint}`,
         '--listen=127.0.0.1:0',
@@ -305,7 +300,6 @@ describe('agent prefetch on bind and pins (s3rver, in-memory API server)', funct
         '--log-level=warn',
       ],
       {
-        cwd: fileURLToPath(new URL('../..', import.meta.url)),
         env: { ...process.env, AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
         stdio: 'ignore',
       },
