@@ -17,6 +17,7 @@ import { Catalogs, type DatasetSource } from './catalogs.js';
 import { holdings, type DatasetHoldings } from './inventory.js';
 import { PeerDirectory } from './peer-directory.js';
 import { PeerFill } from './peer-fill.js';
+import { surplusCopies } from './zone-copies.js';
 import { Prefetcher, type PrefetchSettings } from './prefetcher.js';
 import { Publisher, type PublisherOptions } from './publisher.js';
 import { ReadThrough } from './read-through.js';
@@ -52,7 +53,17 @@ export interface AgentConfig {
    * Peer fill: misses of Dataset blocks are read from agents of `zone` whose NodeCache (watched through
    * `kc`) says they hold the block; `url` is this agent's address, advertised in its NodeCache.
    */
-  peers?: { kc: KubeConfig; client: KubeClient; node: string; zone: string | undefined; url?: string; timeoutMs: number; ttlMs: number };
+  peers?: {
+    kc: KubeConfig;
+    client: KubeClient;
+    node: string;
+    zone: string | undefined;
+    url?: string;
+    timeoutMs: number;
+    ttlMs: number;
+    /** Copies of a block the zone keeps when capacity is tight, for Datasets that set none (default 1). */
+    zoneCopies?: number;
+  };
   /** Agent keys: S3 requests must be signed with a Dataset's derived credentials. Absent: no authentication. */
   auth?: AgentAuthConfig;
   /** Timeouts and connection cap of the S3 port (default S3_SERVER_LIMITS). */
@@ -109,6 +120,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
       now: Date.now,
       random: Math.random,
     });
+  if (directory) store.setSurplus(surplusCopies({ node: p.node, directory, catalogs, copies: p.zoneCopies ?? 1 }));
   const readThrough = new ReadThrough({
     store,
     upstream,

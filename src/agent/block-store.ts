@@ -16,13 +16,12 @@
 // Reads go first: a prefetch takes a fetch slot only while no read is fetching or waiting for one, and
 // a read that wants a block still waiting as a prefetch lifts it to a read's turn. Blocks that pods bound
 // to the node will read (setDemand) are pinned while on disk, up to a share of the capacity; eviction,
-// for room or after ENOSPC, takes the least recently used block that is not pinned, zone copies first.
+// for room or after ENOSPC, takes the least recently used block that is not pinned, surplus copies
+// first (blocks the zone holds enough copies of elsewhere, as setSurplus says: see zone-copies.ts).
 //
 // A block may be loaded from several sources in turn (a peer agent, then the object store): a source
 // that fails, or whose bytes do not match the digest it vouched for, is dropped with its partial file
-// and the next one loads the block from the start. A block filled from a peer is a zone copy: another
-// node of the zone holds it, so among unpinned blocks it is evicted first (one copy per zone is kept
-// longest; demand, i.e. a pin, keeps more).
+// and the next one loads the block from the start.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdir, open as openFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -55,8 +54,6 @@ interface Entry {
 export interface Loaded {
   /** The block's digest (blockDigest) as the source knows it: the block is kept only when its bytes match. */
   digest?: string;
-  /** Another node of the zone holds the block (filled from a peer): evicted before other unpinned blocks. */
-  zoneCopy?: boolean;
   /** Where the bytes came from, for metrics (default `upstream`). */
   source?: 'peer' | 'upstream';
 }
@@ -134,8 +131,8 @@ export class BlockStore {
   private demandSet = new Set<string>();
   private pinned = new Set<string>();
   private pinnedFileBytes = 0;
-  /** Blocks filled from a peer of the zone (until evicted or the agent restarts). */
-  private readonly zoneCopies = new Set<string>();
+  /** Whether the zone holds enough copies of a block without this one (set with peer fill). */
+  private surplus: ((id: string, spec: BlockSpec) => boolean) | undefined;
   /** Why the block being deleted is evicted (undefined: dropped for another reason, not an eviction). */
   private evicting: EvictionReason | undefined;
 
@@ -184,9 +181,12 @@ export class BlockStore {
     return this.pinned.has(id);
   }
 
-  /** Whether the block was filled from a peer of the zone. */
-  isZoneCopy(id: string): boolean {
-    return this.zoneCopies.has(id);
+  /**
+   * Marks blocks of which the zone holds enough copies without this one (`surplus`): among unpinned
+   * blocks they are evicted first, least recently used first.
+   */
+  setSurplus(surplus: (id: string, spec: BlockSpec) => boolean): void {
+    this.surplus = surplus;
   }
 
   /** What a block on disk holds (does not count as a use). */
@@ -418,7 +418,6 @@ export class BlockStore {
       if (!(await this.reserve(layout.fileBytes, attempt === 0 ? 'capacity' : 'disk-full'))) return false;
       try {
         const loaded = await this.writeFrom(id, spec, layout, sources, opts);
-        if (loaded?.zoneCopy) this.zoneCopies.add(id);
         const source = loaded?.source ?? 'upstream';
         this.opts.metrics.filledBlocks.inc({ source });
         this.opts.metrics.filledBytes.inc({ source }, spec.length);
@@ -460,12 +459,13 @@ export class BlockStore {
     }
   }
 
-  /** Evicts the least recently used block that is not pinned, zone copies first; false when there is none. */
+  /** Evicts the least recently used block that is not pinned, surplus copies first; false when there is none. */
   private evictOne(reason: EvictionReason): boolean {
-    const victim =
-      (this.zoneCopies.size > 0 ? this.leastRecent((id) => this.zoneCopies.has(id) && !this.pinned.has(id)) : undefined) ??
-      this.leastRecent((id) => !this.pinned.has(id));
+    const surplus = this.surplus;
+    const spare = surplus && this.leastRecent((id, e) => !this.pinned.has(id) && surplus(id, e.spec));
+    const victim = spare ?? this.leastRecent((id) => !this.pinned.has(id));
     if (victim === undefined) return false;
+    if (spare !== undefined) this.opts.metrics.surplusEvictions.inc();
     this.evicting = reason;
     try {
       this.lru.delete(victim);
@@ -475,8 +475,8 @@ export class BlockStore {
     return true;
   }
 
-  private leastRecent(eligible: (id: string) => boolean): string | undefined {
-    for (const id of this.lru.rkeys()) if (eligible(id)) return id;
+  private leastRecent(eligible: (id: string, entry: Entry) => boolean): string | undefined {
+    for (const id of this.lru.rkeys()) if (eligible(id, this.lru.peek(id)!)) return id;
     return undefined;
   }
 
@@ -552,7 +552,6 @@ export class BlockStore {
     // 'evict': lru-cache itself made room (a restart with a smaller capacity).
     if (this.evicting || reason === 'evict') this.opts.metrics.evictions.inc({ reason: this.evicting ?? 'capacity' });
     if (this.pinned.has(id)) this.repin(id); // lru-cache calls dispose before the entry is gone
-    this.zoneCopies.delete(id);
     for (const p of entry.spec.parts) {
       const k = `${entry.spec.bucket}/${p.key}`;
       const ids = this.byObject.get(k);

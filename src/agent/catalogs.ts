@@ -24,6 +24,8 @@ export interface DatasetSource {
   catalog?: { version: string; blockSize: number; prefixes?: PrefixBlocks[]; prefixesTruncated?: boolean };
   /** When the Dataset was created (ms since the epoch): the first namespace to claim bytes keeps them. */
   claimedAt?: number;
+  /** Copies of each block the zone keeps when capacity is tight (`spec.cache.zoneCopies`; default the agent's --zone-copies). */
+  zoneCopies?: number;
 }
 
 export interface CatalogsOptions {

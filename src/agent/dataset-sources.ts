@@ -22,11 +22,12 @@ const fileSchema = z.object({
       bucket: z.string().regex(new RegExp(PATTERNS.bucket), 'must be an S3 bucket name'),
       prefix: z.string().default(''),
       blockSize: z.number().int().positive().optional(),
+      zoneCopies: z.number().int().min(1).max(16).optional(),
     }),
   ),
 });
 
-/** Datasets from a YAML or JSON file: `datasets: [{namespace, name, bucket, prefix, blockSize?}]`. */
+/** Datasets from a YAML or JSON file: `datasets: [{namespace, name, bucket, prefix, blockSize?, zoneCopies?}]`. */
 export async function datasetsFromFile(path: string): Promise<DatasetSource[]> {
   const parsed = fileSchema.safeParse(YAML.parse(await readFile(path, 'utf8')));
   if (!parsed.success) throw new Error(`${path}: ${describeIssues(parsed.error)}`);

@@ -1,7 +1,7 @@
 // What the node holds, per Dataset, in the terms of each Dataset's catalog: block i is held when
 // the block file naming exactly the parts of the catalog's block i is on disk.
 import type { DatasetInventory } from '../core/types.js';
-import { blockId, datasetBlock, type Layout } from './layout.js';
+import { blockId, datasetBlock, type BlockSpec, type Layout } from './layout.js';
 
 /** Block ids of a layout, index by index (computed once per layout). */
 const idsOf = new WeakMap<Layout, { ids: string[]; lengths: number[] }>();
@@ -18,6 +18,16 @@ export function blockIds(layout: Layout): { ids: string[]; lengths: number[] } {
     idsOf.set(layout, v);
   }
   return v;
+}
+
+/** Which block of `layout` `spec` is (the catalog's block i names exactly its parts), or undefined when none is. */
+export function blockIndex(spec: BlockSpec, layout: Layout): number | undefined {
+  const first = spec.parts[0];
+  const obj = first && layout.byKey.get(first.key);
+  if (!obj || obj.etag !== first.etag) return undefined;
+  const at = obj.start + first.offset;
+  const index = Math.floor(at / layout.blockSize);
+  return at % layout.blockSize === 0 && blockIds(layout).ids[index] === blockId(spec) ? index : undefined;
 }
 
 export interface DatasetHoldings {

@@ -7,8 +7,8 @@
 import { agentCredentials } from '../api/agent-credentials.js';
 import type { BlockLoader } from './block-store.js';
 import type { DatasetSource } from './catalogs.js';
-import { blockIds } from './inventory.js';
-import { blockId, type BlockSpec, type Layout } from './layout.js';
+import { blockIds, blockIndex } from './inventory.js';
+import type { BlockSpec, Layout } from './layout.js';
 import type { PeerDirectory } from './peer-directory.js';
 import { signSigV4 } from './sigv4.js';
 
@@ -48,13 +48,9 @@ export class PeerFill {
    * not block `i` of the Dataset's current layout or no peer holds it.
    */
   loader(spec: BlockSpec, source: DatasetSource, layout: Layout): BlockLoader | undefined {
-    const first = spec.parts[0];
-    const obj = first && layout.byKey.get(first.key);
-    if (!obj || obj.etag !== first.etag) return undefined;
-    const at = obj.start + first.offset;
-    const index = Math.floor(at / layout.blockSize);
-    const id = blockId(spec);
-    if (at % layout.blockSize !== 0 || blockIds(layout).ids[index] !== id) return undefined;
+    const index = blockIndex(spec, layout);
+    if (index === undefined) return undefined;
+    const id = blockIds(layout).ids[index];
     const peers = this.opts.directory.holders(`${source.namespace}/${source.name}`, layout.version, layout.blockSize, index);
     if (peers.length === 0) return undefined;
     const peer = peers[Math.floor(this.opts.random() * peers.length)];
@@ -109,7 +105,7 @@ export class PeerFill {
       throw err === diskError ? err : failure(err, 'transfer');
     }
     if (total !== spec.length) throw new PeerError('size', `peer ${base} sent ${total} of the block's ${spec.length} bytes`);
-    return { digest, zoneCopy: true, source: 'peer' as const };
+    return { digest, source: 'peer' as const };
   }
 }
 

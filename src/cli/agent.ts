@@ -60,6 +60,13 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
       help: "this agent's S3 address for peers, written to its NodeCache (default\nhttp://$POD_IP:<--listen port>; none: no peer reads from this node)",
     },
     zone: { kind: 'string', arg: '<name>', help: "the node's zone for peer fill (default its topology.kubernetes.io/zone label)" },
+    'zone-copies': {
+      kind: 'count',
+      min: 1,
+      max: 16,
+      help: "copies of a block the zone keeps when capacity is tight: this node's copy of a\nblock that many other agents of the zone hold is evicted first (a Dataset's\nspec.cache.zoneCopies overrides it)",
+      default: 1,
+    },
     'relist-interval': { kind: 'duration', help: "how long a file Dataset's listing is trusted", default: 60_000 },
     node: { kind: 'string', arg: '<name>', help: 'node name, for the NodeCache (default $NODE_NAME)' },
     'no-publish': { kind: 'boolean', help: 'do not write a NodeCache (standalone cache)' },
@@ -137,7 +144,16 @@ export async function run(argv: string[]): Promise<number> {
   if (client && cluster && node && f['peer-timeout'] > 0) {
     try {
       const zone = f.zone ?? (await nodeZone(client, node));
-      peers = { kc: cluster.kc, client, node, zone, ...(peerUrl ? { url: peerUrl } : {}), timeoutMs: f['peer-timeout'], ttlMs: f.ttl };
+      peers = {
+        kc: cluster.kc,
+        client,
+        node,
+        zone,
+        ...(peerUrl ? { url: peerUrl } : {}),
+        timeoutMs: f['peer-timeout'],
+        ttlMs: f.ttl,
+        zoneCopies: f['zone-copies'],
+      };
     } catch (err) {
       log.warn({ err, node }, "could not read the node's zone: peer fill is off until the agent restarts");
     }

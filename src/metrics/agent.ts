@@ -19,6 +19,8 @@ export interface AgentMetrics {
   peerFailures: Counter<'reason'>;
   /** Blocks evicted, by reason: `capacity` (room for a new block) or `disk-full` (the capacity lowered after ENOSPC). */
   evictions: Counter<'reason'>;
+  /** Of those, blocks the zone held enough copies of elsewhere (evicted before any other unpinned block). */
+  surplusEvictions: Counter;
   /** Bytes and blocks on disk kept against eviction because pods bound to the node will read them. */
   pinnedBytes: Gauge;
   pinnedBlocks: Gauge;
@@ -90,6 +92,11 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
       name: 'locus_agent_evictions_total',
       help: 'Blocks evicted to stay within capacity, by reason (capacity, disk-full); pinned blocks are not evicted.',
       labelNames: ['reason'],
+      registers,
+    }),
+    surplusEvictions: new Counter({
+      name: 'locus_agent_surplus_evictions_total',
+      help: 'Evicted blocks of which the zone held --zone-copies copies on other nodes (they go first).',
       registers,
     }),
     pinnedBytes: new Gauge({ name: 'locus_agent_pinned_bytes', help: 'Bytes of blocks kept against eviction for pods bound to the node.', registers }),

@@ -31,7 +31,7 @@ export interface FlagSpec<K extends FlagKind = FlagKind> {
   /** Placeholder in the help (default from the kind: <duration>, <size>, <host:port>, <n>, …). */
   arg?: string;
   default?: Kinds[K];
-  /** For `number`: the accepted range; `count`: the least; `duration`: the least ms (default 1: not zero). */
+  /** For `number` and `count`: the accepted range (a count's least is 0 by default); `duration`: the least ms (default 1: not zero). */
   min?: number;
   max?: number;
   /** For `string`: the accepted values. */
@@ -173,9 +173,9 @@ function convert(name: string, f: FlagSpec, raw: string | string[] | boolean, fa
     case 'listen':
       return parseListen(text) ?? bad();
     case 'count':
-      return /^\d+$/.test(text) && Number(text) >= (f.min ?? 0)
+      return /^\d+$/.test(text) && Number(text) >= (f.min ?? 0) && Number(text) <= (f.max ?? Infinity)
         ? Number(text)
-        : fail(`--${name} must be a whole number of at least ${f.min ?? 0}, got "${text}"`);
+        : fail(`--${name} must be a whole number ${f.max !== undefined ? `from ${f.min ?? 0} to ${f.max}` : `of at least ${f.min ?? 0}`}, got "${text}"`);
     case 'number': {
       const n = Number(text);
       if (text.trim() === '' || !Number.isFinite(n) || n < (f.min ?? -Infinity) || n > (f.max ?? Infinity)) {

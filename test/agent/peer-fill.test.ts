@@ -20,6 +20,7 @@ import { blockIds } from '../../src/agent/inventory.js';
 import { blockId, type BlockSpec } from '../../src/agent/layout.js';
 import { PEER_BLOCK_PARAM } from '../../src/agent/peer-fill.js';
 import { signSigV4 } from '../../src/agent/sigv4.js';
+import { rank } from '../../src/agent/zone-copies.js';
 import { agentCredentials } from '../../src/api/agent-credentials.js';
 import type { NodeCache } from '../../src/api/nodecache.js';
 import { createKubeClient } from '../../src/kube/client.js';
@@ -121,7 +122,7 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
   };
 
   /** Agents A (node-a, zone-a) and B (node-b, in `zoneB`); B is advertised through the proxy. */
-  async function setup(zoneB = 'zone-a', opts: { refuseLabel?: boolean } = {}): Promise<void> {
+  async function setup(zoneB = 'zone-a', opts: { refuseLabel?: boolean; capacityBytes?: number; sources?: DatasetSource[] } = {}): Promise<void> {
     remote = await startRemote([BUCKET]);
     for (const i of [0, 1, 2, 3]) await remote.direct.put(BUCKET, key(i), body(i));
     await remote.direct.put(BUCKET, 'other/x', bytes(1000, 9));
@@ -139,8 +140,9 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
     const start = (node: string, zone: string, dir: string, url?: string) =>
       agentFor(remote, dir, {
         auth: { keys },
-        datasets: [TRAIN, SMALL, OTHER],
+        datasets: opts.sources ?? [TRAIN, SMALL, OTHER],
         publish: { client: kube, node, interval: () => 50 },
+        ...(opts.capacityBytes ? { capacityBytes: opts.capacityBytes, readAhead: 0 } : {}),
         peers: { kc: api.kubeconfig(), client: kube, node, zone, ...(url ? { url } : {}), timeoutMs: 1000, ttlMs: 60_000 },
       });
     b = await start('node-b', zoneB, dirs[1], proxy.url);
@@ -182,8 +184,6 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
     expect(await sum(a.metrics.filledBytes, { source: 'peer' })).to.equal(MiB);
     expect(await sum(a.metrics.filledBytes, { source: 'upstream' })).to.equal(0);
     expect(await sum(b.metrics.requests, { operation: 'PeerBlock', code: '200' })).to.equal(1);
-    const id = blockIds(a.catalogs.current('ml/train')!).ids[1];
-    expect(a.store.isZoneCopy(id)).to.equal(true);
     // Served again from A's own disk, and reported in A's inventory for the next reader of the zone.
     expect(await getBytes(clientOf(a), BUCKET, key(1), [5, 99])).to.deep.equal(body(1).subarray(5, 100));
     expect(proxy.state.requests).to.equal(1);
@@ -199,6 +199,23 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
     // B's NodeCache, left without a zone label, was labelled, so the agents of zone-a watch it.
     expect(api.object('nodecaches', 'node-b')!.metadata.labels).to.deep.equal({ 'topology.kubernetes.io/zone': 'zone-a' });
   });
+
+  for (const zoneCopies of [undefined, 2]) {
+    it(`when capacity is tight, ${zoneCopies ? "keeps both copies with the Dataset's zoneCopies 2 (plain LRU)" : 'keeps one copy per zone: of blocks both agents hold, the holder ranked behind evicts its copy first'}`, async () => {
+      await setup('zone-a', { capacityBytes: 3.5 * MiB, sources: [{ ...TRAIN, ...(zoneCopies ? { zoneCopies } : {}) }] });
+      for (const i of [0, 1, 2]) await bHolds(i);
+      // A reads 0, 1, 2 (from B): full at three blocks, so block 3 needs the room of one.
+      for (const i of [0, 1, 2, 3]) expect(await getBytes(clientOf(a), BUCKET, key(i))).to.deep.equal(body(i));
+      await a.store.settle();
+      const ids = blockIds(a.catalogs.current('ml/train')!).ids;
+      const behind = [0, 1, 2].filter((i) => rank(ids[i], 'node-a') < rank(ids[i], 'node-b'));
+      expect(behind.length, 'these blocks must rank A behind B for one of them, or the test shows nothing').to.be.greaterThan(0);
+      const victim = zoneCopies ? 0 : behind[0];
+      expect([0, 1, 2, 3].map((i) => a.store.has(ids[i]))).to.deep.equal([0, 1, 2, 3].map((i) => i !== victim));
+      expect(await sum(a.metrics.surplusEvictions)).to.equal(zoneCopies ? 0 : 1);
+      expect(await sum(a.metrics.evictions)).to.equal(1);
+    });
+  }
 
   for (const [mode, reason] of [
     ['cut', 'transfer'],
@@ -216,9 +233,7 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
       expect(await sum(a.metrics.peerFailures, { reason })).to.equal(1);
       expect(await sum(a.metrics.filledBlocks, { source: 'upstream' })).to.equal(1);
       expect(await sum(a.metrics.filledBlocks, { source: 'peer' })).to.equal(0);
-      const id = blockIds(a.catalogs.current('ml/train')!).ids[2];
-      expect(a.store.isZoneCopy(id)).to.equal(false);
-      expect(await a.store.read(id, 0, MiB)).to.deep.equal(body(2));
+      expect(await a.store.read(blockIds(a.catalogs.current('ml/train')!).ids[2], 0, MiB)).to.deep.equal(body(2));
     });
   }
 
@@ -337,7 +352,7 @@ describe('agent peer fill (two agents, s3rver, in-memory API server)', function 
   });
 });
 
-describe('agent block store: sources in turn, zone copies evicted first', function () {
+describe('agent block store: sources in turn, surplus copies evicted first', function () {
   this.timeout(20_000);
   const spec = (i: number): BlockSpec => ({ bucket: 'data', parts: [{ key: `ds/obj-${i}`, etag: '"e"', offset: 0, length: MiB }], length: MiB });
   const data = bytes(MiB, 5);
@@ -346,7 +361,7 @@ describe('agent block store: sources in turn, zone copies evicted first', functi
     (digest?: string): BlockLoader =>
     async (s, sink) => {
       await sink(0, data.subarray(0, s.length));
-      return { zoneCopy: true, source: 'peer', ...(digest ? { digest } : {}) };
+      return { source: 'peer', ...(digest ? { digest } : {}) };
     };
   let dir: string;
   beforeEach(async () => {
@@ -362,26 +377,26 @@ describe('agent block store: sources in turn, zone copies evicted first', functi
     const failovers: unknown[] = [];
     expect(await store.fetch(spec(1), [peer('0'.repeat(64)), upstream], { onFailover: (e) => failovers.push(e) })).to.equal(true);
     expect(failovers).to.have.length(1);
-    expect(store.isZoneCopy(blockId(spec(1)))).to.equal(false);
     const digest = await store.digest(blockId(spec(1)));
     expect(await store.fetch(spec(2), [peer(digest), upstream])).to.equal(true);
-    expect(store.isZoneCopy(blockId(spec(2)))).to.equal(true);
     expect(await store.read(blockId(spec(2)), 0, MiB)).to.deep.equal(data);
     expect(await sum(metrics.filledBlocks, { source: 'peer' })).to.equal(1);
     expect(await sum(metrics.filledBlocks, { source: 'upstream' })).to.equal(1);
   });
 
-  it('evicts an unpinned zone copy before older blocks of which the zone has no other copy, but keeps a pinned one', async () => {
+  it('evicts an unpinned surplus copy before older blocks of which the zone has no other copy, but keeps a pinned one', async () => {
     // Room for three blocks (a block file is a little larger than its data).
     const store = await BlockStore.open({ dir, capacityBytes: 3.5 * MiB, pinShare: 0.5, metrics: agentMetrics(), log: silent });
+    const surplus = new Set([blockId(spec(2)), blockId(spec(5))]);
+    store.setSurplus((id) => surplus.has(id));
     await store.fetch(spec(1), upstream);
     await store.fetch(spec(2), peer());
     await store.fetch(spec(3), upstream);
-    await store.read(blockId(spec(2)), 0, 10); // the copy is the most recently used
+    await store.read(blockId(spec(2)), 0, 10); // the surplus copy is the most recently used
     await store.fetch(spec(4), upstream);
     await store.settle();
     expect([1, 2, 3, 4].map((i) => store.has(blockId(spec(i))))).to.deep.equal([true, false, true, true]);
-    // Pinned (a pod of this node will read it), a copy stays: the least recently used other block goes.
+    // Pinned (a pod of this node will read it), a surplus copy stays: the least recently used other block goes.
     await store.fetch(spec(5), peer());
     store.setDemand([blockId(spec(5))]);
     await store.fetch(spec(6), upstream);

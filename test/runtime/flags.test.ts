@@ -15,6 +15,7 @@ const command = defineCommand({
     quick: { kind: 'boolean', help: 'hurry' },
     share: { kind: 'number', min: 0, max: 1, help: 'part', default: 0.5 },
     workers: { kind: 'count', min: 1, help: 'how many', default: 2 },
+    copies: { kind: 'count', min: 1, max: 16, help: 'how many at most', default: 1 },
   },
 });
 
@@ -33,6 +34,7 @@ describe('runtime/flags: declared once, parsed and shown one way', () => {
       quick: true,
       share: 0.5,
       workers: 2,
+      copies: 1,
       'log-level': 'debug',
     });
     expect(command.parse(['-h'])).to.equal('help');
@@ -53,6 +55,7 @@ describe('runtime/flags: declared once, parsed and shown one way', () => {
     [['--mode', 'c'], /--mode must be one of a, b, got "c"/],
     [['--share', '2'], /--share must be a number from 0 to 1, got "2"/],
     [['--workers', '0'], /--workers must be a whole number of at least 1/],
+    [['--copies', '17'], /--copies must be a whole number from 1 to 16, got "17"/],
     [['--log-level', 'loud'], /--log-level must be one of fatal, error/],
     [['--nope'], /nope/],
   ] as const) {
@@ -79,6 +82,7 @@ describe('runtime/flags: declared once, parsed and shown one way', () => {
         '  --quick               hurry',
         '  --share <number>      part (default 0.5)',
         '  --workers <n>         how many (default 2)',
+        '  --copies <n>          how many at most (default 1)',
         '  --log-level <level>   fatal | error | warn | info | debug | trace; debug also prints the stack of a failure (default info)',
         '  -h, --help            show this help',
       ].join('\n'),
