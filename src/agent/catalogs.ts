@@ -48,6 +48,7 @@ interface Loaded {
 
 export class Catalogs {
   private sources: DatasetSource[] = [];
+  private byKey = new Map<string, DatasetSource>();
   private readonly loaded = new Map<string, Loaded>();
   private readonly loading = new Map<string, Promise<Layout | undefined>>();
   private readonly disagreedAt = new Map<string, number>();
@@ -58,10 +59,10 @@ export class Catalogs {
   /** Replaces the set of Datasets; layouts of Datasets that left or moved are dropped. */
   setSources(sources: readonly DatasetSource[]): void {
     this.sources = [...sources].sort((a, b) => b.prefix.length - a.prefix.length);
-    const keep = new Map(sources.map((s) => [datasetKey(s.namespace, s.name), s]));
+    this.byKey = new Map(sources.map((s) => [datasetKey(s.namespace, s.name), s]));
     let changed = false;
     for (const [key, l] of this.loaded) {
-      const s = keep.get(key);
+      const s = this.byKey.get(key);
       if (!s || s.bucket !== l.source.bucket || s.prefix !== l.source.prefix) {
         this.loaded.delete(key);
         changed = true;
@@ -83,7 +84,7 @@ export class Catalogs {
   }
 
   source(key: string): DatasetSource | undefined {
-    return this.sources.find((s) => datasetKey(s.namespace, s.name) === key);
+    return this.byKey.get(key);
   }
 
   /** The layout in use for a Dataset key, without listing. */
