@@ -54,6 +54,7 @@ export function datasetSource(obj: unknown, endpoints: readonly string[]): Datas
     prefix: status?.resolved?.prefix ?? spec.local?.prefix ?? '',
   };
   if (spec.cache?.blockSize) source.blockSize = spec.cache.blockSize;
+  if (spec.cache?.zoneCopies) source.zoneCopies = spec.cache.zoneCopies;
   if (status?.catalog) {
     source.catalog = { version: status.catalog.version, blockSize: status.catalog.blockSize };
     // The prefixes as the extender reads them, so a `prefix` slice names the same blocks here.

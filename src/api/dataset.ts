@@ -144,6 +144,19 @@ export const CacheSpec = z
       .optional()
       .describe('Block size in bytes for the catalog and the node agents (default 16 MiB).'),
     sizeHintBytes: z.number().int().min(0).optional().describe('Expected size, used when the operator cannot list the Dataset (NFS, HOST).'),
+    readThrough: z
+      .boolean()
+      .optional()
+      .describe(
+        "Read through the node cache agents without changing the endpoint (true), or never (false); unset: the namespace's locus.dev/read-through label, then the operator's --read-through-default.",
+      ),
+    zoneCopies: z
+      .number()
+      .int()
+      .min(1)
+      .max(16)
+      .optional()
+      .describe("Copies of each block the agents of one zone keep when capacity is tight; default the agents' --zone-copies."),
   })
   .describe('Hints for the node caches and the scheduler extender.');
 export type CacheSpec = z.infer<typeof CacheSpec>;
@@ -259,9 +272,14 @@ export const DatasetStatus = z.object({
     .optional()
     .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] }),
   resolved: z
-    .object({ bucket: z.string(), prefix: opt(z.string()), endpoint: opt(z.string()) })
+    .object({
+      bucket: z.string(),
+      prefix: opt(z.string()),
+      endpoint: opt(z.string()),
+      agent: opt(z.string()).describe("The node cache agents' address pods read the Dataset through; absent: pods read the object store directly."),
+    })
     .optional()
-    .describe('Bucket and prefix the Dataset reads (from the catalog for spec.remote).'),
+    .describe('Bucket and prefix the Dataset reads (from the catalog for spec.remote), and the agents it is read through.'),
   catalog: CatalogStatus.optional(),
   usage: UsageStatus.optional(),
   archive: ArchiveStatus.optional(),

@@ -24,6 +24,12 @@ const command = defineCommand({
       help: 'the agents\' advertised origin: a pod annotated locus.dev/aws-env: "true" gets the\ncredentials of the one Dataset it reads through them as AWS_* variables',
       default: DEFAULT_AGENT_URL,
     },
+    'agent-host-port': {
+      kind: 'count',
+      min: 1,
+      max: 65535,
+      help: "the agents' hostPort: a configmap use of a Dataset read through the agents gets\nhttp://$(LOCUS_NODE_IP):<n>, the agent of the pod's own node, as its endpoint (for\nKubernetes before 1.22, whose Services cannot keep reads on the node; default: the ConfigMap's)",
+    },
     'max-datasets-per-pod': { kind: 'count', min: 1, help: 'deny pods that reference more Datasets (labels plus PVC volumes)', default: 64 },
     'body-limit': { kind: 'size', help: 'largest AdmissionReview accepted', default: 4 * 1024 * 1024 },
     'shutdown-delay': { kind: 'duration', min: 0, help: 'keep serving this long after SIGTERM, while the Service stops routing here', default: 5_000 },
@@ -85,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
       schedulerName: f['keep-scheduler-name'] ? undefined : f['scheduler-name'],
       allowMissing: f['allow-missing'],
       agentUrl: f['agent-url'],
+      agentHostPort: f['agent-host-port'],
     },
     log,
     processMetrics: true,
@@ -96,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       notAfter: webhook.reloader.notAfter?.toISOString(),
       schedulerName: f['keep-scheduler-name'] ? null : f['scheduler-name'],
       allowMissing: f['allow-missing'],
+      agentHostPort: f['agent-host-port'] ?? null,
     },
     'webhook listening',
   );

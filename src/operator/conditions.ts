@@ -12,6 +12,7 @@ export type ConditionType =
   | 'ArchiveStaged'
   | 'BucketProvisioned'
   | 'DirectoryCreated'
+  | 'ReadThroughAgents'
   | 'Unsupported';
 
 export interface ConditionInput {

@@ -43,6 +43,11 @@ export interface AgentConfig {
   upstream?: string;
   /** The agent key file (Secret locus-agent-auth, first line current); read on every reconcile that needs it. */
   keyFile?: string;
+  /**
+   * Datasets at the agents' upstream are read through the agents unless they or their namespace say
+   * otherwise (--read-through-default).
+   */
+  readThroughDefault?: boolean;
 }
 
 export interface OperatorConfig {

@@ -14,7 +14,18 @@ import type { KubeClient } from '../kube/client.js';
 import { AlreadyExistsError, ConflictError } from '../kube/errors.js';
 import { Informer } from '../kube/informer.js';
 import type { KubeObject } from '../kube/object.js';
-import { CONFIG_MAPS, DATASETS, JOBS, PERSISTENT_VOLUME_CLAIMS, PERSISTENT_VOLUMES, PODS, SECRETS, EVENTS, type ResourceType } from '../kube/resources.js';
+import {
+  CONFIG_MAPS,
+  DATASETS,
+  JOBS,
+  NAMESPACES,
+  PERSISTENT_VOLUME_CLAIMS,
+  PERSISTENT_VOLUMES,
+  PODS,
+  SECRETS,
+  EVENTS,
+  type ResourceType,
+} from '../kube/resources.js';
 import type { BackoffOptions } from '../kube/backoff.js';
 import type { OperatorMetrics } from '../metrics/operator.js';
 import { readAgentKey, watchAgentKey } from './agent-key.js';
@@ -23,6 +34,7 @@ import type { OperatorConfig } from './config.js';
 import { secretValue } from './credentials.js';
 import { ensureBucket } from './provision.js';
 import { WorkQueue } from './queue.js';
+import { READ_THROUGH_LABEL } from './read-through.js';
 import { reconcile, type Action, type Need, type Observed, type ReconcileResult } from './reconcile.js';
 import { stableJson } from './stable-json.js';
 import { stripKeysPatch } from './strip-keys.js';
@@ -63,7 +75,14 @@ const MAX_LOOKUP_ROUNDS = 4;
 export class DatasetController {
   readonly queue: WorkQueue;
   readonly usage: UsageIndex;
-  private readonly informers: { datasets: Informer; pvcs: Informer; configMaps: Informer; pods: Informer<PodObject & KubeObject>; pvcEvents: Informer };
+  private readonly informers: {
+    datasets: Informer;
+    pvcs: Informer;
+    configMaps: Informer;
+    pods: Informer<PodObject & KubeObject>;
+    pvcEvents: Informer;
+    namespaces: Informer;
+  };
   private readonly now: () => Date;
   private workers: Promise<void>[] = [];
   private synced = false;
@@ -78,7 +97,7 @@ export class DatasetController {
     const informer = <T extends KubeObject>(resource: ResourceType, labelSelector?: string, fieldSelector?: string) =>
       new Informer<T>(kc, client, {
         resource,
-        namespace,
+        namespace: resource.namespaced ? namespace : undefined,
         labelSelector,
         fieldSelector,
         onRestart: (err) => {
@@ -93,6 +112,8 @@ export class DatasetController {
       pods: informer<PodObject & KubeObject>(PODS),
       // Why a PVC is Pending: its events (a PVC is named after its Dataset).
       pvcEvents: informer(EVENTS, undefined, 'involvedObject.kind=PersistentVolumeClaim'),
+      // The read-through default a namespace's label sets for its Datasets (transparent caching).
+      namespaces: informer(NAMESPACES, undefined, namespace ? `metadata.name=${namespace}` : undefined),
     };
     this.usage = new UsageIndex((ns, name) => this.informers.datasets.get({ namespace: ns, name }) !== undefined);
     this.stager = new ArchiveStager({
@@ -144,7 +165,7 @@ export class DatasetController {
   }
 
   private wire(): void {
-    const { datasets, pvcs, configMaps, pods, pvcEvents } = this.informers;
+    const { datasets, pvcs, configMaps, pods, pvcEvents, namespaces } = this.informers;
     const enqueue = (o: KubeObject) => this.queue.add(datasetKey(o.metadata.namespace ?? '', o.metadata.name ?? ''));
     datasets.on('add', (ds) => {
       enqueue(ds);
@@ -172,6 +193,11 @@ export class DatasetController {
       if (about?.name && datasets.get({ namespace: about.namespace, name: about.name })) this.queue.add(datasetKey(about.namespace ?? '', about.name));
     };
     pvcEvents.on('add', aboutPvc).on('update', aboutPvc);
+    // A namespace's read-through label changed: each of its Datasets decides again.
+    namespaces.on('update', (ns, old) => {
+      if (old?.metadata.labels?.[READ_THROUGH_LABEL] === ns.metadata.labels?.[READ_THROUGH_LABEL]) return;
+      for (const ds of datasets.list(ns.metadata.name)) enqueue(ds);
+    });
     pods.on('add', (p) => this.podChanged(p)).on('update', (p) => this.podChanged(p));
     pods.on('delete', (p) => {
       for (const key of this.usage.deletePod(p)) this.queue.add(key);
@@ -290,6 +316,9 @@ export class DatasetController {
         return;
       case 'agentKey':
         observed.agentKey = await readAgentKey(this.opts.config.agent.keyFile);
+        return;
+      case 'namespaceLabels':
+        observed.namespaceLabels = this.informers.namespaces.get({ name: namespace })?.metadata.labels ?? {};
         return;
     }
   }

@@ -19,6 +19,7 @@ import type { Provisioned } from './provision.js';
 import { ignoredFields, unsupportedType } from './unsupported.js';
 import { policyDenial } from './policy.js';
 import { desiredConfigMap, desiredDirJob, desiredPv, desiredPvc, desiredSecret, type Owner } from './desired.js';
+import { needsNamespace, readThroughChoice, readThroughDecision } from './read-through.js';
 
 export type RemoteLookup = { ok: true; location: string; bucket: string; prefix: string } | { ok: false; message: string };
 /** `refused`: the store answered that these keys may not list there (not a transient failure). */
@@ -43,7 +44,9 @@ export type Need =
   /** The Job making an NFS Dataset's own directory → `dirJob`. */
   | { kind: 'dirJob'; name: string }
   /** The current agent key, read from --agent-key-file → `agentKey`. */
-  | { kind: 'agentKey' };
+  | { kind: 'agentKey' }
+  /** The labels of the Dataset's namespace (its read-through default) → `namespaceLabels`. */
+  | { kind: 'namespaceLabels' };
 
 /** What the controller saw this round. `null`: looked up, absent; `undefined`: not looked up. */
 export interface Observed {
@@ -69,6 +72,8 @@ export interface Observed {
   dirJob?: KubeObject | null;
   /** The key agent credentials are derived with, or why there is none. */
   agentKey?: Buffer | { error: string };
+  /** The labels of the Dataset's namespace ({} when it has none or is not found). */
+  namespaceLabels?: Readonly<Record<string, string>>;
 }
 
 export interface ObjectId {
@@ -175,6 +180,9 @@ export function catalogDue(ds: Dataset, nowMs: number, intervalMs: number): bool
 const AGENT_SOURCE = 'agent';
 const AGENT_ISSUED = 'FromAgentKey';
 
+/** Conditions that report without keeping the Dataset from being Ready. */
+const ADVISORY = new Set<string>(['RawKeysInSpec', 'CatalogListed', 'ReadThroughAgents']);
+
 const blockSizeOf = (ds: Dataset): number => ds.spec.cache?.blockSize ?? DEFAULT_BLOCK_SIZE;
 
 export function reconcile(raw: KubeObject, observed: Observed, config: OperatorConfig): ReconcileResult {
@@ -275,7 +283,9 @@ class Round {
     if (ignored) this.conditions.push(ignored);
     const staging = this.archive && this.staging(this.archive);
     const creds = this.archive?.keys === 'staging' ? this.stagingCredentials() : credentialsOf(ds, observed);
-    const agentRead = 'storage' in where && where.storage.kind === 'object-store' && readThroughAgent(where.storage.location.endpoint, [config.agent.url]);
+    const agentEndpoint = 'storage' in where && where.storage.kind === 'object-store' && readThroughAgent(where.storage.location.endpoint, [config.agent.url]);
+    const transparent = 'storage' in where && this.readThrough(where.storage, agentEndpoint);
+    const agentRead = agentEndpoint || transparent;
     if (creds && !agentRead) this.credentials(creds);
     if (staging?.pending && creds?.ok && observed.archive === undefined) this.needs.push({ kind: 'archive', plan: this.archive!, keys: creds.keys });
 
@@ -285,25 +295,37 @@ class Round {
     let issued = false;
     if ('storage' in where) {
       const storage = where.storage;
-      this.ensure(observed.configMap, desiredConfigMap(this.owner, storage));
+      // Transparent: pods (their ConfigMap and volume) are pointed at the agents; the listing and the
+      // proof still go to the store the Dataset names.
+      const podStorage =
+        transparent && storage.kind === 'object-store' ? { ...storage, location: { ...storage.location, endpoint: config.agent.url } } : storage;
+      this.ensure(observed.configMap, desiredConfigMap(this.owner, podStorage));
       if (storage.kind === 'object-store') {
         // Empty strings stay out of status: some API servers read them as null.
         const { bucket, prefix, endpoint } = storage.location;
         resolved = prefix ? { bucket, prefix, endpoint } : { bucket, endpoint };
+        if (agentRead) resolved.agent = config.agent.url;
         // Read through the agents: the tenant's keys are used only at the agents' upstream, directly.
-        const upstream = agentRead ? config.agent.upstream : undefined;
+        const upstream = agentEndpoint ? config.agent.upstream : undefined;
         const direct = upstream ? { ...storage.location, endpoint: upstream } : storage.location;
         const proven = agentRead && this.upstreamAccessShown(resolved);
         catalog = this.catalog(resolved, creds);
         const bucketReady = this.provision(direct, creds, due);
-        if ((due || (agentRead && !proven)) && (!agentRead || upstream) && bucketReady && creds?.ok && !staging?.pending && observed.listing === undefined) {
+        if (
+          (due || (agentRead && !proven)) &&
+          (!agentEndpoint || upstream) &&
+          bucketReady &&
+          creds?.ok &&
+          !staging?.pending &&
+          observed.listing === undefined
+        ) {
           this.needs.push({ kind: 'listing', location: direct, keys: creds.keys, blockSize: blockSizeOf(ds) });
         }
         if (agentRead && creds) issued = this.agentCredentials(creds, direct, proven);
       }
       if (staging?.pending) this.conditions.push(notOk('VolumeBound', 'WaitingForArchive', `no PVC until the archive is staged: ${staging.condition.message}`));
       else if (agentRead && !issued) this.conditions.push(notOk('VolumeBound', 'WaitingForCredentials', 'no PVC until the agent credentials are issued'));
-      else if (!creds || creds.ok) volumeReady = this.volume(storage);
+      else if (!creds || creds.ok) volumeReady = this.volume(podStorage);
       else this.conditions.push(notOk('VolumeBound', 'WaitingForCredentials', `no PVC until the credentials are resolved: ${creds.message}`));
     } else {
       this.conditions.push(notOk('VolumeBound', 'WaitingForCatalog', `no PVC until the catalog entry is resolved: ${where.error}`));
@@ -311,8 +333,9 @@ class Round {
       else this.transient = true;
     }
 
-    // The catalog serves placement, not access: a failed listing shows, but the Dataset is usable.
-    const failing = this.conditions.find((c) => c.status !== 'True' && c.type !== 'RawKeysInSpec' && c.type !== 'CatalogListed');
+    // The catalog serves placement, not access: a failed listing shows, but the Dataset is usable;
+    // so is one read directly although it asked for the agents (ReadThroughAgents says why).
+    const failing = this.conditions.find((c) => c.status !== 'True' && !ADVISORY.has(c.type));
     const ready = volumeReady && failing === undefined;
     const readyCondition = ready
       ? ok('Ready', 'Ready', this.readyMessage(catalog))
@@ -328,6 +351,35 @@ class Round {
       this.config.podNameLimit,
     );
     return { needs: this.needs, actions: this.actions, status, requeue: this.requeue(catalog) };
+  }
+
+  /**
+   * Whether an object-store Dataset at the store the agents read is read through them although its
+   * endpoint is the store (transparent caching), with the ReadThroughAgents condition. Asks for the
+   * namespace's labels when the Dataset does not decide and the answer could matter.
+   */
+  private readThrough(storage: Storage, agentEndpoint: boolean): boolean {
+    const { ds, observed, config } = this;
+    if (storage.kind !== 'object-store') {
+      if (ds.spec.cache?.readThrough) {
+        this.conditions.push(
+          notOk(
+            'ReadThroughAgents',
+            'NotObjectStore',
+            'spec.cache.readThrough is true, but the agents cache object stores only: pods read the volume directly',
+          ),
+        );
+      }
+      return false;
+    }
+    if (!agentEndpoint && needsNamespace(ds) && observed.namespaceLabels === undefined) {
+      this.needs.push({ kind: 'namespaceLabels' });
+      return false;
+    }
+    const choice = readThroughChoice(ds, observed.namespaceLabels, config.agent.readThroughDefault ?? false);
+    const decision = readThroughDecision(choice, storage.location.endpoint, config.agent, agentEndpoint);
+    if (decision.condition) this.conditions.push(decision.condition);
+    return decision.transparent;
   }
 
   /** The ArchiveStaged condition and whether the volume must wait for the staging. */

@@ -53,8 +53,12 @@ export function foundDataset(ds: Dataset): FoundDataset {
         readonly: local !== undefined || ds.spec?.type === 'ARCHIVE' || ds.spec?.remote?.readonly === 'true',
       }
     : localStorage(local);
+  // The agents' address when the operator decided pods read through them (transparent caching too);
   // '' names no endpoint (the agents' upstream is the default store); undefined: not resolved yet.
-  const endpoint = storage.kind !== 'object-store' ? undefined : resolvedLater && !ds.status?.resolved ? undefined : (datasetEndpoint(ds) ?? '');
+  const endpoint =
+    storage.kind !== 'object-store'
+      ? undefined
+      : (ds.status?.resolved?.agent ?? (resolvedLater && !ds.status?.resolved ? undefined : (datasetEndpoint(ds) ?? '')));
   return {
     name,
     credentials: storage.kind === 'object-store',

@@ -39,7 +39,16 @@ export interface MutateOptions {
   allowMissing: boolean;
   /** The agents' advertised origin: which Datasets pods read through the agents (AWS_ENV_ANNOTATION). */
   agentUrl?: string;
+  /**
+   * The agents' hostPort (--agent-host-port): a `configmap` use of a Dataset read through the agents
+   * gets the agent of the pod's own node, http://$(LOCUS_NODE_IP):<port>, as its endpoint, where the
+   * agents' Service cannot keep reads on the node (no internalTrafficPolicy before Kubernetes 1.22).
+   */
+  agentHostPort?: number;
 }
+
+/** The variable holding the pod's node address (status.hostIP), which the agent endpoint names. */
+export const NODE_IP_ENV = 'LOCUS_NODE_IP';
 
 export interface PatchOp {
   op: 'add' | 'replace';
@@ -109,6 +118,8 @@ export function mutatePod(pod: Pod, namespace: string, found: ReadonlyMap<string
     c,
     mounts: new ArrayAppender(`${path}/volumeMounts`, c.volumeMounts),
     env: new ArrayAppender(`${path}/env`, c.env),
+    /** Names the container has, or this patch gives it. */
+    have: new Set((c.env ?? []).map((e) => e.name)),
   }));
 
   const sdkEnv = pod.metadata?.annotations?.[AWS_ENV_ANNOTATION] === 'true' ? sdkEnvDataset(used, opts.agentUrl, warnings) : undefined;
@@ -147,24 +158,29 @@ export function mutatePod(pod: Pod, namespace: string, found: ReadonlyMap<string
       if (into.length > 0) did.push(`mounted at ${mountPath} in ${containerList(into.map(({ c }) => c))}`);
     }
     if (env) {
-      const vars = envFor(ds);
-      const sdkVars = ds === sdkEnv ? sdkEnvFor(ds, opts.agentUrl!) : [];
+      // The agent of the pod's own node, by its hostPort; else the address in the ConfigMap.
+      const nodeAgent = opts.agentHostPort !== undefined && agentRead(ds, opts.agentUrl) ? `http://$(${NODE_IP_ENV}):${opts.agentHostPort}` : undefined;
+      const vars = envFor(ds, nodeAgent);
+      const sdkVars = ds === sdkEnv ? sdkEnvFor(ds, nodeAgent ?? opts.agentUrl!) : [];
       let added = 0;
       let sdkAdded = false;
-      for (const { c, env: appender } of containers) {
-        const have = new Set((c.env ?? []).map((e) => e.name));
+      for (const { env: appender, have } of containers) {
         // All of the SDK's variables or none: a container's own key id beside this secret would not sign.
         const sdk = sdkVars.some((v) => have.has(v.name)) ? [] : sdkVars;
         sdkAdded ||= sdk.length > 0;
         for (const v of [...vars, ...sdk])
           if (!have.has(v.name)) {
             appender.push(v);
+            have.add(v.name);
             added++;
           }
       }
       if (added > 0) {
         const sdk = sdkAdded ? ', AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_ENDPOINT_URL_S3 for the agents' : '';
-        did.push(`env ${ds.name}_*${sdk} from ConfigMap "${configMapName(ds.name)}"${ds.credentials ? ` and Secret "${credentialsSecretName(ds.name)}"` : ''}`);
+        const node = nodeAgent ? `, endpoint ${nodeAgent} (the agent of the pod's node)` : '';
+        did.push(
+          `env ${ds.name}_*${sdk} from ConfigMap "${configMapName(ds.name)}"${ds.credentials ? ` and Secret "${credentialsSecretName(ds.name)}"` : ''}${node}`,
+        );
       }
     }
   }
@@ -258,8 +274,11 @@ function resolve(pod: Pod, namespace: string, found: ReadonlyMap<string, FoundDa
   return { used, problems: all };
 }
 
-/** The env a `configmap` use adds: ConfigMap keys by reference, credentials only by Secret reference. */
-function envFor(ds: FoundDataset) {
+/**
+ * The env a `configmap` use adds: ConfigMap keys by reference, credentials only by Secret reference.
+ * `nodeAgent`: the endpoint is that address instead, after the node-address variable it expands.
+ */
+function envFor(ds: FoundDataset, nodeAgent?: string) {
   // Datashim calls the prefix `folder`: pods written for it read `<name>_folder`.
   const names = ds.configKeys.flatMap((key) =>
     key === 'prefix'
@@ -269,11 +288,17 @@ function envFor(ds: FoundDataset) {
         ]
       : [[key, key]],
   );
-  const vars: Array<{ name: string; valueFrom?: object; value?: string }> = names.map(([env, key]) => ({
-    name: `${ds.name}_${env}`,
-    // Optional: a ConfigMap the operator has not written yet must not keep the container from starting.
-    valueFrom: { configMapKeyRef: { name: configMapName(ds.name), key, optional: true } },
-  }));
+  const vars: Array<{ name: string; valueFrom?: object; value?: string }> = names.map(([env, key]) =>
+    nodeAgent && key === 'endpoint'
+      ? { name: `${ds.name}_${env}`, value: nodeAgent }
+      : {
+          name: `${ds.name}_${env}`,
+          // Optional: a ConfigMap the operator has not written yet must not keep the container from starting.
+          valueFrom: { configMapKeyRef: { name: configMapName(ds.name), key, optional: true } },
+        },
+  );
+  // $(VAR) expands only variables defined before it in the container's env.
+  if (nodeAgent) vars.unshift({ name: NODE_IP_ENV, valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } });
   for (const [flag, value] of Object.entries(ds.flags ?? {})) vars.push({ name: `${ds.name}_${flag}`, value });
   if (ds.credentials) {
     for (const key of SECRET_KEYS) {
@@ -288,19 +313,22 @@ function envFor(ds: FoundDataset) {
  * the agents and uses as `configmap`. Otherwise none, with a warning saying why.
  */
 function sdkEnvDataset(used: readonly Use[], agentUrl: string | undefined, warnings: string[]): FoundDataset | undefined {
-  const agentRead = [...new Set(used.map((u) => u.ds))].filter(
-    (ds) => agentUrl !== undefined && ds.credentials && ds.endpoint !== undefined && readThroughAgent(ds.endpoint, [agentUrl]),
-  );
-  const configmap = agentRead.filter((ds) => used.some((u) => u.ds === ds && u.env));
-  if (agentRead.length === 1 && configmap.length === 1) return configmap[0];
+  const viaAgents = [...new Set(used.map((u) => u.ds))].filter((ds) => agentRead(ds, agentUrl));
+  const configmap = viaAgents.filter((ds) => used.some((u) => u.ds === ds && u.env));
+  if (viaAgents.length === 1 && configmap.length === 1) return configmap[0];
   const why =
-    agentRead.length === 0
+    viaAgents.length === 0
       ? 'it reads no Dataset through the agents (or one the operator has not resolved yet)'
-      : agentRead.length > 1
-        ? `it reads ${agentRead.length} Datasets through the agents (${agentRead.map((d) => d.name).join(', ')}); use <name>_accessKeyID/_secretAccessKey per Dataset`
-        : `it does not use Dataset "${agentRead[0].name}" as configmap (dataset.N.useas: configmap)`;
+      : viaAgents.length > 1
+        ? `it reads ${viaAgents.length} Datasets through the agents (${viaAgents.map((d) => d.name).join(', ')}); use <name>_accessKeyID/_secretAccessKey per Dataset`
+        : `it does not use Dataset "${viaAgents[0].name}" as configmap (dataset.N.useas: configmap)`;
   warnings.push(`${AWS_ENV_ANNOTATION}: no AWS_* variables added: ${why}`);
   return undefined;
+}
+
+/** Whether pods read the Dataset through the agents at `agentUrl` (its endpoint, or the operator's decision, is theirs). */
+function agentRead(ds: FoundDataset, agentUrl: string | undefined): boolean {
+  return agentUrl !== undefined && ds.credentials && ds.endpoint !== undefined && readThroughAgent(ds.endpoint, [agentUrl]);
 }
 
 /** The variables S3 SDKs read: the Dataset's agent credentials (by Secret reference) and the agents' address, for S3 only. */

@@ -48,6 +48,14 @@ describe('agent Dataset sources', () => {
     expect(datasetSource(archive({}), [UPSTREAM]), 'not staged yet').to.equal(undefined);
   });
 
+  it("carries the Dataset's cache settings: its block size and the copies its zone keeps", () => {
+    const obj = {
+      ...dataset({ type: 'S3', endpoint: UPSTREAM, bucket: 'images' }),
+      spec: { local: { type: 'S3', endpoint: UPSTREAM, bucket: 'images' }, cache: { blockSize: 4 * 2 ** 20, zoneCopies: 2 } },
+    };
+    expect(datasetSource(obj, [UPSTREAM])).to.deep.include({ blockSize: 4 * 2 ** 20, zoneCopies: 2 });
+  });
+
   it('ignores Datasets elsewhere, of other types or without a bucket', () => {
     expect(datasetSource(dataset({ type: 'S3', endpoint: 'http://other:9000', bucket: 'images' }), [UPSTREAM, AGENT])).to.equal(undefined);
     expect(datasetSource(dataset({ type: 'NFS', server: 'nfs', share: '/x' }), [UPSTREAM])).to.equal(undefined);
@@ -61,10 +69,10 @@ describe('agent Dataset sources', () => {
       const good = join(dir, 'good.yaml');
       await writeFile(
         good,
-        'datasets:\n  - {namespace: ml, name: train, bucket: data, prefix: train/, blockSize: 1048576}\n  - {namespace: ml, name: all, bucket: data}\n',
+        'datasets:\n  - {namespace: ml, name: train, bucket: data, prefix: train/, blockSize: 1048576, zoneCopies: 3}\n  - {namespace: ml, name: all, bucket: data}\n',
       );
       expect(await datasetsFromFile(good)).to.deep.equal([
-        { namespace: 'ml', name: 'train', bucket: 'data', prefix: 'train/', blockSize: 1048576 },
+        { namespace: 'ml', name: 'train', bucket: 'data', prefix: 'train/', blockSize: 1048576, zoneCopies: 3 },
         { namespace: 'ml', name: 'all', bucket: 'data', prefix: '' },
       ]);
       const bad = join(dir, 'bad.yaml');

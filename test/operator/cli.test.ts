@@ -111,6 +111,7 @@ describe('locus operator flags', () => {
         url: 'http://locus-agent.locus-system.svc:9300',
         upstream: undefined,
         keyFile: undefined,
+        readThroughDefault: false,
       });
       const file = join(dir, 'key');
       writeFileSync(file, `${'k'.repeat(48)}\n`);
@@ -119,7 +120,11 @@ describe('locus operator flags', () => {
         '--agent-upstream=http://minio.storage:9000',
         `--agent-key-file=${file}`,
       ]) as OperatorFlags;
-      expect(f.config.agent).to.deep.equal({ url: 'http://agent:9300', upstream: 'http://minio.storage:9000', keyFile: file });
+      expect(f.config.agent).to.deep.equal({ url: 'http://agent:9300', upstream: 'http://minio.storage:9000', keyFile: file, readThroughDefault: false });
+    });
+
+    it('takes --read-through-default, the cluster level of transparent caching (off unless given)', () => {
+      expect((parseOperatorFlags(['--read-through-default']) as OperatorFlags).config.agent.readThroughDefault).to.equal(true);
     });
 
     it('refuses a malformed key file at start, naming it, but not a missing one (kubelet fills the optional volume later)', () => {

@@ -165,7 +165,7 @@ const cases: Case[] = [
   {
     name: 'a Dataset at the store itself still gets the tenant keys (not read through the agents)',
     spec: directSpec,
-    observed: { listing: listed },
+    observed: { listing: listed, namespaceLabels: {} },
     credentials: ['True', 'FromSecret'],
     secret: 'untouched',
   },
@@ -224,6 +224,6 @@ describe('operator reconcile: agent credentials (pure)', () => {
 
   it('the status records the agent address, so the agents front the Dataset', () => {
     const r = reconcile(dataset(agentSpec), { ...base, listing: listed, agentKey: KEY }, CONFIG);
-    expect(r.status?.resolved).to.deep.equal({ bucket: 'books', prefix: 'train/', endpoint: AGENT_URL });
+    expect(r.status?.resolved).to.deep.equal({ bucket: 'books', prefix: 'train/', endpoint: AGENT_URL, agent: AGENT_URL });
   });
 });

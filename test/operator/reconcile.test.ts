@@ -47,7 +47,8 @@ const userSecret: KubeObject = {
   metadata: { name: 's3-creds', namespace: 'ml' },
   data: { accessKeyID: b64('AK'), secretAccessKey: b64('SK') },
 };
-const nothing: Observed = { now: T0, userSecret: null, ownedSecret: null, configMap: null, pvc: null, pv: null, pods: [] };
+/** `namespaceLabels`: the namespace was read and sets no read-through default (test/operator/reconcile-read-through.test.ts). */
+const nothing: Observed = { now: T0, userSecret: null, ownedSecret: null, configMap: null, pvc: null, pv: null, pods: [], namespaceLabels: {} };
 
 /** The objects an action list creates or updates, by kind. */
 const writes = (r: ReconcileResult, verb: 'create' | 'update'): Record<string, KubeObject> =>
@@ -489,7 +490,7 @@ describe('operator reconcile (pure)', () => {
   });
 
   describe('what it needs looked up (the controller fetches exactly that)', () => {
-    const unread: Observed = { now: T0, ownedSecret: null, configMap: null, pvc: null, pv: null, pods: [] };
+    const unread: Observed = { now: T0, ownedSecret: null, configMap: null, pvc: null, pv: null, pods: [], namespaceLabels: {} };
     const listing = { ok: true as const, summary: { objectCount: 1, totalBytes: 1, blockSize: 16 << 20, blockCount: 1, version: 'v' } };
     const keys = { accessKeyID: 'AK', secretAccessKey: 'SK' };
 
