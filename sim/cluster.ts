@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { WarmSpec } from './warm.js';
 
 export const ClusterSpec = z
   .object({
@@ -46,6 +47,8 @@ export const ClusterSpec = z
     /** Delay scheduling: wait up to this long (s) for a slot on a node with score >= delayMinScore. */
     delaySeconds: z.number().nonnegative().default(5),
     delayMinScore: z.number().int().min(1).max(10).default(5),
+    /** The warm cache's parameters (`locus sim --warm`); absent: the defaults of sim/warm.ts. */
+    warm: WarmSpec.optional(),
   })
   .strict();
 export type ClusterSpec = z.infer<typeof ClusterSpec>;

@@ -2,7 +2,8 @@
 // read their blocks through the node's cache (read-through) or from the object store as flows that
 // share bandwidth max-min fairly (flows.ts), compute, and finish. A training worker reads ahead of its
 // computing through a bounded prefetch buffer, so it waits for data when storage is slow. Simulated
-// time is in seconds; nothing depends on the wall clock.
+// time is in seconds; nothing depends on the wall clock. With the warm cache's options (sim/warm.ts) a
+// placed task's container starts after the pod's start-up delay, while its node fetches ahead.
 //
 // The loop pops every event due at one instant, hands each to its named handler, then runs one
 // scheduling cycle (placement), as kube-scheduler would after those changes.
@@ -14,6 +15,7 @@ import { Placement, type Placed } from './placement.js';
 import { FlowNetwork } from './flows.js';
 import { Rng } from './rng.js';
 import type { SimPolicy } from './policies/types.js';
+import { WarmCache, type PrefetchFlow, type WarmPod, type WarmRun, type WarmTotals } from './warm.js';
 import { blockBytes, taskBlocks, type StageSpec, type Workload } from './workloads/types.js';
 
 export interface EngineOptions {
@@ -29,6 +31,14 @@ export interface EngineOptions {
   onPlace?: (p: { job: string; stage: string; task: number; node: string; time: number }) => void;
   /** Told now and then how many tasks have finished. */
   onProgress?: (tasksDone: number) => void;
+  /** Model the warm cache with these options (none on: the base a warm comparison measures against). */
+  warm?: WarmRun;
+}
+
+/** A warm run's figures: bytes by source, fetched ahead and wasted, and the mean time to a task's first block. */
+export interface WarmResult extends WarmTotals {
+  /** Mean seconds from a task's container start to its first block read (tasks reading a dataset). */
+  firstBlockSeconds: number;
 }
 
 export interface RunResult {
@@ -54,6 +64,7 @@ export interface RunResult {
   peakBusy: Int32Array;
   inventoryWrites: number;
   reads?: Int32Array;
+  warm?: WarmResult;
 }
 
 /** A placed task and where its current pass stands: blocks read ahead through a bounded buffer, then computed. */
@@ -71,9 +82,22 @@ interface Running extends Placed {
   computed: number;
   passCompute: number;
   placedAt: number;
+  /** Warm runs: when its container starts; whether its first block arrived; the block its read fetches remotely (-1: none); its pod as the agent sees it. */
+  startedAt?: number;
+  firstRead?: boolean;
+  fetching?: number;
+  warmPod?: WarmPod;
 }
 
-type Event = { kind: 'arrive'; job: number } | { kind: 'computed'; task: Running } | { kind: 'flows'; version: number } | { kind: 'tick' } | { kind: 'wake' };
+type Flow = Running | PrefetchFlow<Running>;
+
+type Event =
+  | { kind: 'arrive'; job: number }
+  | { kind: 'computed'; task: Running }
+  | { kind: 'flows'; version: number }
+  | { kind: 'tick' }
+  | { kind: 'wake' }
+  | { kind: 'start'; task: Running };
 
 const TICK: Event = { kind: 'tick' };
 const WAKE: Event = { kind: 'wake' };
@@ -106,7 +130,12 @@ class Simulation {
   readonly numbering: BlockNumbering & { total: number };
   readonly caches: NodeCacheModel[];
   readonly publisher: InventoryPublisher;
-  readonly flows: FlowNetwork<Running>;
+  readonly flows: FlowNetwork<Flow>;
+  readonly warm?: WarmCache<Running>;
+  /** Warm-ahead: the pods queued for a node, by task. */
+  private readonly queuedPods = new Map<string, WarmPod>();
+  private firstBlockSum = 0;
+  private firstBlockTasks = 0;
   readonly arrival: Float64Array;
   readonly finish: Float64Array;
   readonly ready: Float64Array;
@@ -140,6 +169,22 @@ class Simulation {
       () => new NodeCacheModel(policy.caches ? cluster.spec.cacheGiBPerNode * 2 ** 30 : 0, cluster.spec.eviction === 'lru', this.numbering),
     );
     this.publisher = new InventoryPublisher(cluster, workload, this.caches, opts.sink);
+    if (opts.warm) {
+      const sizes = workload.datasets.map((d) => d.bytes);
+      this.warm = new WarmCache<Running>(
+        opts.warm,
+        cluster,
+        this.caches,
+        opts.seed,
+        () => this.now,
+        (links, ceiling, bytes, flow) => {
+          this.flowsChanged = true;
+          this.flows.start(this.now, links, ceiling, bytes, flow);
+        },
+        (d, b) => blockBytes(sizes[d], cluster.blockSize, b),
+      );
+    }
+    const warmAhead = this.warm?.run.options['warm-ahead'];
     this.placement = new Placement(
       cluster,
       workload,
@@ -149,8 +194,15 @@ class Simulation {
       new Rng(opts.seed),
       (t) => this.heap.push(t, WAKE),
       (p) => this.place(p),
+      warmAhead
+        ? {
+            canQueue: () => this.warm!.hasWarmAheadRoom(),
+            queue: (j, s, task, node) => this.queue(j, s, task, node),
+            placed: (j, s, task) => this.unqueue(j, s, task),
+          }
+        : undefined,
     );
-    this.flows = new FlowNetwork<Running>(cluster.linkCapacity);
+    this.flows = new FlowNetwork<Flow>(this.warm ? [...cluster.linkCapacity, ...this.warm.extraLinks()] : cluster.linkCapacity);
     this.arrival = Float64Array.from(jobs, (j) => j.arrival);
     this.finish = new Float64Array(jobs.length).fill(NaN);
     this.ready = new Float64Array(jobs.length).fill(NaN);
@@ -194,12 +246,54 @@ class Simulation {
       passCompute: 0,
       placedAt: this.now,
     };
+    if (!this.warm) return this.startPass(t);
+    // The pod is bound: its container starts after the start-up delay, while the agent fetches its slice ahead.
+    t.startedAt = this.now + this.warm.startSeconds;
+    t.firstRead = false;
+    t.fetching = -1;
+    const stage = jobs[p.job].stages[p.stage];
+    if (stage.dataset >= 0) {
+      const [from, to] = taskBlocks(stage, p.task, 0);
+      const base = this.numbering.base(stage.dataset);
+      t.warmPod = this.warm.add({ node: p.node, dataset: stage.dataset, base, from, to, queued: false, readAt: () => (t.pass === 0 ? t.next : to) });
+    }
+    this.heap.push(t.startedAt, { kind: 'start', task: t });
+  }
+
+  /** A task's container started (warm runs): its first pass begins. */
+  started(t: Running): void {
     this.startPass(t);
   }
 
-  /** Flows are due to end: each ended read delivers its block to its task. */
+  /** Flows are due to end: each ended read delivers its block to its task; each ended prefetch, its block to the cache. */
   flowsDue(version: number): void {
-    if (version === this.flowVersion) this.flows.finish(this.now, (t) => this.blockRead(t));
+    if (version === this.flowVersion) this.flows.finish(this.now, (f) => ('prefetch' in f ? this.prefetchDone(f) : this.blockRead(f)));
+  }
+
+  /** Warm-ahead: task `task` of a stage waits; its slice is warmed on `node`, the node the scorer ranks best. */
+  private queue(job: number, stageIndex: number, task: number, node: number): void {
+    const stage = this.opts.workload.jobs[job].stages[stageIndex];
+    const [from, to] = taskBlocks(stage, task, 0);
+    const pod = this.warm!.add({ node, dataset: stage.dataset, base: this.numbering.base(stage.dataset), from, to, queued: true, readAt: () => from });
+    this.queuedPods.set(`${job}/${stageIndex}/${task}`, pod);
+  }
+
+  /** A queued task was placed: its warm-ahead entry goes (its pod is bound now, wherever it runs). */
+  private unqueue(job: number, stage: number, task: number): void {
+    const key = `${job}/${stage}/${task}`;
+    const pod = this.queuedPods.get(key);
+    if (!pod) return;
+    this.queuedPods.delete(key);
+    this.warm!.remove(pod);
+  }
+
+  private prefetchDone(f: PrefetchFlow<Running>): void {
+    this.flowsChanged = true;
+    const waiters = this.warm!.prefetched(f);
+    this.scheduleTick(this.caches[f.node]);
+    for (const t of waiters) this.blockRead(t);
+    // after the joined readers' next reads have started, as after a read's own fetch
+    this.warm!.fetchEnded(f);
   }
 
   /** A task finished computing what it had (one block, or the whole pass when reads precede computing). */
@@ -276,6 +370,7 @@ class Simulation {
     this.record(this.numbering.base(stage.dataset) + b);
     t.reading = true;
     this.flowsChanged = true;
+    if (this.warm) return this.warmRead(t, stage.dataset, b, bytes, sampleBytes, streams);
     if (policy.caches && cache.read(stage.dataset, b, bytes)) {
       this.blockHits++;
       this.localBytes += bytes;
@@ -288,6 +383,50 @@ class Simulation {
       const stream = cluster.streamBytesPerSecond;
       this.flows.start(this.now, cluster.remotePath[t.node], requestBoundRate(sampleBytes, cluster.remoteFirstByteSeconds, stream, streams, stream), bytes, t);
     }
+    this.scheduleTick(cache);
+  }
+
+  /**
+   * A read with the warm cache: a hit; or joining the node's fetch ahead of that block (a miss that waits
+   * for it); or a miss filled from a zone peer holding the block (peer option), else from the object store.
+   */
+  private warmRead(t: Running, dataset: number, b: number, bytes: number, sampleBytes: number | undefined, streams: number): void {
+    const { cluster } = this.opts;
+    const warm = this.warm!;
+    const cache = this.caches[t.node];
+    const global = this.numbering.base(dataset) + b;
+    if (cache.lookup(global)) {
+      this.blockHits++;
+      this.localBytes += bytes;
+      this.addBytes(this.localSeries, bytes);
+      const device = cluster.linkCapacity[cluster.localPath[t.node][0]];
+      this.flows.start(this.now, cluster.localPath[t.node], requestBoundRate(sampleBytes, cluster.localFirstByteSeconds, device, streams, Infinity), bytes, t);
+      return;
+    }
+    this.remoteBytes += bytes;
+    this.addBytes(this.remoteSeries, bytes);
+    const ahead = warm.inflight(t.node, global);
+    if (ahead) return warm.join(ahead, t);
+    const holder = warm.peerHolder(t.node, global);
+    cache.insert(dataset, b, bytes, { zoneCopy: holder >= 0 });
+    t.fetching = global;
+    warm.readStarted(t.node, global);
+    if (holder >= 0) {
+      // The pod's requests go to its own agent, which reads the whole block from the peer.
+      warm.totals.peerBytes += bytes;
+      const nic = cluster.linkCapacity[cluster.remotePath[t.node][0]];
+      this.flows.start(this.now, warm.peerPath(holder, t.node), requestBoundRate(sampleBytes, cluster.localFirstByteSeconds, nic, streams, Infinity), bytes, t);
+    } else {
+      warm.totals.egressBytes += bytes;
+      const stream = cluster.streamBytesPerSecond;
+      this.flows.start(this.now, cluster.remotePath[t.node], requestBoundRate(sampleBytes, cluster.remoteFirstByteSeconds, stream, streams, stream), bytes, t);
+    }
+    this.scheduleTick(cache);
+  }
+
+  /** The agents write at the next interval after their cache changed (for policies that read the inventory). */
+  private scheduleTick(cache: NodeCacheModel): void {
+    const { cluster, policy } = this.opts;
     if (policy.readsInventory && !this.tickPending && cache.changed.size > 0) {
       this.tickPending = true;
       this.heap.push((Math.floor(this.now / cluster.writeSeconds) + 1) * cluster.writeSeconds, TICK);
@@ -299,7 +438,16 @@ class Simulation {
     t.reading = false;
     t.buffered++;
     if (t.pass === 0 && t.next === t.to && Number.isNaN(this.ready[t.job])) this.ready[t.job] = this.now;
+    if (t.firstRead === false) {
+      t.firstRead = true;
+      this.firstBlockSum += this.now - t.startedAt!;
+      this.firstBlockTasks++;
+    }
+    const fetched = t.fetching;
+    t.fetching = -1;
     this.pump(t, this.opts.workload.jobs[t.job].stages[t.stage]);
+    // after the task's next read has started, so a prefetch does not slip in between a reader's misses
+    if (fetched !== undefined && fetched >= 0) this.warm!.readEnded(t.node, fetched);
   }
 
   /** A pass ended: the next starts, or the task frees its slot and may finish its stage and job. */
@@ -308,6 +456,7 @@ class Simulation {
     if (++t.pass < stage.passes) return this.startPass(t);
     const job = this.opts.workload.jobs[t.job];
     this.slotSeconds += this.now - t.placedAt;
+    if (t.warmPod) this.warm!.remove(t.warmPod);
     this.placement.release(t.node);
     if (++this.tasksDone % 4096 === 0) this.opts.onProgress?.(this.tasksDone);
     if (stage.dataset < 0 && Number.isNaN(this.ready[t.job])) this.ready[t.job] = t.placedAt;
@@ -363,6 +512,7 @@ class Simulation {
       computeSeconds: this.computeSeconds,
       slotSeconds: this.slotSeconds,
       reads: this.reads?.subarray(0, this.blockReads),
+      ...(this.warm ? { warm: { ...this.warm.finish(), firstBlockSeconds: this.firstBlockTasks > 0 ? this.firstBlockSum / this.firstBlockTasks : 0 } } : {}),
     };
   }
 }
@@ -387,6 +537,9 @@ export async function runSimulation(opts: EngineOptions): Promise<RunResult> {
           break;
         case 'tick':
           sim.tick();
+          break;
+        case 'start':
+          sim.started(e.task);
           break;
         case 'wake':
           break; // only asks for the scheduling cycle below

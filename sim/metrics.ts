@@ -34,6 +34,20 @@ export interface PolicyMetrics {
   computeShare: number;
   /** Serving: seconds from a replica's creation to its weights loaded (queueing for a slot included). */
   coldStartSeconds?: { mean: number; p50: number; p99: number };
+  /** Runs with the warm cache modelled (`--warm`): where bytes came from, what was fetched ahead, the first block's wait. */
+  warm?: {
+    /** Mean seconds from a task's container start to its first block read. */
+    firstBlockSeconds: number;
+    /** Bytes fetched from the object store (reads and fetches ahead): egress. */
+    egressBytes: number;
+    /** Bytes read from a node of the same zone (reads and fetches ahead). */
+    peerBytes: number;
+    prefetchedBytes: number;
+    /** Of those, bytes evicted before any read or never read. */
+    wastedPrefetchBytes: number;
+    /** Of those, bytes warmed for queued tasks. */
+    warmAheadBytes: number;
+  };
 }
 
 /** Rounds to 6 significant digits (reports stay readable and stable). */
@@ -81,6 +95,17 @@ export function policyMetrics(run: RunResult, compulsoryHitRatio: number, clairv
     let total = 0;
     for (const x of cold) total += x;
     m.coldStartSeconds = { mean: round(total / cold.length), p50: round(quantile(cold, 0.5)), p99: round(quantile(cold, 0.99)) };
+  }
+  if (run.warm) {
+    const w = run.warm;
+    m.warm = {
+      firstBlockSeconds: round(w.firstBlockSeconds),
+      egressBytes: w.egressBytes,
+      peerBytes: w.peerBytes,
+      prefetchedBytes: w.prefetchedBytes,
+      wastedPrefetchBytes: w.wastedPrefetchBytes,
+      warmAheadBytes: w.warmAheadBytes,
+    };
   }
   if (clairvoyantBytes !== undefined && requested > 0) {
     m.clairvoyantHitRatio = round(clairvoyantBytes / requested);

@@ -20,6 +20,17 @@ interface Pending {
   next: number;
   waitSince: number;
   wakeAt: number;
+  /** Warm-ahead: tasks below this were considered for warming while they waited. */
+  warmed: number;
+}
+
+/** Warm-ahead (sim/warm.ts): a waiting task's slice is warmed on the node the extender ranks best. */
+export interface QueueWarmer {
+  /** Whether the cluster-wide warm-ahead budget has room left. */
+  canQueue(): boolean;
+  queue(job: number, stage: number, task: number, node: number): void;
+  /** The task was placed (wherever): its queued warming ends. */
+  placed(job: number, stage: number, task: number): void;
 }
 
 /** What placing a task hands to the engine: the task's identity and its node. */
@@ -55,6 +66,7 @@ export class Placement {
     private readonly wakeAt: (time: number) => void,
     /** Starts a placed task (called once per placement, in placement order). */
     private readonly start: (p: Placed) => void,
+    private readonly warmer?: QueueWarmer,
   ) {
     const nodes = cluster.names.length;
     const slots = cluster.spec.slotsPerNode;
@@ -118,7 +130,7 @@ export class Placement {
 
   /** A stage's tasks become placeable (its dependencies are done). */
   ready(job: number, stage: number): void {
-    const entry: Pending = { job, stage, next: 0, waitSince: NaN, wakeAt: NaN };
+    const entry: Pending = { job, stage, next: 0, waitSince: NaN, wakeAt: NaN, warmed: 0 };
     let lo = 0;
     let hi = this.pending.length;
     while (lo < hi) {
@@ -138,11 +150,35 @@ export class Placement {
 
   /** One scheduling cycle at `now`: places waiting tasks while slots are free; a promise only if a policy answers with one. */
   dispatch(now: number): Promise<void> | undefined {
-    if (this.freeTotal === 0 || this.pending.length === 0) return undefined;
+    if (this.pending.length === 0 || (this.freeTotal === 0 && !this.warmer)) return undefined;
     this.now = now;
     this.ctx.now = now;
     this.publisher.refresh(now);
-    return this.placeFrom(0);
+    const placing = this.placeFrom(0);
+    if (this.warmer && !placing) this.warmWaiting(this.warmer);
+    return placing;
+  }
+
+  /**
+   * Warm-ahead: each task still waiting after the cycle, in queue order and once, is warmed on the node
+   * the extender's `locality` scores rank best (ties: most free slots, then first), while the budget has
+   * room; a task no node scores above 0 for has no best node and is not warmed.
+   */
+  private warmWaiting(warmer: QueueWarmer): void {
+    for (const p of this.pending) {
+      const stage = this.workload.jobs[p.job].stages[p.stage];
+      if (stage.dataset < 0) continue;
+      for (let task = Math.max(p.next, p.warmed); task < stage.tasks; task++) {
+        if (!warmer.canQueue()) return;
+        p.warmed = task + 1;
+        const scores = this.scores('locality', p.job, stage, task);
+        let best = -1;
+        for (let n = 0; n < scores.length; n++) {
+          if (scores[n] > 0 && (best < 0 || scores[n] > scores[best] || (scores[n] === scores[best] && this.free[n] > this.free[best]))) best = n;
+        }
+        if (best >= 0) warmer.queue(p.job, p.stage, task, best);
+      }
+    }
   }
 
   private placeFrom(i: number): Promise<void> | undefined {
@@ -181,6 +217,7 @@ export class Placement {
     p.waitSince = NaN;
     const task = p.next++;
     if (p.next === stage.tasks) this.pending.splice(i, 1);
+    this.warmer?.placed(p.job, p.stage, task);
     this.start({ job: p.job, stage: p.stage, task, node });
     return i;
   }

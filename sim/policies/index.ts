@@ -3,6 +3,7 @@ import type { ClusterSpec } from '../cluster.js';
 import { defaultPolicy, noCachePolicy, randomPolicy } from './baselines.js';
 import { delayPolicy, extenderPolicy } from './locality.js';
 import type { SimPolicy } from './types.js';
+import { warmSuffix, type WarmOptions } from '../warm.js';
 
 export const POLICY_NAMES = ['default', 'locality', 'dataset-affinity', 'delay', 'random', 'no-cache'] as const;
 export type SimPolicyName = (typeof POLICY_NAMES)[number];
@@ -22,6 +23,14 @@ export function makePolicy(name: SimPolicyName, spec: ClusterSpec): SimPolicy {
     case 'no-cache':
       return noCachePolicy;
   }
+}
+
+/**
+ * The policy with warm-cache options: named `<policy> +<options>`; warm-ahead ranks nodes with the
+ * extender's scores, so the agents' inventory is modelled even for a policy that does not weigh them.
+ */
+export function withWarm(policy: SimPolicy, warm: WarmOptions): SimPolicy {
+  return { ...policy, name: `${policy.name}${warmSuffix(warm)}`, warm, readsInventory: policy.readsInventory || warm['warm-ahead'] };
 }
 
 /** `all` or a comma-separated list; unknown names are an error that lists the known ones. */

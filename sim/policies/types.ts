@@ -1,6 +1,7 @@
 // What a placement policy sees for one task, and what it answers.
 import type { PolicyName } from '../../src/core/policies/index.js';
 import type { Rng } from '../rng.js';
+import type { WarmOptions } from '../warm.js';
 import type { StageSpec } from '../workloads/types.js';
 
 /** A policy's answer when the task should wait (delay scheduling) rather than run anywhere now. */
@@ -46,6 +47,8 @@ export interface SimPolicy {
   readsInventory: boolean;
   /** For policies that may answer WAIT: the longest a stage waits before placing anyway, s. */
   maxWait?: number;
+  /** The warm cache's options this policy runs with (sim/warm.ts); absent: none. */
+  warm?: WarmOptions;
   /** A node index with a free slot, or WAIT. */
   place(ctx: PlaceContext): number | Promise<number>;
 }

@@ -17,6 +17,7 @@ import {
   summaryRows,
   type Table,
 } from './table.js';
+import { warmNotes, warmTables } from './warm.js';
 
 // long policy names (the oracle's reference line) stay whole in axes and legends
 const config = { axis: { labelLimit: 240 }, legend: { labelLimit: 240 } };
@@ -250,7 +251,9 @@ ${boundNotes(report)
 ${titled(groupTable(report))}${titled(publishedTable(report))}${publishedNotes(report)
     .map((n) => `<p class="gap">${escape(n)}</p>`)
     .join('\n')}
-<div class="charts">
+${warmTables(report).map(titled).join('')}${warmNotes(report)
+    .map((n) => `<p class="warm">${escape(n)}</p>\n`)
+    .join('')}<div class="charts">
 ${charts.map((s) => `<figure>${s}</figure>`).join('\n')}
 </div>
 <h2>Modelling notes</h2>

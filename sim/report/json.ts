@@ -3,6 +3,7 @@ import type { Cluster, ClusterSpec } from '../cluster.js';
 import type { WorkloadReads } from '../bounds.js';
 import type { RunResult } from '../engine.js';
 import { completionTimes, quantile, round, type PolicyMetrics } from '../metrics.js';
+import type { WarmReport } from './warm.js';
 import { cacheSummary, groupSummaries, publishedComparison, type CacheSummary, type GroupSummary, type PublishedComparison } from './groups.js';
 import type { Workload } from '../workloads/types.js';
 
@@ -39,6 +40,8 @@ export interface Report {
   groups?: GroupSummary[];
   /** For a workload modelled on a published experiment: each published speed-up beside the simulated ones. */
   published?: PublishedComparison;
+  /** With `--warm`: the warm cache's parameters and, per policy, what each option adds. */
+  warm?: WarmReport;
 }
 
 const CDF_POINTS = 100;

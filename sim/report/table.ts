@@ -2,6 +2,7 @@
 // sentences that explain it; report.html shows the same rows and sentences.
 import type { PolicyMetrics } from '../metrics.js';
 import type { Report } from './json.js';
+import { warmNotes, warmTables } from './warm.js';
 
 const pct = (x: number | undefined, digits = 1) => (x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`);
 const num = (x: number | undefined, digits = 1) => (x === undefined ? '–' : x.toFixed(digits));
@@ -191,6 +192,15 @@ function markdown(header: string[], rows: string[][], text: number[] = []): stri
 }
 
 export function summaryTable(report: Report): string {
-  const more = [groupTable(report), publishedTable(report)].flatMap((t) => (t ? [`${t.title}:\n\n${markdown(t.header, t.rows, t.text)}`] : []));
-  return [markdown(summaryHeader(report), summaryRows(report)), cacheSentence(report), ...boundNotes(report), ...more, ...publishedNotes(report)].join('\n\n');
+  const more = [groupTable(report), publishedTable(report), ...warmTables(report)].flatMap((t) =>
+    t ? [`${t.title}:\n\n${markdown(t.header, t.rows, t.text)}`] : [],
+  );
+  return [
+    markdown(summaryHeader(report), summaryRows(report)),
+    cacheSentence(report),
+    ...boundNotes(report),
+    ...more,
+    ...publishedNotes(report),
+    ...warmNotes(report),
+  ].join('\n\n');
 }

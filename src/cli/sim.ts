@@ -8,6 +8,7 @@ import { POLICY_NAMES, parsePolicyList } from '../../sim/policies/index.js';
 import { renderHtml } from '../../sim/report/html.js';
 import { summaryTable } from '../../sim/report/table.js';
 import { compare } from '../../sim/run.js';
+import { parseWarmList, WARM_OPTIONS } from '../../sim/warm.js';
 import { defaultCluster, loadWorkload, SHIPPED } from '../../sim/workloads/index.js';
 import { defineCommand } from '../runtime/flags.js';
 import { checkFreshness } from '../runtime/settings.js';
@@ -29,6 +30,11 @@ report.html to --out and prints the summary table. The same --seed gives the sam
       arg: '<preset|file>',
       help: `preset (${Object.keys(PRESETS).join(', ')}) or a YAML/JSON spec file;\ndefault: hoard/datashim for those traces, gpu for training and serving, spark otherwise`,
     },
+    warm: {
+      kind: 'string',
+      arg: '<list|all>',
+      help: `warm-cache options to compare (${WARM_OPTIONS.join(', ')}; or all): each policy runs\nwithout them, with each alone and with all, pod start-up modelled in every run`,
+    },
     seed: { kind: 'count', help: 'seed of every random draw', default: 1 },
     out: { kind: 'string', arg: '<dir>', help: 'directory for report.json and report.html', default: 'out/sim' },
   },
@@ -42,8 +48,10 @@ export async function run(argv: string[]): Promise<number> {
   const seed = values.seed;
   if (!Number.isSafeInteger(seed)) command.fail(`--seed must be an integer, got "${seed}"`);
   let policies;
+  let warm;
   try {
     policies = parsePolicyList(values.policies);
+    warm = values.warm === undefined ? undefined : parseWarmList(values.warm);
   } catch (err) {
     return command.fail((err as Error).message);
   }
@@ -67,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     workload,
     policies,
     seed,
+    warm,
     onPolicy(name, total) {
       if (!bar) return;
       if (started) bar.stop();
