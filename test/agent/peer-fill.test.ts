@@ -20,7 +20,7 @@ import { blockIds } from '../../src/agent/inventory.js';
 import { blockId, type BlockSpec } from '../../src/agent/layout.js';
 import { PEER_BLOCK_PARAM } from '../../src/agent/peer-fill.js';
 import { signSigV4 } from '../../src/agent/sigv4.js';
-import { rank } from '../../src/agent/zone-copies.js';
+import { rank } from '../../src/core/zone-copies.js';
 import { agentCredentials } from '../../src/api/agent-credentials.js';
 import type { NodeCache } from '../../src/api/nodecache.js';
 import { createKubeClient } from '../../src/kube/client.js';
