@@ -13,6 +13,7 @@ import { agentMetrics, type AgentMetrics } from '../metrics/agent.js';
 import { AgentAccess, type AgentAuthConfig } from './access.js';
 import { BlockStore } from './block-store.js';
 import { BoundPods } from './bound-pods.js';
+import { WarmItems } from './warm-items.js';
 import { Catalogs, type DatasetSource } from './catalogs.js';
 import { holdings, type DatasetHoldings } from './inventory.js';
 import { PeerDirectory } from './peer-directory.js';
@@ -43,7 +44,10 @@ export interface AgentConfig {
   datasets?: DatasetSource[];
   /** Publishes the node's NodeCache when set. */
   publish?: Omit<PublisherOptions, 'epoch' | 'snapshot' | 'metrics' | 'log' | 'now' | 'random'>;
-  /** Watches the pods bound to `node` (field selector spec.nodeName) to prefetch and pin what they read. */
+  /**
+   * Watches the pods bound to `node` (field selector spec.nodeName) to prefetch and pin what they read,
+   * and the node's NodeCache (field selector metadata.name) for the queued work warm-ahead planned for it.
+   */
   boundPods?: { kc: KubeConfig; client: KubeClient; node: string };
   /** Budgets and concurrency of prefetch; absent, nothing is fetched ahead (blocks are still pinned). */
   prefetch?: PrefetchSettings;
@@ -196,6 +200,8 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
       )
     : undefined;
   pods?.start();
+  const warm = cfg.boundPods ? new WarmItems(cfg.boundPods.kc, cfg.boundPods.client, cfg.boundPods.node, (items) => prefetcher.setWarm(items), log) : undefined;
+  warm?.start();
   const nodeCaches = p && directory?.watch(p.kc, p.client);
 
   return {
@@ -212,6 +218,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
     holdings: current,
     async close() {
       await pods?.stop();
+      await warm?.stop();
       await nodeCaches?.stop();
       await prefetcher.close();
       await publisher?.stop();

@@ -2,11 +2,12 @@
 // block ranges of its slice, found with the very functions the extender scores the pod with (its
 // Dataset references, declared slices and their resolution), against the agent's own listing of the
 // Dataset, which has the operator's catalog version. A slice that cannot be located counts whole, as
-// the extender scores it.
+// the extender scores it. Warm items (queued work the extender planned for this node) resolve the same way.
 import { datasetRefsFromPod } from '../core/dataset-refs.js';
-import { declaredSlices, resolveSlices } from '../core/pod-slices.js';
+import { declaredSlices, resolveSlices, type DeclaredSlice } from '../core/pod-slices.js';
 import type { PodLike } from '../core/pod.js';
-import { datasetKey, type DatasetCatalog, type Problem } from '../core/types.js';
+import { parseSlice } from '../core/slice.js';
+import { datasetKey, type DatasetCatalog, type DatasetRef, type Problem } from '../core/types.js';
 import type { DatasetSource } from './catalogs.js';
 import type { Layout } from './layout.js';
 
@@ -38,6 +39,29 @@ export function podDemand(pod: PodLike, lookup: DemandLookup): PodDemand {
   const { refs, problems } = datasetRefsFromPod(pod, { isDataset: (ns, name) => lookup.source(datasetKey(ns, name)) !== undefined });
   const declared = declaredSlices(pod, refs, lookup.jobCompletions ? { jobCompletions: (ns, job) => lookup.jobCompletions!(ns, job) } : {});
   problems.push(...declared.problems);
+  return sliceDemand(refs, declared.slices, lookup, problems);
+}
+
+/**
+ * What a warm item (queued work the extender planned for this node) will read: its Datasets and slices
+ * as the item names them, resolved as a bound pod's are.
+ */
+export function warmDemand(datasets: ReadonlyArray<{ namespace: string; name: string; slice?: string }>, lookup: DemandLookup): PodDemand {
+  const problems: Problem[] = [];
+  const refs: DatasetRef[] = datasets.map((d, index) => ({ namespace: d.namespace, name: d.name, useAs: [], source: { kind: 'label', index } }));
+  const declared = datasets.map((d, i): DeclaredSlice | undefined => {
+    if (d.slice === undefined) return undefined;
+    const spec = parseSlice(d.slice);
+    const field = `spec.warm[].datasets[${i}].slice`;
+    if (!('error' in spec)) return { spec, field };
+    problems.push({ field, message: `${spec.error}; the whole Dataset is warmed` });
+    return undefined;
+  });
+  return sliceDemand(refs, declared, lookup, problems);
+}
+
+/** The block ranges of `refs` with their declared slices, against the agent's own listings. */
+function sliceDemand(refs: DatasetRef[], declared: ReadonlyArray<DeclaredSlice | undefined>, lookup: DemandLookup, problems: Problem[]): PodDemand {
   const unlisted: DatasetSource[] = [];
   const catalogs = new Map<string, DatasetCatalog>();
   const layouts = new Map<string, Layout>();
@@ -61,7 +85,7 @@ export function podDemand(pod: PodLike, lookup: DemandLookup): PodDemand {
       ...(source.catalog?.prefixesTruncated ? { prefixesTruncated: true } : {}),
     });
   }
-  problems.push(...resolveSlices(refs, declared.slices, (key) => catalogs.get(key)));
+  problems.push(...resolveSlices(refs, declared, (key) => catalogs.get(key)));
   const datasets: DatasetDemand[] = [];
   for (const ref of refs) {
     const key = datasetKey(ref.namespace, ref.name);

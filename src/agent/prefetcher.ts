@@ -7,6 +7,11 @@
 // read that wants a block being prefetched joins that fetch. A pod that goes away drops its queued
 // blocks (those being fetched finish). Every block the bound pods read, not only the budgeted ones, is
 // the store's demand: those on disk are pinned, up to its pin share.
+//
+// Warm-ahead: the queued work the extender planned for this node (its NodeCache's spec.warm) comes after
+// every bound pod, within the same budgets: its blocks are fetched only while no bound pod's wait, and
+// pinned after theirs. An item whose pod is now bound here is planned as the bound pod (what was fetched
+// for it stays); an item that disappears drops its queued blocks as a pod that goes away does.
 import type { Logger } from 'pino';
 import type { PodLike } from '../core/pod.js';
 import type { AgentMetrics } from '../metrics/agent.js';
@@ -14,7 +19,18 @@ import type { BlockStore } from './block-store.js';
 import type { Catalogs } from './catalogs.js';
 import { blockIds } from './inventory.js';
 import { datasetBlock, type BlockSpec, type Layout } from './layout.js';
-import { podDemand } from './pod-demand.js';
+import { podDemand, warmDemand, type PodDemand } from './pod-demand.js';
+
+/** Queued work the extender planned for this node: a warm item of its NodeCache. */
+export interface WarmWork {
+  /** `Pod ns/name` or `Job ns/name[#index]`. */
+  key: string;
+  /** `ns/name` of the pod, when the work is a pod: once bound here it is planned as a bound pod. */
+  pod?: string;
+  datasets: ReadonlyArray<{ namespace: string; name: string; slice?: string }>;
+}
+
+type For = 'bound' | 'queued';
 
 export interface PrefetchSettings {
   /** Bytes of each pod's slices fetched ahead, from their first block. */
@@ -41,14 +57,17 @@ interface Planned {
   layout: Layout;
   index: number;
   dataset: string;
+  for: For;
 }
 
 export class Prefetcher {
   /** Bound pods by `ns/name`, in the order they were first seen, with what their demand depends on. */
   private readonly pods = new Map<string, { pod: PodLike; fingerprint: string }>();
-  /** Per pod with blocks left, those blocks in order. */
-  private queues: Planned[][] = [];
-  private turn = 0;
+  /** Queued work planned for this node, oldest first. */
+  private warm: { items: readonly WarmWork[]; fingerprint: string } = { items: [], fingerprint: '[]' };
+  /** Per pod (bound pods', then queued work's) with blocks left, those blocks in order. */
+  private queues: Record<For, Planned[][]> = { bound: [], queued: [] };
+  private turns: Record<For, number> = { bound: 0, queued: 0 };
   private running = 0;
   private readonly inflight = new Set<Promise<void>>();
   /** `spec.completions` of the Jobs owning bound Indexed pods, by `ns/name`; a pod waits while its Job is looked up. */
@@ -70,6 +89,14 @@ export class Prefetcher {
   /** A pod deleted or finished: its queued blocks are dropped and its blocks no longer pinned. */
   removePod(key: string): void {
     if (this.pods.delete(key)) this.replan();
+  }
+
+  /** The queued work planned for this node now (the whole list: items absent are dropped). */
+  setWarm(items: readonly WarmWork[]): void {
+    const fingerprint = JSON.stringify(items);
+    if (fingerprint === this.warm.fingerprint) return;
+    this.warm = { items, fingerprint };
+    this.replan();
   }
 
   /** Plans again from the bound pods (once per turn of the event loop): after they, the Datasets or their listings changed. */
@@ -103,21 +130,12 @@ export class Prefetcher {
     const demand: string[] = [];
     const demanded = new Set<string>();
     const planned = new Set<string>();
-    const queues: Planned[][] = [];
+    const queues: Record<For, Planned[][]> = { bound: [], queued: [] };
     let nodeBytes = 0;
-    let pods = 0;
-    for (const [key, { pod }] of this.pods) {
-      pending.job = undefined;
-      const d = podDemand(pod, this.opts.jobCompletions ? lookup : { source: lookup.source, layout: lookup.layout });
-      if (pending.job) {
-        this.lookUp(pending.job); // the pod's shard count is on the way: plan it then, not whole now
-        continue;
-      }
-      // A listing that arrives changes the catalogs, which plans again.
-      for (const source of d.unlisted) catalogs.layout(source).catch((err: unknown) => log.warn({ err, pod: key }, 'could not list Dataset'));
-      if (d.datasets.length > 0) pods++;
+    /** Adds a pod's (or queued work's) blocks: all to the demand, a prefix within the budgets to the queue. */
+    const take = (d: PodDemand, tier: For): void => {
       const signature = d.datasets.map((x) => `${x.dataset}@${x.layout.version}:${x.ranges.join(',')}`).join(' ');
-      if (seen.has(signature)) continue;
+      if (seen.has(signature)) return;
       seen.add(signature);
       const queue: Planned[] = [];
       let podBytes = 0;
@@ -141,19 +159,44 @@ export class Prefetcher {
             if (counted) continue;
             planned.add(id);
             nodeBytes += lengths[i];
-            queue.push({ id, layout, index: i, dataset });
+            queue.push({ id, layout, index: i, dataset, for: tier });
           }
         }
       }
-      if (queue.length > 0) queues.push(queue);
+      if (queue.length > 0) queues[tier].push(queue);
+    };
+    const listMissing = (d: PodDemand, key: string) => {
+      // A listing that arrives changes the catalogs, which plans again.
+      for (const source of d.unlisted) catalogs.layout(source).catch((err: unknown) => log.warn({ err, pod: key }, 'could not list Dataset'));
+    };
+    let pods = 0;
+    for (const [key, { pod }] of this.pods) {
+      pending.job = undefined;
+      const d = podDemand(pod, this.opts.jobCompletions ? lookup : { source: lookup.source, layout: lookup.layout });
+      if (pending.job) {
+        this.lookUp(pending.job); // the pod's shard count is on the way: plan it then, not whole now
+        continue;
+      }
+      listMissing(d, key);
+      if (d.datasets.length > 0) pods++;
+      take(d, 'bound');
+    }
+    let warmPods = 0;
+    for (const item of this.warm.items) {
+      if (item.pod !== undefined && this.pods.has(item.pod)) continue; // bound here now: planned above
+      const d = warmDemand(item.datasets, lookup);
+      listMissing(d, item.key);
+      if (d.datasets.length > 0) warmPods++;
+      take(d, 'queued');
     }
     for (const job of this.completions.keys()) if (!jobsAsked.has(job)) this.completions.delete(job);
     let cancelled = 0;
-    for (const q of this.queues) for (const p of q) if (!planned.has(p.id) && !store.has(p.id)) cancelled++;
+    for (const q of [...this.queues.bound, ...this.queues.queued]) for (const p of q) if (!planned.has(p.id) && !store.has(p.id)) cancelled++;
     metrics.prefetchCancelled.inc(cancelled);
     metrics.prefetchPods.set(pods);
+    metrics.warmPods.set(warmPods);
     this.queues = queues;
-    this.turn = 0;
+    this.turns = { bound: 0, queued: 0 };
     store.setDemand(demand);
     this.pump();
   }
@@ -180,7 +223,7 @@ export class Prefetcher {
   async close(): Promise<void> {
     this.closed = true;
     clearImmediate(this.scheduled);
-    this.queues = [];
+    this.queues = { bound: [], queued: [] };
     while (this.inflight.size > 0) await Promise.all([...this.inflight]);
   }
 
@@ -191,19 +234,27 @@ export class Prefetcher {
       if (!next) break;
       this.start(next);
     }
-    metrics.prefetchQueued.set(this.queues.reduce((n, q) => n + q.filter((p) => !store.has(p.id)).length, 0));
+    let queued = 0;
+    for (const q of [...this.queues.bound, ...this.queues.queued]) for (const p of q) if (!store.has(p.id)) queued++;
+    metrics.prefetchQueued.set(queued);
   }
 
-  /** The next block to fetch, pods taking turns; blocks on disk or being fetched already are passed over. */
+  /**
+   * The next block to fetch: bound pods' before queued work's, pods of a tier taking turns; blocks on
+   * disk or being fetched already are passed over.
+   */
   private next(): Planned | undefined {
     const { store } = this.opts;
-    while (this.queues.length > 0) {
-      this.turn %= this.queues.length;
-      const q = this.queues[this.turn];
-      const p = q.shift()!;
-      if (q.length === 0) this.queues.splice(this.turn, 1);
-      else this.turn++;
-      if (!store.has(p.id) && !store.isFetching(p.id)) return p;
+    for (const tier of ['bound', 'queued'] as const) {
+      const queues = this.queues[tier];
+      while (queues.length > 0) {
+        const turn = this.turns[tier] % queues.length;
+        const q = queues[turn];
+        const p = q.shift()!;
+        if (q.length === 0) queues.splice(turn, 1);
+        this.turns[tier] = q.length === 0 ? turn : turn + 1;
+        if (!store.has(p.id) && !store.isFetching(p.id)) return p;
+      }
     }
     return undefined;
   }
@@ -217,8 +268,8 @@ export class Prefetcher {
       .then(
         (kept) => {
           if (!kept) return metrics.prefetchFailed.inc();
-          metrics.prefetchedBlocks.inc();
-          metrics.prefetchedBytes.inc(spec.length);
+          metrics.prefetchedBlocks.inc({ for: p.for });
+          metrics.prefetchedBytes.inc({ for: p.for }, spec.length);
         },
         (err: unknown) => {
           metrics.prefetchFailed.inc();

@@ -47,6 +47,42 @@ export const nodeCacheStatusSchema = z.object({
     .describe('Where agents of the same zone read blocks this node holds, instead of the object store.'),
 });
 
+/** What a warm item is for: a pod the scheduler could not place, or (an index of) a suspended Job. */
+const warmTargetSchema = z.object({
+  namespace: objectName.max(63),
+  name: objectName.max(253),
+  uid: z.string().min(1).max(64),
+});
+
+export const nodeCacheWarmItemSchema = z.object({
+  pod: warmTargetSchema.optional().describe('The pending pod whose slices this node warms.'),
+  job: warmTargetSchema
+    .extend({ index: z.number().int().nonnegative().optional().describe('The completion index, for an Indexed Job.') })
+    .optional()
+    .describe('The suspended Job (one index of it, when Indexed) whose slices this node warms.'),
+  datasets: z
+    .array(
+      z.object({
+        namespace: objectName.max(63),
+        name: objectName.max(253),
+        slice: z.string().max(4096).optional().describe('The part read (locus.dev/slice syntax); absent: the whole Dataset.'),
+      }),
+    )
+    .max(64),
+  bytes: count.describe('Bytes of these slices the node missed when the item was planned.'),
+});
+
+export const nodeCacheSpecSchema = z.object({
+  nodeName: z.string().min(1).describe('The node this cache is on; equal to metadata.name.'),
+  warm: z
+    .array(nodeCacheWarmItemSchema)
+    .max(1024)
+    .optional()
+    .describe(
+      "Queued work whose slices the node's agent fetches ahead and pins, after those of the pods bound to it. Written by the leading extender (warm-ahead); oldest work first.",
+    ),
+});
+
 export const nodeCacheSchema = z.object({
   apiVersion: z.literal(API_VERSION).optional(),
   kind: z.literal(NODECACHE_KIND).optional(),
@@ -54,13 +90,14 @@ export const nodeCacheSchema = z.object({
     name: objectName,
     resourceVersion: z.string().optional(),
   }),
-  spec: z.object({ nodeName: z.string().min(1).describe('The node this cache is on; equal to metadata.name.') }),
+  spec: nodeCacheSpecSchema,
   status: nodeCacheStatusSchema.optional(),
 });
 
 export type NodeCacheDataset = z.infer<typeof nodeCacheDatasetSchema>;
 export type NodeCacheStatus = z.infer<typeof nodeCacheStatusSchema>;
 export type NodeCache = z.infer<typeof nodeCacheSchema>;
+export type NodeCacheWarmItem = z.infer<typeof nodeCacheWarmItemSchema>;
 
 /** A NodeCache that cannot be turned into a snapshot; the message names the field and the fix. */
 export class NodeCacheError extends Error {}

@@ -39,13 +39,13 @@ upstream come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the SDK's defau
       arg: '<0..0.9>',
       min: 0,
       max: 0.9,
-      help: 'share of --capacity that blocks the pods bound to this node will read\nkeep against eviction (0: plain LRU)',
+      help: 'share of --capacity that blocks the pods bound to (or queued for) this node\nwill read keep against eviction (0: plain LRU)',
       default: 0.5,
     },
     'prefetch-pod-budget': { kind: 'size', help: "bytes of each bound pod's slices fetched ahead", default: 64 * 2 ** 30 },
     'prefetch-node-budget': {
       kind: 'size',
-      help: 'bytes fetched ahead for all bound pods together (default: the pinned share\nof --capacity, so nothing fetched ahead is evicted before it is read)',
+      help: 'bytes fetched ahead for all bound and queued pods together (default: the\npinned share of --capacity, so nothing fetched ahead is evicted before it is read)',
     },
     'prefetch-concurrency': { kind: 'count', help: 'blocks fetched ahead at once; 0 fetches nothing ahead', default: 2 },
     'peer-timeout': {

@@ -13,6 +13,7 @@ import type Koa from 'koa';
 import type { Router } from '@koa/router';
 import { NODECACHE_TTL_MS } from '../runtime/settings.js';
 import { serve } from '../runtime/serve.js';
+import { WarmAhead, type WarmAheadOptions } from './warm-ahead.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -41,6 +42,8 @@ export interface ExtenderOptions {
   readPod?: (namespace: string, name: string) => Promise<PodLike | undefined>;
   /** Record process metrics too (the CLI does; tests and in-process replicas do not). */
   defaultMetrics?: boolean;
+  /** Warm-ahead for queued work (off when absent): planned by the replica that holds the Lease. */
+  warm?: Pick<WarmAheadOptions, 'kc' | 'client' | 'settings'>;
 }
 
 export interface Extender {
@@ -55,6 +58,8 @@ export interface Extender {
   metrics: ExtenderMetrics;
   decisions: Decisions;
   logger: Logger;
+  /** Warm-ahead, when enabled. */
+  warm?: WarmAhead;
   /** The scheduler verbs' path prefix, normalised. */
   prefix: string;
   ready(): boolean;
@@ -105,6 +110,20 @@ export function createExtender(opts: ExtenderOptions): Extender {
     findPod: async (namespace, name) => (await opts.readPod?.(namespace, name)) ?? recent.get(`${namespace}/${name}`),
   });
 
+  const warm =
+    opts.warm &&
+    new WarmAhead({
+      ...opts.warm,
+      index,
+      policy: opts.policy ?? DEFAULTS.policy,
+      ...(opts.scoring ? { scoring: opts.scoring } : {}),
+      jobCompletions: (ns, job) => feed.jobCompletions(ns, job),
+      ready,
+      metrics,
+      logger,
+      now,
+    });
+
   let timer: NodeJS.Timeout | undefined;
   return {
     app,
@@ -115,6 +134,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
     metrics,
     decisions,
     logger,
+    ...(warm ? { warm } : {}),
     prefix,
     ready,
     async start() {
@@ -125,6 +145,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
         logger.info({ nodes: expired.slice(0, 20), count: expired.length }, 'node inventories passed their TTL; they count as empty');
       }, opts.expireEveryMs ?? DEFAULTS.expireEveryMs);
       timer.unref();
+      warm?.start(); // it plans only once the index has synced
       await opts.source.start(feed, {
         restarted(resource, err) {
           metrics.informerRestarts.inc({ resource });
@@ -135,6 +156,7 @@ export function createExtender(opts: ExtenderOptions): Extender {
     },
     async close() {
       if (timer) clearInterval(timer);
+      await warm?.stop();
       await opts.source.close();
     },
   };

@@ -36,6 +36,16 @@ export const NAMESPACES = core('namespaces', 'Namespace', false, true);
 /** Read by the extender for the completions of Indexed Jobs (the shard count of their pods). */
 export const JOBS: ResourceType = { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true, statusSubresource: true };
 
+/** The extender's leader election (warm-ahead is planned by one replica). */
+export const LEASES: ResourceType = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  plural: 'leases',
+  kind: 'Lease',
+  namespaced: true,
+  statusSubresource: false,
+};
+
 export const DATASETS: ResourceType = {
   group: GROUP,
   version: VERSION,
@@ -63,6 +73,7 @@ export const ALL_RESOURCES: readonly ResourceType[] = [
   EVENTS,
   NAMESPACES,
   JOBS,
+  LEASES,
   DATASETS,
   NODE_CACHES,
 ];

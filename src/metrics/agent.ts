@@ -24,9 +24,11 @@ export interface AgentMetrics {
   /** Bytes and blocks on disk kept against eviction because pods bound to the node will read them. */
   pinnedBytes: Gauge;
   pinnedBlocks: Gauge;
-  /** Blocks (and their bytes) fetched ahead for pods bound to the node. */
-  prefetchedBlocks: Counter;
-  prefetchedBytes: Counter;
+  /** Blocks (and their bytes) fetched ahead, `for` pods bound to the node or queued work planned for it (warm-ahead). */
+  prefetchedBlocks: Counter<'for'>;
+  prefetchedBytes: Counter<'for'>;
+  /** Queued work (spec.warm items of the node's NodeCache) whose Datasets are prefetched. */
+  warmPods: Gauge;
   /** Blocks planned for prefetch and not yet fetched. */
   prefetchQueued: Gauge;
   /** Planned blocks dropped because no bound pod wants them any more (deleted or finished). */
@@ -101,8 +103,19 @@ export function agentMetrics(withProcessMetrics = false): AgentMetrics {
     }),
     pinnedBytes: new Gauge({ name: 'locus_agent_pinned_bytes', help: 'Bytes of blocks kept against eviction for pods bound to the node.', registers }),
     pinnedBlocks: new Gauge({ name: 'locus_agent_pinned_blocks', help: 'Blocks kept against eviction for pods bound to the node.', registers }),
-    prefetchedBlocks: new Counter({ name: 'locus_agent_prefetched_blocks_total', help: 'Blocks fetched ahead for pods bound to the node.', registers }),
-    prefetchedBytes: new Counter({ name: 'locus_agent_prefetched_bytes_total', help: 'Bytes of blocks fetched ahead for pods bound to the node.', registers }),
+    prefetchedBlocks: new Counter({
+      name: 'locus_agent_prefetched_blocks_total',
+      help: 'Blocks fetched ahead, for pods bound to the node (for="bound") or queued work planned for it (for="queued").',
+      labelNames: ['for'] as const,
+      registers,
+    }),
+    prefetchedBytes: new Counter({
+      name: 'locus_agent_prefetched_bytes_total',
+      help: 'Bytes of blocks fetched ahead, for pods bound to the node (for="bound") or queued work planned for it (for="queued").',
+      labelNames: ['for'] as const,
+      registers,
+    }),
+    warmPods: new Gauge({ name: 'locus_agent_warm_pods', help: "Queued work (its NodeCache's spec.warm items) whose Datasets are prefetched.", registers }),
     prefetchQueued: new Gauge({ name: 'locus_agent_prefetch_queued_blocks', help: 'Blocks planned for prefetch and not yet fetched.', registers }),
     prefetchCancelled: new Counter({
       name: 'locus_agent_prefetch_cancelled_blocks_total',

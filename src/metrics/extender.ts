@@ -17,6 +17,13 @@ export interface ExtenderMetrics {
   informerRestarts: Counter<'resource'>;
   /** Objects that could not be used (bad Dataset or Node), per kind. */
   invalidObjects: Counter<'kind'>;
+  /** Warm-ahead: 1 on the replica holding the Lease (the one that plans), else 0. */
+  warmLeader: Gauge;
+  /** Warm-ahead: queued pods (and Job indices) with warm nodes in the last plan, and the bytes planned for them. */
+  warmPods: Gauge;
+  warmPlannedBytes: Gauge;
+  /** Warm-ahead: NodeCache spec.warm writes, by outcome (ok, error). */
+  warmWrites: Counter<'outcome'>;
 }
 
 /** Builds the metrics; `stats` is read at scrape time for the index-size gauges. */
@@ -73,6 +80,27 @@ export function createExtenderMetrics(stats: () => IndexStats, opts: { defaultMe
       name: 'locus_extender_invalid_objects_total',
       help: 'Node or Dataset objects that could not be used, per kind.',
       labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    warmLeader: new Gauge({
+      name: 'locus_extender_warm_leader',
+      help: 'Warm-ahead: 1 on the replica holding the Lease (the one that plans and writes spec.warm), else 0.',
+      registers: [registry],
+    }),
+    warmPods: new Gauge({
+      name: 'locus_extender_warm_pods',
+      help: 'Warm-ahead: queued pods and suspended Job indices given warm nodes by the last plan.',
+      registers: [registry],
+    }),
+    warmPlannedBytes: new Gauge({
+      name: 'locus_extender_warm_planned_bytes',
+      help: 'Warm-ahead: bytes the last plan asked nodes to fetch ahead (what they missed), all nodes together.',
+      registers: [registry],
+    }),
+    warmWrites: new Counter({
+      name: 'locus_extender_warm_writes_total',
+      help: 'Warm-ahead: NodeCache spec.warm writes, by outcome (ok, error).',
+      labelNames: ['outcome'] as const,
       registers: [registry],
     }),
   };

@@ -115,12 +115,47 @@ describe('locus extender (CLI)', () => {
       [['--log-level', 'loud'], /--log-level must be one of/],
       [['--nodes', 'n.yaml', '--kubeconfig', 'k'], /either files .* or a cluster/],
       [['--bogus'], /bogus/],
+      [['--warm-nodes', '2', '--warm-node-budget', '1Gi'], /--warm-node-budget has no effect without --warm-budget <size>/],
+      [['--warm-scheduler-name', 'x'], /--warm-scheduler-name has no effect without --warm-budget/],
+      [['--warm-budget', '1Gi', '--nodes', 'n.yaml'], /--warm-budget needs a cluster/],
+      [['--warm-budget', '1Gi', '--warm-nodes', '0'], /--warm-nodes/],
     ];
     for (const [argv, message] of bad) {
       it(`refuses ${argv.join(' ')}, naming the flag`, () => {
         expect(() => parseExtenderFlags(argv)).to.throw(UsageError, message);
       });
     }
+
+    it('leaves warm-ahead off by default, and reads its flags', () => {
+      expect((parseExtenderFlags([]) as ExtenderFlags).warm).to.equal(undefined);
+      const previous = process.env.POD_NAMESPACE;
+      process.env.POD_NAMESPACE = 'locus-ops';
+      try {
+        expect((parseExtenderFlags(['--warm-budget', '10Gi']) as ExtenderFlags).warm).to.deep.equal({
+          clusterBytes: 10 * 2 ** 30,
+          nodeBytes: 10 * 2 ** 30,
+          afterMs: 30_000,
+          nodesPerPod: 1,
+          schedulerNames: ['locus-scheduler'],
+          intervalMs: 5_000,
+          leaseNamespace: 'locus-ops',
+        });
+      } finally {
+        if (previous === undefined) delete process.env.POD_NAMESPACE;
+        else process.env.POD_NAMESPACE = previous;
+      }
+      const argv = ['--warm-budget', '10Gi', '--warm-node-budget', '2Gi', '--warm-after', '2m', '--warm-nodes', '2'];
+      argv.push('--warm-scheduler-name', 'a', '--warm-scheduler-name', 'b', '--warm-interval', '1s', '--warm-lease-namespace', 'ops');
+      expect((parseExtenderFlags(argv) as ExtenderFlags).warm).to.deep.equal({
+        clusterBytes: 10 * 2 ** 30,
+        nodeBytes: 2 * 2 ** 30,
+        afterMs: 120_000,
+        nodesPerPod: 2,
+        schedulerNames: ['a', 'b'],
+        intervalMs: 1_000,
+        leaseNamespace: 'ops',
+      });
+    });
 
     it("refuses a --ttl not longer than the agents' refresh interval, naming both", () => {
       expect(() => parseExtenderFlags(['--ttl', '5m'])).to.throw(SettingsError, /--ttl \(5m\) must be longer than --agent-refresh-interval \(10m\)/);

@@ -554,7 +554,7 @@ describe('test support: the fake API server', () => {
         },
       ]);
       const groups = (await call('GET', '/apis')).body.groups as { name: string }[];
-      expect(groups.map((g) => g.name)).to.deep.equal(['batch', 'locus.dev', 'example.dev']);
+      expect(groups.map((g) => g.name)).to.deep.equal(['batch', 'coordination.k8s.io', 'locus.dev', 'example.dev']);
     });
   });
 });

@@ -11,7 +11,8 @@
  *
  * Resources: nodes, pods (+ pods/binding), secrets, configmaps, persistentvolumeclaims,
  * persistentvolumes, events, namespaces (core v1); datasets (namespaced) and nodecaches (cluster)
- * in locus.dev/v1alpha1; more with register(ResourceType) or registerCrd(crdObject). loadCrds('crds')
+ * in locus.dev/v1alpha1, jobs (batch/v1), leases (coordination.k8s.io/v1); more with
+ * register(ResourceType) or registerCrd(crdObject). loadCrds('crds')
  * (or registerCrd with a schema) makes custom resources behave as their CRD says: unknown fields
  * pruned silently, then validated (type, required, enum, bounds, lengths, pattern, anyOf/allOf) → 422.
  * Discovery: /api, /apis, /api/v1, /apis/<g>, /apis/<g>/<v>, /version, /healthz.
