@@ -190,8 +190,11 @@ export class LocalityIndex {
     let reason: 'first' | 'newer-seq' | 'new-epoch' = 'first';
     if (current) {
       if (current.epoch === snap.epoch) {
-        if (snap.seq <= current.seq) {
-          return { kind: 'stale', reason: `seq ${snap.seq} is not newer than ${current.seq} in epoch ${snap.epoch}` };
+        // The same seq again is the write already applied: an informer resync, or a change to the object's
+        // spec (warm-ahead items), which leaves the inventory as it was.
+        if (snap.seq === current.seq) return { kind: 'seen', reason: `seq ${snap.seq} of epoch ${snap.epoch} is applied already` };
+        if (snap.seq < current.seq) {
+          return { kind: 'stale', reason: `seq ${snap.seq} is older than ${current.seq} in epoch ${snap.epoch}` };
         }
         reason = 'newer-seq';
       } else {

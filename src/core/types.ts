@@ -79,4 +79,7 @@ export interface InventorySnapshot {
 }
 
 export type ApplyOutcome =
-  { kind: 'applied'; reason: 'first' | 'newer-seq' | 'new-epoch' } | { kind: 'stale'; reason: string } | { kind: 'rejected'; reason: string };
+  | { kind: 'applied'; reason: 'first' | 'newer-seq' | 'new-epoch' }
+  | { kind: 'seen'; reason: string }
+  | { kind: 'stale'; reason: string }
+  | { kind: 'rejected'; reason: string };

@@ -61,7 +61,7 @@ export function createExtenderMetrics(stats: () => IndexStats, opts: { defaultMe
     }),
     inventories: new Counter({
       name: 'locus_extender_inventories_total',
-      help: 'NodeCache writes seen, by outcome: applied, stale (seq not newer within an epoch), rejected (malformed).',
+      help: 'NodeCache writes seen, by outcome: applied, seen (the applied seq again: a resync or a spec change), stale (an older seq within an epoch), rejected (malformed).',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

@@ -13,10 +13,10 @@ const snap = (seq: number, bytes: number, epoch = 'e1'): InventorySnapshot => ({
 });
 
 describe('core/locality-index', () => {
-  it('applies a first snapshot, then newer seqs; older or equal seqs are stale', () => {
+  it('applies a first snapshot, then newer seqs; the same seq is seen, older seqs are stale', () => {
     const index = new LocalityIndex({ ttlMs: 1000 });
     expect(index.applyInventory(snap(5, 100), 0)).to.deep.equal({ kind: 'applied', reason: 'first' });
-    expect(index.applyInventory(snap(5, 999), 0).kind).to.equal('stale');
+    expect(index.applyInventory(snap(5, 999), 0).kind).to.equal('seen');
     expect(index.applyInventory(snap(4, 999), 0).kind).to.equal('stale');
     expect(index.cachedBytes('n1', 'ml/a', 0)).to.equal(100);
     expect(index.applyInventory(snap(6, 200), 0)).to.deep.equal({ kind: 'applied', reason: 'newer-seq' });
@@ -207,7 +207,7 @@ describe('core/locality-index', () => {
         const index = new LocalityIndex({ ttlMs: 1e9 });
         index.applyInventory(snap(seq, 42), 0);
         const older = Math.max(0, seq - back);
-        expect(index.applyInventory(snap(older, bytes), 5).kind).to.equal('stale');
+        expect(index.applyInventory(snap(older, bytes), 5).kind).to.equal(older === seq ? 'seen' : 'stale');
         expect(index.cachedBytes('n1', 'ml/a', 5)).to.equal(42);
         expect(index.position('n1')!.appliedAt).to.equal(0);
       }),

@@ -111,6 +111,10 @@ describe('extender inventory from the API server (informers)', () => {
 
   it('applies a new epoch even with a lower seq, and ignores a stale seq within an epoch', async () => {
     await ext.synced;
+    // A change to the spec only (warm-ahead items) brings the applied seq again: seen, not stale.
+    const warmed = nodeCache('node-b', 'b1', 5, 80);
+    api.put({ ...warmed, spec: { nodeName: 'node-b', warm: [] } });
+    await until('the same seq to be seen', async () => (await metric(/locus_extender_inventories_total\{outcome="seen"\} (\d+)/)) === 1);
     api.put(nodeCache('node-b', 'b1', 4, 10));
     await until('the stale write to be seen', async () => (await metric(/locus_extender_inventories_total\{outcome="stale"\} (\d+)/)) === 1);
     expect((await scores())['node-b']).to.equal(8);
