@@ -30,6 +30,7 @@ import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { agentFor, bytes, getBytes, MiB, silent, tempDir, spawnLocus } from './harness.js';
 import { S3RVER_KEYS, startRemote, type Remote } from './remote.js';
+import { freePort } from '../support/free-port.js';
 
 const BUCKET = 'data';
 const TRAIN: DatasetSource = { namespace: 'ml', name: 'train', bucket: BUCKET, prefix: 'ds/', blockSize: MiB };
@@ -42,15 +43,6 @@ const key = (i: number) => `ds/obj-${i}`;
 const body = (i: number) => bytes(MiB, 300 + i);
 const sum = async (m: Counter, labels: Record<string, string> = {}) =>
   (await m.get()).values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((n, v) => n + v.value, 0);
-
-/** A port nothing listens on at the moment (for a child process that must be told its address). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 type Mode = 'pass' | 'cut' | 'corrupt' | 'stall';
 

@@ -5,7 +5,6 @@
 // block the NodeCache shows was fetched before the pod's first read. Each object is exactly one 1 MiB
 // block, so the object store's request log tells which blocks the agent fetched.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -25,6 +24,7 @@ import { nodeCachePath } from './support/nodecache.js';
 import { boundNode, createPod, deleteAllPods, pod, podPath } from './support/pods.js';
 import { startLocus, type Tracked } from './support/process.js';
 import { until } from './support/wait.js';
+import { freePort } from '../support/free-port.js';
 
 const ns = 'e2e-prefetch';
 const BUCKET = 'e2e-prefetch';
@@ -40,14 +40,6 @@ const body = (i: number) => bytes(MiB, 300 + i);
 const clusterRbac = parseAllDocuments(readFileSync('deploy/agent/rbac.yaml', 'utf8'))
   .map((d) => d.toJSON() as Obj)
   .filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('issue 18 on the real apiserver: a bound pod makes its node agent prefetch', function () {
   this.timeout(120_000);

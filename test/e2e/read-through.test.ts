@@ -6,7 +6,6 @@
 // webhook --agent-host-port 9300` gives a pod created for it the agent of its own node
 // (http://$(LOCUS_NODE_IP):9300, LOCUS_NODE_IP from status.hostIP). The pod's manifest names neither.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -23,6 +22,7 @@ import { createPod, deleteAllPods, pod, podPath } from './support/pods.js';
 import { startLocus, type Tracked } from './support/process.js';
 import { until } from './support/wait.js';
 import { register, startWebhook, unregister } from './support/webhook.js';
+import { freePort } from '../support/free-port.js';
 
 const ns = 'e2e-read-through';
 const BUCKET = 'e2e-read-through';
@@ -33,14 +33,6 @@ const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 const operatorRbac = parseAllDocuments(readFileSync('deploy/operator/rbac.yaml', 'utf8'))
   .map((d) => d.toJSON() as Obj)
   .filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 type Condition = { type: string; status: string; reason: string; message: string };
 const condition = (ds: Obj, type: string): Condition | undefined => (ds.status?.conditions as Condition[] | undefined)?.find((c) => c.type === type);

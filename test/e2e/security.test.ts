@@ -2,7 +2,6 @@
 // administrator's policy gives no HOST (no PV is made), and a node agent started as deployed
 // (--auth-key-file) refuses an unsigned read and serves one signed with the Dataset's credentials.
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
@@ -17,17 +16,10 @@ import { startLocus, type Tracked } from './support/process.js';
 import { until } from './support/wait.js';
 import { S3RVER_KEYS, startS3, type TestS3 } from '../catalog/s3rver.js';
 import { AGENT_KEY, credsFor, s3ClientAs } from '../security/agent-support.js';
+import { freePort } from '../support/free-port.js';
 
 const ns = 'e2e-security';
 const dir = mkdtempSync(join(tmpdir(), 'locus-e2e-security-'));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 const apply = (o: object) => kubectlOk(['apply', '-n', ns, '-f', '-'], JSON.stringify(o));
 

@@ -6,7 +6,6 @@
 // node's NodeCache spec.warm; the node's `locus agent` fetches the rest of the Dataset while the pod
 // is still unbound, and lets go of it once the pod is deleted.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -26,6 +25,7 @@ import { nodeCachePath } from './support/nodecache.js';
 import { createPod, deleteAllPods, pod, podPath } from './support/pods.js';
 import { startLocus, type Tracked } from './support/process.js';
 import { until } from './support/wait.js';
+import { freePort } from '../support/free-port.js';
 
 const ns = 'e2e-warm-ahead';
 const BUCKET = 'e2e-warm-ahead';
@@ -39,14 +39,6 @@ const extenderRbac = rbac('deploy/extender/rbac.yaml').map((o) =>
   o.kind === 'Role' || o.kind === 'RoleBinding' ? { ...o, metadata: { ...o.metadata, namespace: ns } } : o,
 );
 const agentRbac = rbac('deploy/agent/rbac.yaml').filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** The value of `name` (optionally one labelled series) on a /metrics page, summed over its series. */
 async function metric(url: string, name: string, labels = ''): Promise<number> {

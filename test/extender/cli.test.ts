@@ -10,24 +10,15 @@ import { parseBytes, parseDuration } from '../../src/runtime/units.js';
 import { SettingsError } from '../../src/runtime/settings.js';
 import { capture, captureBody, fixtureExtender, inventoryFiles, post, type Wire } from './harness.js';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { parseObjects } from '../../src/inventory/file-source.js';
 import type { ObjectKind } from '../../src/inventory/feed.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../support/free-port.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-
-/** A port nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** `locus extender …` as a child process; resolves with its URL once it logs that it listens. */
 async function spawnExtender(args: string[]): Promise<{ child: ChildProcess; url: string; logs: Wire[] }> {

@@ -5,7 +5,6 @@
 // endless listing (probe 6). Extender: twenty 50 MB pods through /scheduler/filter (probe 4).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import YAML from 'yaml';
@@ -15,6 +14,7 @@ import { capture, inventoryFiles } from '../extender/harness.js';
 import { datasetLabels, pod, podReview } from '../webhook/pods.js';
 import { admit, certDir } from '../webhook/tls.js';
 import { endlessMetastore, endlessS3, type Hostile } from './hostile-servers.js';
+import { freePort } from '../support/free-port.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1024 * 1024;
@@ -30,14 +30,6 @@ function limitOf(file: string, container?: string): number {
 }
 
 const vmHWM = (pid: number): number => Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Newest modification time of the TypeScript under a folder. */
 function newestSource(dir: string): number {
