@@ -408,7 +408,7 @@ class Simulation {
     const ahead = warm.inflight(t.node, global);
     if (ahead) return warm.join(ahead, t);
     const holder = warm.peerHolder(t.node, global);
-    cache.insert(dataset, b, bytes, { zoneCopy: holder >= 0 });
+    cache.insert(dataset, b, bytes);
     t.fetching = global;
     warm.readStarted(t.node, global);
     if (holder >= 0) {

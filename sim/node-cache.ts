@@ -1,7 +1,8 @@
 // One node's modelled block cache: read-through, bounded in bytes, LRU or FIFO eviction, and the
 // per-dataset view of what it holds that the node's agent publishes as its inventory. With the warm
-// cache's options it also pins the blocks its pods will read (up to a share of capacity), gives up
-// copies filled from a zone peer first, and counts blocks fetched ahead and never read.
+// cache's options it also pins the blocks its pods will read (up to a share of capacity), gives up first
+// the copies its zone holds enough of elsewhere (as the agent's zone copies), and counts blocks fetched
+// ahead and never read.
 
 /** Resolves a global block id to its dataset and block index (the engine numbers blocks globally). */
 export interface BlockNumbering {
@@ -21,8 +22,8 @@ export class NodeCacheModel {
   /** Warm cache: how many pods (bound or queued) will read each block; pins hold up to pinLimitBytes. */
   private demanded?: Map<number, number>;
   private pinLimitBytes = 0;
-  /** Warm cache: blocks filled from a zone peer (evicted first among unpinned), in eviction order. */
-  private readonly zoneCopies = new Map<number, number>();
+  /** Warm cache (peer): whether the zone holds enough copies of a global block without this node's. */
+  private surplus?: (global: number, dataset: number, block: number) => boolean;
   /** Warm cache: blocks fetched ahead and not read since. */
   private readonly unread = new Map<number, number>();
   wastedPrefetchBytes = 0;
@@ -47,7 +48,6 @@ export class NodeCacheModel {
     if (this.lru) {
       this.entries.delete(global);
       this.entries.set(global, size);
-      if (this.zoneCopies.size > 0 && this.zoneCopies.delete(global)) this.zoneCopies.set(global, size);
     }
     if (this.unread.size > 0) this.unread.delete(global);
     return true;
@@ -58,12 +58,11 @@ export class NodeCacheModel {
   }
 
   /** Caches a block not held, evicting as needed; a block larger than the cache is not kept. */
-  insert(dataset: number, block: number, bytes: number, how: { zoneCopy?: boolean; prefetched?: boolean } = {}): void {
+  insert(dataset: number, block: number, bytes: number, how: { prefetched?: boolean } = {}): void {
     const global = this.numbering.base(dataset) + block;
     if (bytes > this.capacityBytes || this.entries.has(global)) return;
     while (this.usedBytes + bytes > this.capacityBytes) this.evict();
     this.entries.set(global, bytes);
-    if (how.zoneCopy) this.zoneCopies.set(global, bytes);
     if (how.prefetched) this.unread.set(global, bytes);
     this.usedBytes += bytes;
     let set = this.heldBlocks.get(dataset);
@@ -77,6 +76,11 @@ export class NodeCacheModel {
   pinWithin(limitBytes: number): void {
     this.demanded = new Map();
     this.pinLimitBytes = limitBytes;
+  }
+
+  /** Turns zone copies on: among unpinned blocks, those `surplus` says the zone holds enough of elsewhere go first. */
+  surplusWith(surplus: (global: number, dataset: number, block: number) => boolean): void {
+    this.surplus = surplus;
   }
 
   /** A pod will read (+1) or no longer reads (-1) global blocks [from, to). */
@@ -107,19 +111,24 @@ export class NodeCacheModel {
   }
 
   /**
-   * Evicts one block: the oldest zone copy that is not pinned, else the oldest block not pinned. Pinned
+   * Evicts one block: the oldest surplus copy that is not pinned, else the oldest block not pinned. Pinned
    * are the held blocks with demand, in the order they were first wanted (pods in bind order, each
    * slice in order), up to the pinned share; beyond it, LRU/FIFO as usual.
    */
   private evict(): void {
     const oldest = this.entries.keys().next().value as number;
-    if (this.demanded === undefined && this.zoneCopies.size === 0) return this.remove(oldest);
+    if (this.demanded === undefined && this.surplus === undefined) return this.remove(oldest);
     const pinned = this.pinned();
-    const unpinned = (order: Map<number, number>) => {
-      for (const g of order.keys()) if (!pinned.has(g)) return g;
+    const unpinned = (eligible: (g: number) => boolean) => {
+      for (const g of this.entries.keys()) if (!pinned.has(g) && eligible(g)) return g;
       return undefined;
     };
-    this.remove(unpinned(this.zoneCopies) ?? unpinned(this.entries) ?? oldest);
+    const surplus = this.surplus;
+    const spare = (g: number) => {
+      const dataset = this.numbering.datasetOf(g);
+      return surplus!(g, dataset, g - this.numbering.base(dataset));
+    };
+    this.remove((surplus && unpinned(spare)) ?? unpinned(() => true) ?? oldest);
   }
 
   private pinned(): Set<number> {
@@ -138,7 +147,6 @@ export class NodeCacheModel {
   private remove(global: number): void {
     const bytes = this.entries.get(global)!;
     this.entries.delete(global);
-    this.zoneCopies.delete(global);
     if (this.unread.delete(global)) this.wastedPrefetchBytes += bytes;
     this.usedBytes -= bytes;
     const dataset = this.numbering.datasetOf(global);

@@ -2,9 +2,11 @@
 // while its container starts, reads first), warm-ahead for queued work (a waiting task's slice fetched on
 // the node the scorer ranks best, within a cluster-wide budget), pinning (blocks bound or queued pods will
 // read are not evicted, up to a share of capacity) and peer fill (a miss on a block a node of the same
-// zone holds is read from that node over the zone's network, not from the object store). Each is an
+// zone holds is read from that node over the zone's network, not from the object store; under pressure a
+// node gives up first the blocks its zone holds enough copies of elsewhere, by the agents' rule). Each is an
 // option of a policy; a run with any warm option, or the base run it is compared with, models pod start-up.
 import { z } from 'zod';
+import { surplusCopy } from '../src/core/zone-copies.js';
 import type { Cluster } from './cluster.js';
 import type { NodeCacheModel } from './node-cache.js';
 import { Rng } from './rng.js';
@@ -62,6 +64,8 @@ export const WarmSpec = z
     warmAheadShare: z.number().min(0).max(1).default(0.05),
     /** Each zone's network for peer reads (Gb/s), shared by them; absent: only NICs and cache devices limit them. */
     zoneLinkGbps: z.number().positive().optional(),
+    /** The agent's --zone-copies default: copies of a block the zone keeps when capacity is tight (peer). */
+    zoneCopies: z.number().int().min(1).max(16).default(1),
   })
   .strict();
 export type WarmSpec = z.infer<typeof WarmSpec>;
@@ -95,7 +99,6 @@ export interface PrefetchFlow<T> {
   block: number;
   global: number;
   bytes: number;
-  fromPeer: boolean;
   waiters: T[];
 }
 
@@ -163,6 +166,7 @@ export class WarmCache<T> {
     const base = cluster.linkCapacity.length;
     this.peerLinks = run.options.peer && spec.zoneLinkGbps !== undefined ? Array.from({ length: zones }, (_, z) => base + z) : [];
     if (run.options.pin) for (const c of caches) c.pinWithin(spec.pinShare * c.capacityBytes);
+    if (run.options.peer) caches.forEach((c, n) => c.surplusWith((global, dataset, block) => this.surplusCopy(n, global, `${dataset}#${block}`)));
   }
 
   /** Link capacities the flow network needs beyond the cluster's: the zones' peer links. */
@@ -179,13 +183,28 @@ export class WarmCache<T> {
     if (!this.run.options.peer) return -1;
     let count = 0;
     const now = this.now();
-    const holds = (m: number) =>
-      m !== node && this.caches[m].has(global) && !this.nodes[m].reading.has(global) && (this.nodes[m].published.get(global) ?? Infinity) <= now;
-    for (const m of this.zoneNodes[node]) if (holds(m)) count++;
+    for (const m of this.zoneNodes[node]) if (this.shows(m, node, global, now)) count++;
     if (count === 0) return -1;
     let k = this.rng.int(count);
-    for (const m of this.zoneNodes[node]) if (holds(m) && k-- === 0) return m;
+    for (const m of this.zoneNodes[node]) if (this.shows(m, node, global, now) && k-- === 0) return m;
     return -1;
+  }
+
+  /**
+   * Whether `node`'s copy of a global block is one more than its zone needs: the core's rendezvous rule
+   * (`surplusCopy`) over the other nodes of the zone whose inventory shows the block, as the agent decides.
+   */
+  private surplusCopy(node: number, global: number, key: string): boolean {
+    const now = this.now();
+    const names = this.cluster.names;
+    const holders = this.zoneNodes[node].flatMap((m) => (this.shows(m, node, global, now) ? [names[m]] : []));
+    return holders.length >= this.run.spec.zoneCopies && surplusCopy(key, names[node], holders, this.run.spec.zoneCopies);
+  }
+
+  /** Whether node `m` (not `node`) has the block on disk and in its inventory: not still fetching it, written since. */
+  private shows(m: number, node: number, global: number, now: number): boolean {
+    const n = this.nodes[m];
+    return m !== node && this.caches[m].has(global) && !n.reading.has(global) && (n.published.get(global) ?? Infinity) <= now;
   }
 
   /** Links of a read of a block held by `holder` into `node`. */
@@ -251,7 +270,7 @@ export class WarmCache<T> {
     const n = this.nodes[f.node];
     n.inflight.delete(f.global);
     n.active--;
-    this.caches[f.node].insert(f.dataset, f.block, f.bytes, { zoneCopy: f.fromPeer, prefetched: f.waiters.length === 0 });
+    this.caches[f.node].insert(f.dataset, f.block, f.bytes, { prefetched: f.waiters.length === 0 });
     this.publish(n, f.global);
     return f.waiters;
   }
@@ -321,7 +340,7 @@ export class WarmCache<T> {
     const global = p.base + block;
     const bytes = this.blockBytes(p.dataset, block);
     const holder = this.peerHolder(node, global);
-    const f: PrefetchFlow<T> = { prefetch: true, node, dataset: p.dataset, block, global, bytes, fromPeer: holder >= 0, waiters: [] };
+    const f: PrefetchFlow<T> = { prefetch: true, node, dataset: p.dataset, block, global, bytes, waiters: [] };
     n.inflight.set(global, f);
     n.active++;
     this.totals.prefetchedBytes += bytes;

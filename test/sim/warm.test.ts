@@ -197,12 +197,72 @@ describe('sim: warm cache, peer fill', () => {
     expect(r.warm!.peerBytes).to.equal(4 * B);
   });
 
-  it('copies filled from a peer are evicted before older blocks of the node', () => {
-    const cache = new NodeCacheModel(2 * B, true, { base: () => 0, datasetOf: () => 0 });
-    cache.insert(0, 0, B);
-    cache.insert(0, 1, B, { zoneCopy: true });
-    cache.insert(0, 2, B);
-    expect([0, 1, 2].map((g) => cache.has(g))).to.deep.equal([true, false, true]);
+  // Zone copies, by the core's rendezvous rule: rank('0#b', 'node-0') > rank('0#b', 'node-1') for blocks
+  // 0–2 of d0 (2749965210 > 257694977 for block 0), so with one copy per zone node-0's copy is the one kept.
+  function zone(extra: Record<string, unknown> = {}) {
+    let now = 0;
+    const caches = [0, 1].map(() => new NodeCacheModel(2 * B, true, { base: () => 0, datasetOf: () => 0 }));
+    const warm = new WarmCache<unknown>(
+      { options: on('peer'), spec: WarmSpec.parse(extra) },
+      handCluster({ nodes: 2 }),
+      caches,
+      1,
+      () => now,
+      () => undefined,
+      () => B,
+    );
+    /** Node n reads blocks of d0 in this order (on disk, in its inventory from its next write). */
+    const hold = (n: number, ...blocks: number[]) => {
+      for (const b of blocks) {
+        caches[n].insert(0, b, B);
+        warm.readStarted(n, b);
+        warm.readEnded(n, b);
+      }
+    };
+    const later = () => (now += 100);
+    const held = (n: number) => [0, 1, 2, 3, 4, 5, 6, 7].filter((g) => caches[n].has(g));
+    return { hold, later, held };
+  }
+
+  it('a copy the zone holds enough of elsewhere is evicted before older blocks; a copy ranked first is not', () => {
+    const z = zone();
+    z.hold(0, 2, 0);
+    z.hold(1, 1, 0);
+    z.later();
+    z.hold(1, 3); // node-1's block 0 is surplus (node-0 ranks ahead): it goes, not the older block 1
+    expect(z.held(1)).to.deep.equal([1, 3]);
+    z.hold(0, 4); // node-0's block 0 is ranked first: plain LRU takes block 2
+    expect(z.held(0)).to.deep.equal([0, 4]);
+  });
+
+  it('two nodes hold a block under pressure: exactly one keeps it, the first in the ranking, in either order', () => {
+    for (const order of [
+      [0, 1],
+      [1, 0],
+    ]) {
+      const z = zone();
+      z.hold(0, 4, 0);
+      z.hold(1, 5, 0);
+      z.later();
+      for (const n of order) z.hold(n, 6 + n);
+      expect([z.held(0), z.held(1)]).to.deep.equal([
+        [0, 6],
+        [5, 7],
+      ]);
+    }
+  });
+
+  it('with zoneCopies 2 both copies stay: plain LRU', () => {
+    const z = zone({ zoneCopies: 2 });
+    z.hold(0, 4, 0);
+    z.hold(1, 5, 0);
+    z.later();
+    z.hold(0, 6);
+    z.hold(1, 7);
+    expect([z.held(0), z.held(1)]).to.deep.equal([
+      [0, 6],
+      [0, 7],
+    ]);
   });
 });
 
@@ -293,7 +353,14 @@ describe('sim: locus sim --warm', function () {
     }
     const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
     expect(report.warm.options).to.deep.equal(['prefetch', 'peer']);
-    expect(report.warm.spec).to.deep.equal({ podStartSeconds: 5, prefetchConcurrency: 2, prefetchPodBudgetGiB: 64, pinShare: 0.5, warmAheadShare: 0.05 });
+    expect(report.warm.spec).to.deep.equal({
+      podStartSeconds: 5,
+      prefetchConcurrency: 2,
+      prefetchPodBudgetGiB: 64,
+      pinShare: 0.5,
+      warmAheadShare: 0.05,
+      zoneCopies: 1,
+    });
     expect(report.warm.comparisons[0].rows.map((r: { variant: string }) => r.variant)).to.deep.equal(['base', '+prefetch', '+peer', '+prefetch+peer']);
     expect(out.join('')).to.match(/Warm cache, locality: what each option adds \(pod start-up 5 s in every run\):/);
     expect(await readFile(join(dir, 'report.html'), 'utf8')).to.match(/<h2>Warm cache, locality: what each option adds/);
