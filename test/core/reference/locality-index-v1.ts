@@ -150,8 +150,10 @@ export class LocalityIndex {
     let reason: 'first' | 'newer-seq' | 'new-epoch' = 'first';
     if (current) {
       if (current.epoch === snap.epoch) {
-        if (snap.seq <= current.seq) {
-          return { kind: 'stale', reason: `seq ${snap.seq} is not newer than ${current.seq} in epoch ${snap.epoch}` };
+        // As the index: the applied seq again is seen (a resync or a spec change), an older one stale.
+        if (snap.seq === current.seq) return { kind: 'seen', reason: `seq ${snap.seq} of epoch ${snap.epoch} is applied already` };
+        if (snap.seq < current.seq) {
+          return { kind: 'stale', reason: `seq ${snap.seq} is older than ${current.seq} in epoch ${snap.epoch}` };
         }
         reason = 'newer-seq';
       } else {
