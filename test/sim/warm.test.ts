@@ -1,12 +1,8 @@
 // The warm cache's options against hand-computed timelines on tiny clusters (hand-cluster.ts: a remote
 // block takes 2 s on its one stream, a cached one 0.5 s): prefetch on bind, reads before prefetches,
-// pinning, peer fill, warm-ahead for queued work; the report's warm table; determinism; and reports
-// without --warm unchanged byte for byte.
+// pinning, peer fill, warm-ahead for queued work; the report's warm table; determinism. `locus sim
+// --warm`, and reports without it unchanged byte for byte, are in cli.test.ts.
 import { expect } from 'chai';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { run as sim } from '../../src/cli/sim.js';
 import { buildCluster, parseCluster, type Cluster } from '../../sim/cluster.js';
 import { runSimulation, type RunResult } from '../../sim/engine.js';
 import { NodeCacheModel } from '../../sim/node-cache.js';
@@ -328,68 +324,5 @@ describe('sim: warm comparison report', function () {
     const a = await compare({ ...serving, workload: many, policies: ['locality'], warm: ['prefetch', 'warm-ahead', 'pin', 'peer'] });
     const b = await compare({ ...serving, workload: many, policies: ['locality'], warm: ['prefetch', 'warm-ahead', 'pin', 'peer'] });
     expect(JSON.stringify(b.report)).to.equal(JSON.stringify(a.report));
-  });
-});
-
-describe('sim: locus sim --warm', function () {
-  this.timeout(60_000);
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'locus-sim-warm-'));
-  });
-  after(async () => rm(dir, { recursive: true, force: true }));
-
-  it('prints and writes the warm table (JSON and HTML); an unknown option is refused with the known ones', async () => {
-    const out: string[] = [];
-    const write = process.stdout.write;
-    process.stdout.write = ((s: string) => {
-      out.push(s);
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      expect(await sim(['--trace', 'serving:models=2,hours=3', '--policies', 'locality', '--warm', 'prefetch,peer', '--out', dir])).to.equal(0);
-    } finally {
-      process.stdout.write = write;
-    }
-    const report = JSON.parse(await readFile(join(dir, 'report.json'), 'utf8'));
-    expect(report.warm.options).to.deep.equal(['prefetch', 'peer']);
-    expect(report.warm.spec).to.deep.equal({
-      podStartSeconds: 5,
-      prefetchConcurrency: 2,
-      prefetchPodBudgetGiB: 64,
-      pinShare: 0.5,
-      warmAheadShare: 0.05,
-      zoneCopies: 1,
-    });
-    expect(report.warm.comparisons[0].rows.map((r: { variant: string }) => r.variant)).to.deep.equal(['base', '+prefetch', '+peer', '+prefetch+peer']);
-    expect(out.join('')).to.match(/Warm cache, locality: what each option adds \(pod start-up 5 s in every run\):/);
-    expect(await readFile(join(dir, 'report.html'), 'utf8')).to.match(/<h2>Warm cache, locality: what each option adds/);
-    await sim(['--trace', 'gavel-small', '--warm', 'magic']).then(
-      () => expect.fail('should throw'),
-      (err) => expect((err as Error).message).to.match(/--warm: unknown option "magic"; known: prefetch, warm-ahead, pin, peer \(or all\)/),
-    );
-  });
-});
-
-describe('sim: reports without --warm are unchanged', function () {
-  this.timeout(60_000);
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'locus-sim-warm-'));
-  });
-  after(async () => rm(dir, { recursive: true, force: true }));
-
-  it('serving:models=2,hours=3, every policy, seed 2: report.json byte-identical to the one made before the warm cache existed', async () => {
-    // The fixture was written by `locus sim` of the tree before sim/warm.ts; regenerate it only for a change
-    // meant to move every report.
-    const write = process.stdout.write;
-    process.stdout.write = (() => true) as typeof process.stdout.write;
-    try {
-      await sim(['--trace', 'serving:models=2,hours=3', '--policies', 'all', '--seed', '2', '--out', dir]);
-    } finally {
-      process.stdout.write = write;
-    }
-    const fixture = await readFile(new URL('./fixtures/serving-before-warm.report.json', import.meta.url), 'utf8');
-    expect(await readFile(join(dir, 'report.json'), 'utf8')).to.equal(fixture);
   });
 });
