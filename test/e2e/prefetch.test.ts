@@ -16,15 +16,14 @@ import { bytes, clientFor, getBytes, MiB } from '../agent/harness.js';
 import { S3RVER_KEYS, startRemote, type Remote } from '../agent/remote.js';
 import { create, ensureNamespace, find, get, mergePatch, remove, type Obj } from './support/api.js';
 import { installCrds } from './support/crds.js';
-import { kubeconfigAs } from './support/identity.js';
 import { kubectlOk } from './support/kubectl.js';
 import { datasetPath, s3Dataset } from './support/datasets.js';
 import { cluster } from './support/env.js';
 import { nodeCachePath } from './support/nodecache.js';
 import { boundNode, createPod, deleteAllPods, pod, podPath } from './support/pods.js';
-import { startLocus, type Tracked } from './support/process.js';
+import type { Tracked } from './support/process.js';
 import { until } from './support/wait.js';
-import { freePort } from '../support/free-port.js';
+import { startNodeAgent } from './support/node-agent.js';
 
 const ns = 'e2e-prefetch';
 const BUCKET = 'e2e-prefetch';
@@ -107,35 +106,9 @@ describe('issue 18 on the real apiserver: a bound pod makes its node agent prefe
     // namespaced Role only reads the DaemonSet, which --report-interval makes unneeded, and locus-system
     // must not exist before the install scenario).
     await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: clusterRbac }));
-    const [port, ops] = [await freePort(), await freePort()];
-    [s3Url, opsUrl] = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${ops}`];
     const logFile = join(cluster.state, 'logs', 'agent.log'); // shared with other scenarios' agents
     logFrom = existsSync(logFile) ? statSync(logFile).size : 0;
-    agent = startLocus(
-      'agent',
-      [
-        '--kubeconfig',
-        kubeconfigAs('locus-system', 'locus-agent', join(dir, 'agent.kubeconfig')),
-        `--node=${NODE}`,
-        `--upstream=${remote.endpoint}`,
-        `--listen=127.0.0.1:${port}`,
-        `--ops-listen=127.0.0.1:${ops}`,
-        `--cache-dir=${join(dir, 'cache')}`,
-        '--capacity=64Mi',
-        '--report-interval=100ms',
-        '--prefetch-concurrency=1',
-        '--no-auth',
-      ],
-      { AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
-    );
-    await until(
-      'the agent to be ready',
-      async () => {
-        if (!agent.running()) throw new Error(`locus agent exited: ${agent.log().slice(-2000)}`);
-        return (await fetch(`${opsUrl}/readyz`).catch(() => undefined))?.ok === true;
-      },
-      { timeoutMs: 60_000 },
-    );
+    ({ proc: agent, s3Url, opsUrl } = await startNodeAgent({ dir, node: NODE, upstream: remote.endpoint, args: ['--prefetch-concurrency=1'] }));
   });
 
   after(async () => {

@@ -23,6 +23,7 @@ import { startLocus, type Tracked } from './support/process.js';
 import { until } from './support/wait.js';
 import { register, startWebhook, unregister } from './support/webhook.js';
 import { freePort } from '../support/free-port.js';
+import { untilReady } from './support/ready.js';
 
 const ns = 'e2e-read-through';
 const BUCKET = 'e2e-read-through';
@@ -99,14 +100,7 @@ describe('issue 18 on the real apiserver: transparent caching reads a Dataset na
       `--agent-upstream=${s3.endpoint}`,
       `--agent-key-file=${keyFile}`,
     ]);
-    await until(
-      'the operator to be ready',
-      async () => {
-        if (!operator.running()) throw new Error(`locus operator exited: ${operator.log().slice(-2000)}`);
-        return (await fetch(`http://127.0.0.1:${ops}/readyz`).catch(() => undefined))?.ok === true;
-      },
-      { timeoutMs: 60_000 },
-    );
+    await untilReady(operator, `http://127.0.0.1:${ops}`, 'locus operator');
   });
 
   after(async () => {

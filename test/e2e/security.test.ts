@@ -17,6 +17,7 @@ import { until } from './support/wait.js';
 import { S3RVER_KEYS, startS3, type TestS3 } from '../catalog/s3rver.js';
 import { AGENT_KEY, credsFor, s3ClientAs } from '../security/agent-support.js';
 import { freePort } from '../support/free-port.js';
+import { untilReady } from './support/ready.js';
 
 const ns = 'e2e-security';
 const dir = mkdtempSync(join(tmpdir(), 'locus-e2e-security-'));
@@ -119,14 +120,7 @@ describe('issue 14 on the real apiserver: policy and an authenticated agent', ()
         ],
         { AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
       );
-      await until(
-        'the agent to be ready',
-        async () => {
-          if (!agent.running()) throw new Error(`locus agent exited: ${agent.log().slice(-2000)}`);
-          return (await fetch(`http://127.0.0.1:${ops}/readyz`).catch(() => undefined))?.ok === true;
-        },
-        { timeoutMs: 60_000 },
-      );
+      await untilReady(agent, `http://127.0.0.1:${ops}`, 'locus agent');
     });
     after(async () => {
       await agent?.stop();

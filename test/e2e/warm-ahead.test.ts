@@ -26,6 +26,8 @@ import { createPod, deleteAllPods, pod, podPath } from './support/pods.js';
 import { startLocus, type Tracked } from './support/process.js';
 import { until } from './support/wait.js';
 import { freePort } from '../support/free-port.js';
+import { startNodeAgent } from './support/node-agent.js';
+import { untilReady } from './support/ready.js';
 
 const ns = 'e2e-warm-ahead';
 const BUCKET = 'e2e-warm-ahead';
@@ -46,17 +48,6 @@ async function metric(url: string, name: string, labels = ''): Promise<number> {
   const lines = text.split('\n').filter((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ' '}`) || (!labels && l.startsWith(`${name}{`)));
   if (lines.length === 0) throw new Error(`${url}/metrics has no ${name}${labels ? `{${labels}}` : ''}`);
   return lines.reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
-}
-
-async function ready(proc: Tracked, url: string, what: string): Promise<void> {
-  await until(
-    `${what} to be ready`,
-    async () => {
-      if (!proc.running()) throw new Error(`${what} exited: ${proc.log().slice(-2000)}`);
-      return (await fetch(`${url}/readyz`).catch(() => undefined))?.ok === true;
-    },
-    { timeoutMs: 60_000 },
-  );
 }
 
 describe('issue 18 on the real apiserver: warm-ahead for a pod kube-scheduler cannot place', function () {
@@ -90,25 +81,9 @@ describe('issue 18 on the real apiserver: warm-ahead for a pod kube-scheduler ca
     });
     await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [...agentRbac, ...extenderRbac] }));
 
-    const [port, ops, ext] = [await freePort(), await freePort(), await freePort()];
-    [s3Url, agentOps, extenderUrl] = [`http://127.0.0.1:${port}`, `http://127.0.0.1:${ops}`, `http://127.0.0.1:${ext}`];
-    agent = startLocus(
-      'agent',
-      [
-        '--kubeconfig',
-        kubeconfigAs('locus-system', 'locus-agent', join(dir, 'agent.kubeconfig')),
-        `--node=${NODE}`,
-        `--upstream=${remote.endpoint}`,
-        `--listen=127.0.0.1:${port}`,
-        `--ops-listen=127.0.0.1:${ops}`,
-        `--cache-dir=${join(dir, 'cache')}`,
-        '--capacity=64Mi',
-        '--report-interval=100ms',
-        '--no-auth',
-      ],
-      { AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyID, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey },
-    );
-    await ready(agent, agentOps, 'locus agent');
+    ({ proc: agent, s3Url, opsUrl: agentOps } = await startNodeAgent({ dir, node: NODE, upstream: remote.endpoint }));
+    const ext = await freePort();
+    extenderUrl = `http://127.0.0.1:${ext}`;
     // A read of block 0 through the agent: its node now holds part of the Dataset, so the data ranks it first.
     expect((await getBytes(clientFor(s3Url), BUCKET, objectKey(0))).equals(body(0))).to.equal(true);
     await until(`${NODE}'s NodeCache to list block 0`, async () => JSON.stringify(await published()) === '[0]', { timeoutMs: 30_000 });
@@ -122,7 +97,7 @@ describe('issue 18 on the real apiserver: warm-ahead for a pod kube-scheduler ca
       '--warm-scheduler-name=default-scheduler',
       `--warm-lease-namespace=${ns}`,
     ]);
-    await ready(extender, extenderUrl, 'locus extender');
+    await untilReady(extender, extenderUrl, 'locus extender');
   });
 
   after(async () => {
