@@ -11,22 +11,18 @@ import { DeleteObjectCommand, HeadBucketCommand } from '@aws-sdk/client-s3';
 import { expect } from 'chai';
 import type { Counter, Gauge } from 'prom-client';
 import type { Agent } from '../../src/agent/agent.js';
-import type { PrefetchSettings } from '../../src/agent/prefetcher.js';
 import { ClusterDatasets } from '../../src/agent/dataset-sources.js';
 import { blockIds } from '../../src/agent/inventory.js';
-import { summarise } from '../../src/catalog/listing.js';
-import { listObjects } from '../../src/catalog/s3.js';
 import { nodeCacheToSnapshot } from '../../src/inventory/nodecache.js';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import type { KubeObject } from '../../src/kube/object.js';
 import { JOBS, PODS } from '../../src/kube/resources.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { agentFor, bytes, clientFor, getBytes, MiB, silent, tempDir, spawnLocus } from './harness.js';
-import { S3RVER_KEYS, startRemote, type Remote } from './remote.js';
+import { bytes, clientFor, getBytes, MiB, spawnLocus } from './harness.js';
+import { nodeAgent, nodeWorld, BUCKET, NODE, type NodeSetup, type NodeWorld } from './node-world.js';
+import { S3RVER_KEYS, type Remote } from './remote.js';
 
-const NODE = 'node-a';
-const BUCKET = 'data';
 const BLOCKS = 12;
 /** Objects ds/p0/obj-00 … ds/p0/obj-05 and ds/p1/obj-06 … ds/p1/obj-11: top-level prefixes p0/ and p1/. */
 const key = (i: number) => `ds/p${i < 6 ? 0 : 1}/obj-${String(i).padStart(2, '0')}`;
@@ -35,13 +31,6 @@ const all = [...Array(BLOCKS).keys()];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const value = async (m: Counter | Gauge) => (await m.get()).values.reduce((n, v) => n + v.value, 0);
 
-interface Setup {
-  slowReadsMs?: number;
-  capacityBytes?: number;
-  pinShare?: number;
-  prefetch?: Partial<PrefetchSettings>;
-}
-
 describe('agent prefetch on bind and pins (s3rver, in-memory API server)', function () {
   this.timeout(60_000);
   let remote: Remote;
@@ -49,47 +38,29 @@ describe('agent prefetch on bind and pins (s3rver, in-memory API server)', funct
   let kube: KubeClient;
   let agent: Agent;
   let datasets: ClusterDatasets;
+  let world: NodeWorld;
   /** The agent and its Dataset watch run in this process (else `child` is a `locus agent` process). */
   let inProcess = false;
   let child: ChildProcess | undefined;
   let dir: string;
 
   /** s3rver holding the Dataset's objects, and the API server holding the node and the Dataset with its catalog. */
-  async function cluster(s: Setup): Promise<void> {
-    remote = await startRemote([BUCKET], s.slowReadsMs ? { slowReads: { delayMs: s.slowReadsMs } } : {});
-    for (const i of all) await remote.direct.put(BUCKET, key(i), body(i));
-    const listing = await listObjects({ endpoint: remote.direct.endpoint, bucket: BUCKET, prefix: 'ds/' }, S3RVER_KEYS);
-    const catalog = summarise(listing, MiB, 'ds/');
-    expect(catalog.prefixes?.map((p) => [p.prefix, p.firstBlock, p.lastBlock])).to.deep.equal([
+  async function cluster(s: NodeSetup): Promise<void> {
+    world = await nodeWorld(
+      all.map((i) => [key(i), body(i)]),
+      s,
+    );
+    ({ remote, api, kube, dir } = world);
+    expect(world.catalog.prefixes?.map((p) => [p.prefix, p.firstBlock, p.lastBlock])).to.deep.equal([
       ['p0/', 0, 5],
       ['p1/', 6, 11],
     ]);
-    api = await FakeApiServer.start();
-    api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, uid: 'uid-a' } });
-    api.put({
-      apiVersion: 'locus.dev/v1alpha1',
-      kind: 'Dataset',
-      metadata: { namespace: 'ml', name: 'train' },
-      spec: { local: { type: 'S3', endpoint: remote.endpoint, bucket: BUCKET, prefix: 'ds/' } },
-      status: { catalog: { ...catalog, refreshedAt: new Date().toISOString() } },
-    });
-    kube = createKubeClient(api.kubeconfig());
-    dir = await tempDir();
   }
 
   /** The cluster, and an agent of node-a in this process. */
-  async function setup(s: Setup = {}): Promise<void> {
+  async function setup(s: NodeSetup = {}): Promise<void> {
     await cluster(s);
-    agent = await agentFor(remote, dir, {
-      capacityBytes: s.capacityBytes ?? 64 * MiB,
-      blockSize: MiB,
-      publish: { client: kube, node: NODE, interval: () => 50 },
-      boundPods: { kc: api.kubeconfig(), client: kube, node: NODE },
-      pinShare: s.pinShare ?? 0.5,
-      prefetch: { podBudgetBytes: 64 * MiB, nodeBudgetBytes: 64 * MiB, concurrency: 2, ...s.prefetch },
-    });
-    datasets = new ClusterDatasets(api.kubeconfig(), kube, [remote.endpoint], (sources) => agent.setDatasets(sources), silent);
-    await datasets.start();
+    ({ agent, datasets } = await nodeAgent(world, s));
     inProcess = true;
   }
 

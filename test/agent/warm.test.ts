@@ -10,18 +10,14 @@ import type { Agent } from '../../src/agent/agent.js';
 import { ClusterDatasets } from '../../src/agent/dataset-sources.js';
 import { blockIds } from '../../src/agent/inventory.js';
 import { warmWork } from '../../src/agent/warm-items.js';
-import type { PrefetchSettings } from '../../src/agent/prefetcher.js';
-import { summarise } from '../../src/catalog/listing.js';
-import { listObjects } from '../../src/catalog/s3.js';
-import { createKubeClient, type KubeClient } from '../../src/kube/client.js';
+import type { KubeClient } from '../../src/kube/client.js';
 import { NODE_CACHES, PODS } from '../../src/kube/resources.js';
 import { eventually } from '../support/eventually.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
-import { agentFor, bytes, MiB, silent, tempDir } from './harness.js';
-import { S3RVER_KEYS, startRemote, type Remote } from './remote.js';
+import { bytes, MiB } from './harness.js';
+import { nodeAgent, nodeWorld, NODE, type NodeSetup } from './node-world.js';
+import type { Remote } from './remote.js';
 
-const NODE = 'node-a';
-const BUCKET = 'data';
 const BLOCKS = 12;
 const key = (i: number) => `ds/obj-${String(i).padStart(2, '0')}`;
 const body = (i: number) => bytes(MiB, 200 + i);
@@ -44,35 +40,14 @@ describe('agent warm-ahead: spec.warm items become prefetch after bound pods (s3
   let datasets: ClusterDatasets | undefined;
   let dir: string;
 
-  async function setup(
-    s: { slowReadsMs?: number; capacityBytes?: number; pinShare?: number; prefetch?: Partial<PrefetchSettings>; before?: () => Promise<void> } = {},
-  ): Promise<void> {
-    remote = await startRemote([BUCKET], s.slowReadsMs ? { slowReads: { delayMs: s.slowReadsMs } } : {});
-    for (let i = 0; i < BLOCKS; i++) await remote.direct.put(BUCKET, key(i), body(i));
-    const listing = await listObjects({ endpoint: remote.direct.endpoint, bucket: BUCKET, prefix: 'ds/' }, S3RVER_KEYS);
-    api = await FakeApiServer.start();
-    api.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: NODE, uid: 'uid-a' } });
-    api.put({
-      apiVersion: 'locus.dev/v1alpha1',
-      kind: 'Dataset',
-      metadata: { namespace: 'ml', name: 'train' },
-      spec: { local: { type: 'S3', endpoint: remote.endpoint, bucket: BUCKET, prefix: 'ds/' } },
-      status: { catalog: { ...summarise(listing, MiB, 'ds/'), refreshedAt: new Date().toISOString() } },
-    });
-    kube = createKubeClient(api.kubeconfig());
-    dir = await tempDir();
+  async function setup(s: NodeSetup & { before?: () => Promise<void> } = {}): Promise<void> {
+    const world = await nodeWorld(
+      [...Array(BLOCKS).keys()].map((i) => [key(i), body(i)]),
+      s,
+    );
+    ({ remote, api, kube, dir } = world);
     await s.before?.();
-    const a = await agentFor(remote, dir, {
-      capacityBytes: s.capacityBytes ?? 64 * MiB,
-      blockSize: MiB,
-      publish: { client: kube, node: NODE, interval: () => 50 },
-      boundPods: { kc: api.kubeconfig(), client: kube, node: NODE },
-      pinShare: s.pinShare ?? 0.5,
-      prefetch: { podBudgetBytes: 64 * MiB, nodeBudgetBytes: 64 * MiB, concurrency: 2, ...s.prefetch },
-    });
-    agent = a;
-    datasets = new ClusterDatasets(api.kubeconfig(), kube, [remote.endpoint], (sources) => a.setDatasets(sources), silent);
-    await datasets.start();
+    ({ agent, datasets } = await nodeAgent(world, s));
     await eventually(() => expect(api.object('nodecaches', NODE)).to.not.equal(undefined), { timeoutMs: 10_000 });
   }
 
