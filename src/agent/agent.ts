@@ -12,8 +12,8 @@ import { JOBS } from '../kube/resources.js';
 import { agentMetrics, type AgentMetrics } from '../metrics/agent.js';
 import { AgentAccess, type AgentAuthConfig } from './access.js';
 import { BlockStore } from './block-store.js';
-import { BoundPods } from './bound-pods.js';
-import { WarmItems } from './warm-items.js';
+import { watchBoundPods } from './bound-pods.js';
+import { watchWarmItems } from './warm-items.js';
 import { Catalogs, type DatasetSource } from './catalogs.js';
 import { holdings, type DatasetHoldings } from './inventory.js';
 import { PeerDirectory } from './peer-directory.js';
@@ -191,7 +191,7 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
   });
   log.info({ s3: s3.url, ops: ops.url, epoch, cacheDir: cfg.cacheDir, capacityBytes: cfg.capacityBytes }, 'agent listening');
   const pods = cfg.boundPods
-    ? new BoundPods(
+    ? watchBoundPods(
         cfg.boundPods.kc,
         cfg.boundPods.client,
         cfg.boundPods.node,
@@ -200,7 +200,9 @@ export async function startAgent(cfg: AgentConfig): Promise<Agent> {
       )
     : undefined;
   pods?.start();
-  const warm = cfg.boundPods ? new WarmItems(cfg.boundPods.kc, cfg.boundPods.client, cfg.boundPods.node, (items) => prefetcher.setWarm(items), log) : undefined;
+  const warm = cfg.boundPods
+    ? watchWarmItems(cfg.boundPods.kc, cfg.boundPods.client, cfg.boundPods.node, (items) => prefetcher.setWarm(items), log)
+    : undefined;
   warm?.start();
   const nodeCaches = p && directory?.watch(p.kc, p.client);
 

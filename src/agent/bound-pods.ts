@@ -16,36 +16,20 @@ export interface BoundPodsHandler {
   remove(key: string): void;
 }
 
-export class BoundPods {
-  private readonly informer: Informer<Pod>;
-
-  constructor(kc: KubeConfig, client: KubeClient, node: string, handler: BoundPodsHandler, log: Logger) {
-    this.informer = new Informer<Pod>(kc, client, {
-      resource: PODS,
-      fieldSelector: `spec.nodeName=${node}`,
-      onRestart: (err) => log.warn({ err }, 'pod watch failed; restarting'),
-      onHandlerError: (err) => log.error({ err }, 'bound pod not handled'),
-    });
-    const key = (pod: Pod) => `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
-    const seen = (pod: Pod) => (gone(pod) ? handler.remove(key(pod)) : handler.set(key(pod), pod));
-    this.informer
-      .on('add', seen)
-      .on('update', seen)
-      .on('delete', (pod) => handler.remove(key(pod)));
-  }
-
-  /** Lists and watches in the background: prefetch is no condition of serving. */
-  start(): void {
-    this.informer.start();
-  }
-
-  waitForSync(): Promise<void> {
-    return this.informer.waitForSync();
-  }
-
-  stop(): Promise<void> {
-    return this.informer.stop();
-  }
+/** Watches the pods bound to `node` and tells `handler` which count (the caller starts it, in the background: prefetch is no condition of serving). */
+export function watchBoundPods(kc: KubeConfig, client: KubeClient, node: string, handler: BoundPodsHandler, log: Logger): Informer<Pod> {
+  const informer = new Informer<Pod>(kc, client, {
+    resource: PODS,
+    fieldSelector: `spec.nodeName=${node}`,
+    onRestart: (err) => log.warn({ err }, 'pod watch failed; restarting'),
+    onHandlerError: (err) => log.error({ err }, 'bound pod not handled'),
+  });
+  const key = (pod: Pod) => `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+  const seen = (pod: Pod) => (gone(pod) ? handler.remove(key(pod)) : handler.set(key(pod), pod));
+  return informer
+    .on('add', seen)
+    .on('update', seen)
+    .on('delete', (pod) => handler.remove(key(pod)));
 }
 
 function gone(pod: Pod): boolean {

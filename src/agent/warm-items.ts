@@ -13,42 +13,27 @@ import type { WarmWork } from './prefetcher.js';
 
 type NodeCacheObject = KubeObject & { spec?: { warm?: unknown } };
 
-export class WarmItems {
-  private readonly informer: Informer<NodeCacheObject>;
+/** Watches the node's own NodeCache and hands `onItems` its valid spec.warm items after every change (the caller starts it). */
+export function watchWarmItems(kc: KubeConfig, client: KubeClient, node: string, onItems: (items: WarmWork[]) => void, log: Logger): Informer<NodeCacheObject> {
+  const informer = new Informer<NodeCacheObject>(kc, client, {
+    resource: NODE_CACHES,
+    fieldSelector: `metadata.name=${node}`,
+    onRestart: (err) => log.warn({ err }, 'NodeCache watch (warm-ahead) failed; restarting'),
+    onHandlerError: (err) => log.error({ err }, 'warm items not handled'),
+  });
   /** Problems already logged, so an unchanged bad item is reported once. */
-  private reported = '';
-
-  constructor(kc: KubeConfig, client: KubeClient, node: string, onItems: (items: WarmWork[]) => void, log: Logger) {
-    this.informer = new Informer<NodeCacheObject>(kc, client, {
-      resource: NODE_CACHES,
-      fieldSelector: `metadata.name=${node}`,
-      onRestart: (err) => log.warn({ err }, 'NodeCache watch (warm-ahead) failed; restarting'),
-      onHandlerError: (err) => log.error({ err }, 'warm items not handled'),
-    });
-    const seen = (nc: NodeCacheObject) => {
-      const { items, problems } = warmWork(nc.spec?.warm);
-      const text = problems.join('; ');
-      if (text !== '' && text !== this.reported) log.warn({ node, problems }, 'NodeCache spec.warm items ignored');
-      this.reported = text;
-      onItems(items);
-    };
-    this.informer
-      .on('add', seen)
-      .on('update', seen)
-      .on('delete', () => onItems([]));
-  }
-
-  start(): void {
-    this.informer.start();
-  }
-
-  waitForSync(): Promise<void> {
-    return this.informer.waitForSync();
-  }
-
-  stop(): Promise<void> {
-    return this.informer.stop();
-  }
+  let reported = '';
+  const seen = (nc: NodeCacheObject) => {
+    const { items, problems } = warmWork(nc.spec?.warm);
+    const text = problems.join('; ');
+    if (text !== '' && text !== reported) log.warn({ node, problems }, 'NodeCache spec.warm items ignored');
+    reported = text;
+    onItems(items);
+  };
+  return informer
+    .on('add', seen)
+    .on('update', seen)
+    .on('delete', () => onItems([]));
 }
 
 /** The valid items of a spec.warm, in order, and what is wrong with the others. */
