@@ -102,22 +102,28 @@ export function planWarm(input: WarmPlanInput): WarmPlan {
     const req = { datasets: work.datasets, nodes, index, now, config: input.scoring };
     const sized = sizedDatasets(req);
     if (sized.length === 0 || nodes.length === 0) continue;
-    const scores = scoreNodes(input.policy, req);
     const missing = nodes.map((node) => sized.reduce((n, d) => n + Math.max(0, d.totalBytes - localityOf(req, d, node).onNode), 0));
-    const ranked = nodes.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || missing[a] - missing[b] || (nodes[a] < nodes[b] ? -1 : 1));
+    // No node holds the slice and none misses little enough for what is left of the cluster budget.
+    if (bytes + missing.reduce((m, x) => Math.min(m, x), Infinity) > settings.clusterBytes) continue;
+    const scores = scoreNodes(input.policy, req);
+    const better = (a: number, b: number) => scores[b] - scores[a] || missing[a] - missing[b] || (nodes[a] < nodes[b] ? -1 : 1);
     const datasets = work.datasets
       .filter((ref) => sized.some((d) => d.key === `${ref.namespace}/${ref.name}`))
       .map((ref) => ({ namespace: ref.namespace, name: ref.name, ...(ref.slice && !ref.slice.whole ? { slice: formatSlice(ref.slice.spec) } : {}) }));
     const chosen: string[] = [];
     let satisfied = 0;
-    // Nodes chosen before keep their place first, then the ranking fills up.
-    const order = [...ranked.filter((i) => before.has(nodes[i])), ...ranked.filter((i) => !before.has(nodes[i]))];
-    for (const i of order) {
+    // Nodes chosen before keep their place first, then the ranking fills up: taken best first from a
+    // heap, since a pod usually needs its first few nodes of thousands (a full sort cost more than scoring).
+    const kept = nodes.map((_, i) => i).filter((i) => before.has(nodes[i]));
+    function* order() {
+      yield* kept.sort(better);
+      yield* bestFirst(nodes.length, better, (i) => !before.has(nodes[i]));
+    }
+    for (const i of order()) {
       if (satisfied >= settings.nodesPerPod) break;
       const node = nodes[i];
       const need = missing[i];
-      const kept = before.has(node);
-      if (need === 0 && !kept) {
+      if (need === 0 && !before.has(node)) {
         satisfied++; // holds the slice already: nothing to warm
         continue;
       }
@@ -134,4 +140,32 @@ export function planWarm(input: WarmPlanInput): WarmPlan {
     if (chosen.length > 0) assigned.set(key, chosen);
   }
   return { byNode, assigned, bytes };
+}
+
+/** Indices 0..n-1 that pass `keep`, lazily in the order `better` sorts them (a binary heap, built in O(n)). */
+function* bestFirst(n: number, better: (a: number, b: number) => number, keep: (i: number) => boolean): Generator<number> {
+  const heap: number[] = [];
+  for (let i = 0; i < n; i++) if (keep(i)) heap.push(i);
+  const down = (from: number) => {
+    for (let i = from; ;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let top = i;
+      if (l < heap.length && better(heap[l], heap[top]) < 0) top = l;
+      if (r < heap.length && better(heap[r], heap[top]) < 0) top = r;
+      if (top === i) return;
+      [heap[i], heap[top]] = [heap[top], heap[i]];
+      i = top;
+    }
+  };
+  for (let i = (heap.length >> 1) - 1; i >= 0; i--) down(i);
+  while (heap.length > 0) {
+    const best = heap[0];
+    const last = heap.pop()!;
+    if (heap.length > 0) {
+      heap[0] = last;
+      down(0);
+    }
+    yield best;
+  }
 }

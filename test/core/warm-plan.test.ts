@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { PodLike } from '../../src/core/pod.js';
+import { localityOf, scoreNodes, sizedDatasets } from '../../src/core/policies/index.js';
 import { requestForPod } from '../../src/core/pod-request.js';
 import { planWarm, warmTargetKey, type QueuedWork, type WarmNode, type WarmPlan, type WarmSettings } from '../../src/core/warm-plan.js';
 import { buildIndex } from './index-builder.js';
@@ -201,6 +202,46 @@ describe('core: warm-ahead plan', () => {
           for (const nodesOf of p.assigned.values()) expect(nodesOf.length).to.be.at.most(w.settings.nodesPerPod);
           const again = planWarm({ ...input, queue: shuffle(queue, w.seed), nodes: shuffle(warmNodes, w.seed + 7) });
           expect(summary(again)).to.deep.equal(summary(p));
+        }),
+        { numRuns: 300 },
+      );
+    });
+
+    it('gives each pod, oldest first, the best-ranked nodes that fit the budgets left (a full sort of every node as the reference)', () => {
+      fc.assert(
+        fc.property(world, (w) => {
+          const { idx, warmNodes, queue } = build(w);
+          const settings = w.settings;
+          const plan = planWarm({ queue, nodes: warmNodes, index: idx, policy: 'locality', settings, now: 100 });
+          const used = new Map<string, number>();
+          let total = 0;
+          const order = [...queue].sort((a, b) => a.since - b.since || warmTargetKey(a.target).localeCompare(warmTargetKey(b.target)));
+          for (const q of order) {
+            if (100 - q.since < settings.afterMs) continue;
+            const nodes = warmNodes.filter((n) => !q.nodeSelector || n.labels.kind === q.nodeSelector.kind).map((n) => n.name);
+            const req = { datasets: q.datasets, nodes, index: idx, now: 100 };
+            const sized = sizedDatasets(req);
+            if (sized.length === 0 || nodes.length === 0) continue;
+            const scores = scoreNodes('locality', req);
+            const need = nodes.map((node) => sized.reduce((n, d) => n + Math.max(0, d.totalBytes - localityOf(req, d, node).onNode), 0));
+            const ranked = nodes.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || need[a] - need[b] || (nodes[a] < nodes[b] ? -1 : 1));
+            const want: string[] = [];
+            let satisfied = 0;
+            for (const i of ranked) {
+              if (satisfied >= settings.nodesPerPod) break;
+              if (need[i] === 0) {
+                satisfied++;
+                continue;
+              }
+              if ((used.get(nodes[i]) ?? 0) + need[i] > settings.nodeBytes || total + need[i] > settings.clusterBytes) continue;
+              used.set(nodes[i], (used.get(nodes[i]) ?? 0) + need[i]);
+              total += need[i];
+              satisfied++;
+              want.push(nodes[i]);
+            }
+            expect(plan.assigned.get(warmTargetKey(q.target)) ?? [], q.target.name).to.deep.equal(want);
+          }
+          expect(plan.bytes).to.equal(total);
         }),
         { numRuns: 300 },
       );
