@@ -8,7 +8,7 @@
 // qualifies (so what it fetched stays pinned and plans do not flap); any other node is chosen only when
 // the bytes it misses fit in its own budget and in the cluster's. Resources, taints and affinity are not
 // looked at: the plan warms where the data ranks a node best, whether or not the work fits there now.
-import { localityOf, scoreNodes, sizedDatasets, type PolicyName } from './policies/index.js';
+import { scoreNodes, sizedDatasets, type PolicyName } from './policies/index.js';
 import type { ScoringConfig } from './policies/config.js';
 import type { LocalityIndex } from './locality-index.js';
 import { formatSlice } from './slice.js';
@@ -86,6 +86,7 @@ export function matchesSelector(labels: Record<string, string>, selector: Record
 
 export function planWarm(input: WarmPlanInput): WarmPlan {
   const { index, settings, now } = input;
+  const loc = { onNode: 0, inZone: 0, inRegion: 0 };
   const byNode = new Map<string, WarmItem[]>();
   const assigned = new Map<string, string[]>();
   const nodeUsed = new Map<string, number>();
@@ -102,7 +103,13 @@ export function planWarm(input: WarmPlanInput): WarmPlan {
     const req = { datasets: work.datasets, nodes, index, now, config: input.scoring };
     const sized = sizedDatasets(req);
     if (sized.length === 0 || nodes.length === 0) continue;
-    const missing = nodes.map((node) => sized.reduce((n, d) => n + Math.max(0, d.totalBytes - localityOf(req, d, node).onNode), 0));
+    // What each node misses, Dataset by Dataset through the index's views, as scoreNodes reads them.
+    const ids = index.nodeIds(nodes);
+    const missing = new Array<number>(nodes.length).fill(0);
+    for (const d of sized) {
+      const view = index.view(d.key, d.slice, now);
+      for (let i = 0; i < ids.length; i++) missing[i] += Math.max(0, d.totalBytes - view.fill(ids[i], loc).onNode);
+    }
     // No node holds the slice and none misses little enough for what is left of the cluster budget.
     if (bytes + missing.reduce((m, x) => Math.min(m, x), Infinity) > settings.clusterBytes) continue;
     const scores = scoreNodes(input.policy, req);
